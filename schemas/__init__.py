@@ -1,0 +1,1 @@
+"""JSON Schemas shipped with hookmock (installed as the ``hookmock.schemas`` package)."""

@@ -1,0 +1,85 @@
+"""hookmock: a testing harness for Moda and mod.io webhooks.
+
+The public API is re-exported here and loaded on first use, so ``import hookmock`` stays cheap:
+nothing heavy (jsonschema, faker, hypothesis, werkzeug) is imported until it is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+# name -> module that defines it (relative to this package)
+_EXPORTS: dict[str, str] = {
+    "ABSENT": "._overrides",
+    "BadSignature": ".errors",
+    "BadToken": ".errors",
+    "Clock": ".clock",
+    "EventFactory": ".factories",
+    "HookmockError": ".errors",
+    "MalformedHeader": ".errors",
+    "MissingHeader": ".errors",
+    "Profile": ".profiles",
+    "RealClock": ".clock",
+    "SchemaValidationError": ".errors",
+    "TargetNotAllowed": ".errors",
+    "TimestampTooNew": ".errors",
+    "TimestampTooOld": ".errors",
+    "UnknownEventType": ".errors",
+    "UnknownProfile": ".errors",
+    "UsageError": ".errors",
+    "Verdict": ".profiles",
+    "VerificationError": ".errors",
+    "VirtualClock": ".clock",
+    "available_profiles": ".profiles",
+    "check": "._api",
+    "get_profile": ".profiles",
+    "load_schema": ".validation",
+    "make_event": ".factories",
+    "register_profile": ".profiles",
+    "schema_names": ".validation",
+    "sign": "._api",
+    "validate": ".validation",
+    "verify": "._api",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hookmock' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._api import check, sign, verify
+    from ._overrides import ABSENT
+    from .clock import Clock, RealClock, VirtualClock
+    from .errors import (
+        BadSignature,
+        BadToken,
+        HookmockError,
+        MalformedHeader,
+        MissingHeader,
+        SchemaValidationError,
+        TargetNotAllowed,
+        TimestampTooNew,
+        TimestampTooOld,
+        UnknownEventType,
+        UnknownProfile,
+        UsageError,
+        VerificationError,
+    )
+    from .factories import EventFactory, make_event
+    from .profiles import Profile, Verdict, available_profiles, get_profile, register_profile
+    from .validation import load_schema, schema_names, validate

@@ -1,0 +1,3 @@
+from hookmock.cli import run
+
+run()

@@ -1,0 +1,62 @@
+"""Profile-generic signing and verification, for integrators' receivers and tests."""
+
+from __future__ import annotations
+
+from ._headers import HeadersLike
+from .clock import Clock, RealClock
+from .profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile
+
+__all__ = ["check", "sign", "verify"]
+
+
+def _now(now: int | None, clock: Clock | None) -> int:
+    if now is not None:
+        return int(now)
+    return (clock or RealClock()).time()
+
+
+def sign(
+    profile: str | Profile,
+    body: bytes,
+    secret: str,
+    *,
+    timestamp: int | None = None,
+    clock: Clock | None = None,
+) -> dict[str, str]:
+    """The headers a provider sends with ``body``: signature and timestamp (Moda) or token (mod.io).
+
+    ``timestamp`` defaults to ``clock.time()`` (the real clock when none is given).
+    """
+    return get_profile(profile).delivery_headers(bytes(body), secret, _now(timestamp, clock))
+
+
+def verify(
+    profile: str | Profile,
+    headers: HeadersLike,
+    body: bytes,
+    secret: str,
+    *,
+    now: int | None = None,
+    clock: Clock | None = None,
+    tolerance: int = DEFAULT_TOLERANCE_S,
+) -> None:
+    """Raise a :class:`~hookmock.VerificationError` subclass unless the request is authentic and fresh.
+
+    Header names are matched case-insensitively; comparisons are constant-time.  ``now`` is unix
+    seconds (default: ``clock.time()``, the real clock when none is given).
+    """
+    get_profile(profile).verify(headers, bytes(body), secret, now=_now(now, clock), tolerance=tolerance)
+
+
+def check(
+    profile: str | Profile,
+    headers: HeadersLike,
+    body: bytes,
+    secret: str,
+    *,
+    now: int | None = None,
+    clock: Clock | None = None,
+    tolerance: int = DEFAULT_TOLERANCE_S,
+) -> Verdict:
+    """Like :func:`verify` but returns a :class:`~hookmock.Verdict` instead of raising."""
+    return get_profile(profile).check(headers, bytes(body), secret, now=_now(now, clock), tolerance=tolerance)

@@ -1,0 +1,1 @@
+"""hookmock.audit (under construction)."""

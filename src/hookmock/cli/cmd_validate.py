@@ -1,0 +1,34 @@
+"""hookmock validate FILE [--schema NAME]"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._common import read_json
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "validate",
+        help="check a payload file against hookmock's JSON Schemas",
+        description="Validate a JSON payload. Exit 0 valid, 1 invalid, 2 unreadable input.",
+    )
+    p.add_argument("file", metavar="FILE", help="JSON file to check ('-' for standard input)")
+    p.add_argument("--schema", metavar="NAME", help="schema name (default: guessed from the payload)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..validation import guess_schema, load_schema, violations
+
+    payload = read_json(args.file)
+    name = args.schema or guess_schema(payload)
+    load_schema(name)
+    found = violations(payload, name)
+    if not found:
+        print(f"{args.file}: valid {name}")
+        return 0
+    print(f"{args.file}: invalid {name} ({len(found)} violation(s))", file=sys.stdout)
+    for v in found:
+        print(f"  {v.path}: {v.message}")
+    return 1

@@ -1,0 +1,1 @@
+"""hookmock.delivery (under construction)."""

@@ -1,0 +1,1 @@
+"""hookmock.emulator (under construction)."""

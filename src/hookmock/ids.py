@@ -1,0 +1,56 @@
+"""Identifiers in the providers' formats.
+
+Moda: a prefix (``task_``, ``evt_``, ``cvs_``, ``whd_``…) and 26 Crockford base32 characters
+(ULID-like: 48 bits of milliseconds, then 80 random bits).  mod.io: UUID version 4.
+Randomness comes from a caller's :class:`random.Random`, so ids are reproducible under a seed.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+import uuid
+
+__all__ = ["CROCKFORD", "crockford_id", "is_crockford_id", "uuid4"]
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ID_RE = re.compile(r"^[a-z]+_[0-9A-HJKMNP-TV-Z]{26}$")
+
+_system = random.SystemRandom()
+
+
+def _encode(value: int, length: int) -> str:
+    out = []
+    for _ in range(length):
+        out.append(CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(out))
+
+
+def crockford_id(prefix: str, *, ms: int | None = None, rng: random.Random | None = None) -> str:
+    """``prefix_`` + 26 Crockford base32 characters (10 of time, 16 of randomness)."""
+    r = rng or _system
+    t = ms if ms is not None else r.getrandbits(47)
+    return f"{prefix}_{_encode(t & ((1 << 50) - 1), 10)}{_encode(r.getrandbits(80), 16)}"
+
+
+def is_crockford_id(value: object, prefix: str | None = None) -> bool:
+    if not isinstance(value, str) or not _ID_RE.match(value):
+        return False
+    return prefix is None or value.startswith(prefix + "_")
+
+
+def uuid4(rng: random.Random | None = None) -> str:
+    """A UUID version 4 string, from ``rng`` when given."""
+    if rng is None:
+        return str(uuid.uuid4())
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def random_token(length: int = 32, rng: random.Random | None = None) -> str:
+    """Random letters and digits (for secrets and tokens)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    if rng is None:
+        return "".join(secrets.choice(alphabet) for _ in range(length))
+    return "".join(rng.choice(alphabet) for _ in range(length))

@@ -1,0 +1,67 @@
+"""The profile registry.
+
+Every module in this package that defines ``PROFILE`` is a profile, found by its module name;
+profiles from other packages register through the ``hookmock.profiles`` entry-point group or
+:func:`register_profile`.  Adding a provider is one new module here and nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from ..errors import UnknownProfile
+from ._base import DEFAULT_TOLERANCE_S, EventSpec, Profile, Verdict
+
+__all__ = [
+    "DEFAULT_TOLERANCE_S",
+    "EventSpec",
+    "Profile",
+    "Verdict",
+    "available_profiles",
+    "get_profile",
+    "register_profile",
+]
+
+_registry: dict[str, Profile] = {}
+
+
+def _builtin_names() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def register_profile(profile: Profile) -> None:
+    """Make ``profile`` available by its ``name`` (replacing one of the same name)."""
+    _registry[profile.name] = profile
+
+
+def available_profiles() -> list[str]:
+    names = set(_builtin_names()) | set(_registry)
+    try:
+        from importlib.metadata import entry_points
+
+        names |= {ep.name for ep in entry_points(group="hookmock.profiles")}
+    except Exception:  # pragma: no cover - broken metadata must not break the registry
+        pass
+    return sorted(names)
+
+
+def get_profile(name: str | Profile) -> Profile:
+    """The profile called ``name`` (``"moda"``, ``"modio"``, …); a Profile is returned as is."""
+    if isinstance(name, Profile):
+        return name
+    if name in _registry:
+        return _registry[name]
+    if isinstance(name, str) and name.isidentifier() and name in _builtin_names():
+        module = importlib.import_module(f"{__name__}.{name}")
+        profile: Profile = module.PROFILE
+        _registry[name] = profile
+        return profile
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="hookmock.profiles"):
+        if ep.name == name:
+            loaded = ep.load()
+            _registry[name] = loaded
+            return loaded  # type: ignore[no-any-return]
+    raise UnknownProfile(f"unknown profile {name!r}; choose one of: {', '.join(available_profiles())}")

@@ -1,0 +1,203 @@
+"""What every provider profile provides.
+
+A profile is one module under :mod:`hookmock.profiles` that defines ``PROFILE``, an instance of a
+:class:`Profile` subclass.  It holds every fact about its provider: the event catalogue, how a
+payload is built, how a request is signed and verified, the response deadline, the retry
+schedule and what counts as success.  Nothing outside a profile module knows these facts.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._headers import HeadersLike
+from .._version import __version__
+from ..clock import SECOND
+from ..errors import VerificationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from faker import Faker
+
+__all__ = ["DEFAULT_TOLERANCE_S", "Profile", "Verdict"]
+
+#: How far a timestamp may be from ``now`` (either way) before verification rejects it.
+DEFAULT_TOLERANCE_S = 300
+
+USER_AGENT = f"hookmock/{__version__}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of checking one received request against a profile.
+
+    ``authentic`` is whether the signature (or token) matched; ``fresh`` whether the timestamp
+    was inside the tolerance (``None`` where the profile has no timestamp).  ``error`` is the
+    first problem found, as the exception :meth:`Profile.verify` would raise.
+    """
+
+    ok: bool
+    authentic: bool | None
+    fresh: bool | None
+    error: VerificationError | None = None
+    timestamp: int | None = None
+
+    @property
+    def reason(self) -> str:
+        return "ok" if self.error is None else self.error.reason
+
+    def describe(self) -> str:
+        return "valid" if self.ok else f"{self.reason}: {self.error}"
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One entry of a profile's event catalogue."""
+
+    name: str
+    description: str
+    inferred: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Profile(ABC):
+    """Base class of provider profiles.  Subclasses set the class attributes and methods."""
+
+    #: Registry name, e.g. ``"moda"``.
+    name: str
+    #: Human name, e.g. ``"Moda"``.
+    title: str
+    #: What the shared secret is called in messages (``"signing secret"`` / ``"webhook token"``).
+    secret_name: str
+    #: Whole-response deadline of one attempt, in ns.
+    deadline_ns: int
+    #: Waits before each automatic retry, in ns (empty: no automatic retries).
+    retry_delays_ns: tuple[int, ...]
+    #: Whether a manual retry creates a new delivery (``"new_delivery"``) or re-sends the same
+    #: history entry and bumps its attempts (``"same_entry"``).
+    manual_retry: str
+    #: Whether a receiver is expected to check the timestamp (replay protection).
+    has_timestamp: bool
+    #: Schema names this profile owns; the first is the name of its event payload schema.
+    schemas: tuple[str, ...]
+
+    # -- rules -------------------------------------------------------------------------
+    @property
+    def max_attempts(self) -> int:
+        return 1 + len(self.retry_delays_ns)
+
+    @property
+    def deadline_s(self) -> float:
+        return self.deadline_ns / SECOND
+
+    def is_success(self, status: int) -> bool:
+        """Only 2xx is success; 3xx is a failure and redirects are never followed."""
+        return 200 <= status <= 299
+
+    # -- catalogue ---------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def event_types(self) -> tuple[str, ...]:
+        """Every event name this profile can send, in catalogue order."""
+
+    @abstractmethod
+    def event_spec(self, event_type: str) -> EventSpec:
+        """The catalogue entry for ``event_type``; raises :class:`UnknownEventType`."""
+
+    # -- payloads ----------------------------------------------------------------------
+    @abstractmethod
+    def build_payload(
+        self, event_type: str, *, fake: Faker, rng: random.Random, now_s: int, overrides: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A realistic, schema-valid payload for ``event_type`` with ``overrides`` applied."""
+
+    def optional_fields(self, payload: Mapping[str, Any]) -> dict[tuple[str, ...], bool]:
+        """Fields a receiver must cope with being absent, mapped to whether null is legal too."""
+        return {}
+
+    @abstractmethod
+    def event_id(self, payload: Mapping[str, Any]) -> str | None:
+        """The event's idempotency key (stable across retries), or None if absent."""
+
+    @abstractmethod
+    def event_type_of(self, payload: Mapping[str, Any]) -> str | None:
+        """The event name carried by ``payload``."""
+
+    @abstractmethod
+    def schema_for(self, payload: Mapping[str, Any]) -> str:
+        """Name of the schema ``payload`` should validate against."""
+
+    def serialize(self, payload: Mapping[str, Any]) -> bytes:
+        """The exact bytes sent.  Sign, store and send these; never re-serialize."""
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    # -- authenticity ------------------------------------------------------------------
+    @abstractmethod
+    def sign(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
+        """The authenticity headers for one attempt sent at ``timestamp`` (unix seconds)."""
+
+    @abstractmethod
+    def verify(
+        self,
+        headers: HeadersLike,
+        body: bytes,
+        secret: str,
+        *,
+        now: int,
+        tolerance: int = DEFAULT_TOLERANCE_S,
+    ) -> None:
+        """Raise a :class:`VerificationError` subclass unless the request is authentic and fresh."""
+
+    def check(
+        self,
+        headers: HeadersLike,
+        body: bytes,
+        secret: str,
+        *,
+        now: int,
+        tolerance: int = DEFAULT_TOLERANCE_S,
+    ) -> Verdict:
+        """Like :meth:`verify` but returns a :class:`Verdict` instead of raising."""
+        try:
+            self.verify(headers, body, secret, now=now, tolerance=tolerance)
+        except VerificationError as exc:
+            return self._verdict_for(exc, headers, body, secret, now=now)
+        return Verdict(ok=True, authentic=True, fresh=True if self.has_timestamp else None)
+
+    def _verdict_for(
+        self, exc: VerificationError, headers: HeadersLike, body: bytes, secret: str, *, now: int
+    ) -> Verdict:
+        return Verdict(ok=False, authentic=False, fresh=None, error=exc)
+
+    def delivery_headers(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
+        """Every header of one delivery attempt: content type, user agent, authenticity."""
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+        headers.update(self.sign(body, secret, timestamp))
+        return headers
+
+    @abstractmethod
+    def generate_secret(self, rng: random.Random | None = None) -> str:
+        """A new secret in the provider's format."""
+
+    @abstractmethod
+    def redact(self, text: str, secret: str) -> str:
+        """``text`` with the secret (and anything derived from it that is secret) removed."""
+
+    # -- hostile-but-legal body variants (defect #1) -------------------------------------
+    def body_variants(self, payload: Mapping[str, Any]) -> dict[str, bytes]:
+        """Byte-different encodings of ``payload`` that decode to equal JSON values, and that a
+        receiver re-serializing the JSON before verifying would get wrong."""
+        from .._bodies import hostile_variants
+
+        return hostile_variants(payload)
+
+    def __repr__(self) -> str:
+        return f"<Profile {self.name}>"
+
+
+def seq(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(values)

@@ -1,0 +1,1 @@
+"""hookmock.receiver (under construction)."""

@@ -1,0 +1,1 @@
+"""hookmock.scenarios (under construction)."""

@@ -1,0 +1,1 @@
+"""hookmock.transport (under construction)."""

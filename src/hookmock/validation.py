@@ -1,0 +1,120 @@
+"""JSON Schema validation against the schemas shipped in ``hookmock.schemas``.
+
+The schemas are found with :mod:`importlib.resources`, so they work from an installed wheel.
+``jsonschema`` is imported on first use, not when hookmock is imported.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from .errors import SchemaValidationError, UsageError, Violation
+
+__all__ = ["guess_schema", "load_schema", "schema_names", "validate", "violations"]
+
+_SUFFIX = ".schema.json"
+
+
+@lru_cache(maxsize=1)
+def _schema_files() -> dict[str, str]:
+    root = resources.files("hookmock.schemas")
+    return {
+        entry.name[: -len(_SUFFIX)]: entry.read_text(encoding="utf-8")
+        for entry in root.iterdir()
+        if entry.name.endswith(_SUFFIX)
+    }
+
+
+def schema_names() -> list[str]:
+    """Every schema hookmock ships, by name (``moda-envelope``, ``modio-event``, …)."""
+    return sorted(_schema_files())
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """The schema called ``name`` as a dict."""
+    files = _schema_files()
+    if name not in files:
+        raise UsageError(f"unknown schema {name!r}; choose one of: {', '.join(sorted(files))}")
+    loaded: dict[str, Any] = json.loads(files[name])
+    return loaded
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+
+    resources_ = []
+    for other in _schema_files():
+        doc = load_schema(other)
+        resources_.append((doc["$id"], Resource.from_contents(doc)))
+    registry: Registry[Any] = Registry().with_resources(resources_)
+    return Draft202012Validator(load_schema(name), registry=registry)
+
+
+def guess_schema(payload: Any) -> str:
+    """The schema a payload most likely claims to follow, judged by its keys."""
+    if isinstance(payload, Mapping):
+        if "event" in payload and "event_name" not in payload:
+            return "modio-ping"
+        if "event_name" in payload:
+            return "modio-event"
+        if "type" in payload and "data" in payload:
+            return "moda-envelope"
+        if "steps" in payload and "scenario" in _schema_files():
+            return "scenario"
+        if "target_url" in payload:
+            return "moda-delivery"
+        if "http_status" in payload or "duration_ms" in payload:
+            return "modio-history-entry"
+        if "kind" in payload and "status" in payload:
+            return "moda-task"
+        if set(payload) == {"error"}:
+            return "moda-error"
+    raise UsageError(
+        "cannot tell which schema this payload follows; name one with --schema "
+        f"({', '.join(schema_names())})"
+    )
+
+
+def _path(error: Any) -> str:
+    path = getattr(error, "json_path", None)
+    if path:
+        return str(path)
+    parts = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    return "$" + parts
+
+
+def violations(payload: Any, schema_name: str | None = None) -> list[Violation]:
+    """Every violation of ``payload`` against the schema (guessed when not named)."""
+    name = schema_name or guess_schema(payload)
+    load_schema(name)  # a clear error for an unknown name
+    found = []
+    for error in _validator(name).iter_errors(payload):
+        leaves = _leaves(error)
+        for leaf in leaves:
+            found.append(Violation(_path(leaf), leaf.message))
+    unique = {(v.path, v.message): v for v in found}
+    return sorted(unique.values(), key=lambda v: (v.path, v.message))
+
+
+def _leaves(error: Any) -> list[Any]:
+    # anyOf/oneOf report one summary error; when every branch failed on one branch that matches
+    # the instance's type, the branch's own errors say more.
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        typed = [e for e in error.context if e.validator != "type"]
+        if typed:
+            return [leaf for e in typed for leaf in _leaves(e)]
+    return [error]
+
+
+def validate(payload: Any, schema_name: str | None = None) -> None:
+    """Raise :class:`SchemaValidationError` listing every violation, or return None."""
+    name = schema_name or guess_schema(payload)
+    found = violations(payload, name)
+    if found:
+        raise SchemaValidationError(name, found)
