@@ -1,1 +1,82 @@
-"""hookmock.transport (under construction)."""
+"""Transports: how one delivery attempt reaches a receiver.  Edges only: no provider logic.
+
+A transport sends one request and reports what happened as an :class:`AttemptResult`.  The
+caller (a delivery driver) passes the profile's whole-response deadline and the clock; the
+transport enforces the deadline as a *total* deadline (a receiver dribbling bytes cannot stretch
+it) and measures the duration on that clock.
+
+Contract with a virtual clock (shared with a fake receiver in the same process):
+
+* the attempt starts at ``clock.now_ns()``; ``elapsed = clock.now_ns() - start``;
+* a response that is complete with ``elapsed <= deadline`` counts as received; when the
+  deadline is reached first (``elapsed >= deadline`` and the response is not complete, or the
+  peer hangs up at or after the deadline) the outcome is ``"timeout"`` with
+  ``duration_ns == deadline_ns`` exactly;
+* the transport registers ``clock.call_at(start + deadline, abort)`` so that another thread
+  advancing the virtual clock past the deadline aborts the attempt at once; a real-time backstop
+  of the same length (in real seconds) guards against a peer that really hangs.
+
+Outcomes (``AttemptResult.outcome``): ``"response"`` (a complete HTTP response, any status; the
+profile decides what counts as success), ``"timeout"``, ``"refused"``, ``"reset"``,
+``"tls_error"``, ``"malformed"`` (the peer answered something that is not HTTP/1.x, or closed
+before a complete status line and headers), ``"error"`` (any other local failure, e.g. DNS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from ..clock import Clock
+
+__all__ = [
+    "EXCERPT_BYTES",
+    "OUTCOMES",
+    "AttemptResult",
+    "Transport",
+]
+
+#: How much of a response body is kept (Moda's delivery log keeps the first 2 KB).
+EXCERPT_BYTES = 2048
+
+OUTCOMES = ("response", "timeout", "refused", "reset", "tls_error", "malformed", "error")
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one attempt came to."""
+
+    outcome: str
+    duration_ns: int
+    status: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    excerpt: bytes = b""
+    detail: str = ""
+    #: The address actually connected to (after the outbound-safety check), if any.
+    peer: str | None = None
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def excerpt_text(self) -> str:
+        return self.excerpt.decode("utf-8", "replace")
+
+    def describe(self) -> str:
+        if self.outcome == "response":
+            return f"HTTP {self.status}"
+        return f"{self.outcome}: {self.detail}" if self.detail else self.outcome
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Sends one attempt.  ``target`` is a URL string or, for in-process transports, a WSGI app."""
+
+    def send(
+        self,
+        target: object,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        deadline_ns: int,
+        clock: Clock,
+    ) -> AttemptResult: ...
