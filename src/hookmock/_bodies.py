@@ -53,7 +53,9 @@ def hostile_variants(payload: Mapping[str, Any], slot: Sequence[str] = ()) -> di
     """Every variant of ``payload`` as UTF-8 bytes, keyed by variant name."""
     compact = _compact(payload)
     out: dict[str, bytes] = {}
-    out["escaped_slash"] = (compact.replace("/", "\\/") if "/" in compact else compact.replace("_", "\\u005f")).encode()
+    out["escaped_slash"] = (
+        compact.replace("/", "\\/") if "/" in compact else compact.replace("_", "\\u005f")
+    ).encode()
     out["pretty_trailing_newline"] = (json.dumps(payload, ensure_ascii=False, indent=2) + "\n").encode()
     template = _compact(_with_slot(payload, slot))
     for name, raw in _RAW_VALUES.items():

@@ -7,9 +7,9 @@ or a sequence of ``(name, value)`` pairs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from typing import Any
 
-HeadersLike = Union[Mapping[str, Any], Iterable[tuple[str, str]]]
+HeadersLike = Mapping[str, Any] | Iterable[tuple[str, str]]
 
 __all__ = ["HeadersLike", "get_header", "header_items"]
 

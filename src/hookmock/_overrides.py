@@ -29,7 +29,7 @@ def lookup_override(overrides: Mapping[str, Any], *path: str) -> Any:
         return overrides[key]
     node: Any = overrides
     for i, part in enumerate(path):
-        flat = "__".join(path[:i + 1])
+        flat = "__".join(path[: i + 1])
         if i and flat in overrides:
             node = overrides[flat]
             continue

@@ -108,4 +108,6 @@ class SchemaValidationError(HookmockError, ValueError):
         self.schema = schema
         self.violations = list(violations)
         lines = "\n".join(f"  - {v}" for v in self.violations)
-        super().__init__(f"payload does not match schema {schema!r} ({len(self.violations)} violation(s)):\n{lines}")
+        super().__init__(
+            f"payload does not match schema {schema!r} ({len(self.violations)} violation(s)):\n{lines}"
+        )

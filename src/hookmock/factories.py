@@ -83,7 +83,8 @@ class EventFactory:
         return self.profile.generate_secret(self.rng)
 
 
-def make_event(profile: str | Profile, event_type: str | None = None, /, *, seed: int | None = None,
-               **overrides: Any) -> dict[str, Any]:
+def make_event(
+    profile: str | Profile, event_type: str | None = None, /, *, seed: int | None = None, **overrides: Any
+) -> dict[str, Any]:
     """One payload, without keeping a factory around."""
     return EventFactory(profile, seed=seed).event(event_type, **overrides)

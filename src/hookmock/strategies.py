@@ -99,12 +99,16 @@ def payloads(
     return _payload(get_profile(profile), event_types, optional, timestamp)
 
 
-def envelopes(*, event_types: Sequence[str] | None = None, optional: bool = True) -> st.SearchStrategy[dict[str, Any]]:
+def envelopes(
+    *, event_types: Sequence[str] | None = None, optional: bool = True
+) -> st.SearchStrategy[dict[str, Any]]:
     """Moda event envelopes with a full Task object."""
     return payloads("moda", event_types=event_types, optional=optional)
 
 
-def modio_events(*, event_types: Sequence[str] | None = None, optional: bool = True) -> st.SearchStrategy[dict[str, Any]]:
+def modio_events(
+    *, event_types: Sequence[str] | None = None, optional: bool = True
+) -> st.SearchStrategy[dict[str, Any]]:
     """mod.io Rules Engine payloads, PING included."""
     return payloads("modio", event_types=event_types, optional=optional)
 
@@ -116,8 +120,9 @@ def _body_for(profile: Profile, payload: dict[str, Any], variant: str) -> bytes:
 
 
 @st.composite
-def _bodies(draw: st.DrawFn, profile: Profile, hostile: bool, pl: st.SearchStrategy[dict[str, Any]]
-            ) -> tuple[str, dict[str, Any], bytes]:
+def _bodies(
+    draw: st.DrawFn, profile: Profile, hostile: bool, pl: st.SearchStrategy[dict[str, Any]]
+) -> tuple[str, dict[str, Any], bytes]:
     payload = draw(pl)
     names = ["canonical"]
     if hostile:
@@ -127,7 +132,9 @@ def _bodies(draw: st.DrawFn, profile: Profile, hostile: bool, pl: st.SearchStrat
     return variant, json.loads(body), body
 
 
-def bodies(profile: str | Profile = "moda", *, hostile: bool = True, **payload_options: Any) -> st.SearchStrategy[bytes]:
+def bodies(
+    profile: str | Profile = "moda", *, hostile: bool = True, **payload_options: Any
+) -> st.SearchStrategy[bytes]:
     """Body bytes: the canonical compact encoding or, with ``hostile``, any defect-#1 variant."""
     prof = get_profile(profile)
     return _bodies(prof, hostile, payloads(prof, **payload_options)).map(lambda t: t[2])
@@ -137,16 +144,27 @@ def secrets(profile: str | Profile = "moda") -> st.SearchStrategy[str]:
     """Secrets as the provider issues them, and arbitrary non-empty text."""
     prof = get_profile(profile)
     issued = st.integers(0, 2**32 - 1).map(lambda s: prof.generate_secret(__import__("random").Random(s)))
-    return st.one_of(issued, st.text(min_size=1, max_size=64).filter(lambda s: "\r" not in s and "\n" not in s))
+    return st.one_of(
+        issued, st.text(min_size=1, max_size=64).filter(lambda s: "\r" not in s and "\n" not in s)
+    )
 
 
 @st.composite
-def _signed(draw: st.DrawFn, profile: Profile, secret: str | None, now: int | None, skew: int, hostile: bool,
-            event_types: Sequence[str] | None) -> SignedRequest:
+def _signed(
+    draw: st.DrawFn,
+    profile: Profile,
+    secret: str | None,
+    now: int | None,
+    skew: int,
+    hostile: bool,
+    event_types: Sequence[str] | None,
+) -> SignedRequest:
     ts = now if now is not None else draw(st.integers(*_EPOCH_RANGE))
     ts += draw(st.integers(-skew, skew)) if skew else 0
     key = secret if secret is not None else draw(secrets(profile).filter(lambda s: s.isprintable()))
-    variant, payload, body = draw(_bodies(profile, hostile, payloads(profile, event_types=event_types, timestamp=ts)))
+    variant, payload, body = draw(
+        _bodies(profile, hostile, payloads(profile, event_types=event_types, timestamp=ts))
+    )
     headers = profile.delivery_headers(body, key, ts)
     return SignedRequest(profile.name, body, headers, key, ts, payload, variant)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -43,7 +43,7 @@ def load_schema(name: str) -> dict[str, Any]:
     return loaded
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str) -> Any:
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
@@ -76,8 +76,7 @@ def guess_schema(payload: Any) -> str:
         if set(payload) == {"error"}:
             return "moda-error"
     raise UsageError(
-        "cannot tell which schema this payload follows; name one with --schema "
-        f"({', '.join(schema_names())})"
+        f"cannot tell which schema this payload follows; name one with --schema ({', '.join(schema_names())})"
     )
 
 

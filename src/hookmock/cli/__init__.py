@@ -18,8 +18,20 @@ from ..errors import HookmockError, UsageError
 
 __all__ = ["main", "run"]
 
-_ORDER = ["demo", "serve", "send", "deliveries", "redeliver", "listen", "audit", "scenario",
-          "validate", "schema", "events", "sign"]
+_ORDER = [
+    "demo",
+    "serve",
+    "send",
+    "deliveries",
+    "redeliver",
+    "listen",
+    "audit",
+    "scenario",
+    "validate",
+    "schema",
+    "events",
+    "sign",
+]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -33,7 +33,9 @@ def read_json(path: str) -> Any:
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path!r} is not UTF-8 text: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{path!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise UsageError(
+            f"{path!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
 
 
 def print_json(obj: Any, *, indent: int | None = None) -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("events", help="list a profile's event catalogue, or print an example payload")
     p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
     p.add_argument("--example", metavar="TYPE", help="print one example payload of this event type")
@@ -20,7 +20,11 @@ def run(args: argparse.Namespace) -> int:
     if args.example:
         from ..factories import EventFactory
 
-        print(json.dumps(EventFactory(profile, seed=args.seed).event(args.example), indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                EventFactory(profile, seed=args.seed).event(args.example), indent=2, ensure_ascii=False
+            )
+        )
         return 0
     for name in profile.event_types:
         spec = profile.event_spec(name)

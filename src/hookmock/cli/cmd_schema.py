@@ -6,9 +6,12 @@ import argparse
 import json
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("schema", help="list the JSON Schemas, or print one",
-                       description="Without NAME, list the schema names; with NAME, print that schema.")
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "schema",
+        help="list the JSON Schemas, or print one",
+        description="Without NAME, list the schema names; with NAME, print that schema.",
+    )
     p.add_argument("name", nargs="?", metavar="NAME")
 
 

@@ -8,10 +8,15 @@ import json
 from ._common import read_bytes
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("sign", help="print the headers a provider would send with a body file",
-                       description="Sign the exact bytes of FILE and print the headers as JSON.")
-    p.add_argument("file", metavar="FILE", help="body file ('-' for standard input); its bytes are signed as is")
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "sign",
+        help="print the headers a provider would send with a body file",
+        description="Sign the exact bytes of FILE and print the headers as JSON.",
+    )
+    p.add_argument(
+        "file", metavar="FILE", help="body file ('-' for standard input); its bytes are signed as is"
+    )
     p.add_argument("--profile", default="moda")
     p.add_argument("--secret", required=True, help="signing secret (Moda) or webhook token (mod.io)")
     p.add_argument("--timestamp", type=int, default=None, help="unix seconds (default: now)")

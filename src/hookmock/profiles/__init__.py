@@ -63,5 +63,5 @@ def get_profile(name: str | Profile) -> Profile:
         if ep.name == name:
             loaded = ep.load()
             _registry[name] = loaded
-            return loaded  # type: ignore[no-any-return]
+            return loaded  # type: ignore[no-any-return,unused-ignore]
     raise UnknownProfile(f"unknown profile {name!r}; choose one of: {', '.join(available_profiles())}")

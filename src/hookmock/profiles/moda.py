@@ -79,10 +79,13 @@ _EVENTS: dict[str, EventSpec] = {
             extra={"status": "failed"},
         ),
         EventSpec("task.canceled", "A design task was canceled", extra={"status": "canceled"}),
-        EventSpec("export.succeeded", "An async canvas export finished successfully", extra={"status": "succeeded"}),
+        EventSpec(
+            "export.succeeded", "An async canvas export finished successfully", extra={"status": "succeeded"}
+        ),
         EventSpec("export.failed", "An async canvas export failed", extra={"status": "failed"}),
     )
 }
+
 
 #: Which task status fires which event; ``queued``, ``running`` and ``expired`` fire nothing.
 def event_for_task(kind: str, status: str) -> str | None:
@@ -113,7 +116,9 @@ def sign_request(body: bytes, secret: str, timestamp: int) -> dict[str, str]:
 def _parse_timestamp(headers: HeadersLike) -> tuple[str, int]:
     raw = get_header(headers, TIMESTAMP_HEADER)
     if raw is None:
-        raise MissingHeader(f"the {TIMESTAMP_HEADER} header is missing; Moda sends the unix time in seconds there")
+        raise MissingHeader(
+            f"the {TIMESTAMP_HEADER} header is missing; Moda sends the unix time in seconds there"
+        )
     if not _TS_RE.match(raw):
         shown = raw if len(raw) <= 40 else raw[:40] + "…"
         raise MalformedHeader(
@@ -133,8 +138,8 @@ def _parse_signatures(headers: HeadersLike) -> list[str]:
             continue
         if not _HEX_RE.match(value):
             raise MalformedHeader(
-                f"the {SIGNATURE_HEADER} value after 'v1=' must be 64 lower-case hex digits, got {len(value)} "
-                "characters"
+                f"the {SIGNATURE_HEADER} value after 'v1=' must be 64 lower-case hex digits, "
+                f"got {len(value)} characters"
             )
         found.append(value)
     if not found:
@@ -166,9 +171,13 @@ def verify_request(
             "check that the raw request bytes (not re-serialized JSON) and the right secret are used"
         )
     if now - ts > tolerance:
-        raise TimestampTooOld(f"timestamp {ts} is {now - ts} s old; at most {tolerance} s is accepted (a replay?)")
+        raise TimestampTooOld(
+            f"timestamp {ts} is {now - ts} s old; at most {tolerance} s is accepted (a replay?)"
+        )
     if ts - now > tolerance:
-        raise TimestampTooNew(f"timestamp {ts} is {ts - now} s in the future; at most {tolerance} s is accepted")
+        raise TimestampTooNew(
+            f"timestamp {ts} is {ts - now} s in the future; at most {tolerance} s is accepted"
+        )
     return ts
 
 
@@ -210,7 +219,10 @@ def _task_result(kind: str, rng: random.Random, fake: Faker, task_id: str, now_s
 
 def _task_input(kind: str, rng: random.Random, fake: Faker) -> dict[str, Any]:
     if kind == "design":
-        return {"prompt": fake.sentence(nb_words=10), "format": rng.choice(["instagram_post", "poster", "slide"])}
+        return {
+            "prompt": fake.sentence(nb_words=10),
+            "format": rng.choice(["instagram_post", "poster", "slide"]),
+        }
     if kind == "remix":
         return {"source_canvas_id": crockford_id("cvs", rng=rng), "prompt": fake.sentence(nb_words=8)}
     if kind == "export":
@@ -278,7 +290,9 @@ def build_task(
     }
 
 
-def build_envelope(event_type: str, task: Mapping[str, Any], *, event_id: str, created_s: int) -> dict[str, Any]:
+def build_envelope(
+    event_type: str, task: Mapping[str, Any], *, event_id: str, created_s: int
+) -> dict[str, Any]:
     return {
         "id": event_id,
         "type": event_type,
@@ -389,8 +403,15 @@ class ModaProfile(Profile):
         fresh = None if ts is None else abs(now - ts) <= DEFAULT_TOLERANCE_S
         return Verdict(ok=False, authentic=False, fresh=fresh, error=exc, timestamp=ts)
 
-    def check(self, headers: HeadersLike, body: bytes, secret: str, *, now: int,
-              tolerance: int = DEFAULT_TOLERANCE_S) -> Verdict:
+    def check(
+        self,
+        headers: HeadersLike,
+        body: bytes,
+        secret: str,
+        *,
+        now: int,
+        tolerance: int = DEFAULT_TOLERANCE_S,
+    ) -> Verdict:
         verdict = super().check(headers, body, secret, now=now, tolerance=tolerance)
         if verdict.ok:
             ts_text = get_header(headers, TIMESTAMP_HEADER)

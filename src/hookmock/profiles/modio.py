@@ -69,8 +69,9 @@ _SHAPES: dict[str, ModioEventShape] = {
 _EVENTS: dict[str, EventSpec] = {
     "ADD_MOD_COMMENT": EventSpec("ADD_MOD_COMMENT", "A comment was added to a mod (published example)"),
     **{
-        name: EventSpec(name, f"{name.replace('_', ' ').lower()} (inferred from the Rules Engine actions)",
-                        inferred=True)
+        name: EventSpec(
+            name, f"{name.replace('_', ' ').lower()} (inferred from the Rules Engine actions)", inferred=True
+        )
         for name in _SHAPES
         if name != "ADD_MOD_COMMENT"
     },
@@ -137,8 +138,11 @@ def _event_body(style: str, fake: Faker, rng: random.Random) -> dict[str, Any]:
     if style == "dependencies":
         return {"dependencies": [rng.randint(1, 99999) for _ in range(rng.randint(1, 3))]}
     if style == "modfile":
-        return {"version": f"{rng.randint(0, 3)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
-                "filename": f"{fake.word()}.zip", "changelog": fake.sentence()}
+        return {
+            "version": f"{rng.randint(0, 3)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
+            "filename": f"{fake.word()}.zip",
+            "changelog": fake.sentence(),
+        }
     if style == "guide":
         return {"name": fake.catch_phrase(), "summary": fake.sentence(nb_words=12)}
     return {}
@@ -174,15 +178,25 @@ class ModioProfile(Profile):
     ) -> dict[str, Any]:
         self.event_spec(event_type)
         if event_type == PING_EVENT:
-            ping = {"event": PING_EVENT, "event_timestamp": now_s, "event_uuid": uuid4(rng), "message": PING_MESSAGE}
+            ping = {
+                "event": PING_EVENT,
+                "event_timestamp": now_s,
+                "event_uuid": uuid4(rng),
+                "message": PING_MESSAGE,
+            }
             return apply_overrides(ping, overrides)
         shape = _SHAPES[event_type]
         game = _slug(fake)
         parent = None
         if shape.secondary_type:
             parent = _resource(shape.secondary_type, rng.randint(1, 500_000), game, None, fake)
-        resource = _resource(shape.resource_type, rng.randint(1, 5_000_000), game,
-                             parent["resource_url"] if parent else None, fake)
+        resource = _resource(
+            shape.resource_type,
+            rng.randint(1, 5_000_000),
+            game,
+            parent["resource_url"] if parent else None,
+            fake,
+        )
         user_name = fake.user_name()
         payload: dict[str, Any] = {
             "event_name": event_type,
@@ -217,8 +231,11 @@ class ModioProfile(Profile):
         return value if isinstance(value, str) else None
 
     def schema_for(self, payload: Mapping[str, Any]) -> str:
-        return "modio-ping" if isinstance(payload, Mapping) and "event" in payload and "event_name" not in payload \
+        return (
+            "modio-ping"
+            if isinstance(payload, Mapping) and "event" in payload and "event_name" not in payload
             else "modio-event"
+        )
 
     def body_variants(self, payload: Mapping[str, Any]) -> dict[str, bytes]:
         from .._bodies import hostile_variants
@@ -226,7 +243,9 @@ class ModioProfile(Profile):
         slot = self.free_form_path if "event_body" in payload else ()
         variants = hostile_variants(payload, slot)
         if not slot:  # PING has no free-form object; keep only the whole-body variants
-            variants = {k: v for k, v in variants.items() if k in ("escaped_slash", "pretty_trailing_newline")}
+            variants = {
+                k: v for k, v in variants.items() if k in ("escaped_slash", "pretty_trailing_newline")
+            }
         return variants
 
     def sign(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from hookmock.clock import MS, SECOND, RealClock, VirtualClock, format_iso, to_ns
+
+
+def test_virtual_clock_is_still_until_moved():
+    clock = VirtualClock(start=1_700_000_000)
+    assert clock.time() == 1_700_000_000
+    assert clock.now_ns() == 1_700_000_000 * SECOND
+    clock.advance(30)
+    clock.advance(ms=1500)
+    assert clock.now_ns() == (1_700_000_031 * SECOND) + 500 * MS
+    assert clock.time() == 1_700_000_031
+
+
+def test_virtual_clock_never_goes_backwards():
+    clock = VirtualClock(start=100)
+    with pytest.raises(ValueError, match="backwards"):
+        clock.advance(-1)
+    assert clock.advance_to(50 * SECOND) == 100 * SECOND
+
+
+def test_sleep_advances_instead_of_waiting():
+    clock = VirtualClock(start=0)
+    clock.sleep(31)
+    assert clock.time() == 31
+
+
+def test_timers_run_in_order_and_jump_goes_to_next_due():
+    clock = VirtualClock(start=0)
+    fired: list[tuple[str, int]] = []
+    clock.call_at(5 * SECOND, lambda: fired.append(("b", clock.time())))
+    clock.call_at(1 * SECOND, lambda: fired.append(("a", clock.time())))
+    cancelled = clock.call_at(3 * SECOND, lambda: fired.append(("x", clock.time())))
+    cancelled.cancel()
+    assert clock.next_due() == 1 * SECOND
+    assert clock.jump() is True
+    assert fired == [("a", 1)]
+    clock.advance(10)
+    assert fired == [("a", 1), ("b", 5)]
+    assert clock.time() == 11
+    assert clock.jump() is False
+
+
+def test_virtual_clock_is_thread_safe():
+    clock = VirtualClock(start=0)
+
+    def work():
+        for _ in range(1000):
+            clock.advance(ns=1)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert clock.now_ns() == 4000
+
+
+def test_start_from_datetime_and_iso_format():
+    clock = VirtualClock(start=datetime(2026, 5, 1, tzinfo=timezone.utc))
+    assert format_iso(clock.now_ns()) == "2026-05-01T00:00:00+00:00"
+    with pytest.raises(ValueError, match="naive"):
+        to_ns(datetime(2026, 5, 1))
+
+
+def test_real_clock_moves():
+    clock = RealClock()
+    a = clock.now_ns()
+    assert isinstance(a, int)
+    assert clock.now_ns() >= a
+    assert not clock.is_virtual
