@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _harness import Figure  # noqa: E402
+from _harness import Figure
 
 MODULES = ["bench_startup", "bench_delivery", "bench_receiver", "bench_inflight", "bench_log", "bench_audit"]
 
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="a few seconds per figure, for CI")
     parser.add_argument("--json", action="store_true", help="print the figures as a JSON list")
-    parser.add_argument("--only", action="append", default=[], help="run only figures whose name contains this")
+    parser.add_argument("--only", action="append", default=[], help="only figures whose name has this")
     args = parser.parse_args(argv)
     figures: list[Figure] = []
     errors = 0
@@ -56,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps([f.as_dict() for f in figures], indent=2))
     else:
-        print(f"\nmachine: {platform.machine()}, {platform.system()} {platform.release()}, "
-              f"Python {platform.python_version()}, {_cpus()} CPUs")
+        print(
+            f"\nmachine: {platform.machine()}, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, {_cpus()} CPUs"
+        )
     return 1 if errors else 0
 
 
