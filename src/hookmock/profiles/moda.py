@@ -60,6 +60,8 @@ SIGNATURE_SCHEME = "v1"
 API_VERSION = "2026-05-01"
 LEGACY_API_VERSIONS = ("2026-04-12",)
 VERSION_HEADER = "Moda-Version"
+#: Prefix of Moda API keys (``Authorization: Bearer moda_live_…``).
+API_KEY_PREFIX = "moda_live_"
 SECRET_PREFIX = "whsec_"
 
 DEADLINE_S = 30
