@@ -1,0 +1,172 @@
+"""One delivery attempt, done right, and the inline driver that repeats it until done.
+
+:class:`Engine` joins the pure machine, the log, a transport and the profile's signing: an
+attempt takes a fresh timestamp from the clock, signs the *stored* body bytes, is recorded in
+flight (committed) before the request leaves, and is completed with what came back.
+
+:func:`run_inline` drives deliveries to completion in the calling thread, always doing the
+soonest due attempt next.  On a :class:`~hookmock.clock.VirtualClock` it jumps the clock to each
+due time, so Moda's worst case (four timeouts plus three waits) costs milliseconds; on the real
+clock it really waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ..clock import Clock
+from ..profiles import Profile
+from ..transport import AttemptResult, Transport
+from . import machine
+from .log import DeliveryLog
+from .machine import DeliveryState, Done, Rules, Send, Wait, WaitForResult
+from .records import AttemptRecord, DeliveryRecord
+
+__all__ = ["AttemptEvent", "Engine", "run_inline"]
+
+
+@dataclass(frozen=True)
+class AttemptEvent:
+    """Reported to listeners after each attempt completes."""
+
+    delivery_id: str
+    attempt: AttemptRecord
+    state: DeliveryState
+
+    @property
+    def next_due_ns(self) -> int | None:
+        return self.state.next_due_ns if self.state.status == "pending" else None
+
+
+#: Finds the transport and the target object (URL string or WSGI app) for a stored target URL.
+Resolver = Callable[[str], tuple[Transport, object]]
+
+
+class Engine:
+    """Does attempts for one profile and secret; shared by every driver."""
+
+    def __init__(
+        self,
+        *,
+        profile: Profile,
+        rules: Rules,
+        secret: str,
+        clock: Clock,
+        log: DeliveryLog,
+        resolve: Resolver,
+        listeners: Iterable[Callable[[AttemptEvent], object]] = (),
+    ) -> None:
+        self.profile = profile
+        self.rules = rules
+        self._secret = secret
+        self.clock = clock
+        self.log = log
+        self.resolve = resolve
+        self.listeners = list(listeners)
+
+    def __repr__(self) -> str:  # never shows the secret
+        return f"<Engine {self.profile.name} log={self.log.path!r}>"
+
+    def attempt(self, record: DeliveryRecord) -> AttemptEvent:
+        """Send the next attempt of ``record`` now and record it (in flight first, then done)."""
+        now = self.clock.now_ns()
+        state = machine.attempt_started(record.state, self.rules, now)
+        timestamp = self.clock.time()
+        headers = self.profile.delivery_headers(record.body, self._secret, timestamp)
+        self.log.start_attempt(
+            record.id, state, timestamp=timestamp if self.profile.has_timestamp else None
+        )  # committed before a byte is sent
+        try:
+            transport, target = self.resolve(record.target_url)
+            result = transport.send(
+                target, headers, record.body, deadline_ns=self.rules.deadline_ns, clock=self.clock
+            )
+        except Exception as exc:  # a transport bug or an unresolvable target: a failed attempt
+            detail = self.profile.redact(f"{type(exc).__name__}: {exc}", self._secret)
+            result = AttemptResult("error", max(0, self.clock.now_ns() - now), detail=detail)
+        if result.detail:
+            result = _with_detail(result, self.profile.redact(result.detail, self._secret))
+        after = machine.complete(state, self.rules, result)
+        attempt = self.log.finish_attempt(record.id, state.attempts, result, after)
+        event = AttemptEvent(record.id, attempt, after)
+        for listener in self.listeners:
+            listener(event)
+        return event
+
+    def step(self, delivery_id: str) -> machine.Action:
+        """Do the next attempt if one is due now; return what remains to do."""
+        record = self.log.get(delivery_id)
+        action = machine.next_action(record.state, self.clock.now_ns())
+        if isinstance(action, Send):
+            self.attempt(record)
+            return machine.next_action(self.log.get(delivery_id).state, self.clock.now_ns())
+        return action
+
+
+def _with_detail(result: AttemptResult, detail: str) -> AttemptResult:
+    if detail == result.detail:
+        return result
+    return AttemptResult(
+        result.outcome,
+        result.duration_ns,
+        result.status,
+        result.headers,
+        result.excerpt,
+        detail,
+        result.peer,
+        result.extra,
+    )
+
+
+def run_inline(
+    engine: Engine,
+    delivery_ids: Iterable[str],
+    *,
+    on_wait: Callable[[str, int], object] | None = None,
+) -> None:
+    """Run ``delivery_ids`` to completion in this thread, soonest due attempt first.
+
+    ``on_wait(delivery_id, until_ns)`` is called before each wait (the CLI shows a countdown).
+    """
+    pending = list(dict.fromkeys(delivery_ids))
+    clock = engine.clock
+    while pending:
+        soonest: tuple[int, int, str] | None = None
+        for delivery_id in list(pending):
+            record = engine.log.get(delivery_id)
+            action = machine.next_action(record.state, clock.now_ns())
+            if isinstance(action, Done):
+                pending.remove(delivery_id)
+                continue
+            if isinstance(action, WaitForResult):
+                raise machine.DeliveryStateError(
+                    f"delivery {delivery_id} has an attempt in flight in another driver; "
+                    "do not run one delivery from two drivers"
+                )
+            due = action.until_ns if isinstance(action, Wait) else clock.now_ns()
+            key = (due, record.seq, delivery_id)
+            if soonest is None or key < soonest:
+                soonest = key
+        if soonest is None:
+            return
+        due, _, delivery_id = soonest
+        now = clock.now_ns()
+        if due > now:
+            if on_wait is not None:
+                on_wait(delivery_id, due)
+            _wait_until(clock, due)
+            continue
+        engine.attempt(engine.log.get(delivery_id))
+
+
+def _wait_until(clock: Clock, until_ns: int) -> None:
+    advance_to = getattr(clock, "advance_to", None)
+    if clock.is_virtual and advance_to is not None:
+        advance_to(until_ns)
+        return
+    while True:
+        remaining = until_ns - clock.now_ns()
+        if remaining <= 0:
+            return
+        clock.sleep_ns(remaining)

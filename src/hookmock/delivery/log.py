@@ -1,0 +1,503 @@
+"""The delivery log: every delivery and every attempt, in SQLite.
+
+A file (WAL journal, ``synchronous=FULL``, schema versioned with ``PRAGMA user_version``) or
+``":memory:"``.  One connection guarded by a lock, so the log is safe to share between threads.
+
+Durability rule, kept by the drivers: an attempt row is inserted (``outcome = 'in_flight'``)
+and committed *before* the request is sent, then completed exactly once; attempt rows are never
+deleted or rewritten (triggers refuse it).  :meth:`DeliveryLog.recover` marks attempts left in
+flight by a dead process ``interrupted`` and makes their deliveries due again.
+
+The log stores no secret, token or signature header: only the body bytes and what came back.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..clock import to_ns
+from ..errors import UsageError
+from .cursor import decode_cursor, encode_cursor
+from .machine import DeliveryState, Phase, interrupted, new_delivery
+from .records import IN_FLIGHT, INTERRUPTED, AttemptRecord, DeliveryRecord, Page
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..transport import AttemptResult
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SCHEMA_VERSION", "DeliveryLog"]
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+STATUSES = ("pending", "succeeded", "failed")
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    profile TEXT NOT NULL,
+    event_id TEXT,
+    event_type TEXT NOT NULL,
+    target_url TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    phase TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    created_ns INTEGER NOT NULL,
+    next_due_ns INTEGER,
+    in_flight_started_ns INTEGER,
+    last_attempted_ns INTEGER,
+    response_status_code INTEGER,
+    response_body_excerpt BLOB,
+    last_duration_ns INTEGER,
+    api_key_id TEXT,
+    replayed_from_id TEXT,
+    agent_job_id TEXT,
+    body BLOB NOT NULL
+);
+CREATE TABLE attempts (
+    delivery_seq INTEGER NOT NULL REFERENCES deliveries(seq),
+    number INTEGER NOT NULL,
+    started_ns INTEGER NOT NULL,
+    duration_ns INTEGER,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    excerpt BLOB NOT NULL DEFAULT x'',
+    detail TEXT NOT NULL DEFAULT '',
+    timestamp INTEGER,
+    PRIMARY KEY (delivery_seq, number)
+) WITHOUT ROWID;
+CREATE INDEX deliveries_by_created ON deliveries (created_ns DESC, seq DESC);
+CREATE INDEX deliveries_by_event_type ON deliveries (event_type, created_ns DESC, seq DESC);
+CREATE INDEX deliveries_by_status ON deliveries (status, created_ns DESC, seq DESC);
+CREATE INDEX deliveries_by_api_key ON deliveries (api_key_id, created_ns DESC, seq DESC);
+CREATE INDEX deliveries_unfinished ON deliveries (next_due_ns) WHERE status = 'pending';
+CREATE TRIGGER attempts_no_delete BEFORE DELETE ON attempts
+BEGIN SELECT RAISE(ABORT, 'attempt rows are append-only'); END;
+CREATE TRIGGER attempts_complete_once BEFORE UPDATE ON attempts
+WHEN OLD.outcome <> 'in_flight' OR NEW.delivery_seq <> OLD.delivery_seq OR NEW.number <> OLD.number
+     OR NEW.started_ns <> OLD.started_ns
+BEGIN SELECT RAISE(ABORT, 'an attempt row is completed once and never rewritten'); END;
+"""
+
+#: migrations[i] brings a log from user_version i to i + 1.
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_DELIVERY_COLUMNS = (
+    "seq, id, profile, event_id, event_type, target_url, phase, attempts, failures, created_ns, "
+    "next_due_ns, in_flight_started_ns, last_attempted_ns, response_status_code, response_body_excerpt, "
+    "last_duration_ns, api_key_id, replayed_from_id, agent_job_id, body"
+)
+
+
+def _record(row: Sequence[Any]) -> DeliveryRecord:
+    (seq, id_, profile, event_id, event_type, target, phase, attempts, failures, created, due, started) = row[
+        :12
+    ]
+    state = DeliveryState(Phase(phase), attempts, failures, due, started)
+    return DeliveryRecord(
+        seq=seq,
+        id=id_,
+        profile=profile,
+        event_id=event_id,
+        event_type=event_type,
+        target_url=target,
+        state=state,
+        created_ns=created,
+        last_attempted_ns=row[12],
+        response_status_code=row[13],
+        response_body_excerpt=None if row[14] is None else bytes(row[14]),
+        last_duration_ns=row[15],
+        api_key_id=row[16],
+        replayed_from_id=row[17],
+        agent_job_id=row[18],
+        body=bytes(row[19]),
+    )
+
+
+def _time_arg(value: int | str | datetime | None, name: str) -> int | None:
+    """ns since the epoch from ns (int), an aware datetime or an ISO 8601 string."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return to_ns(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return to_ns(parsed)
+    raise UsageError(
+        f"{name}={value!r} is not a date-time; give ISO 8601 with an offset, e.g. 2026-05-01T00:00:00+00:00"
+    )
+
+
+class DeliveryLog:
+    """The SQLite delivery log.  ``DeliveryLog()`` is in memory; ``DeliveryLog(path)`` a file."""
+
+    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, create: bool = True) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        if self.path != ":memory:":
+            p = Path(self.path)
+            if p.is_dir():
+                raise UsageError(f"delivery log {self.path!r} is a directory; give a file path")
+            if not create and not p.exists():
+                raise UsageError(f"delivery log {self.path!r} does not exist; check --db")
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(f"{self.path!r} is not a hookmock delivery log ({exc})") from None
+
+    # -- setup -------------------------------------------------------------------------
+    def _setup(self) -> None:
+        db = self._db
+        if self.path != ":memory:":
+            db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise UsageError(
+                f"delivery log {self.path!r} has schema version {version}, newer than this hookmock "
+                f"understands ({SCHEMA_VERSION}); upgrade hookmock"
+            )
+        if version < SCHEMA_VERSION:
+            with self._write():
+                version = db.execute("PRAGMA user_version").fetchone()[0]  # re-read inside the lock
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in _split(MIGRATIONS[step]):
+                        db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {step + 1}")
+                if version == 0:
+                    db.execute(
+                        "INSERT INTO meta (key, value) VALUES ('cursor_key', ?)", (secrets.token_bytes(32),)
+                    )
+        self._cursor_key = bytes(db.execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone()[0])
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> DeliveryLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"DeliveryLog({self.path!r})"
+
+    # -- writing -----------------------------------------------------------------------
+    def create(
+        self,
+        *,
+        delivery_id: str,
+        profile: str,
+        event_id: str | None,
+        event_type: str,
+        target_url: str,
+        body: bytes,
+        created_ns: int,
+        api_key_id: str | None = None,
+        replayed_from_id: str | None = None,
+        agent_job_id: str | None = None,
+    ) -> DeliveryRecord:
+        """Accept a delivery: committed before this returns; its first attempt is due at once."""
+        state = new_delivery(created_ns)
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, phase, "
+                "attempts, failures, created_ns, next_due_ns, api_key_id, replayed_from_id, agent_job_id, "
+                "body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)",
+                (
+                    delivery_id,
+                    profile,
+                    event_id,
+                    event_type,
+                    target_url,
+                    state.status,
+                    state.phase.value,
+                    created_ns,
+                    state.next_due_ns,
+                    api_key_id,
+                    replayed_from_id,
+                    agent_job_id,
+                    bytes(body),
+                ),
+            )
+        return self.get(delivery_id)
+
+    def _set_state(self, db: sqlite3.Connection, delivery_id: str, state: DeliveryState) -> None:
+        db.execute(
+            "UPDATE deliveries SET status = ?, phase = ?, attempts = ?, failures = ?, next_due_ns = ?, "
+            "in_flight_started_ns = ? WHERE id = ?",
+            (
+                state.status,
+                state.phase.value,
+                state.attempts,
+                state.failures,
+                state.next_due_ns,
+                state.started_ns,
+                delivery_id,
+            ),
+        )
+
+    def start_attempt(
+        self, delivery_id: str, state: DeliveryState, *, timestamp: int | None = None
+    ) -> AttemptRecord:
+        """Record attempt ``state.attempts`` in flight (``state`` is the machine's state after START)."""
+        if state.phase is not Phase.IN_FLIGHT or state.started_ns is None:
+            raise ValueError(f"start_attempt needs an in-flight state, got {state}")
+        with self._write() as db:
+            seq = self._seq(db, delivery_id)
+            db.execute(
+                "INSERT INTO attempts (delivery_seq, number, started_ns, outcome, timestamp) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (seq, state.attempts, state.started_ns, IN_FLIGHT, timestamp),
+            )
+            self._set_state(db, delivery_id, state)
+            db.execute("UPDATE deliveries SET last_attempted_ns = ? WHERE seq = ?", (state.started_ns, seq))
+        return AttemptRecord(state.attempts, state.started_ns, None, IN_FLIGHT, None, b"", "", timestamp)
+
+    def finish_attempt(
+        self, delivery_id: str, number: int, result: AttemptResult, state: DeliveryState
+    ) -> AttemptRecord:
+        """Complete attempt ``number`` with ``result`` and store the machine's next ``state``."""
+        excerpt = bytes(result.excerpt[:2048])
+        with self._write() as db:
+            seq = self._seq(db, delivery_id)
+            cur = db.execute(
+                "UPDATE attempts SET duration_ns = ?, outcome = ?, status = ?, excerpt = ?, detail = ? "
+                "WHERE delivery_seq = ? AND number = ? AND outcome = ?",
+                (
+                    result.duration_ns,
+                    result.outcome,
+                    result.status,
+                    excerpt,
+                    result.detail,
+                    seq,
+                    number,
+                    IN_FLIGHT,
+                ),
+            )
+            if cur.rowcount != 1:
+                raise ValueError(f"attempt {number} of {delivery_id} is not in flight")
+            self._set_state(db, delivery_id, state)
+            db.execute(
+                "UPDATE deliveries SET response_status_code = ?, response_body_excerpt = ?, "
+                "last_duration_ns = ? WHERE seq = ?",
+                (result.status, excerpt if result.outcome == "response" else None, result.duration_ns, seq),
+            )
+            row = db.execute(
+                "SELECT started_ns, timestamp FROM attempts WHERE delivery_seq = ? AND number = ?",
+                (seq, number),
+            ).fetchone()
+        return AttemptRecord(
+            number, row[0], result.duration_ns, result.outcome, result.status, excerpt, result.detail, row[1]
+        )
+
+    def set_state(self, delivery_id: str, state: DeliveryState) -> None:
+        """Store a state reached without an attempt (e.g. a manual retry re-opening the entry)."""
+        with self._write() as db:
+            self._seq(db, delivery_id)
+            self._set_state(db, delivery_id, state)
+
+    def recover(self, now_ns: int, *, profile: str | None = None) -> list[str]:
+        """Mark attempts left in flight ``interrupted``; their deliveries become due at ``now_ns``.
+
+        Call once when a sender starts on a log file another process may have left behind (never
+        while another process is sending from the same file).  Returns the deliveries touched.
+        """
+        touched: list[str] = []
+        with self._write() as db:
+            sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND phase = ?"
+            args: list[Any] = [Phase.IN_FLIGHT.value]
+            if profile is not None:
+                sql += " AND profile = ?"
+                args.append(profile)
+            for row in db.execute(sql, args).fetchall():
+                record = _record(row)
+                started = record.state.started_ns or now_ns
+                db.execute(
+                    "UPDATE attempts SET outcome = ?, duration_ns = ?, detail = ? "
+                    "WHERE delivery_seq = ? AND outcome = ?",
+                    (
+                        INTERRUPTED,
+                        max(0, now_ns - started),
+                        "the sending process stopped before the attempt completed",
+                        record.seq,
+                        IN_FLIGHT,
+                    ),
+                )
+                self._set_state(db, record.id, interrupted(record.state, now_ns))
+                touched.append(record.id)
+        return touched
+
+    @staticmethod
+    def _seq(db: sqlite3.Connection, delivery_id: str) -> int:
+        row = db.execute("SELECT seq FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"no delivery {delivery_id!r} in this delivery log")
+        return int(row[0])
+
+    # -- reading -----------------------------------------------------------------------
+    def get(self, delivery_id: str) -> DeliveryRecord:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+        if row is None:
+            raise UsageError(
+                f"no delivery {delivery_id!r} in the delivery log {self.path!r}; list them with "
+                "'hookmock deliveries --db PATH'"
+            )
+        return _record(row)
+
+    def attempts(self, delivery_id: str) -> list[AttemptRecord]:
+        with self._lock:
+            seq = self._seq(self._db, delivery_id)
+            rows = self._db.execute(
+                "SELECT number, started_ns, duration_ns, outcome, status, excerpt, detail, timestamp "
+                "FROM attempts WHERE delivery_seq = ? ORDER BY number",
+                (seq,),
+            ).fetchall()
+        return [AttemptRecord(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7]) for r in rows]
+
+    def unfinished(self, *, profile: str | None = None) -> list[DeliveryRecord]:
+        """Pending deliveries, soonest due first."""
+        sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending'"
+        args: list[Any] = []
+        if profile is not None:
+            sql += " AND profile = ?"
+            args.append(profile)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY next_due_ns, seq", args).fetchall()
+        return [_record(r) for r in rows]
+
+    def count(self, *, status: str | None = None) -> int:
+        with self._lock:
+            if status is None:
+                return int(self._db.execute("SELECT count(*) FROM deliveries").fetchone()[0])
+            return int(
+                self._db.execute("SELECT count(*) FROM deliveries WHERE status = ?", (status,)).fetchone()[0]
+            )
+
+    def in_flight_attempts(self) -> int:
+        with self._lock:
+            return int(
+                self._db.execute("SELECT count(*) FROM attempts WHERE outcome = ?", (IN_FLIGHT,)).fetchone()[
+                    0
+                ]
+            )
+
+    def list(
+        self,
+        *,
+        event_type: str | None = None,
+        status: str | None = None,
+        api_key_id: str | None = None,
+        created_from: int | str | datetime | None = None,
+        created_to: int | str | datetime | None = None,
+        profile: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page:
+        """One page of deliveries, newest first; ``created_from``/``created_to`` are inclusive."""
+        if limit is None:
+            limit = DEFAULT_LIMIT
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise UsageError(f"limit={limit!r} is out of range; give an integer from 1 to {MAX_LIMIT}")
+        if status is not None and status not in STATUSES:
+            raise UsageError(
+                f"status={status!r} is not a delivery status; choose one of {', '.join(STATUSES)}"
+            )
+        lo = _time_arg(created_from, "from")
+        hi = _time_arg(created_to, "to")
+        filters: dict[str, Any] = {
+            "event_type": event_type,
+            "status": status,
+            "api_key_id": api_key_id,
+            "from": lo,
+            "to": hi,
+            "profile": profile,
+        }
+        where: list[str] = []
+        args: list[Any] = []
+        for column, value in (
+            ("event_type", event_type),
+            ("status", status),
+            ("api_key_id", api_key_id),
+            ("profile", profile),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if lo is not None:
+            where.append("created_ns >= ?")
+            args.append(lo)
+        if hi is not None:
+            where.append("created_ns <= ?")
+            args.append(hi)
+        if cursor is not None:
+            after_created, after_seq = decode_cursor(self._cursor_key, cursor, filters)
+            where.append("(created_ns < ? OR (created_ns = ? AND seq < ?))")
+            args.extend([after_created, after_created, after_seq])
+        sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_ns DESC, seq DESC LIMIT ?"
+        args.append(limit + 1)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        records = [_record(r) for r in rows[:limit]]
+        next_cursor = None
+        if len(rows) > limit:
+            last = records[-1]
+            next_cursor = encode_cursor(self._cursor_key, last.created_ns, last.seq, filters)
+        return Page(records, next_cursor)
+
+
+def _split(script: str) -> list[str]:
+    """The statements of a migration script (triggers keep their inner ``;``)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.strip().splitlines():
+        buffer += line + "\n"
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

@@ -1,0 +1,200 @@
+"""The concurrent driver: many deliveries at once, on the real clock (or a virtual one).
+
+A scheduler holds every delivery's next due time; when one falls due its id goes on a work
+queue served by a bounded pool of worker threads (small stacks, created on demand), each doing
+one attempt with :meth:`Engine.step` and handing the delivery back to the scheduler.  On a real
+clock the scheduler is one thread waiting on a heap; on a :class:`~hookmock.clock.VirtualClock` it
+is the clock's own timers, so a test that advances the clock drives the pool.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+import threading
+from collections.abc import Iterable
+
+from .engine import Engine
+from .machine import Done, Send, Wait, WaitForResult
+
+__all__ = ["DEFAULT_STACK_SIZE", "DEFAULT_WORKERS", "PoolDriver"]
+
+DEFAULT_WORKERS = 256
+#: Worker thread stack size: an attempt needs little stack, and 1,000 threads must stay cheap.
+DEFAULT_STACK_SIZE = 512 * 1024
+
+_stack_lock = threading.Lock()
+
+
+class PoolDriver:
+    """Runs deliveries concurrently.  ``schedule(id)`` hands one over; ``wait(id)`` joins it."""
+
+    def __init__(
+        self, engine: Engine, *, max_workers: int = DEFAULT_WORKERS, stack_size: int = DEFAULT_STACK_SIZE
+    ) -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers={max_workers} must be at least 1")
+        self.engine = engine
+        self.max_workers = max_workers
+        self.stack_size = stack_size
+        self._work: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._cond = threading.Condition()
+        self._heap: list[tuple[int, int, str]] = []
+        self._seq = itertools.count()
+        self._workers: list[threading.Thread] = []
+        self._idle = 0
+        self._active: dict[str, threading.Event] = {}
+        self._errors: list[BaseException] = []
+        self._stopping = False
+        self._scheduler: threading.Thread | None = None
+        self._virtual = bool(engine.clock.is_virtual and hasattr(engine.clock, "call_at"))
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        with self._cond:
+            if self._scheduler is not None or self._virtual:
+                return
+            self._scheduler = threading.Thread(
+                target=self._run_scheduler, name="hookmock-scheduler", daemon=True
+            )
+            self._scheduler.start()
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """Stop taking work; attempts in flight finish (or stay in flight in the log if killed)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            workers = list(self._workers)
+        for _ in workers:
+            self._work.put(None)
+        for thread in workers:
+            thread.join(timeout)
+        if self._scheduler is not None:
+            self._scheduler.join(timeout)
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """Unexpected exceptions raised in worker threads (a driver bug; tests should check)."""
+        return list(self._errors)
+
+    # -- work --------------------------------------------------------------------------
+    def schedule(self, delivery_id: str) -> None:
+        """Take over ``delivery_id`` (it must be pending in the log) and run it to completion."""
+        with self._cond:
+            if self._stopping:
+                raise RuntimeError("the delivery pool is stopped")
+            self._active.setdefault(delivery_id, threading.Event())
+        self.start()
+        self._dispatch(delivery_id)
+
+    def schedule_all(self, delivery_ids: Iterable[str]) -> None:
+        for delivery_id in delivery_ids:
+            self.schedule(delivery_id)
+
+    def wait(self, delivery_id: str, timeout: float | None = None) -> bool:
+        """Block until ``delivery_id`` is finished (real seconds); False on timeout."""
+        with self._cond:
+            done = self._active.get(delivery_id)
+        return True if done is None else done.wait(timeout)
+
+    def wait_all(self, timeout: float | None = None) -> bool:
+        with self._cond:
+            events = list(self._active.values())
+        return all(event.wait(timeout) for event in events)
+
+    @property
+    def active(self) -> int:
+        with self._cond:
+            return len(self._active)
+
+    def _dispatch(self, delivery_id: str) -> None:
+        action = self._action(delivery_id)
+        if isinstance(action, Done):
+            self._finish(delivery_id)
+        elif isinstance(action, Wait):
+            self._at(action.until_ns, delivery_id)
+        elif isinstance(action, Send):
+            self._submit(delivery_id)
+        # WaitForResult: a worker holds it and will hand it back
+
+    def _action(self, delivery_id: str) -> Send | Wait | WaitForResult | Done:
+        from . import machine
+
+        record = self.engine.log.get(delivery_id)
+        return machine.next_action(record.state, self.engine.clock.now_ns())
+
+    def _finish(self, delivery_id: str) -> None:
+        with self._cond:
+            done = self._active.pop(delivery_id, None)
+        if done is not None:
+            done.set()
+
+    def _at(self, due_ns: int, delivery_id: str) -> None:
+        if self._virtual:
+            self.engine.clock.call_at(due_ns, lambda: self._submit(delivery_id))  # type: ignore[attr-defined]
+            return
+        with self._cond:
+            heapq.heappush(self._heap, (due_ns, next(self._seq), delivery_id))
+            self._cond.notify()
+
+    def _submit(self, delivery_id: str) -> None:
+        with self._cond:
+            if self._stopping:
+                return
+            if self._idle == 0 and len(self._workers) < self.max_workers:
+                self._spawn()
+            elif self._idle > 0:
+                self._idle -= 1
+        self._work.put(delivery_id)
+
+    def _spawn(self) -> None:
+        with _stack_lock:
+            previous = threading.stack_size(self.stack_size)
+            try:
+                thread = threading.Thread(
+                    target=self._run_worker, name=f"hookmock-worker-{len(self._workers)}", daemon=True
+                )
+                thread.start()
+            finally:
+                threading.stack_size(previous)
+        self._workers.append(thread)
+
+    def _run_worker(self) -> None:
+        while True:
+            delivery_id = self._work.get()
+            if delivery_id is None:
+                return
+            try:
+                action = self.engine.step(delivery_id)
+                if isinstance(action, Done):
+                    self._finish(delivery_id)
+                elif isinstance(action, Wait):
+                    self._at(action.until_ns, delivery_id)
+                elif isinstance(action, Send):
+                    self._submit(delivery_id)
+                else:  # pragma: no cover - only another driver could leave it in flight
+                    self._finish(delivery_id)
+            except BaseException as exc:  # keep the pool alive; surface through .errors
+                self._errors.append(exc)
+                self._finish(delivery_id)
+            finally:
+                with self._cond:
+                    self._idle += 1
+
+    def _run_scheduler(self) -> None:
+        clock = self.engine.clock
+        while True:
+            with self._cond:
+                if self._stopping:
+                    return
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                due, _, delivery_id = self._heap[0]
+                remaining = due - clock.now_ns()
+                if remaining > 0:
+                    self._cond.wait(remaining / 1e9)
+                    continue
+                heapq.heappop(self._heap)
+            self._submit(delivery_id)

@@ -1,0 +1,172 @@
+"""What the delivery log holds, as frozen records, and the providers' views of them.
+
+:meth:`DeliveryRecord.moda_row` is a row of Moda's ``GET /v1/webhook_deliveries`` (valid against
+the ``moda-delivery`` schema); :meth:`DeliveryRecord.modio_entry` a mod.io webhook-history entry
+(valid against ``modio-history-entry``; mod.io publishes no history API, so that JSON shape is a
+hookmock extension).  Neither holds a secret: the log never stores one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ..clock import MS, format_iso
+from .machine import DeliveryState
+
+__all__ = ["INTERRUPTED", "IN_FLIGHT", "AttemptRecord", "DeliveryRecord", "Page"]
+
+#: ``outcome`` of an attempt row that has been started and not completed yet.
+IN_FLIGHT = "in_flight"
+#: ``outcome`` of an attempt cut short by a crash (set on recovery).
+INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """One attempt: append-only; inserted in flight before the request leaves, completed once."""
+
+    number: int
+    started_ns: int
+    duration_ns: int | None
+    outcome: str
+    status: int | None
+    excerpt: bytes
+    detail: str
+    #: the timestamp (unix s) the attempt was signed with, where the profile has one
+    timestamp: int | None = None
+
+    @property
+    def in_flight(self) -> bool:
+        return self.outcome == IN_FLIGHT
+
+    @property
+    def ended_ns(self) -> int | None:
+        return None if self.duration_ns is None else self.started_ns + self.duration_ns
+
+    @property
+    def excerpt_text(self) -> str:
+        return self.excerpt.decode("utf-8", "replace")
+
+    def describe(self) -> str:
+        if self.outcome == "response":
+            return f"HTTP {self.status}"
+        return f"{self.outcome}: {self.detail}" if self.detail else self.outcome
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "started_at": format_iso(self.started_ns),
+            "started_ns": self.started_ns,
+            "duration_ms": None if self.duration_ns is None else self.duration_ns // MS,
+            "outcome": self.outcome,
+            "status_code": self.status,
+            "response_body_excerpt": self.excerpt_text,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """One delivery row."""
+
+    seq: int
+    id: str
+    profile: str
+    event_id: str | None
+    event_type: str
+    target_url: str
+    state: DeliveryState
+    created_ns: int
+    last_attempted_ns: int | None
+    response_status_code: int | None
+    response_body_excerpt: bytes | None
+    last_duration_ns: int | None
+    api_key_id: str | None
+    replayed_from_id: str | None
+    agent_job_id: str | None
+    body: bytes
+
+    @property
+    def status(self) -> str:
+        return self.state.status
+
+    @property
+    def attempts(self) -> int:
+        return self.state.attempts
+
+    def moda_row(self) -> dict[str, Any]:
+        """A row of Moda's ``GET /v1/webhook_deliveries`` (plus ``event_id``)."""
+        return {
+            "id": self.id,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "target_url": self.target_url,
+            "status": self.status,
+            "attempts": self.attempts,
+            "created_at": format_iso(self.created_ns),
+            "last_attempted_at": None
+            if self.last_attempted_ns is None
+            else format_iso(self.last_attempted_ns),
+            "response_status_code": self.response_status_code,
+            "response_body_excerpt": None
+            if self.response_body_excerpt is None
+            else self.response_body_excerpt.decode("utf-8", "replace"),
+            "api_key_id": self.api_key_id,
+            "replayed_from_id": self.replayed_from_id,
+            "agent_job_id": self.agent_job_id,
+        }
+
+    def payload(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def modio_entry(self) -> dict[str, Any]:
+        """An entry of mod.io's webhook history (hookmock's JSON for it is an extension)."""
+        payload = self.payload()
+        payload_obj = payload if isinstance(payload, dict) else {}
+        resource = payload_obj.get("request_resource")
+        resource_id = resource.get("resource_id") if isinstance(resource, dict) else None
+        return {
+            "id": self.id,
+            "date": format_iso(self.created_ns),
+            "name": self.event_type,
+            "http_status": self.response_status_code,
+            "response": None
+            if self.response_body_excerpt is None
+            else self.response_body_excerpt.decode("utf-8", "replace"),
+            "duration_ms": None if self.last_duration_ns is None else self.last_duration_ns // MS,
+            "attempts": self.attempts,
+            "last_attempted": None if self.last_attempted_ns is None else format_iso(self.last_attempted_ns),
+            "event_uuid": self.event_id,
+            "ruleset_uuid": None,
+            "url": self.target_url,
+            "resource_id": resource_id if isinstance(resource_id, int) else None,
+            "status": self.status,
+            "payload": payload_obj,
+        }
+
+    def view(self) -> dict[str, Any]:
+        """The view of this row in its own provider's shape."""
+        return self.modio_entry() if self.profile == "modio" else self.moda_row()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a log query: rows newest first, and the cursor of the next page (or None)."""
+
+    records: list[DeliveryRecord]
+    next_cursor: str | None
+
+    def moda(self) -> dict[str, Any]:
+        """``{"data": [...], "next_cursor": ...}`` as Moda's list endpoints answer."""
+        return {"data": [r.moda_row() for r in self.records], "next_cursor": self.next_cursor}
+
+    def modio(self) -> dict[str, Any]:
+        return {"data": [r.modio_entry() for r in self.records], "next_cursor": self.next_cursor}
+
+    def __len__(self) -> int:
+        return len(self.records)

@@ -1,0 +1,370 @@
+"""The sender: faithful webhook deliveries with the profile's deadline, retries and log.
+
+>>> sender = Sender("moda", clock=VirtualClock())          # doctest: +SKIP
+>>> delivery = sender.send("http://127.0.0.1:8000/hooks", "task.succeeded")   # doctest: +SKIP
+>>> delivery.status, [a.describe() for a in delivery.attempts]                # doctest: +SKIP
+
+* ``send`` runs one delivery to completion (on a virtual clock: at once, jumping the clock to
+  each retry; on the real clock: really waiting) and returns a :class:`Delivery`.
+* ``submit`` hands it to the concurrent driver and returns at once; ``wait`` joins it.
+* ``redeliver`` follows the profile: a new delivery replaying the original body (Moda) or a
+  manual retry of the same history entry (mod.io).
+* The body is serialized once, stored, and the stored bytes are signed afresh and sent on every
+  attempt; the event id never changes.  The secret is held here only, never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .clock import MS, SECOND, Clock, RealClock
+from .delivery.engine import AttemptEvent, Engine, run_inline
+from .delivery.log import DeliveryLog
+from .delivery.machine import Rules, manual_retry
+from .delivery.pool import DEFAULT_WORKERS, PoolDriver
+from .delivery.records import Page
+from .delivery.result import Delivery
+from .errors import UsageError
+from .ids import crockford_id
+from .profiles import Profile, get_profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .factories import EventFactory
+    from .transport import Transport
+
+__all__ = ["WSGI_SCHEME", "Delivery", "DeliveryLog", "Sender"]
+
+#: ``target_url`` recorded for deliveries to an in-process WSGI application.
+WSGI_SCHEME = "wsgi://"
+
+
+def _app_name(app: object) -> str:
+    name = getattr(app, "__qualname__", None) or type(app).__qualname__
+    module = getattr(app, "__module__", None) or type(app).__module__
+    return f"{WSGI_SCHEME}{module}.{name}".replace("<", "").replace(">", "")
+
+
+class Sender:
+    """Sends deliveries for one profile with one secret.
+
+    ``deadline_s`` and ``retry_delays_s`` replace the profile's deadline and retry schedule: they
+    are *not faithful* and exist for benchmarks and impatient experiments only.
+    """
+
+    def __init__(
+        self,
+        profile: str | Profile = "moda",
+        secret: str | None = None,
+        *,
+        clock: Clock | None = None,
+        log: DeliveryLog | str | os.PathLike[str] | None = None,
+        transport: Transport | None = None,
+        allow_targets: tuple[str, ...] | list[str] = (),
+        ca_file: str | os.PathLike[str] | None = None,
+        api_key_id: str | None = None,
+        deadline_s: float | None = None,
+        retry_delays_s: tuple[float, ...] | list[float] | None = None,
+        max_workers: int = DEFAULT_WORKERS,
+        recover: bool | None = None,
+        on_attempt: Callable[[AttemptEvent], object] | None = None,
+        on_wait: Callable[[str, int], object] | None = None,
+    ) -> None:
+        self.profile = get_profile(profile)
+        if secret is not None and (not isinstance(secret, str) or not secret):
+            raise UsageError(
+                f"the {self.profile.secret_name} must be a non-empty string (or None to generate one)"
+            )
+        self._secret = secret if secret is not None else self.profile.generate_secret()
+        self.clock: Clock = clock if clock is not None else RealClock()
+        self._own_log = not isinstance(log, DeliveryLog)
+        self.log = log if isinstance(log, DeliveryLog) else DeliveryLog(":memory:" if log is None else log)
+        self.api_key_id = api_key_id
+        self.allow_targets = tuple(allow_targets)
+        self.ca_file = ca_file
+        self.max_workers = max_workers
+        self.on_wait = on_wait
+        self._transport = transport
+        self._http: Transport | None = None
+        self._wsgi: Transport | None = None
+        self._apps: dict[str, object] = {}
+        self._factory: EventFactory | None = None
+        self._pool: PoolDriver | None = None
+        self.rules = Rules.from_profile(
+            self.profile,
+            deadline_ns=None if deadline_s is None else _seconds_ns(deadline_s, "deadline_s"),
+            retry_delays_ns=None
+            if retry_delays_s is None
+            else tuple(_seconds_ns(d, "retry_delays_s", zero_ok=True) for d in retry_delays_s),
+        )
+        listeners = [on_attempt] if on_attempt is not None else []
+        self.engine = Engine(
+            profile=self.profile,
+            rules=self.rules,
+            secret=self._secret,
+            clock=self.clock,
+            log=self.log,
+            resolve=self._resolve,
+            listeners=listeners,
+        )
+        #: Deliveries whose in-flight attempt was marked interrupted when this sender started.
+        self.recovered: list[str] = []
+        if recover if recover is not None else (self._own_log and self.log.path != ":memory:"):
+            self.recovered = self.log.recover(self.clock.now_ns(), profile=self.profile.name)
+
+    # -- properties ----------------------------------------------------------------------
+    @property
+    def secret(self) -> str:
+        """The signing secret / webhook token (give it to the receiver under test)."""
+        return self._secret
+
+    def __repr__(self) -> str:  # never shows the secret
+        return f"<Sender {self.profile.name} log={self.log.path!r} clock={self.clock!r}>"
+
+    def add_listener(self, listener: Callable[[AttemptEvent], object]) -> None:
+        """Call ``listener(event)`` after every attempt completes."""
+        self.engine.listeners.append(listener)
+
+    # -- sending -------------------------------------------------------------------------
+    def send(
+        self,
+        target: object,
+        event_type: str | None = None,
+        /,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        body: bytes | None = None,
+        agent_job_id: str | None = None,
+        **overrides: Any,
+    ) -> Delivery:
+        """Deliver one event to ``target`` (a URL or a WSGI app) and run it to completion."""
+        delivery_id = self._accept(target, event_type, payload, body, agent_job_id, overrides)
+        run_inline(self.engine, [delivery_id], on_wait=self.on_wait)
+        return self.get(delivery_id)
+
+    def submit(
+        self,
+        target: object,
+        event_type: str | None = None,
+        /,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        body: bytes | None = None,
+        agent_job_id: str | None = None,
+        **overrides: Any,
+    ) -> Delivery:
+        """Accept one delivery and send it in the background; returns the pending delivery."""
+        delivery_id = self._accept(target, event_type, payload, body, agent_job_id, overrides)
+        self._driver().schedule(delivery_id)
+        return self.get(delivery_id)
+
+    def redeliver(self, delivery_id: str, *, wait: bool = True) -> Delivery:
+        """Redeliver as the provider does; ``wait=False`` returns at once (sent in the background).
+
+        Moda: a new delivery row (``replayed_from_id`` set) with the original body bytes and event
+        id, re-signed at send time, on the full retry schedule.  mod.io: Retry re-sends the same
+        payload on the same history entry and increments its attempts.
+        """
+        original = self.log.get(delivery_id)
+        if original.profile != self.profile.name:
+            raise UsageError(
+                f"delivery {delivery_id} was sent with profile {original.profile!r}; "
+                f"redeliver it with a {original.profile!r} sender"
+            )
+        self._resolve(original.target_url)  # refuse before accepting anything
+        if self.profile.manual_retry == "new_delivery":
+            target_id = self._new_id()
+            self.log.create(
+                delivery_id=target_id,
+                profile=self.profile.name,
+                event_id=original.event_id,
+                event_type=original.event_type,
+                target_url=original.target_url,
+                body=original.body,
+                created_ns=self.clock.now_ns(),
+                api_key_id=original.api_key_id,
+                replayed_from_id=original.id,
+                agent_job_id=original.agent_job_id,
+            )
+        else:
+            if original.status == "pending":
+                raise UsageError(f"delivery {delivery_id} is still pending; retry it once it has finished")
+            target_id = original.id
+            self.log.set_state(target_id, manual_retry(original.state, self.clock.now_ns()))
+        if wait:
+            run_inline(self.engine, [target_id], on_wait=self.on_wait)
+        else:
+            self._driver().schedule(target_id)
+        return self.get(target_id)
+
+    def resume(self) -> list[Delivery]:
+        """Run every unfinished delivery of this profile in the log to completion (inline)."""
+        ids = [r.id for r in self.log.unfinished(profile=self.profile.name)]
+        run_inline(self.engine, ids, on_wait=self.on_wait)
+        return [self.get(i) for i in ids]
+
+    def start(self) -> None:
+        """Start the concurrent driver and hand it every unfinished delivery in the log."""
+        driver = self._driver()
+        driver.schedule_all(r.id for r in self.log.unfinished(profile=self.profile.name))
+
+    def wait(self, delivery: Delivery | str, timeout: float | None = None) -> Delivery:
+        """Block until a submitted delivery is finished (``timeout`` in real seconds)."""
+        delivery_id = delivery.id if isinstance(delivery, Delivery) else delivery
+        if self._pool is not None:
+            self._pool.wait(delivery_id, timeout)
+        return self.get(delivery_id)
+
+    def wait_all(self, timeout: float | None = None) -> bool:
+        return True if self._pool is None else self._pool.wait_all(timeout)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.stop()
+        if self._own_log:
+            self.log.close()
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading -------------------------------------------------------------------------
+    def get(self, delivery_id: str) -> Delivery:
+        return Delivery.from_record(self.log.get(delivery_id), self.log.attempts(delivery_id))
+
+    def deliveries(self, **filters: Any) -> Page:
+        """One page of the log (see :meth:`DeliveryLog.list` for the filters)."""
+        return self.log.list(**filters)
+
+    @property
+    def pool(self) -> PoolDriver | None:
+        return self._pool
+
+    # -- internals -----------------------------------------------------------------------
+    def _driver(self) -> PoolDriver:
+        if self._pool is None:
+            self._pool = PoolDriver(self.engine, max_workers=self.max_workers)
+        return self._pool
+
+    def _new_id(self) -> str:
+        return crockford_id("whd", ms=self.clock.now_ns() // MS)
+
+    def _accept(
+        self,
+        target: object,
+        event_type: str | None,
+        payload: Mapping[str, Any] | None,
+        body: bytes | None,
+        agent_job_id: str | None,
+        overrides: Mapping[str, Any],
+    ) -> str:
+        target_url = self._register_target(target)
+        if payload is not None and body is not None:
+            raise UsageError("give payload= or body=, not both")
+        if overrides and (payload is not None or body is not None):
+            raise UsageError(
+                f"field overrides ({', '.join(overrides)}) only apply to generated payloads; "
+                "edit the payload you pass instead"
+            )
+        parsed: Any
+        if body is not None:
+            if not isinstance(body, (bytes, bytearray, memoryview)):
+                raise UsageError(f"body= must be bytes, not {type(body).__name__}; use payload= for a dict")
+            data = bytes(body)
+            try:
+                parsed = json.loads(data)
+            except (ValueError, UnicodeDecodeError):
+                parsed = None
+        elif payload is not None:
+            if not isinstance(payload, Mapping):
+                raise UsageError(f"payload= must be a JSON object (a dict), not {type(payload).__name__}")
+            parsed = payload
+            data = self.profile.serialize(payload)
+        else:
+            parsed = self._events().event(event_type, **overrides)
+            data = self.profile.serialize(parsed)
+        payload_obj = parsed if isinstance(parsed, Mapping) else {}
+        event_type = event_type or self.profile.event_type_of(payload_obj)
+        if not event_type:
+            raise UsageError("cannot tell the event type of this body; pass it as the second argument")
+        delivery_id = self._new_id()
+        self.log.create(
+            delivery_id=delivery_id,
+            profile=self.profile.name,
+            event_id=self.profile.event_id(payload_obj),
+            event_type=event_type,
+            target_url=target_url,
+            body=data,
+            created_ns=self.clock.now_ns(),
+            api_key_id=self.api_key_id,
+            agent_job_id=agent_job_id,
+        )
+        return delivery_id
+
+    def _events(self) -> EventFactory:
+        if self._factory is None:
+            from .factories import EventFactory
+
+            self._factory = EventFactory(self.profile, clock=self.clock)
+        return self._factory
+
+    def _register_target(self, target: object) -> str:
+        if isinstance(target, str):
+            if target.startswith(WSGI_SCHEME):
+                raise UsageError(f"{target!r} names an in-process app; pass the WSGI application itself")
+            if self._transport is None:
+                check = getattr(self._http_transport(), "check_target", None)
+                if check is not None:
+                    check(target)  # TargetNotAllowed / UsageError before anything is accepted
+            return target
+        if callable(target):
+            name = _app_name(target)
+            candidate, n = name, 1
+            while self._apps.get(candidate, target) is not target:
+                n += 1
+                candidate = f"{name}-{n}"
+            self._apps[candidate] = target
+            return candidate
+        raise UsageError(f"a target must be a URL string or a WSGI application, not {type(target).__name__}")
+
+    def _resolve(self, target_url: str) -> tuple[Transport, object]:
+        app = self._apps.get(target_url)
+        if self._transport is not None:
+            return self._transport, (app if app is not None else target_url)
+        if app is not None:
+            return self._wsgi_transport(), app
+        if target_url.startswith(WSGI_SCHEME):
+            raise UsageError(
+                f"{target_url} is an in-process WSGI app of another sender or process; "
+                "send to it again with the app object"
+            )
+        return self._http_transport(), target_url
+
+    def _http_transport(self) -> Transport:
+        if self._http is None:
+            from .transport.http import HTTPTransport
+
+            self._http = HTTPTransport(ca_file=self.ca_file, allow_targets=self.allow_targets)
+        return self._http
+
+    def _wsgi_transport(self) -> Transport:
+        if self._wsgi is None:
+            from .transport.wsgi import WSGITransport  # type: ignore[import-not-found,unused-ignore]
+
+            self._wsgi = WSGITransport()
+        return self._wsgi
+
+
+def _seconds_ns(value: float, name: str, *, zero_ok: bool = False) -> int:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value < 0
+        or (value == 0 and not zero_ok)
+    ):
+        raise UsageError(f"{name}={value!r} must be a positive number of seconds")
+    return round(value * SECOND)
