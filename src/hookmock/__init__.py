@@ -17,6 +17,8 @@ _EXPORTS: dict[str, str] = {
     "BadSignature": ".errors",
     "BadToken": ".errors",
     "Clock": ".clock",
+    "Delivery": ".sender",
+    "DeliveryLog": ".sender",
     "EventFactory": ".factories",
     "HookmockError": ".errors",
     "MalformedHeader": ".errors",
@@ -24,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "Profile": ".profiles",
     "RealClock": ".clock",
     "SchemaValidationError": ".errors",
+    "Sender": ".sender",
     "TargetNotAllowed": ".errors",
     "TimestampTooNew": ".errors",
     "TimestampTooOld": ".errors",
@@ -82,4 +85,5 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .factories import EventFactory, make_event
     from .profiles import Profile, Verdict, available_profiles, get_profile, register_profile
+    from .sender import Delivery, DeliveryLog, Sender
     from .validation import load_schema, schema_names, validate
