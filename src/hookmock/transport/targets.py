@@ -107,7 +107,13 @@ def parse_target(url: str) -> Target:
         raise UsageError(f"a target URL must be a string, not {type(url).__name__}")
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         raise UsageError(f"target URL {url!r} contains whitespace or control characters; percent-encode them")
-    parts: SplitResult = urlsplit(url)
+    try:
+        parts: SplitResult = urlsplit(url)
+        parts.hostname  # noqa: B018  (validates a bracketed IPv6 literal)
+    except ValueError as exc:
+        raise UsageError(
+            f"target URL {url!r} is not a valid URL ({exc}); check the host and brackets"
+        ) from None
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         shown = f"{parts.scheme!r}" if parts.scheme else "no scheme"
