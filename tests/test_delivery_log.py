@@ -151,7 +151,7 @@ def test_pagination_newest_first_with_filters(log: DeliveryLog):
     assert {r.event_type for r in only} == {"task.failed"} and {r.api_key_id for r in only} == {"k1"}
     window = log.list(created_from=format_iso(T0 + 3 * SECOND), created_to=T0 + 6 * SECOND).records
     assert sorted(r.created_ns for r in window) == [T0 + n * SECOND for n in (3, 4, 5, 5, 6)]
-    assert {row["id"] for row in log.list(status="pending", limit=200).moda()["data"]} == {*ids, seen[0]} | set(seen)
+    assert {row["id"] for row in log.list(status="pending", limit=200).moda()["data"]} == set(seen)
     assert len(log.list().records) == 24  # default limit 50
 
 
