@@ -1,0 +1,195 @@
+"""The emulator's WSGI app: routing, the Host check, API keys, ``Moda-Version``, request ids,
+body limits, and Moda's error body for every error (unknown routes, 405 and 413 included).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from ..errors import UsageError
+from ..ids import crockford_id
+from ..profiles.moda import API_KEY_PREFIX, API_VERSION, LEGACY_API_VERSIONS, VERSION_HEADER
+from . import control, modio_api, moda_api, openapi, ui
+from .config import ADMIN_TOKEN_HEADER
+from .errors import ApiError, error_body
+from .http import Ctx, json_response
+
+if TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from .core import EmulatorCore
+
+__all__ = ["EmulatorApp"]
+
+log = logging.getLogger("hookmock.emulator")
+
+Handler = Callable[[Ctx], Response]
+SUPPORTED_VERSIONS = (API_VERSION, *LEGACY_API_VERSIONS)
+#: Routes under the control prefix that need no admin token (probes and the API description).
+_OPEN_CONTROL = {"health", "ready", "openapi"}
+
+
+def all_routes() -> list[tuple[str, list[str], str, Handler]]:
+    return [*moda_api.ROUTES, *modio_api.ROUTES, *control.ROUTES, *ui.ROUTES, *openapi.ROUTES]
+
+
+class EmulatorApp:
+    def __init__(self, core: EmulatorCore) -> None:
+        self.core = core
+        self.handlers: dict[str, Handler] = {}
+        rules = []
+        for path, methods, endpoint, handler in all_routes():
+            rules.append(Rule(path, methods=methods, endpoint=endpoint))
+            self.handlers[endpoint] = handler
+        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        request.max_content_length = self.core.config.max_body_bytes
+        request_id = crockford_id("req")
+        response = self.respond(request, request_id)
+        response.headers["X-Request-ID"] = request_id
+        return response(environ, start_response)
+
+    def respond(self, request: Request, request_id: str) -> Response:
+        faithful = request.path.startswith("/v1/") or request.path == "/v1"
+        headers: dict[str, str] = {}
+        try:
+            if not self.core.config.host_allowed(request.host):
+                raise ApiError(
+                    "invalid_request",
+                    "host_not_allowed",
+                    f"Host header {request.host!r} does not name this server (DNS rebinding guard); "
+                    "start the emulator with --allowed-host NAME to accept it",
+                )
+            if faithful:
+                headers[VERSION_HEADER] = self._version(request)
+            adapter = self.url_map.bind_to_environ(request.environ)
+            endpoint, args = adapter.match()
+            ctx = Ctx(self.core, request, request_id, dict(args))
+            if faithful:
+                ctx.api_key_id = self._authenticate(request)
+            elif endpoint not in _OPEN_CONTROL:
+                self._admin(request)
+            if request.content_length is not None and request.content_length > self.core.config.max_body_bytes:
+                raise RequestEntityTooLarge()
+            response = self.handlers[str(endpoint)](ctx)
+        except ApiError as err:
+            response = self._error(err, request_id)
+        except UsageError as exc:
+            response = self._error(ApiError("invalid_request", "invalid_request", str(exc)), request_id)
+        except NotFound:
+            response = self._error(
+                ApiError(
+                    "not_found",
+                    "route_not_found",
+                    f"no route {request.method} {request.path}; see /_hookmock/openapi.json for every route",
+                ),
+                request_id,
+            )
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.valid_methods or []))
+            response = self._error(
+                ApiError(
+                    "invalid_request",
+                    "method_not_allowed",
+                    f"{request.method} is not allowed on {request.path}; allowed: {allowed}",
+                    status=405,
+                    headers={"Allow": allowed},
+                ),
+                request_id,
+            )
+        except RequestEntityTooLarge:
+            limit = self.core.config.max_body_bytes
+            response = self._error(
+                ApiError(
+                    "invalid_request",
+                    "body_too_large",
+                    f"the request body is larger than {limit} bytes",
+                    status=413,
+                    details={"max_bytes": limit},
+                ),
+                request_id,
+            )
+        except HTTPException as exc:  # anything else werkzeug raises about the request
+            code = exc.code or 400
+            response = self._error(
+                ApiError("invalid_request", "bad_request", exc.description or "bad request", status=code),
+                request_id,
+            )
+        except Exception:
+            log.exception("internal error answering %s %s (request %s)", request.method, request.path, request_id)
+            response = self._error(
+                ApiError("internal_error", "internal_error", "the emulator failed; see its log"), request_id
+            )
+        for name, value in headers.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    def _error(self, err: ApiError, request_id: str) -> Response:
+        return json_response(error_body(err, request_id), err.status, err.headers)
+
+    def _version(self, request: Request) -> str:
+        value = request.headers.get(VERSION_HEADER)
+        if value is None or value == "":
+            return API_VERSION
+        if value not in SUPPORTED_VERSIONS:
+            raise ApiError(
+                "invalid_request",
+                "unsupported_version",
+                f"{VERSION_HEADER} {value[:40]!r} is not supported; use {API_VERSION} "
+                f"(or the legacy {', '.join(LEGACY_API_VERSIONS)})",
+                details={"supported": list(SUPPORTED_VERSIONS)},
+            )
+        return value
+
+    def _authenticate(self, request: Request) -> str:
+        auth = request.headers.get("Authorization")
+        if not auth:
+            raise ApiError(
+                "authentication",
+                "missing_api_key",
+                f"no API key; send 'Authorization: Bearer {API_KEY_PREFIX}…' (the key the emulator printed)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(
+                "authentication",
+                "invalid_authorization",
+                "the Authorization header must be 'Bearer <API key>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        key_id = self.core.key_id_for(token.strip())
+        if key_id is None:
+            raise ApiError(
+                "authentication",
+                "invalid_api_key",
+                "the API key is not valid for this emulator; use the key it printed at start-up "
+                "(or the api_key of its --state-file)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return key_id
+
+    def _admin(self, request: Request) -> None:
+        token = self.core.config.admin_token
+        if not token:
+            return
+        given = request.headers.get(ADMIN_TOKEN_HEADER) or request.cookies.get("hookmock_admin") or ""
+        if not secrets.compare_digest(given.encode(), token.encode()):
+            raise ApiError(
+                "authentication",
+                "admin_token_required",
+                f"this emulator is bound to a non-loopback address; send the admin token in {ADMIN_TOKEN_HEADER}",
+            )
+
+
+def make_app(core: EmulatorCore) -> Any:
+    return EmulatorApp(core)

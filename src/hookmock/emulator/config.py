@@ -1,0 +1,81 @@
+"""The emulator's settings, checked once, with errors that name the option to change."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from ..errors import UsageError
+
+__all__ = ["ADMIN_TOKEN_ENV", "LOOPBACK_HOSTS", "EmulatorConfig", "is_loopback_host"]
+
+#: The environment variable that holds the admin token (never a command-line argument: argv is
+#: visible to every user of the machine in ``ps``).
+ADMIN_TOKEN_ENV = "HOOKMOCK_ADMIN_TOKEN"
+#: The header that carries the admin token.
+ADMIN_TOKEN_HEADER = "X-Hookmock-Admin-Token"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: Largest request body accepted (bigger ones get a 413 in Moda's error body).
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+def is_loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class EmulatorConfig:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    db_path: str | None = None
+    clock: str = "real"
+    state_file: str | None = None
+    api_key: str | None = None
+    signing_secret: str | None = None
+    allow_http_callbacks: bool = False
+    ca_file: str | None = None
+    allow_targets: tuple[str, ...] = ()
+    #: Required when ``host`` is not a loopback address; read from ``HOOKMOCK_ADMIN_TOKEN``.
+    admin_token: str | None = None
+    #: Extra names accepted in the Host header (loopback names and the bound host always are).
+    allowed_hosts: tuple[str, ...] = ()
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if self.clock not in ("real", "virtual"):
+            raise UsageError(f"--clock {self.clock!r} is not a clock; choose 'real' or 'virtual'")
+        if not 0 <= self.port <= 65535:
+            raise UsageError(f"--port {self.port} is out of range; give 0 (any free port) to 65535")
+        if not is_loopback_host(self.host) and not self.admin_token:
+            raise UsageError(
+                f"--host {self.host} is not a loopback address; binding there exposes the emulator to "
+                f"the network, so set an admin token in the {ADMIN_TOKEN_ENV} environment variable first"
+            )
+        if self.api_key is not None and not self.api_key.strip():
+            raise UsageError("--api-key is empty; give a key such as the one printed at start-up")
+        if self.signing_secret is not None and not self.signing_secret.strip():
+            raise UsageError("--signing-secret is empty; omit it to have one generated")
+        if self.max_body_bytes < 1024:
+            raise UsageError(f"max body size {self.max_body_bytes} is too small; give at least 1024 bytes")
+
+    @property
+    def needs_admin_token(self) -> bool:
+        return bool(self.admin_token)
+
+    def host_allowed(self, host_header: str | None) -> bool:
+        """DNS-rebinding guard: the Host header must name this server."""
+        if not host_header:
+            return False
+        name = host_header.strip().lower()
+        if name.startswith("["):
+            name = name[1 : name.find("]")] if "]" in name else name
+        elif name.count(":") == 1:
+            name = name.split(":", 1)[0]
+        allowed = {*LOOPBACK_HOSTS, self.host.lower().strip("[]"), *(h.lower() for h in self.allowed_hosts)}
+        return name in allowed

@@ -1,0 +1,174 @@
+"""The emulator's state in one object: settings, clock, tables, task engine, webhook gateway.
+
+Front ends (the WSGI app, the control API, the page, the CLI) talk to this and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import tempfile
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..clock import Clock, RealClock, VirtualClock, format_iso
+from ..errors import HookmockError, UsageError
+from ..ids import random_token
+from ..profiles import get_profile
+from ..profiles.moda import API_KEY_PREFIX
+from .config import EmulatorConfig
+from .cursors import CursorCodec
+from .errors import ApiError
+from .gateway import Gateway
+from .store import Store
+from .tasks import TaskEngine
+
+__all__ = ["EmulatorCore"]
+
+
+def _key_id(api_key: str) -> str:
+    return "key_" + hashlib.sha256(api_key.encode()).hexdigest()[:20]
+
+
+class EmulatorCore:
+    def __init__(self, config: EmulatorConfig, *, clock: Clock | None = None) -> None:
+        config.check()
+        self.config = config
+        if clock is None:
+            clock = VirtualClock(start=RealClock().time()) if config.clock == "virtual" else RealClock()
+        self.clock = clock
+        if config.db_path is None:
+            self._tmpdir: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(
+                prefix="hookmock-emulator-"
+            )
+            config.db_path = os.path.join(self._tmpdir.name, "hookmock.db")
+        else:
+            self._tmpdir = None
+        try:
+            self.store = Store(config.db_path)
+        except Exception as exc:  # sqlite3 errors: a path that is not a database, a directory
+            raise UsageError(f"--db {config.db_path!r} cannot be used as a SQLite file: {exc}") from None
+        self.api_key = self._setting("api_key", config.api_key, lambda: API_KEY_PREFIX + random_token(32))
+        self.api_key_id = _key_id(self.api_key)
+        moda = get_profile("moda")
+        self.signing_secret = self._setting("signing_secret", config.signing_secret, moda.generate_secret)
+        cursor_key = self._setting("cursor_key", None, lambda: secrets.token_hex(32))
+        self.codec = CursorCodec(bytes.fromhex(cursor_key))
+        self._wake = threading.Event()
+        self._advance_lock = threading.Lock()
+        self.gateway = Gateway(self)
+        self.engine = TaskEngine(self.store, self.clock, self.gateway.fire_task)
+        self.base_url = ""  # set by the server once bound
+
+    def _setting(self, key: str, given: str | None, make: Any) -> str:
+        """A fixed value (an option), else the one kept in the db (a restart), else a new one."""
+        if given is not None:
+            self.store.set_meta(key, given)
+            return given
+        kept = self.store.meta(key)
+        if kept is not None:
+            return kept
+        value = str(make())
+        self.store.set_meta(key, value)
+        return value
+
+    # -- start and stop ----------------------------------------------------------------
+    def start(self) -> None:
+        """Recover after a restart: webhooks decided but not handed over, deliveries in flight."""
+        self.engine.recover()
+        self.gateway.start()
+
+    def close(self) -> None:
+        self.gateway.close()
+        self.store.close()
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+
+    # -- auth --------------------------------------------------------------------------
+    def key_id_for(self, presented: str) -> str | None:
+        if secrets.compare_digest(presented.encode(), self.api_key.encode()):
+            return self.api_key_id
+        return None
+
+    # -- checks ------------------------------------------------------------------------
+    def check_callback_url(self, url: str) -> None:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "http" and not self.config.allow_http_callbacks:
+            raise ApiError(
+                "invalid_request",
+                "callback_url_not_https",
+                f"callback_url {url!r} is not HTTPS; Moda only calls HTTPS URLs (start the emulator with "
+                "--allow-http-callbacks to allow plain HTTP)",
+                details={"parameter": "callback_url"},
+            )
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise ApiError(
+                "invalid_request",
+                "parameter_invalid",
+                f"callback_url {url!r} is not an absolute https:// URL",
+                details={"parameter": "callback_url"},
+            )
+        try:
+            self.gateway.check_target(url)
+        except HookmockError as exc:  # TargetNotAllowed, an unparsable URL, an unresolvable host
+            raise ApiError(
+                "invalid_request", "callback_url_not_allowed", str(exc), details={"parameter": "callback_url"}
+            ) from None
+
+    def parse_time_param(self, value: str | None, name: str) -> str | None:
+        """A ``from``/``to`` filter, checked by the delivery log (a bad one is a 400 there)."""
+        return value or None
+
+    # -- time --------------------------------------------------------------------------
+    def wake(self) -> None:
+        """Tell the real-clock runner that something new is due."""
+        self._wake.set()
+
+    def wait(self, timeout_s: float) -> None:
+        self._wake.wait(timeout_s)
+        self._wake.clear()
+
+    def step(self) -> int:
+        """Run every task transition due now, then wait for the deliveries it fired."""
+        moved = self.engine.tick()
+        self.gateway.settle()
+        return moved
+
+    def next_due_ns(self) -> int | None:
+        dues = [d for d in (self.engine.next_due_ns(), self.gateway.next_due_ns()) if d is not None]
+        return min(dues) if dues else None
+
+    def advance(self, ns: int) -> int:
+        """Virtual clock only: move ``ns`` forward, stopping at every task step and delivery
+        attempt due on the way, so everything happens in order and at its exact time."""
+        clock = self.clock
+        if not isinstance(clock, VirtualClock):
+            raise ApiError(
+                "conflict",
+                "clock_not_virtual",
+                "the emulator runs on the real clock; start it with --clock virtual to move time by hand",
+            )
+        with self._advance_lock:
+            target = clock.now_ns() + ns
+            self.step()
+            for _ in range(1_000_000):
+                due = self.next_due_ns()
+                if due is None or due > target:
+                    break
+                clock.advance_to(max(due, clock.now_ns()))
+                self.step()
+            clock.advance_to(target)
+            self.step()
+        return clock.now_ns()
+
+    def now_json(self) -> dict[str, Any]:
+        now = self.clock.now_ns()
+        return {"now": format_iso(now), "now_ns": now, "clock": "virtual" if self.clock.is_virtual else "real"}
+
+    # -- reset -------------------------------------------------------------------------
+    def reset(self) -> None:
+        self.store.reset()
+        self.gateway.reset()

@@ -1,0 +1,339 @@
+"""The one place where the emulator fires webhooks: an adapter onto :class:`hookmock.Sender`.
+
+One Moda sender (the emulator's signing secret) and one mod.io sender per game token share the
+emulator's clock and its delivery log (the ``--db`` file).  Deliveries are *submitted* (the
+sender's concurrent driver runs them); on a virtual clock the driver runs off the clock's
+timers, so :meth:`EmulatorCore.advance` drives them and :meth:`Gateway.settle` waits for the
+attempts that came due to finish.  Everything shown to a client is redacted of secrets.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from ..clock import MS, VirtualClock
+from ..delivery.log import DeliveryLog
+from ..delivery.machine import Phase
+from ..delivery.records import DeliveryRecord
+from ..errors import UnknownEventType, UsageError
+from ..profiles import DEFAULT_TOLERANCE_S, get_profile
+from ..sender import Sender
+from ..transport.http import HTTPTransport
+from .errors import ApiError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import EmulatorCore
+    from .store import TaskRow
+
+__all__ = ["Gateway"]
+
+#: How long (real seconds) :meth:`Gateway.settle` waits for due attempts before moving on.
+SETTLE_TIMEOUT_S = 5.0
+
+
+class Gateway:
+    def __init__(self, core: EmulatorCore) -> None:
+        self.core = core
+        cfg = core.config
+        assert cfg.db_path is not None
+        self.log = DeliveryLog(cfg.db_path)
+        self._opts: dict[str, Any] = {
+            "clock": core.clock,
+            "log": self.log,
+            "allow_targets": tuple(cfg.allow_targets),
+            "ca_file": cfg.ca_file,
+        }
+        self.moda = Sender("moda", core.signing_secret, api_key_id=core.api_key_id, recover=False, **self._opts)
+        self._modio: dict[str, Sender] = {}
+        self._lock = threading.Lock()
+        self._http = HTTPTransport(ca_file=cfg.ca_file, allow_targets=tuple(cfg.allow_targets))
+        self.modio_profile = get_profile("modio")
+
+    # -- life --------------------------------------------------------------------------
+    def start(self) -> None:
+        """After a restart: attempts left in flight become due again, and every unfinished
+        delivery is handed back to a driver (nothing is lost)."""
+        self.log.recover(self.core.clock.now_ns())
+        self.moda.start()
+        for record in self.log.unfinished(profile="modio"):
+            game_id = self.core.store.delivery_game(record.id)
+            game = self.core.store.game(game_id) if game_id else None
+            if game is not None:
+                self._modio_sender(game["token"])._driver().schedule(record.id)
+
+    def close(self) -> None:
+        for sender in [self.moda, *self._modio.values()]:
+            sender.close()
+        self.log.close()
+
+    def reset(self) -> None:
+        """The log is append-only, so a reset sets a watermark: lists show rows created after it."""
+        clock = self.core.clock
+        if isinstance(clock, VirtualClock):
+            clock.advance(ms=1)
+        self.core.store.set_meta("reset_ns", str(clock.now_ns() + (0 if clock.is_virtual else 1)))
+
+    def _since(self) -> int | None:
+        value = self.core.store.meta("reset_ns")
+        return int(value) if value else None
+
+    # -- checks ------------------------------------------------------------------------
+    def check_target(self, url: str) -> None:
+        self._http.check_target(url)
+
+    def check_modio_url(self, url: str) -> None:
+        if not url.lower().startswith(("http://", "https://")):
+            raise ApiError(
+                "invalid_request", "parameter_invalid", f"url {url!r} is not an http(s) URL", details={"parameter": "url"}
+            )
+        try:
+            self._http.check_target(url)
+        except UsageError as exc:
+            raise ApiError("invalid_request", "url_not_allowed", str(exc), details={"parameter": "url"}) from None
+
+    # -- firing ------------------------------------------------------------------------
+    def fire_task(self, row: TaskRow, event_type: str, envelope: dict[str, Any]) -> str | None:
+        assert row.callback_url is not None
+        delivery = self.moda.submit(row.callback_url, event_type, payload=envelope, agent_job_id=row.id)
+        return delivery.id
+
+    def fire_moda_event(self, event_type: str, url: str, overrides: dict[str, Any]) -> dict[str, Any]:
+        try:
+            delivery = self.moda.submit(url, event_type, **_flat(overrides))
+        except UnknownEventType as exc:
+            raise ApiError("invalid_request", "unknown_event_type", str(exc)) from None
+        return self._moda_row(self.log.get(delivery.id))
+
+    def fire_modio(self, game: dict[str, str], event_name: str, overrides: dict[str, Any]) -> dict[str, Any]:
+        sender = self._modio_sender(game["token"])
+        try:
+            delivery = sender.submit(game["url"], event_name, **_flat(overrides))
+        except UnknownEventType as exc:
+            raise ApiError("invalid_request", "unknown_event_type", str(exc)) from None
+        self.core.store.set_delivery_game(delivery.id, game["game_id"])
+        self.core.wake()
+        return self._modio_entry(self.log.get(delivery.id))
+
+    def _modio_sender(self, token: str) -> Sender:
+        with self._lock:
+            sender = self._modio.get(token)
+            if sender is None:
+                sender = Sender("modio", token, recover=False, **self._opts)
+                self._modio[token] = sender
+            return sender
+
+    # -- retries -----------------------------------------------------------------------
+    def _record(self, delivery_id: str, profile: str | None = None) -> DeliveryRecord:
+        try:
+            record = self.log.get(delivery_id)
+        except UsageError:
+            record = None
+        if record is None or (profile is not None and record.profile != profile):
+            raise ApiError(
+                "not_found", "delivery_not_found", f"no delivery with id {delivery_id!r}", details={"id": delivery_id}
+            )
+        return record
+
+    def redeliver(self, delivery_id: str) -> dict[str, Any]:
+        self._record(delivery_id, "moda")
+        new = self.moda.redeliver(delivery_id, wait=False)
+        self.core.wake()
+        return {"id": new.id, "replayed_from_id": delivery_id, "status": "pending"}
+
+    def retry_modio(self, delivery_id: str) -> dict[str, Any]:
+        record = self._record(delivery_id, "modio")
+        game_id = self.core.store.delivery_game(delivery_id)
+        game = self.core.store.game(game_id) if game_id else None
+        if game is None:
+            raise ApiError(
+                "conflict",
+                "webhook_not_configured",
+                f"the game of history entry {delivery_id} no longer has a webhook; configure it again",
+            )
+        if record.status == "pending":
+            raise ApiError(
+                "conflict", "delivery_pending", f"history entry {delivery_id} is still being sent; retry it afterwards"
+            )
+        self._modio_sender(game["token"]).redeliver(delivery_id, wait=False)
+        self.core.wake()
+        return self._modio_entry(self.log.get(delivery_id))
+
+    def retry_any(self, delivery_id: str) -> None:
+        record = self._record(delivery_id)
+        if record.profile == "modio":
+            self.retry_modio(delivery_id)
+        else:
+            self.redeliver(delivery_id)
+
+    # -- reading -----------------------------------------------------------------------
+    def _redact(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        text = self.moda.profile.redact(text, self.moda.secret)
+        for game in self.core.store.games():
+            text = self.modio_profile.redact(text, game["token"])
+        return text
+
+    def _moda_row(self, record: DeliveryRecord) -> dict[str, Any]:
+        row = record.moda_row()
+        row["response_body_excerpt"] = self._redact(row["response_body_excerpt"])
+        return row
+
+    def _modio_entry(self, record: DeliveryRecord) -> dict[str, Any]:
+        entry = record.modio_entry()
+        entry["response"] = self._redact(entry["response"])
+        game_id = self.core.store.delivery_game(record.id)
+        game = self.core.store.game(game_id) if game_id else None
+        entry["ruleset_uuid"] = game["ruleset_uuid"] if game else None
+        return entry
+
+    def list_moda(self, filters: dict[str, Any], *, limit: int, cursor: str | None) -> dict[str, Any]:
+        since = self._since()
+        lo = filters.get("from")
+        page = self.log.list(
+            profile="moda",
+            event_type=filters.get("event_type"),
+            status=filters.get("status"),
+            api_key_id=filters.get("api_key_id"),
+            created_from=lo if lo is not None or since is None else since,
+            created_to=filters.get("to"),
+            limit=limit,
+            cursor=cursor,
+        )
+        records = [r for r in page.records if since is None or r.created_ns >= since]
+        return {"data": [self._moda_row(r) for r in records], "next_cursor": page.next_cursor}
+
+    def list_modio(self, *, limit: int, cursor: str | None) -> dict[str, Any]:
+        page = self.log.list(profile="modio", created_from=self._since(), limit=limit, cursor=cursor)
+        return {"data": [self._modio_entry(r) for r in page.records], "next_cursor": page.next_cursor}
+
+    def detail(self, delivery_id: str, *, profile: str | None) -> dict[str, Any]:
+        record = self._record(delivery_id, profile)
+        view = self._moda_row(record) if record.profile == "moda" else self._modio_entry(record)
+        view["profile"] = record.profile
+        view["payload"] = record.payload()
+        timeline = []
+        for attempt in self.log.attempts(delivery_id):
+            item = attempt.to_dict()
+            item["response_body_excerpt"] = self._redact(item["response_body_excerpt"])
+            item["detail"] = self._redact(item["detail"])
+            timeline.append(item)
+        view["attempt_timeline"] = timeline
+        return view
+
+    def ui_rows(self, profile: str, *, limit: int) -> list[dict[str, Any]]:
+        page = self.log.list(profile=profile, created_from=self._since(), limit=limit)
+        rows = []
+        for r in page.records:
+            rows.append(
+                {
+                    "id": r.id,
+                    "profile": r.profile,
+                    "date": r.moda_row()["created_at"],
+                    "name": r.event_type,
+                    "http_status": r.response_status_code,
+                    "response": self._redact(
+                        None if r.response_body_excerpt is None else r.response_body_excerpt.decode("utf-8", "replace")
+                    ),
+                    "duration_ms": None if r.last_duration_ns is None else r.last_duration_ns // MS,
+                    "attempts": r.attempts,
+                    "status": r.status,
+                }
+            )
+        return rows
+
+    # -- driving (virtual clock) ---------------------------------------------------------
+    def pump(self) -> int:
+        """Nothing to do: the senders' drivers run deliveries off the clock's timers."""
+        return 0
+
+    def next_due_ns(self) -> int | None:
+        clock = self.core.clock
+        return clock.next_due() if isinstance(clock, VirtualClock) else None
+
+    def settle(self, timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
+        """Wait (really) until no attempt is due now or in flight; False if some still are."""
+        waiter = threading.Event()
+        for _ in range(int(timeout_s / 0.002)):
+            now = self.core.clock.now_ns()
+            busy = any(
+                r.state.phase == Phase.IN_FLIGHT or (r.state.next_due_ns is not None and r.state.next_due_ns <= now)
+                for r in self.log.unfinished()
+            )
+            if not busy:
+                return True
+            waiter.wait(0.002)
+        return False
+
+    # -- drills --------------------------------------------------------------------------
+    def drill(self, mode: str, ids: list[str], *, copies: int) -> list[dict[str, Any]]:
+        records = [self._record(i) for i in ids]
+        profile = get_profile(records[0].profile)
+        if any(r.profile != profile.name for r in records):
+            raise ApiError("invalid_request", "parameter_invalid", "all delivery_ids must be of one provider")
+        if mode == "stale" and not profile.has_timestamp:
+            raise ApiError(
+                "invalid_request",
+                "drill_not_applicable",
+                f"{profile.title} requests carry no timestamp, so there is nothing to make stale; use duplicate",
+            )
+        secret = self._secret_for(records[0])
+        now = self.core.clock.time()
+        plan: list[tuple[DeliveryRecord, str, int]] = []
+        if mode == "duplicate":
+            plan = [(records[0], secret, now), (records[0], secret, now)]
+        elif mode == "concurrent":
+            plan = [(records[0], secret, now)] * copies
+        elif mode == "stale":
+            plan = [(records[0], secret, now - DEFAULT_TOLERANCE_S - 1)]
+        elif mode == "bad_signature":
+            plan = [(records[0], profile.generate_secret(), now)]
+        elif mode == "out_of_order":
+            plan = [(r, self._secret_for(r), now) for r in reversed(records)]
+        if mode == "concurrent":
+            with ThreadPoolExecutor(max_workers=len(plan)) as pool:
+                return list(pool.map(lambda p: self._raw_send(profile, *p), plan))
+        return [self._raw_send(profile, *p) for p in plan]
+
+    def _secret_for(self, record: DeliveryRecord) -> str:
+        if record.profile == "moda":
+            return self.moda.secret
+        game_id = self.core.store.delivery_game(record.id)
+        game = self.core.store.game(game_id) if game_id else None
+        if game is None:
+            raise ApiError("conflict", "webhook_not_configured", "the game of this history entry has no webhook")
+        return game["token"]
+
+    def _raw_send(self, profile: Any, record: DeliveryRecord, secret: str, ts: int) -> dict[str, Any]:
+        headers = profile.delivery_headers(record.body, secret, ts)
+        result = self._http.send(
+            record.target_url, headers, record.body, deadline_ns=profile.deadline_ns, clock=self.core.clock
+        )
+        return {
+            "delivery_id": record.id,
+            "event_id": record.event_id,
+            "timestamp": ts if profile.has_timestamp else None,
+            "outcome": result.outcome,
+            "status_code": result.status,
+            "duration_ms": result.duration_ns // MS,
+            "response_body_excerpt": self._redact(result.excerpt_text),
+        }
+
+
+def _flat(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``{"data": {"kind": "x"}}`` → ``{"data__kind": "x"}`` (the factory's override syntax);
+    keys already written with ``__`` pass through."""
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                walk(f"{prefix}__{k}" if prefix else str(k), v)
+        else:
+            flat[prefix] = value
+
+    for key, value in overrides.items():
+        walk(str(key), value)
+    return flat

@@ -1,0 +1,136 @@
+"""Request context and the small helpers every handler uses: JSON in, JSON out, typed fields."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
+
+from .errors import ApiError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .core import EmulatorCore
+
+__all__ = ["Ctx", "json_response"]
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        headers=dict(headers or {}),
+        mimetype="application/json",
+    )
+
+
+_MISSING = object()
+
+
+@dataclass
+class Ctx:
+    core: EmulatorCore
+    request: Request
+    request_id: str
+    args: dict[str, Any] = field(default_factory=dict)
+    api_key_id: str | None = None
+    _json: Any = _MISSING
+
+    # -- body --------------------------------------------------------------------------
+    def body(self, *, required: bool = False) -> dict[str, Any]:
+        """The JSON object in the body; an empty body is ``{}`` unless ``required``."""
+        if self._json is _MISSING:
+            raw = self.request.get_data(cache=True)
+            if not raw.strip():
+                if required:
+                    raise ApiError("invalid_request", "missing_body", "the request needs a JSON object body")
+                self._json = {}
+            else:
+                try:
+                    self._json = json.loads(raw)
+                except UnicodeDecodeError:
+                    raise ApiError(
+                        "invalid_request", "invalid_json", "the request body is not UTF-8 encoded JSON"
+                    ) from None
+                except ValueError as exc:
+                    raise ApiError(
+                        "invalid_request",
+                        "invalid_json",
+                        f"the request body is not valid JSON: {exc}",
+                    ) from None
+                if not isinstance(self._json, dict):
+                    raise ApiError(
+                        "invalid_request",
+                        "invalid_body",
+                        f"the request body must be a JSON object, got {type(self._json).__name__}",
+                    )
+        value: dict[str, Any] = self._json
+        return value
+
+    def field(self, name: str, kind: type | tuple[type, ...], *, required: bool = False, default: Any = None) -> Any:
+        body = self.body()
+        if name not in body or body[name] is None:
+            if required:
+                raise ApiError(
+                    "invalid_request",
+                    "parameter_missing",
+                    f"the body parameter {name!r} is required",
+                    details={"parameter": name},
+                )
+            return default
+        value = body[name]
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            ok = False
+        else:
+            ok = isinstance(value, kind)
+        if not ok:
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise ApiError(
+                "invalid_request",
+                "parameter_invalid",
+                f"the body parameter {name!r} must be {_TYPE_NAMES.get(names, names)}, "
+                f"got {_json_type(value)}",
+                details={"parameter": name},
+            )
+        return value
+
+    # -- query -------------------------------------------------------------------------
+    def query(self, name: str) -> str | None:
+        value = self.request.args.get(name)
+        return value if value is None else str(value)
+
+    def query_int(self, name: str, *, default: int, low: int, high: int) -> int:
+        raw = self.query(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = None  # type: ignore[assignment]
+        if value is None or str(raw).strip() != raw or not low <= value <= high:
+            raise ApiError(
+                "invalid_request",
+                "parameter_invalid",
+                f"the query parameter {name}={raw!r} must be an integer from {low} to {high}",
+                details={"parameter": name},
+            )
+        return value
+
+
+_TYPE_NAMES = {"str": "a string", "int": "an integer", "bool": "a boolean", "dict": "an object", "list": "an array"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

@@ -1,0 +1,99 @@
+"""The mod.io side, under ``/_hookmock/modio/``.  mod.io publishes no API for any of this (the
+webhook is configured in its web UI, the history is a page), so every route here is a hookmock
+extension: per-game webhook settings, firing events, the Test button, the history and Retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from ..ids import uuid4
+from .errors import ApiError
+from .http import Ctx, json_response
+
+__all__ = ["ROUTES"]
+
+_GAME_MAX = 64
+
+
+def _game_id(ctx: Ctx) -> str:
+    game_id = str(ctx.args["game_id"])
+    if not 1 <= len(game_id) <= _GAME_MAX:
+        raise ApiError("invalid_request", "parameter_invalid", f"game id must be 1 to {_GAME_MAX} characters")
+    return game_id
+
+
+def _public(game: dict[str, str]) -> dict[str, Any]:
+    """A game's settings without its token (a secret)."""
+    return {"game_id": game["game_id"], "url": game["url"], "ruleset_uuid": game["ruleset_uuid"]}
+
+
+def _game(ctx: Ctx) -> dict[str, str]:
+    game_id = _game_id(ctx)
+    game = ctx.core.store.game(game_id)
+    if game is None:
+        raise ApiError(
+            "not_found",
+            "webhook_not_configured",
+            f"game {game_id!r} has no webhook; PUT /_hookmock/modio/games/{game_id}/webhook with url and token",
+            details={"game_id": game_id},
+        )
+    return game
+
+
+def put_webhook(ctx: Ctx) -> Response:
+    game_id = _game_id(ctx)
+    url = ctx.field("url", str, required=True)
+    token = ctx.field("token", str, required=True)
+    if not token.strip() or len(token) > 512:
+        raise ApiError(
+            "invalid_request", "parameter_invalid", "token must be 1 to 512 characters", details={"parameter": "token"}
+        )
+    ctx.core.gateway.check_modio_url(url)
+    existing = ctx.core.store.game(game_id)
+    ruleset = existing["ruleset_uuid"] if existing else uuid4()
+    ctx.core.store.set_game(game_id, url, token, ruleset)
+    return json_response(_public({"game_id": game_id, "url": url, "ruleset_uuid": ruleset}))
+
+
+def list_games(ctx: Ctx) -> Response:
+    return json_response({"data": [_public(g) for g in ctx.core.store.games()]})
+
+
+def trigger_event(ctx: Ctx) -> Response:
+    game = _game(ctx)
+    event_name = ctx.field("event_name", str, required=True)
+    overrides: dict[str, Any] = ctx.field("overrides", dict, default={})
+    entry = ctx.core.gateway.fire_modio(game, event_name, overrides)
+    return json_response(entry, 202)
+
+
+def test_ping(ctx: Ctx) -> Response:
+    entry = ctx.core.gateway.fire_modio(_game(ctx), "PING", {})
+    return json_response(entry, 202)
+
+
+def history(ctx: Ctx) -> Response:
+    limit = ctx.query_int("limit", default=50, low=1, high=200)
+    return json_response(ctx.core.gateway.list_modio(limit=limit, cursor=ctx.query("cursor") or None))
+
+
+def history_entry(ctx: Ctx) -> Response:
+    return json_response(ctx.core.gateway.detail(str(ctx.args["entry_id"]), profile="modio"))
+
+
+def retry(ctx: Ctx) -> Response:
+    return json_response(ctx.core.gateway.retry_modio(str(ctx.args["entry_id"])), 202)
+
+
+ROUTES = [
+    ("/_hookmock/modio/games", ["GET"], "modio_games", list_games),
+    ("/_hookmock/modio/games/<game_id>/webhook", ["PUT"], "modio_put_webhook", put_webhook),
+    ("/_hookmock/modio/games/<game_id>/events", ["POST"], "modio_trigger", trigger_event),
+    ("/_hookmock/modio/games/<game_id>/test", ["POST"], "modio_test", test_ping),
+    ("/_hookmock/modio/history", ["GET"], "modio_history", history),
+    ("/_hookmock/modio/history/<entry_id>", ["GET"], "modio_history_entry", history_entry),
+    ("/_hookmock/modio/history/<entry_id>/retry", ["POST"], "modio_retry", retry),
+]

@@ -1,0 +1,138 @@
+"""Running the emulator: a threaded werkzeug server on a socket, a runner that moves tasks on
+the real clock, the start-up banner and the state file.
+
+>>> with Emulator(EmulatorConfig(port=0, clock="virtual")) as emu:   # doctest: +SKIP
+...     emu.base_url, emu.api_key
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from ..clock import Clock
+from .app import EmulatorApp
+from .config import EmulatorConfig
+from .core import EmulatorCore
+
+__all__ = ["Emulator"]
+
+#: The real-clock runner looks at the task table at least this often (real seconds).
+POLL_S = 0.2
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # the request line only: paths and statuses, never headers (API keys) or bodies
+        logging.getLogger("hookmock.emulator.access").info('"%s" %s', self.requestline, code)
+
+
+class Emulator:
+    def __init__(self, config: EmulatorConfig | None = None, *, clock: Clock | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.core = EmulatorCore(self.config, clock=clock)
+        self.app = EmulatorApp(self.core)
+        self._server: BaseWSGIServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+
+    # -- what a user needs -------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self.core.base_url
+
+    @property
+    def api_key(self) -> str:
+        return self.core.api_key
+
+    @property
+    def signing_secret(self) -> str:
+        return self.core.signing_secret
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "start() the emulator first"
+        return int(self._server.server_port)
+
+    def state(self) -> dict[str, Any]:
+        """What the banner prints and the state file holds (secrets included: that is their job)."""
+        return {
+            "base_url": self.base_url,
+            "api_key": self.api_key,
+            "api_key_id": self.core.api_key_id,
+            "signing_secret": self.signing_secret,
+            "host": self.config.host,
+            "port": self.port,
+            "db": self.config.db_path,
+            "clock": self.config.clock,
+            "pid": os.getpid(),
+            "openapi": self.base_url + "/_hookmock/openapi.json",
+            "ui": self.base_url + "/_hookmock/ui",
+        }
+
+    # -- life --------------------------------------------------------------------------
+    def start(self) -> Emulator:
+        self._server = make_server(
+            self.config.host, self.config.port, self.app, threaded=True, request_handler=_QuietHandler
+        )
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
+        host = self.config.host
+        shown = f"[{host}]" if ":" in host else host
+        self.core.base_url = f"http://{shown}:{self._server.server_port}"
+        self.core.start()
+        serve = threading.Thread(target=self._server.serve_forever, name="hookmock-emulator", daemon=True)
+        serve.start()
+        self._threads.append(serve)
+        if not self.core.clock.is_virtual:
+            runner = threading.Thread(target=self._run, name="hookmock-emulator-runner", daemon=True)
+            runner.start()
+            self._threads.append(runner)
+        if self.config.state_file:
+            self.write_state_file(self.config.state_file)
+        return self
+
+    def _run(self) -> None:
+        log = logging.getLogger("hookmock.emulator")
+        while not self._stop.is_set():
+            try:
+                self.core.engine.tick()
+            except Exception:  # keep running; the API shows the task as it is
+                log.exception("task runner step failed")
+            due = self.core.engine.next_due_ns()
+            wait = POLL_S
+            if due is not None:
+                wait = max(0.0, min(POLL_S, (due - self.core.clock.now_ns()) / 1e9))
+            self.core.wait(wait)
+
+    def write_state_file(self, path: str) -> None:
+        tmp = f"{path}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(self.state(), fh, indent=2)
+            fh.write("\n")
+        os.replace(tmp, path)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.core.wake()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        for thread in self._threads:
+            thread.join(5)
+        self.core.close()
+
+    def serve_forever(self) -> None:
+        """Block until interrupted (the CLI)."""
+        self._stop.wait()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

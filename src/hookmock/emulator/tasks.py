@@ -1,0 +1,318 @@
+"""Moda tasks in the emulator: created by the API, moved queued → running → terminal on the
+emulator's clock, each terminal status firing its webhook through one callable (``fire``).
+
+How a task ends is chosen by a *magic value* in the request, the way Stripe's test card numbers
+work: any string in the request body (or the canvas id of an export) containing
+``hookmock:<outcome>`` picks the outcome, e.g. ``{"prompt": "a poster hookmock:fail"}``.
+
+=================  ===================================================================
+``succeed``        the default: running after 1 s, ``succeeded`` 2 s later
+``fail``           ``failed`` with ``error.retryable = false`` (dead-lettered)
+``fail-retryable`` ``failed`` with ``error.retryable = true``
+``cancel``         ``canceled`` while running (``task.canceled``; an export fires nothing)
+``expire``         never starts: ``expired`` 60 s after creation, no webhook (as Moda)
+``slow``           runs 60 s before succeeding (poll it, cancel it)
+=================  ===================================================================
+
+These timings are hookmock's own (*decided*), not Moda's; ``Timings`` changes them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..clock import SECOND, Clock, format_iso
+from ..ids import crockford_id
+from ..profiles.moda import TERMINAL_STATUSES, build_envelope, event_for_task
+from .errors import ApiError
+from .store import Store, TaskRow
+
+__all__ = ["MAGIC_PREFIX", "OUTCOMES", "TaskEngine", "Timings", "find_magic"]
+
+MAGIC_PREFIX = "hookmock:"
+OUTCOMES = ("succeed", "fail", "fail-retryable", "cancel", "expire", "slow")
+#: outcome -> terminal status
+_FINAL = {
+    "succeed": "succeeded",
+    "slow": "succeeded",
+    "fail": "failed",
+    "fail-retryable": "failed",
+    "cancel": "canceled",
+    "expire": "expired",
+}
+_ERRORS = {
+    "fail": "Canvas could not be rendered: unsupported font (hookmock:fail)",
+    "fail-retryable": "Upstream model timed out (hookmock:fail-retryable)",
+}
+_SORTED_OUTCOMES = sorted(OUTCOMES, key=len, reverse=True)
+
+
+@dataclass(frozen=True)
+class Timings:
+    queued_ns: int = 1 * SECOND
+    run_ns: int = 2 * SECOND
+    slow_run_ns: int = 60 * SECOND
+    expire_ns: int = 60 * SECOND
+    max_attempts: int = 3
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def find_magic(values: Iterable[Any]) -> str:
+    """The outcome named by a ``hookmock:<outcome>`` magic value, or ``succeed``."""
+    for text in (s for v in values for s in _strings(v)):
+        start = text.find(MAGIC_PREFIX)
+        while start != -1:
+            rest = text[start + len(MAGIC_PREFIX) :]
+            for outcome in _SORTED_OUTCOMES:
+                if rest.startswith(outcome):
+                    return outcome
+            word = rest.split()[0] if rest.split() else ""
+            raise ApiError(
+                "invalid_request",
+                "unknown_magic_value",
+                f"{MAGIC_PREFIX}{word} is not a hookmock magic value; use one of "
+                + ", ".join(MAGIC_PREFIX + o for o in OUTCOMES),
+                details={"value": MAGIC_PREFIX + word},
+            )
+    return "succeed"
+
+
+FireFn = Callable[[TaskRow, str, dict[str, Any]], "str | None"]
+
+
+class TaskEngine:
+    def __init__(
+        self, store: Store, clock: Clock, fire: FireFn, *, timings: Timings | None = None
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.fire = fire
+        self.timings = timings or Timings()
+        self._rng = random.Random()
+
+    # -- creating ----------------------------------------------------------------------
+    def create(
+        self,
+        *,
+        kind: str,
+        input: dict[str, Any],
+        callback_url: str | None,
+        api_key_id: str,
+        outcome: str,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        canvas_id: str | None = None,
+    ) -> TaskRow:
+        now = self.clock.now_ns()
+        row = TaskRow(
+            id=crockford_id("task", ms=now // 1_000_000),
+            kind=kind,
+            status="queued",
+            outcome=outcome,
+            api_key_id=api_key_id,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            callback_url=callback_url,
+            input_json=json.dumps(input, ensure_ascii=False),
+            canvas_id=canvas_id,
+            created_ns=now,
+            started_ns=None,
+            completed_ns=None,
+            due_ns=now + self.timings.queued_ns,
+            result_json=None,
+            error_json=None,
+            event_id=None,
+            delivery_id=None,
+        )
+        self.store.insert_task(row)
+        return row
+
+    # -- moving ------------------------------------------------------------------------
+    def next_due_ns(self) -> int | None:
+        return self.store.next_due_ns()
+
+    def tick(self) -> int:
+        """Make every transition due by now; returns how many were made."""
+        moved = 0
+        for row in self.store.due_tasks(self.clock.now_ns()):
+            self._step(row)
+            moved += 1
+        return moved
+
+    def _step(self, row: TaskRow) -> None:
+        now = self.clock.now_ns()
+        t = self.timings
+        if row.status == "queued":
+            if row.outcome == "expire":
+                if now >= row.created_ns + t.expire_ns:
+                    self._finish(row, "expired")
+                else:
+                    self.store.update_task(row.id, due_ns=row.created_ns + t.expire_ns)
+                return
+            run = t.slow_run_ns if row.outcome == "slow" else t.run_ns
+            if row.outcome == "cancel":
+                run //= 2
+            self.store.update_task(row.id, status="running", started_ns=now, due_ns=now + run)
+        elif row.status == "running":
+            self._finish(row, _FINAL[row.outcome])
+        else:  # terminal rows have no due time; clear a stray one
+            self.store.update_task(row.id, due_ns=None)
+
+    def cancel(self, task_id: str) -> TaskRow:
+        row = self.get(task_id)
+        if row.status in TERMINAL_STATUSES:
+            raise ApiError(
+                "conflict",
+                "task_not_cancelable",
+                f"task {task_id} is already {row.status}; only queued or running tasks can be canceled",
+                details={"status": row.status},
+            )
+        return self._finish(row, "canceled")
+
+    def force(self, task_id: str, outcome: str) -> TaskRow:
+        """Control API: end a task now with ``outcome`` (one of :data:`OUTCOMES`)."""
+        if outcome not in OUTCOMES:
+            raise ApiError(
+                "invalid_request",
+                "unknown_outcome",
+                f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}",
+                details={"outcome": outcome},
+            )
+        row = self.get(task_id)
+        if row.status in TERMINAL_STATUSES:
+            raise ApiError(
+                "conflict", "task_already_finished", f"task {task_id} is already {row.status}"
+            )
+        row.outcome = outcome
+        self.store.update_task(row.id, outcome=outcome)
+        if row.started_ns is None and outcome != "expire":
+            row.started_ns = self.clock.now_ns()
+        return self._finish(row, _FINAL[outcome])
+
+    def _finish(self, row: TaskRow, status: str) -> TaskRow:
+        now = self.clock.now_ns()
+        result = self._result(row) if status == "succeeded" else None
+        error = None
+        if status == "failed":
+            retryable = row.outcome == "fail-retryable"
+            error = {"message": _ERRORS["fail-retryable" if retryable else "fail"], "retryable": retryable}
+        event_type = event_for_task(row.kind, status)
+        fire = event_type is not None and row.callback_url is not None
+        event_id = crockford_id("evt", ms=now // 1_000_000) if fire else None
+        self.store.update_task(
+            row.id,
+            status=status,
+            completed_ns=now,
+            due_ns=None,
+            result_json=None if result is None else json.dumps(result),
+            error_json=None if error is None else json.dumps(error),
+            event_id=event_id,
+            fired=1 if fire else 0,
+        )
+        fresh = self.get(row.id)
+        if fire:
+            self.fire_pending(fresh)
+            fresh = self.get(row.id)
+        return fresh
+
+    def fire_pending(self, row: TaskRow) -> None:
+        """Hand a terminal task's webhook to the sender (again after a crash: same event id)."""
+        event_type = event_for_task(row.kind, row.status)
+        if event_type is None or row.event_id is None or row.callback_url is None:
+            return
+        envelope = build_envelope(
+            event_type,
+            self.task_json(row),
+            event_id=row.event_id,
+            created_s=(row.completed_ns or self.clock.now_ns()) // SECOND,
+        )
+        delivery_id = self.fire(row, event_type, envelope)
+        if delivery_id:
+            self.store.update_task(row.id, delivery_id=delivery_id)
+
+    def recover(self) -> int:
+        rows = self.store.unfired_tasks()
+        for row in rows:
+            self.fire_pending(row)
+        return len(rows)
+
+    # -- reading -----------------------------------------------------------------------
+    def get(self, task_id: str) -> TaskRow:
+        row = self.store.task(task_id)
+        if row is None:
+            raise ApiError("not_found", "task_not_found", f"no task with id {task_id!r}", details={"id": task_id})
+        return row
+
+    def _result(self, row: TaskRow) -> dict[str, Any]:
+        rng = random.Random(row.id)
+        ms = (row.completed_ns or row.created_ns) // 1_000_000
+        canvas = crockford_id("cvs", ms=ms, rng=rng)
+        inp = row.input
+        if row.kind == "design":
+            conv = crockford_id("conv", ms=ms, rng=rng)
+            return {"canvas_id": canvas, "canvas_url": f"https://moda.app/canvas/{canvas}", "conversation_id": conv}
+        if row.kind == "remix":
+            return {
+                "canvas_id": canvas,
+                "canvas_url": f"https://moda.app/canvas/{canvas}",
+                "source_canvas_id": str(inp.get("source_canvas_id", "")),
+            }
+        if row.kind == "export":
+            fmt = str(inp.get("format", "png"))
+            return {
+                "export_url": f"https://exports.moda.app/{row.id}.{fmt}",
+                "format": fmt,
+                "expires_at": format_iso((row.completed_ns or row.created_ns) + 86400 * SECOND),
+            }
+        return {"brand_kit_id": crockford_id("bk", ms=ms, rng=rng)}
+
+    def task_json(self, row: TaskRow) -> dict[str, Any]:
+        terminal = row.status in TERMINAL_STATUSES
+        result = json.loads(row.result_json) if row.result_json else None
+        progress: dict[str, Any] | None
+        if row.status == "running":
+            total = max(1, (row.due_ns or 0) - (row.started_ns or 0))
+            done = self.clock.now_ns() - (row.started_ns or 0)
+            pct = max(1, min(99, done * 100 // total))
+            progress = {"percent": pct, "step": "rendering", "message": "Rendering"}
+        elif row.status == "succeeded":
+            progress = {"percent": 100, "step": "done", "message": "Completed"}
+        else:
+            progress = None
+        canvas = (result or {}).get("canvas_id") or row.canvas_id
+        return {
+            "id": row.id,
+            "kind": row.kind,
+            "status": row.status,
+            "created_at": format_iso(row.created_ns),
+            "started_at": format_iso(row.started_ns) if row.started_ns else None,
+            "completed_at": format_iso(row.completed_ns) if row.completed_ns else None,
+            "progress": progress,
+            "attempt": 1,
+            "max_attempts": self.timings.max_attempts,
+            "input": row.input,
+            "result": result,
+            "error": json.loads(row.error_json) if row.error_json else None,
+            "credits": {"credits_used": 4, "credits_remaining": 996} if row.status == "succeeded" else None,
+            "links": {
+                "self": f"/v1/tasks/{row.id}",
+                "events": f"/v1/tasks/{row.id}/events",
+                "cancel": None if terminal else f"/v1/tasks/{row.id}/cancel",
+                "canvas": f"/v1/canvases/{canvas}" if canvas else None,
+            },
+            "retry_after_ms": None if terminal else 1000,
+        }
