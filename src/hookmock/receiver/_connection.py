@@ -1,0 +1,249 @@
+"""Carrying out a fault on a live connection (werkzeug's server, one thread per request).
+
+The WSGI environ of werkzeug's development server holds the socket (``werkzeug.socket``); our
+request handler also puts itself there (``hookmock.handler``) so a fault can write raw bytes,
+ask for an abortive close (RST) or a clean close (FIN) without an answer.  Dropping an exchange
+raises :class:`Dropped` (a ``ConnectionError``), which werkzeug treats as a dropped connection:
+nothing more is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug import Response
+from werkzeug.serving import WSGIRequestHandler
+
+from ..clock import SECOND, Clock
+from .faults import CloseBeforeStatus, Delay, Dribble, Fault, Hang, Malformed, Reset, Respond
+from .record import ReceivedRequest
+
+__all__ = ["Dropped", "Exchange", "FaultRequestHandler", "execute"]
+
+
+class Dropped(ConnectionError):
+    """Raised to end an exchange without (finishing) an answer."""
+
+
+class FaultRequestHandler(WSGIRequestHandler):
+    """werkzeug's handler, quiet, able to end a connection with a RST."""
+
+    rst_on_close = False
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        environ["hookmock.handler"] = self
+        return environ
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def log_error(self, format: str, *args: Any) -> None:
+        pass
+
+    def finish(self) -> None:
+        super().finish()
+        if self.rst_on_close:
+            # With SO_LINGER on and a zero timeout, close() sends RST instead of FIN.  rfile
+            # (the only makefile reference) is closed above, so this close is the real one.
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+            except OSError:
+                pass
+
+
+@dataclass
+class Exchange:
+    """Everything a fault needs to carry itself out on one request."""
+
+    item: ReceivedRequest
+    clock: Clock
+    deadline_ns: int
+    grace_s: float
+    stopping: threading.Event
+    handler: FaultRequestHandler | None
+    #: Called once the exchange has ended (the answer is known).
+    notify: Callable[[ReceivedRequest], object] | None = None
+
+    @property
+    def give_up_ns(self) -> int:
+        return self.item.arrival_ns + self.deadline_ns
+
+    def end(self, answer: str, status: int | None = None) -> None:
+        self.item.answer = answer
+        self.item.status = status
+        self.item.ended_ns = min(self.clock.now_ns(), self.give_up_ns)
+        if self.notify is not None:
+            self.notify(self.item)
+
+    def require_socket(self, fault: Fault) -> FaultRequestHandler:
+        if self.handler is None:
+            from ..errors import UsageError
+
+            raise UsageError(
+                f"{fault.describe()!r} needs a real connection: serve the app behind FakeReceiver "
+                "instead of calling it in-process"
+            )
+        return self.handler
+
+    def drop(self, *, rst: bool = False) -> Dropped:
+        if self.handler is not None:
+            self.handler.close_connection = True
+            self.handler.rst_on_close = rst
+        return Dropped("hookmock fault: connection dropped on purpose")
+
+    # -- waiting -----------------------------------------------------------------------
+    def wait_hangup(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` of real time for the sender to hang up; True if it did."""
+        sock = None if self.handler is None else self.handler.connection
+        step = 0.05
+        waited = 0.0
+        while waited < seconds and not self.stopping.is_set():
+            timeout = min(step, seconds - waited)
+            if sock is None:
+                self.stopping.wait(timeout)
+            elif _peer_closed(sock, timeout):
+                return True
+            waited += timeout
+        return False
+
+    def hold_until_deadline(self) -> None:
+        """The sender's deadline passes with no answer: record when it hung up, then drop."""
+        item = self.item
+        item.held_past_deadline = True
+        if self.clock.is_virtual:
+            advance_to(self.clock, self.give_up_ns)
+            # A sender with a deadline hangs up inside advance_to (its abort timer runs there);
+            # any later clock movement is the sender's own, after it gave up.
+            reached = self.clock.now_ns()
+            if self.wait_hangup(self.grace_s):
+                item.gave_up_ns = reached
+            else:
+                item.sender_waited = True
+        else:
+            remaining = (self.give_up_ns - self.clock.now_ns()) / SECOND
+            if self.wait_hangup(max(0.0, remaining) + self.grace_s):
+                item.gave_up_ns = self.clock.now_ns()
+            else:
+                item.sender_waited = True
+
+    def wait(self, until_ns: int) -> bool:
+        """Wait until ``until_ns`` (advancing a virtual clock); False if the sender hung up first."""
+        if self.clock.is_virtual:
+            advance_to(self.clock, until_ns)
+            return True
+        if self.wait_hangup(max(0, until_ns - self.clock.now_ns()) / SECOND):
+            self.item.gave_up_ns = self.clock.now_ns()
+            return False
+        return True
+
+
+def advance_to(clock: Clock, t_ns: int) -> None:
+    mover: Callable[[int], object] | None = getattr(clock, "advance_to", None)
+    if mover is not None:
+        mover(t_ns)
+
+
+def _peer_closed(sock: socket.socket, timeout: float) -> bool:
+    try:
+        readable, _, _ = select.select([sock], [], [], timeout)
+    except (OSError, ValueError):
+        return True
+    if not readable:
+        return False
+    previous = sock.gettimeout()
+    try:
+        sock.settimeout(0.01)
+        data = sock.recv(1)
+    except (TimeoutError, BlockingIOError):
+        return False
+    except OSError:
+        return True
+    finally:
+        with contextlib.suppress(OSError):
+            sock.settimeout(previous)
+    return data == b""
+
+
+def respond(ex: Exchange, fault: Respond, source_answer: str | None = None) -> Response:
+    ex.end(source_answer or fault.describe(), fault.status)
+    return Response(fault.body, status=fault.status, headers=list(fault.headers))
+
+
+def execute(ex: Exchange, fault: Fault) -> Response:
+    """Carry out ``fault``: return the response to send, or raise :class:`Dropped`."""
+    if isinstance(fault, Respond):
+        return respond(ex, fault)
+    if isinstance(fault, Delay):
+        if ex.item.arrival_ns + fault.ns >= ex.give_up_ns:
+            ex.hold_until_deadline()
+            ex.end(f"{fault.describe()} (past the deadline: no answer)")
+            raise ex.drop()
+        if not ex.wait(ex.item.arrival_ns + fault.ns):
+            ex.end(f"{fault.describe()} (sender hung up first)")
+            raise ex.drop()
+        return respond(ex, fault.then, fault.describe())
+    if isinstance(fault, Hang):
+        ex.hold_until_deadline()
+        ex.end("hang (no answer)")
+        raise ex.drop()
+    handler = ex.require_socket(fault)
+    if isinstance(fault, Reset):
+        ex.end("reset (RST)")
+        raise ex.drop(rst=True)
+    if isinstance(fault, CloseBeforeStatus):
+        ex.end("closed before status line")
+        raise ex.drop()
+    if isinstance(fault, Malformed):
+        try:
+            handler.wfile.write(fault.data)
+            handler.wfile.flush()
+        except OSError:
+            pass
+        ex.end("malformed response")
+        raise ex.drop()
+    if isinstance(fault, Dribble):
+        return _dribble(ex, fault)
+    raise TypeError(f"not a fault: {fault!r}")
+
+
+def _dribble(ex: Exchange, fault: Dribble) -> Response:
+    body = fault.then.body
+    ex.item.answer = f"{fault.describe()} (in progress)"
+    ex.item.status = fault.then.status
+
+    def chunks() -> Iterator[bytes]:
+        sent = 0
+        size = fault.chunk_size()
+        start = ex.item.arrival_ns
+        yield b""  # werkzeug sends the status line and headers on the first write
+        try:
+            while sent < len(body):
+                piece = body[sent : sent + size]
+                due = start + fault.step_ns(sent + len(piece))
+                if due >= ex.give_up_ns:
+                    ex.hold_until_deadline()
+                    ex.end(f"{fault.describe()}: {sent} B sent when the deadline passed", fault.then.status)
+                    raise ex.drop()
+                if not ex.wait(due):
+                    ex.end(f"{fault.describe()}: sender hung up after {sent} B", fault.then.status)
+                    raise ex.drop()
+                yield piece
+                sent += len(piece)
+            ex.end(f"HTTP {fault.then.status} ({fault.describe()})", fault.then.status)
+        except (BrokenPipeError, ConnectionResetError) as exc:  # pragma: no cover - depends on timing
+            ex.item.gave_up_ns = ex.clock.now_ns()
+            ex.end(f"{fault.describe()}: sender hung up after {sent} B", fault.then.status)
+            raise Dropped(str(exc)) from exc
+
+    headers = [*fault.then.headers, ("Content-Length", str(len(body)))]
+    response = Response(chunks(), status=fault.then.status, headers=headers, direct_passthrough=True)
+    return response

@@ -1,0 +1,233 @@
+"""The record of everything a fake receiver received, and what it answered.
+
+Each request becomes a :class:`ReceivedRequest`: the raw bytes and headers, the path, the arrival
+time on the clock, the profile's verdict (signature/token valid, timestamp fresh), schema validity,
+the event id and type, the attempt number (how many times this event id has arrived so far) and
+the answer (a status, or the fault).  :meth:`Record.timeline` renders it for humans; the sender
+assertions print it when they fail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..clock import SECOND, Clock
+from ..profiles import Profile, Verdict
+
+__all__ = ["ReceivedRequest", "Record"]
+
+
+@dataclass
+class ReceivedRequest:
+    """One request as received.  ``answer``/``ended_ns`` are filled in once it was answered."""
+
+    index: int
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    arrival_ns: int
+    event_id: str | None
+    event_type: str | None
+    attempt: int
+    verdict: Verdict | None
+    schema: str | None
+    violations: tuple[str, ...]
+    json_error: str | None = None
+    #: What the receiver did: "HTTP 500", "reset", "hang", ...
+    answer: str = "pending"
+    #: The status sent, when a complete response was sent.
+    status: int | None = None
+    #: Where the answer came from: "default", "plan", "chaos", "handler".
+    source: str = "default"
+    #: When the exchange ended on the clock, capped at arrival + deadline.
+    ended_ns: int | None = None
+    #: When the sender hung up while the receiver was still holding the answer back.
+    gave_up_ns: int | None = None
+    #: True when the receiver held the answer back until the sender's deadline (hang, long delay).
+    held_past_deadline: bool = False
+    #: True when the sender was still connected when the receiver stopped waiting (hang, dribble).
+    sender_waited: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def schema_valid(self) -> bool:
+        return self.json_error is None and not self.violations
+
+    @property
+    def body_sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def verdict_text(self) -> str:
+        if self.verdict is None:
+            return "not verified (no secret)"
+        text = self.verdict.describe()
+        if self.verdict.timestamp is not None:
+            text += f" ts={self.verdict.timestamp}"
+        return text
+
+    def to_json(self, origin_ns: int | None = None) -> dict[str, Any]:
+        """A JSON-friendly summary (no body, no secret-bearing headers)."""
+        return {
+            "index": self.index,
+            "path": self.path,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "attempt": self.attempt,
+            "arrival_ns": self.arrival_ns,
+            "offset_s": None if origin_ns is None else (self.arrival_ns - origin_ns) / SECOND,
+            "answer": self.answer,
+            "status": self.status,
+            "source": self.source,
+            "verified": None if self.verdict is None else self.verdict.authentic,
+            "fresh": None if self.verdict is None else self.verdict.fresh,
+            "reason": None if self.verdict is None else self.verdict.reason,
+            "schema_valid": self.schema_valid,
+            "violations": list(self.violations) + ([self.json_error] if self.json_error else []),
+            "bytes": len(self.body),
+        }
+
+
+class Record:
+    """Thread-safe list of :class:`ReceivedRequest`, with attempt numbering per event id."""
+
+    def __init__(self, profile: Profile, secret: str | None, clock: Clock) -> None:
+        self.profile = profile
+        self.secret = secret
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._items: list[ReceivedRequest] = []
+        self._counts: dict[str | None, int] = {}
+        #: Extra lines printed at the top of the timeline (e.g. the chaos seed).
+        self.notes: list[str] = []
+
+    # -- writing -----------------------------------------------------------------------
+    def receive(
+        self, method: str, path: str, headers: tuple[tuple[str, str], ...], body: bytes, arrival_ns: int
+    ) -> ReceivedRequest:
+        payload, json_error = _decode(body)
+        event_id = event_type = schema = None
+        found: tuple[str, ...] = ()
+        if isinstance(payload, dict):
+            event_id = self.profile.event_id(payload)
+            event_type = self.profile.event_type_of(payload)
+            schema = self.profile.schema_for(payload)
+            from ..validation import violations
+
+            found = tuple(str(v) for v in violations(payload, schema))
+        elif json_error is None:
+            json_error = f"body is JSON {type(payload).__name__}, not an object"
+        verdict = None
+        if self.secret is not None:
+            verdict = self.profile.check(headers, body, self.secret, now=arrival_ns // SECOND)
+        with self._lock:
+            attempt = self._counts.get(event_id, 0) + 1
+            self._counts[event_id] = attempt
+            item = ReceivedRequest(
+                index=len(self._items) + 1,
+                method=method,
+                path=path,
+                headers=headers,
+                body=body,
+                arrival_ns=arrival_ns,
+                event_id=event_id,
+                event_type=event_type,
+                attempt=attempt,
+                verdict=verdict,
+                schema=schema,
+                violations=found,
+                json_error=json_error,
+            )
+            self._items.append(item)
+        return item
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items = []
+            self._counts = {}
+            self.notes = []
+
+    # -- reading -----------------------------------------------------------------------
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        with self._lock:
+            return list(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[ReceivedRequest]:
+        return iter(self.requests)
+
+    def __getitem__(self, index: int) -> ReceivedRequest:
+        return self.requests[index]
+
+    def for_event(self, event_id: str | None) -> list[ReceivedRequest]:
+        return [r for r in self.requests if r.event_id == event_id]
+
+    def event_ids(self) -> list[str | None]:
+        seen: dict[str | None, None] = {}
+        for r in self.requests:
+            seen.setdefault(r.event_id, None)
+        return list(seen)
+
+    def attempts(self, event_id: str | None = None) -> list[ReceivedRequest]:
+        """The attempts of one delivery: every request, or those carrying ``event_id``."""
+        return self.requests if event_id is None else self.for_event(event_id)
+
+    def timeline(self, event_id: str | None = None) -> str:
+        """The delivery timeline: attempt, time, what was received, answered, and the verdict."""
+        items = self.attempts(event_id)
+        profile = self.profile
+        schedule = "/".join(f"{d / SECOND:g}s" for d in profile.retry_delays_ns) or "none"
+        kind = "virtual" if self.clock.is_virtual else "real"
+        lines = [
+            f"delivery timeline ({profile.name}: deadline {profile.deadline_ns / SECOND:g}s, "
+            f"retries {schedule}, max {profile.max_attempts} attempt(s); {kind} clock; "
+            f"{len(items)} request(s))"
+        ]
+        lines.extend(f"  {note}" for note in self.notes)
+        if not items:
+            lines.append("  (nothing received)")
+        origin = items[0].arrival_ns if items else 0
+        for r in items:
+            ended = "" if r.ended_ns is None else f", ended +{(r.ended_ns - origin) / SECOND:.3f}s"
+            gave_up = ""
+            if r.gave_up_ns is not None:
+                gave_up = f", sender hung up +{(r.gave_up_ns - origin) / SECOND:.3f}s"
+            elif r.sender_waited:
+                gave_up = ", sender still waiting past the deadline"
+            schema = (
+                "schema ok"
+                if r.schema_valid
+                else "schema INVALID: "
+                + "; ".join([*r.violations, *([r.json_error] if r.json_error else [])][:3])
+            )
+            lines.append(
+                f"  #{r.index} attempt {r.attempt} at +{(r.arrival_ns - origin) / SECOND:.3f}s: "
+                f"{r.method} {r.path} event {r.event_id} ({r.event_type}); {len(r.body)} B "
+                f"sha256 {r.body_sha256[:12]}; {r.verdict_text()}; {schema} -> {r.answer} "
+                f"[{r.source}]{ended}{gave_up}"
+            )
+        return "\n".join(lines)
+
+
+def _decode(body: bytes) -> tuple[Any, str | None]:
+    try:
+        return json.loads(body.decode("utf-8")), None
+    except UnicodeDecodeError as exc:
+        return None, f"body is not UTF-8: {exc}"
+    except ValueError as exc:
+        return None, f"body is not JSON: {exc}"

@@ -1,0 +1,261 @@
+"""The fake receiver: a threaded werkzeug server (pytest-httpserver's ``HTTPServer``) that accepts
+webhook POSTs on any path, records each one, and answers as planned.
+
+    with FakeReceiver("moda", secret, clock=clock) as receiver:
+        receiver.script("500,500,ok")            # every event: fail twice, then succeed
+        receiver.plan(event_id, Hang())          # this event only
+        sender.send(receiver.url, "task.succeeded")
+        assert_attempts(receiver, 3)
+
+What a request gets, in order: the plan for its event id, else seeded chaos (when on), else the
+default plan (``Respond(200)``, or the ``handler`` app's own answer when one is set).  A planned
+fault pre-empts the handler (the handler never sees that request); to let the handler process a
+request and still fail the sender, put a :class:`~hookmock.receiver.proxy.FaultProxy` in front of it.
+See :mod:`hookmock.receiver.faults` for the time rule under a virtual clock.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import ssl
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+from werkzeug.serving import make_server
+
+from ..clock import Clock, RealClock
+from ..errors import UsageError
+from ..profiles import Profile, get_profile
+from ._connection import Dropped, Exchange, FaultRequestHandler, execute
+from .faults import Chaos, Fault, Plan, Respond, as_plan, fault_for
+from .record import ReceivedRequest, Record
+
+__all__ = ["FakeReceiver"]
+
+WSGIApp = Callable[..., Any]
+
+#: Environ keys shared with a FaultProxy served behind the receiver.
+ENV_ANSWER = "hookmock.answer"
+ENV_EXCHANGE = "hookmock.exchange"
+
+
+class FakeReceiver(HTTPServer):
+    """A programmable webhook receiver on a real loopback socket (HTTP or HTTPS).
+
+    ``secret`` (the signing secret / webhook token) lets the record carry the profile's verdict
+    for each request.  ``clock`` is shared with the sender (a ``VirtualClock`` makes delays free).
+    ``handler`` is a WSGI app (or an upstream URL, wrapped in a ``FaultProxy``) that answers
+    requests the plan leaves alone.  ``grace`` is how long (real seconds) the receiver waits for a
+    sender to hang up once its deadline has passed before it gives up waiting.
+    """
+
+    DEFAULT_PATH = "/webhook"
+
+    def __init__(
+        self,
+        profile: str | Profile = "moda",
+        secret: str | None = None,
+        *,
+        clock: Clock | None = None,
+        tls: bool = False,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        handler: WSGIApp | str | None = None,
+        grace: float = 1.0,
+        on_request: Callable[[ReceivedRequest], object] | None = None,
+    ) -> None:
+        super().__init__(host=host, port=port, threaded=True)
+        self.profile = get_profile(profile)
+        self.clock: Clock = clock if clock is not None else RealClock()
+        if secret is not None and (not isinstance(secret, str) or not secret):
+            raise UsageError(f"secret={secret!r}: give the {self.profile.secret_name} as a non-empty string")
+        self.secret = secret
+        self.tls = tls
+        self.grace = grace
+        self.on_request = on_request
+        self.record = Record(self.profile, secret, self.clock)
+        self.handler = self._wrap_handler(handler)
+        self._default: Plan = Respond(200)
+        self._plans: dict[str | None, Plan] = {}
+        self._chaos: Chaos | None = None
+        self._stopping = threading.Event()
+        self._cond = threading.Condition()
+        self._tls_dir: str | None = None
+        self.ca_file: str | None = None
+
+    def _wrap_handler(self, handler: WSGIApp | str | None) -> WSGIApp | None:
+        if isinstance(handler, str):
+            from .proxy import FaultProxy
+
+            return FaultProxy(handler, self.profile, clock=self.clock)
+        if handler is not None and not callable(handler):
+            raise UsageError(f"handler={handler!r}: give a WSGI application or an upstream URL")
+        return handler
+
+    def __repr__(self) -> str:  # never shows the secret
+        return f"<FakeReceiver {self.profile.name} {self.url_for('/') if self.server else 'stopped'}>"
+
+    # -- planning ----------------------------------------------------------------------
+    def respond_with(self, plan: Plan | Fault | str | int | list[Any]) -> FakeReceiver:
+        """The default plan for every event without its own plan (``"500,500,ok"`` works too)."""
+        self._default = as_plan(plan)
+        return self
+
+    def script(self, script: str) -> FakeReceiver:
+        """Same as :meth:`respond_with` with a script string such as ``"500,500,ok"``."""
+        return self.respond_with(script)
+
+    def plan(self, event_id: str | None, plan: Plan | Fault | str | int | list[Any]) -> FakeReceiver:
+        """The plan for one event id (attempt ``n`` of that event gets step ``n``)."""
+        self._plans[event_id] = as_plan(plan)
+        return self
+
+    def chaos(
+        self, probability: float = 0.3, seed: int = 0, faults: tuple[Fault, ...] | None = None
+    ) -> FakeReceiver:
+        """Seeded random faults for events without their own plan; the seed is in every timeline."""
+        self._chaos = Chaos(probability, seed) if faults is None else Chaos(probability, seed, tuple(faults))
+        self.record.notes = [n for n in self.record.notes if not n.startswith("chaos")]
+        self.record.notes.append(self._chaos.describe() + " (re-run with this seed to reproduce)")
+        return self
+
+    def choose(self, item: ReceivedRequest) -> tuple[Fault, str]:
+        """The fault for a request and where it came from (``plan``/``chaos``/``default``)."""
+        if item.event_id in self._plans:
+            return fault_for(self._plans[item.event_id], item.attempt), "plan"
+        if self._chaos is not None:
+            chosen = self._chaos.choose(item.event_id, item.attempt)
+            if chosen is not None:
+                return chosen, "chaos"
+        return fault_for(self._default, item.attempt), "default"
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """The URL to give the sender (any path works; this one is ``/webhook``)."""
+        return self.url_for(self.DEFAULT_PATH)
+
+    def start(self) -> None:
+        """Start serving in a background thread (one more thread per request)."""
+        if self.is_running():
+            raise UsageError("this FakeReceiver is already running; stop() it first")
+        self._stopping.clear()
+        if self.tls and self.ssl_context is None:
+            self.ssl_context = self._make_ssl_context()
+        self.server = make_server(
+            self.host,
+            self.port,
+            Request.application(self.application),
+            threaded=True,
+            request_handler=FaultRequestHandler,
+            ssl_context=self.ssl_context,
+        )
+        self.port = self.server.port
+        self.server_thread = threading.Thread(
+            target=self.thread_target, name="hookmock-receiver", daemon=True
+        )
+        self.server_thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.is_running():
+            super().stop()
+        if self._tls_dir is not None:
+            shutil.rmtree(self._tls_dir, ignore_errors=True)
+            self._tls_dir = None
+            self.ca_file = None
+            self.ssl_context = None
+
+    def _make_ssl_context(self) -> ssl.SSLContext:
+        from .._tls import make_tls_files
+
+        self._tls_dir = tempfile.mkdtemp(prefix="hookmock-tls-")
+        hosts = ["localhost", "127.0.0.1", "::1"]
+        if self.host not in hosts:
+            hosts.append(self.host)
+        files = make_tls_files(self._tls_dir, hosts)
+        self.ca_file = files.ca_file
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(files.cert_file, files.key_file)
+        return context
+
+    def clear(self) -> None:
+        """Forget everything received and every plan (like pytest-httpserver's ``clear``)."""
+        super().clear()
+        self.record.clear()
+        self._default = Respond(200)
+        self._plans = {}
+        self._chaos = None
+
+    # -- reading -----------------------------------------------------------------------
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        return self.record.requests
+
+    def timeline(self, event_id: str | None = None) -> str:
+        return self.record.timeline(event_id)
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> bool:
+        """Wait (real time, at most ``timeout`` s) until ``count`` requests have been answered."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: sum(1 for r in self.record.requests if r.ended_ns is not None) >= count, timeout
+            )
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait (real time) until every request received so far has been answered."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: all(r.ended_ns is not None for r in self.record.requests), timeout
+            )
+
+    # -- serving -----------------------------------------------------------------------
+    def dispatch(self, request: Request) -> Response:
+        body = request.get_data()
+        arrival = self.clock.now_ns()
+        headers = tuple((str(k), str(v)) for k, v in request.headers.items())
+        path = request.full_path.rstrip("?") if request.query_string else request.path
+        item = self.record.receive(request.method, path, headers, body, arrival)
+        handler = request.environ.get("hookmock.handler")
+        exchange = Exchange(
+            item, self.clock, self.profile.deadline_ns, self.grace, self._stopping, handler, self._notify
+        )
+        try:
+            fault, item.source = self.choose(item)
+            if item.source == "default" and self.handler is not None and isinstance(fault, Respond):
+                return self._call_handler(exchange, request, body)
+            return execute(exchange, fault)
+        except Dropped:
+            raise
+        except Exception as exc:
+            self.handler_errors.append(exc)
+            exchange.end(f"HTTP 500 (receiver error: {type(exc).__name__}: {exc})", 500)
+            return Response(f"hookmock receiver error: {exc}\n", status=500)
+
+    def _call_handler(self, exchange: Exchange, request: Request, body: bytes) -> Response:
+        assert self.handler is not None
+        environ = {k: v for k, v in request.environ.items() if not k.startswith(("werkzeug.", "hookmock."))}
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ[ENV_EXCHANGE] = exchange
+        exchange.item.source = "handler"
+        response = Response.from_app(self.handler, environ, buffered=True)
+        fault = environ.get(ENV_ANSWER)
+        if fault is not None:  # a FaultProxy asked for a fault after its upstream answered
+            return execute(exchange, fault)
+        exchange.end(f"HTTP {response.status_code}", response.status_code)
+        return response
+
+    def _notify(self, item: ReceivedRequest) -> None:
+        with self._cond:
+            self._cond.notify_all()
+        if self.on_request is not None:
+            try:
+                self.on_request(item)
+            except Exception as exc:  # a callback's bug is the test's, re-raised by check()
+                self.handler_errors.append(exc)
