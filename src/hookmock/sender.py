@@ -321,15 +321,21 @@ class Sender:
                 if check is not None:
                     check(target)  # TargetNotAllowed / UsageError before anything is accepted
             return target
-        if callable(target):
-            name = _app_name(target)
+        app = getattr(target, "app", None)  # a WSGITarget
+        if isinstance(target, tuple) and len(target) == 2 and callable(target[0]):
+            app = target[0]
+        if callable(target) or callable(app):
+            name = _app_name(app if callable(app) else target)
             candidate, n = name, 1
             while self._apps.get(candidate, target) is not target:
                 n += 1
                 candidate = f"{name}-{n}"
             self._apps[candidate] = target
             return candidate
-        raise UsageError(f"a target must be a URL string or a WSGI application, not {type(target).__name__}")
+        raise UsageError(
+            f"a target must be a URL string, a WSGI application, a WSGITarget or an (app, url) pair, "
+            f"not {type(target).__name__}"
+        )
 
     def _resolve(self, target_url: str) -> tuple[Transport, object]:
         app = self._apps.get(target_url)
