@@ -121,11 +121,11 @@ class Exchange:
         item.held_past_deadline = True
         if self.clock.is_virtual:
             advance_to(self.clock, self.give_up_ns)
-            # A sender with a deadline hangs up inside advance_to (its abort timer runs there);
-            # any later clock movement is the sender's own, after it gave up.
-            reached = self.clock.now_ns()
+            # A sender with this deadline hangs up inside advance_to (its abort timer runs there),
+            # so a hang-up seen now happened at give_up_ns; later clock movement is the sender's
+            # own, after it gave up.  A sender with a longer (or no) deadline is still connected.
             if self.wait_hangup(self.grace_s):
-                item.gave_up_ns = reached
+                item.gave_up_ns = self.give_up_ns
             else:
                 item.sender_waited = True
         else:

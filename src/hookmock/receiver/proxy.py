@@ -1,0 +1,302 @@
+"""The fault proxy: faults in front of a *real* handler, which is what makes idempotency testable.
+
+    proxy = FaultProxy(integrator_app, "moda", clock=clock)     # or an upstream URL
+    proxy.lose_ack("500")          # the handler processes the delivery, the sender sees a 500
+    proxy.duplicate(2, concurrent=True)   # the handler gets the delivery twice at once
+    proxy.tamper(signature=True)   # the handler gets a broken signature
+    later = proxy.replay(proxy.captured[0])   # original bytes and headers, now stale
+
+The proxy is a WSGI application.  Give it to hookmock's Sender as the target (in-process, no
+socket: a ``Hang``/``Delay`` lost acknowledgement then advances the clock so the in-process
+transport sees a timeout) or serve it behind a real socket with
+``FakeReceiver(handler=proxy)`` (then every fault, including ``Reset``, is carried out on the
+connection).  Rules apply to the next ``times`` matching requests (``times=None``: all of them),
+optionally only to one ``event_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug import Request, Response
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from ..clock import Clock, RealClock
+from ..errors import UsageError
+from ..profiles import Profile, get_profile
+from .faults import SOCKET_FAULTS, Delay, Fault, Hang, Respond, as_plan, fault_for
+from .server import ENV_ANSWER, ENV_EXCHANGE
+
+__all__ = ["Captured", "FaultProxy", "UpstreamAnswer"]
+
+WSGIApp = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class UpstreamAnswer:
+    """What the real handler answered (``outcome`` is ``"response"`` unless it could not answer)."""
+
+    status: int | None
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+    outcome: str = "response"
+    detail: str = ""
+
+
+@dataclass
+class Captured:
+    """One request as it reached the proxy (before any tampering), and what happened to it."""
+
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    arrival_ns: int
+    event_id: str | None
+    #: What the handler answered, one entry per copy forwarded.
+    upstream: list[UpstreamAnswer] = field(default_factory=list)
+    #: What the sender was answered ("upstream" or the lost-acknowledgement fault).
+    answered: str = ""
+
+
+@dataclass
+class _Rule:
+    event_id: str | None
+    times: int | None
+    value: Any
+
+    def take(self, event_id: str | None) -> bool:
+        if self.event_id is not None and self.event_id != event_id:
+            return False
+        if self.times is None:
+            return True
+        if self.times <= 0:
+            return False
+        self.times -= 1
+        return True
+
+
+class FaultProxy:
+    """A WSGI app that forwards webhook deliveries to ``upstream`` and injects faults on the way."""
+
+    def __init__(
+        self,
+        upstream: WSGIApp | str,
+        profile: str | Profile = "moda",
+        *,
+        clock: Clock | None = None,
+        allow_targets: Iterable[str] = (),
+        ca_file: str | None = None,
+    ) -> None:
+        if not (callable(upstream) or isinstance(upstream, str)):
+            raise UsageError(f"FaultProxy upstream {upstream!r}: give a WSGI application or a URL")
+        self.upstream = upstream
+        self.profile = get_profile(profile)
+        self.clock: Clock = clock if clock is not None else RealClock()
+        self._transport: Any = None
+        if isinstance(upstream, str):
+            from ..transport.http import HTTPTransport
+
+            self._transport = HTTPTransport(ca_file=ca_file, allow_targets=tuple(allow_targets))
+            self._transport.check_target(upstream)
+        self._lock = threading.Lock()
+        self._lose: list[_Rule] = []
+        self._dup: list[_Rule] = []
+        self._tamper: list[_Rule] = []
+        self.captured: list[Captured] = []
+
+    def __repr__(self) -> str:
+        return f"<FaultProxy {self.profile.name} -> {self.upstream!r}>"
+
+    # -- rules -------------------------------------------------------------------------
+    def lose_ack(
+        self, answer: Fault | str | int = 503, *, event_id: str | None = None, times: int | None = 1
+    ) -> FaultProxy:
+        """Let the handler process the delivery, then answer the sender with ``answer`` instead
+        (a status, ``"timeout"``, ``Reset()``...): the sender retries a delivery already applied."""
+        plan = as_plan(answer)
+        fault = fault_for(plan, 1)
+        with self._lock:
+            self._lose.append(_Rule(event_id, times, fault))
+        return self
+
+    def duplicate(
+        self, copies: int = 2, *, concurrent: bool = False, event_id: str | None = None, times: int | None = 1
+    ) -> FaultProxy:
+        """Forward one delivery ``copies`` times (one after another, or all at once)."""
+        if not isinstance(copies, int) or copies < 1:
+            raise UsageError(f"duplicate(copies={copies!r}): give a whole number of copies >= 1")
+        with self._lock:
+            self._dup.append(_Rule(event_id, times, (copies, concurrent)))
+        return self
+
+    def tamper(
+        self,
+        *,
+        body: bytes | Callable[[bytes], bytes] | None = None,
+        signature: bool = False,
+        headers: dict[str, str] | None = None,
+        event_id: str | None = None,
+        times: int | None = 1,
+    ) -> FaultProxy:
+        """Change what reaches the handler: the body, the authenticity headers, other headers."""
+        if body is None and not signature and not headers:
+            raise UsageError("tamper() needs body=, signature=True or headers= to change something")
+        with self._lock:
+            self._tamper.append(_Rule(event_id, times, (body, signature, dict(headers or {}))))
+        return self
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lose, self._dup, self._tamper, self.captured = [], [], [], []
+
+    def _take(self, rules: list[_Rule], event_id: str | None) -> Any:
+        with self._lock:
+            for rule in rules:
+                if rule.take(event_id):
+                    return rule.value
+        return None
+
+    # -- forwarding --------------------------------------------------------------------
+    def forward(
+        self, method: str, path: str, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> UpstreamAnswer:
+        """Send one request to the upstream handler as is, and return its answer."""
+        headers = tuple(headers)
+        if self._transport is not None:
+            assert isinstance(self.upstream, str)
+            url = self.upstream.rstrip("/") + path if path not in ("", "/") else self.upstream
+            sent = {k: v for k, v in headers if k.lower() not in ("host", "content-length", "connection")}
+            result = self._transport.send(
+                url, sent, body, deadline_ns=self.profile.deadline_ns, clock=self.clock
+            )
+            if result.outcome != "response":
+                return UpstreamAnswer(None, outcome=result.outcome, detail=result.detail)
+            return UpstreamAnswer(result.status, result.excerpt, tuple(result.headers))
+        builder = EnvironBuilder(path=path.split("?")[0], method=method, headers=list(headers), data=body)
+        if "?" in path:
+            builder.query_string = path.split("?", 1)[1]
+        environ = builder.get_environ()
+        assert callable(self.upstream)
+        app_iter, status, response_headers = run_wsgi_app(self.upstream, environ, buffered=True)
+        data = b"".join(app_iter)
+        return UpstreamAnswer(int(status.split()[0]), data, tuple(response_headers.items()))
+
+    def replay(self, captured: Captured | int) -> UpstreamAnswer:
+        """Send a captured request again to the handler with its original bytes and headers."""
+        item = self.captured[captured] if isinstance(captured, int) else captured
+        answer = self.forward(item.method, item.path, item.headers, item.body)
+        item.upstream.append(answer)
+        return answer
+
+    def _tampered(self, headers: tuple[tuple[str, str], ...], body: bytes, rule: Any) -> tuple[Any, bytes]:
+        new_body, signature, extra = rule
+        if new_body is not None:
+            body = new_body(body) if callable(new_body) else bytes(new_body)
+        auth = {name.lower() for name in self.profile.sign(b"", "x", 0)}
+        out = []
+        for key, value in headers:
+            if signature and key.lower() in auth and value:
+                value = value[:-1] + ("0" if value[-1] != "0" else "1")
+            if key.lower() in {k.lower() for k in extra}:
+                continue
+            out.append((key, value))
+        out.extend(extra.items())
+        return tuple(out), body
+
+    # -- WSGI --------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        body = request.get_data()
+        arrival = self.clock.now_ns()
+        headers = tuple((str(k), str(v)) for k, v in request.headers.items())
+        path = request.full_path.rstrip("?") if request.query_string else request.path
+        event_id = _event_id(self.profile, body)
+        item = Captured(request.method, path, headers, body, arrival, event_id)
+        with self._lock:
+            self.captured.append(item)
+        tamper = self._take(self._tamper, event_id)
+        sent_headers, sent_body = self._tampered(headers, body, tamper) if tamper else (headers, body)
+        copies, concurrent = self._take(self._dup, event_id) or (1, False)
+        answers = self._forward_copies(request.method, path, sent_headers, sent_body, copies, concurrent)
+        item.upstream.extend(answers)
+        lost = self._take(self._lose, event_id)
+        if lost is not None:
+            item.answered = f"lost acknowledgement: {lost.describe()}"
+            return self._answer_fault(environ, lost, arrival)(environ, start_response)
+        first = answers[0]
+        item.answered = "upstream"
+        if first.status is None:
+            response = Response(f"upstream failed: {first.outcome} {first.detail}\n", status=502)
+        else:
+            response = Response(first.body, status=first.status, headers=_passable(first.headers))
+        return response(environ, start_response)
+
+    def _forward_copies(
+        self,
+        method: str,
+        path: str,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes,
+        copies: int,
+        concurrent: bool,
+    ) -> list[UpstreamAnswer]:
+        if not concurrent or copies == 1:
+            return [self.forward(method, path, headers, body) for _ in range(copies)]
+        answers: list[UpstreamAnswer | None] = [None] * copies
+        barrier = threading.Barrier(copies)
+
+        def run(i: int) -> None:
+            barrier.wait()
+            try:
+                answers[i] = self.forward(method, path, headers, body)
+            except Exception as exc:  # the handler's exception, kept as its answer
+                answers[i] = UpstreamAnswer(None, outcome="error", detail=f"{type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(copies)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return [a if a is not None else UpstreamAnswer(None, outcome="error") for a in answers]
+
+    def _answer_fault(self, environ: dict[str, Any], fault: Fault, arrival: int) -> Response:
+        if ENV_EXCHANGE in environ:  # served behind a FakeReceiver: it carries the fault out
+            environ[ENV_ANSWER] = fault
+            return Response(b"", status=204)
+        if isinstance(fault, Respond):
+            return Response(fault.body, status=fault.status, headers=list(fault.headers))
+        if isinstance(fault, SOCKET_FAULTS):
+            raise UsageError(
+                f"{fault.describe()!r} needs a real connection: "
+                "serve the proxy with FakeReceiver(handler=proxy)"
+            )
+        # In-process: waiting past the deadline makes the transport report a timeout.
+        until = arrival + (fault.ns if isinstance(fault, Delay) else self.profile.deadline_ns)
+        if isinstance(fault, (Delay, Hang)):
+            advance = getattr(self.clock, "advance_to", None)
+            if advance is not None:
+                advance(min(until, arrival + self.profile.deadline_ns))
+            else:
+                self.clock.sleep_ns(min(until, arrival + self.profile.deadline_ns) - self.clock.now_ns())
+        then = fault.then if isinstance(fault, Delay) else Respond(504)
+        return Response(then.body, status=then.status, headers=list(then.headers))
+
+
+def _event_id(profile: Profile, body: bytes) -> str | None:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return None
+    return profile.event_id(payload) if isinstance(payload, dict) else None
+
+
+_HOP = frozenset({"connection", "transfer-encoding", "content-length", "keep-alive", "server", "date"})
+
+
+def _passable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in headers if k.lower() not in _HOP]
