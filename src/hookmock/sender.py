@@ -141,6 +141,25 @@ class Sender:
     ) -> Delivery:
         """Deliver one event to ``target`` (a URL or a WSGI app) and run it to completion."""
         delivery_id = self._accept(target, event_type, payload, body, agent_job_id, overrides)
+        return self.run(delivery_id)
+
+    def accept(
+        self,
+        target: object,
+        event_type: str | None = None,
+        /,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        body: bytes | None = None,
+        agent_job_id: str | None = None,
+        **overrides: Any,
+    ) -> Delivery:
+        """Record one delivery as pending without sending it (``run`` or ``start`` sends it)."""
+        return self.get(self._accept(target, event_type, payload, body, agent_job_id, overrides))
+
+    def run(self, delivery: Delivery | str) -> Delivery:
+        """Run one accepted delivery to completion in this thread."""
+        delivery_id = delivery.id if isinstance(delivery, Delivery) else delivery
         run_inline(self.engine, [delivery_id], on_wait=self.on_wait)
         return self.get(delivery_id)
 

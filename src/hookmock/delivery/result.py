@@ -84,6 +84,8 @@ class Delivery:
             f"delivery {self.id} ({self.profile}) event {self.event_id} {self.event_type} -> {self.target}: "
             f"{self.status}, {len(self.attempts)} attempt(s), created {format_iso(self.created_ns)}"
         )
+        if self.replayed_from_id:
+            head += f", replayed from {self.replayed_from_id}"
         lines = [head, "  #  start      duration    outcome       status  detail"]
         for a in self.attempts:
             start = (a.started_ns - self.created_ns) / SECOND

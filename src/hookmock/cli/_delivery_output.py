@@ -1,0 +1,131 @@
+"""Printing deliveries and attempts for ``send``, ``redeliver`` and ``deliveries``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ..clock import MS, SECOND, Clock, format_iso
+from ..errors import UsageError
+from ._common import print_json
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..delivery.engine import AttemptEvent
+    from ..delivery.result import Delivery
+    from ..sender import Sender
+
+__all__ = ["SECRET_ENV", "Printer", "add_outbound_options", "secret_from"]
+
+#: Environment variable read when ``--secret`` is not given (keeps the secret out of ``ps``).
+SECRET_ENV = "HOOKMOCK_SECRET"
+
+
+def add_outbound_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--secret",
+        metavar="S",
+        help=f"signing secret (Moda) or webhook token (mod.io); default: ${SECRET_ENV}",
+    )
+    p.add_argument(
+        "--allow-target",
+        metavar="HOST|CIDR",
+        action="append",
+        default=[],
+        help="also allow this non-loopback host or network (repeatable); only loopback by default",
+    )
+    p.add_argument("--ca-file", metavar="PATH", help="PEM file of CA certificates to trust for https targets")
+    p.add_argument("--json", action="store_true", help="one JSON object per attempt, then a summary object")
+
+
+def secret_from(args: argparse.Namespace, secret_name: str) -> str:
+    secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV)
+    if not secret:
+        raise UsageError(f"no {secret_name} given; pass --secret S or set {SECRET_ENV}")
+    return str(secret)
+
+
+def _seconds(ns: int) -> str:
+    return f"{ns / SECOND:g} s"
+
+
+class Printer:
+    """Prints each attempt as it completes, and a countdown to the next one on a terminal."""
+
+    def __init__(self, clock: Clock, *, as_json: bool) -> None:
+        self.clock = clock
+        self.as_json = as_json
+        self.tty = sys.stdout.isatty() and not as_json
+
+    def on_attempt(self, event: AttemptEvent) -> None:
+        a = event.attempt
+        due = event.next_due_ns
+        if self.as_json:
+            print_json(
+                {
+                    "type": "attempt",
+                    "delivery_id": event.delivery_id,
+                    "attempt": a.number,
+                    "started_at": format_iso(a.started_ns),
+                    "started_ns": a.started_ns,
+                    "duration_ms": None if a.duration_ns is None else a.duration_ns // MS,
+                    "outcome": a.outcome,
+                    "status_code": a.status,
+                    "detail": a.detail,
+                    "next_attempt_at": None if due is None else format_iso(due),
+                }
+            )
+            return
+        duration = "-" if a.duration_ns is None else f"{a.duration_ns / MS:.0f} ms"
+        line = f"attempt {a.number}  {format_iso(a.started_ns)}  {a.describe():<28} {duration:>9}"
+        if due is not None:
+            line += f"  -> next attempt in {_seconds(max(0, due - (a.ended_ns or a.started_ns)))}"
+        else:
+            line += f"  -> {event.state.status}"
+        print(line, flush=True)
+
+    def on_wait(self, delivery_id: str, until_ns: int) -> None:
+        if not self.tty:
+            return
+        while True:
+            remaining = until_ns - self.clock.now_ns()
+            if remaining <= 0:
+                break
+            sys.stdout.write(f"\r  next attempt in {remaining / SECOND:4.0f} s ")
+            sys.stdout.flush()
+            self.clock.sleep_ns(min(remaining, SECOND))
+        sys.stdout.write("\r" + " " * 32 + "\r")
+        sys.stdout.flush()
+
+    def start(self, sender: Sender, delivery: Delivery, verb: str = "delivering") -> None:
+        if self.as_json:
+            return
+        rules = sender.rules
+        schedule = ", ".join(_seconds(d) for d in rules.retry_delays_ns) or "none"
+        print(
+            f"{verb} {delivery.event_type} {delivery.event_id or ''} to {delivery.target} as {delivery.id}\n"
+            f"  {sender.profile.title}: deadline {_seconds(rules.deadline_ns)}, "
+            f"automatic retries after: {schedule}",
+            flush=True,
+        )
+
+    def summary(self, delivery: Delivery) -> int:
+        if self.as_json:
+            print_json({"type": "summary", **summary_dict(delivery)})
+        else:
+            print(f"{delivery.status}: {delivery.id} after {len(delivery.attempts)} attempt(s)")
+        return 0 if delivery.succeeded else 1
+
+
+def summary_dict(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "profile": delivery.profile,
+        "event_id": delivery.event_id,
+        "event_type": delivery.event_type,
+        "target_url": delivery.target,
+        "status": delivery.status,
+        "attempts": len(delivery.attempts),
+        "replayed_from_id": delivery.replayed_from_id,
+    }

@@ -1,0 +1,88 @@
+"""hookmock send URL --profile moda|modio --event TYPE --secret S [--data FILE] [--db PATH] ..."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import read_bytes
+from ._delivery_output import add_outbound_options, secret_from
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "send",
+        help="deliver one event to a URL with the provider's full behaviour, in real time",
+        description="Deliver one event with the profile's deadline, retries and signature, printing each "
+        "attempt as it happens. Exit 0 delivered, 1 failed, 2 usage error.",
+    )
+    p.add_argument("url", metavar="URL", help="the receiver's webhook URL (loopback unless --allow-target)")
+    p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
+    p.add_argument("--event", metavar="TYPE", help="event type (default: the type in --data, else random)")
+    p.add_argument("--data", metavar="FILE", help="payload JSON file, sent byte for byte ('-' for stdin)")
+    p.add_argument("--db", metavar="PATH", help="SQLite delivery log file (default: in memory)")
+    p.add_argument("--api-key-id", metavar="ID", help="api_key_id recorded on the delivery row")
+    p.add_argument(
+        "--deadline",
+        metavar="SECONDS",
+        type=float,
+        help="NOT FAITHFUL: replace the profile's response deadline (for experiments only)",
+    )
+    p.add_argument(
+        "--retry-delays",
+        metavar="S,S,...",
+        help="NOT FAITHFUL: replace the profile's retry waits, comma-separated seconds (experiments only)",
+    )
+    add_outbound_options(p)
+
+
+def _delays(text: str | None) -> tuple[float, ...] | None:
+    from ..errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip()) if text.strip() else ()
+    except ValueError:
+        raise UsageError(f"--retry-delays {text!r} must be comma-separated seconds, e.g. 0.1,0.5,1") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from ..clock import RealClock
+    from ..errors import UsageError
+    from ..profiles import get_profile
+    from ..sender import Sender
+    from ._delivery_output import Printer
+
+    profile = get_profile(args.profile)
+    secret = secret_from(args, profile.secret_name)
+    body = None
+    if args.data is not None:
+        body = read_bytes(args.data)
+        try:
+            json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--data {args.data!r} is not a JSON document: {exc}") from None
+    elif args.event is not None:
+        profile.event_spec(args.event)  # unknown names fail before anything is sent
+    clock = RealClock()
+    printer = Printer(clock, as_json=args.json)
+    sender = Sender(
+        profile,
+        secret,
+        clock=clock,
+        log=args.db,
+        allow_targets=args.allow_target,
+        ca_file=args.ca_file,
+        api_key_id=args.api_key_id,
+        deadline_s=args.deadline,
+        retry_delays_s=_delays(args.retry_delays),
+        recover=False,
+        on_attempt=printer.on_attempt,
+        on_wait=printer.on_wait,
+    )
+    with sender:
+        pending = sender.accept(args.url, args.event, body=body)
+        printer.start(sender, pending)
+        return printer.summary(sender.run(pending))
