@@ -85,7 +85,10 @@ class Emulator:
         shown = f"[{host}]" if ":" in host else host
         self.core.base_url = f"http://{shown}:{self._server.server_port}"
         self.core.start()
-        serve = threading.Thread(target=self._server.serve_forever, name="hookmock-emulator", daemon=True)
+        server = self._server
+        serve = threading.Thread(
+            target=lambda: server.serve_forever(poll_interval=0.05), name="hookmock-emulator", daemon=True
+        )
         serve.start()
         self._threads.append(serve)
         if not self.core.clock.is_virtual:
