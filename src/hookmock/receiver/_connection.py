@@ -203,12 +203,10 @@ def execute(ex: Exchange, fault: Fault) -> Response:
         ex.end("closed before status line")
         raise ex.drop()
     if isinstance(fault, Malformed):
-        try:
+        ex.end("malformed response")  # before the bytes leave: the sender may move the clock at once
+        with contextlib.suppress(OSError):
             handler.wfile.write(fault.data)
             handler.wfile.flush()
-        except OSError:
-            pass
-        ex.end("malformed response")
         raise ex.drop()
     if isinstance(fault, Dribble):
         return _dribble(ex, fault)
@@ -236,12 +234,15 @@ def _dribble(ex: Exchange, fault: Dribble) -> Response:
                 if not ex.wait(due):
                     ex.end(f"{fault.describe()}: sender hung up after {sent} B", fault.then.status)
                     raise ex.drop()
-                yield piece
                 sent += len(piece)
-            ex.end(f"HTTP {fault.then.status} ({fault.describe()})", fault.then.status)
+                if sent == len(body):  # record the end before the last byte reaches the sender
+                    ex.end(f"HTTP {fault.then.status} ({fault.describe()})", fault.then.status)
+                yield piece
+            if not body:
+                ex.end(f"HTTP {fault.then.status} ({fault.describe()})", fault.then.status)
         except (BrokenPipeError, ConnectionResetError) as exc:  # pragma: no cover - depends on timing
             ex.item.gave_up_ns = ex.clock.now_ns()
-            ex.end(f"{fault.describe()}: sender hung up after {sent} B", fault.then.status)
+            ex.end(f"{fault.describe()}: sender hung up", fault.then.status)
             raise Dropped(str(exc)) from exc
 
     headers = [*fault.then.headers, ("Content-Length", str(len(body)))]

@@ -88,7 +88,11 @@ def assert_attempts(source: Any, n: int | None = None, *, event_id: str | None =
     got = len(record.attempts(event_id))
     want = expected_attempts(record, event_id) if n is None else n
     if got != want:
-        why = "" if n is not None else " (what the profile calls for: stop at the first success in time)"
+        why = (
+            ""
+            if n is not None
+            else f" (the profile's rule: retry until a 2xx in time, at most {record.profile.max_attempts})"
+        )
         raise _fail(record, f"expected exactly {want} attempt(s){why}, the sender made {got}", event_id)
 
 
