@@ -13,7 +13,7 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..clock import Clock, RealClock, VirtualClock, format_iso
+from ..clock import SECOND, Clock, RealClock, VirtualClock, format_iso
 from ..errors import HookmockError, UsageError
 from ..ids import random_token
 from ..profiles import get_profile
@@ -36,9 +36,8 @@ class EmulatorCore:
     def __init__(self, config: EmulatorConfig, *, clock: Clock | None = None) -> None:
         config.check()
         self.config = config
-        if clock is None:
-            clock = VirtualClock(start=RealClock().time()) if config.clock == "virtual" else RealClock()
-        self.clock = clock
+        self._clock_given = clock is not None
+        self.clock: Clock = clock if clock is not None else RealClock()
         if config.db_path is None:
             self._tmpdir: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(
                 prefix="hookmock-emulator-"
@@ -50,6 +49,11 @@ class EmulatorCore:
             self.store = Store(config.db_path)
         except Exception as exc:  # sqlite3 errors: a path that is not a database, a directory
             raise UsageError(f"--db {config.db_path!r} cannot be used as a SQLite file: {exc}") from None
+        if not self._clock_given and config.clock == "virtual":
+            # a virtual clock starts at the real time, but never before where it stood last run
+            kept = self.store.meta("virtual_now_ns")
+            start = max(RealClock().now_ns(), int(kept) if kept else 0)
+            self.clock = VirtualClock(start=start // SECOND)
         self.api_key = self._setting("api_key", config.api_key, lambda: API_KEY_PREFIX + random_token(32))
         self.api_key_id = _key_id(self.api_key)
         moda = get_profile("moda")
@@ -162,6 +166,7 @@ class EmulatorCore:
                 self.step()
             clock.advance_to(target)
             self.step()
+            self.store.set_meta("virtual_now_ns", str(clock.now_ns()))
         return clock.now_ns()
 
     def now_json(self) -> dict[str, Any]:
