@@ -140,6 +140,12 @@ class Profile(ABC):
     def sign(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
         """The authenticity headers for one attempt sent at ``timestamp`` (unix seconds)."""
 
+    def sign_timestamp_text(self, body: bytes, secret: str, timestamp_text: str) -> dict[str, str] | None:
+        """Authenticity headers carrying ``timestamp_text`` verbatim as the timestamp and signed over
+        it, even when it is not a valid timestamp (the audit's malformed-timestamp probes).  None when
+        the profile sends no timestamp."""
+        return None
+
     @abstractmethod
     def verify(
         self,

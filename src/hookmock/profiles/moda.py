@@ -384,6 +384,12 @@ class ModaProfile(Profile):
     def sign(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
         return sign_request(body, secret, timestamp)
 
+    def sign_timestamp_text(self, body: bytes, secret: str, timestamp_text: str) -> dict[str, str] | None:
+        return {
+            SIGNATURE_HEADER: f"{SIGNATURE_SCHEME}={compute_signature(body, secret, timestamp_text)}",
+            TIMESTAMP_HEADER: timestamp_text,
+        }
+
     def verify(
         self,
         headers: HeadersLike,

@@ -1,1 +1,0 @@
-"""hookmock.audit (under construction)."""

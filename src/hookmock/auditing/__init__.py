@@ -1,0 +1,32 @@
+"""The receiver audit: attack a webhook receiver with every known defect probe.
+
+``hookmock.audit(target, profile=, secret=, probe=)`` runs the catalogue (:mod:`.catalogue`, one
+check per defect class) against a URL or a WSGI app and returns an :class:`AuditReport` (text,
+JSON, JUnit XML, ``curl`` commands with the secret redacted).
+
+The package is called ``auditing`` so that ``hookmock.audit`` can be the function itself.
+"""
+
+from __future__ import annotations
+
+from .catalogue import CATALOGUE, Check, check_names
+from .effect import EffectProbe, ProbeFailed
+from .model import CaseResult, CheckResult, Exchange, ProbeRequest
+from .report import AuditReport
+from .runner import TargetUnreachable, audit, run_audit
+
+__all__ = [
+    "CATALOGUE",
+    "AuditReport",
+    "CaseResult",
+    "Check",
+    "CheckResult",
+    "EffectProbe",
+    "Exchange",
+    "ProbeFailed",
+    "ProbeRequest",
+    "TargetUnreachable",
+    "audit",
+    "check_names",
+    "run_audit",
+]

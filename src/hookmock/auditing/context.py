@@ -1,0 +1,200 @@
+"""The audit's working state: the target, how to reach it, and how to build probe requests.
+
+Every provider fact comes from the profile: headers from :meth:`Profile.delivery_headers`
+(tampering edits the headers the profile produced), bodies from the
+:class:`~hookmock.factories.EventFactory`, the deadline from :attr:`Profile.deadline_ns`.
+Which headers carry the signature, the timestamp or the token is found by asking the profile to
+sign two bodies at two times and comparing (see :func:`auth_shape`).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..clock import SECOND, Clock
+from ..factories import EventFactory
+from ..profiles import Profile
+from ..transport import AttemptResult, Transport
+from .effect import EffectProbe
+from .model import CaseResult, Exchange, Expect, ProbeRequest, Status, judge, worst
+
+__all__ = ["AuditContext", "AuthShape", "Outcome", "auth_shape"]
+
+#: What a check returns: its status, a one-line detail and the cases it tried.
+Outcome = tuple[Status, str, list[CaseResult]]
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class AuthShape:
+    """Which of a profile's authenticity headers do what."""
+
+    signature: tuple[str, ...]  # value depends on the body
+    timestamp: tuple[str, ...]  # value is the send time
+    token: tuple[str, ...]  # value is the shared secret itself
+
+    @property
+    def kind(self) -> str:
+        if self.signature:
+            return "signature"
+        return "token" if self.token else "none"
+
+
+def auth_shape(profile: Profile) -> AuthShape:
+    """Find the signature, timestamp and token headers by signing two bodies at two times."""
+    secret = profile.generate_secret(random.Random(0))
+    ts = 1_000_000_000
+    one = profile.sign(b'{"a":1}', secret, ts)
+    two = profile.sign(b'{"a":2}', secret, ts)
+    later = profile.sign(b'{"a":1}', secret, ts + 7)
+    signature = tuple(n for n in one if two.get(n) != one[n])
+    timestamp = tuple(n for n in one if one[n] == str(ts) and later.get(n) == str(ts + 7))
+    token = tuple(n for n in one if one[n] == secret)
+    return AuthShape(signature=signature, timestamp=timestamp, token=token)
+
+
+@dataclass
+class AuditContext:
+    """Everything a check needs.  Checks build requests here and send them with :meth:`send`."""
+
+    profile: Profile
+    secret: str
+    target: Any
+    transport: Transport
+    clock: Clock
+    factory: EventFactory
+    probe: EffectProbe | None = None
+    concurrency: int = 6
+    #: A valid delivery answered later than this is a warning ("return 200 quickly").
+    warn_after_ns: int = SECOND
+    shape: AuthShape = field(init=False)
+    #: Durations of every valid delivery sent (for the deadline check).
+    valid_durations: list[tuple[str, AttemptResult]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.shape = auth_shape(self.profile)
+
+    # -- time and payloads ---------------------------------------------------------------
+    def now(self) -> int:
+        return self.clock.time()
+
+    def event(self, event_type: str | None = None, /, **overrides: Any) -> dict[str, Any]:
+        """A fresh event (fresh id) so that probes never interfere with each other."""
+        if event_type is None:
+            event_type = self.profile.event_types[0]
+        return self.factory.event(event_type, **overrides)
+
+    def event_id(self, payload: dict[str, Any]) -> str | None:
+        return self.profile.event_id(payload)
+
+    # -- requests ------------------------------------------------------------------------
+    def headers(
+        self, body: bytes, *, timestamp: int | None = None, secret: str | None = None
+    ) -> dict[str, str]:
+        """Every header of a delivery of ``body``, signed at ``timestamp`` (default: now)."""
+        ts = self.now() if timestamp is None else timestamp
+        return self.profile.delivery_headers(body, self.secret if secret is None else secret, ts)
+
+    def signed(
+        self,
+        label: str,
+        payload: dict[str, Any],
+        *,
+        body: bytes | None = None,
+        timestamp: int | None = None,
+    ) -> ProbeRequest:
+        """A valid delivery of ``payload`` (or of ``body``, its exact bytes)."""
+        raw = self.profile.serialize(payload) if body is None else body
+        return ProbeRequest(label, self.headers(raw, timestamp=timestamp), raw, self.event_id(payload))
+
+    def valid(self, label: str, event_type: str | None = None, /, **overrides: Any) -> ProbeRequest:
+        return self.signed(label, self.event(event_type, **overrides))
+
+    def edited(
+        self,
+        request: ProbeRequest,
+        label: str,
+        *,
+        drop: Sequence[str] = (),
+        set_headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        masks: tuple[tuple[str, str], ...] = (),
+    ) -> ProbeRequest:
+        """``request`` with headers removed or replaced, or another body (signature unchanged)."""
+        dropped = {d.lower() for d in drop}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+        for name, value in (set_headers or {}).items():
+            existing = [k for k in headers if k.lower() == name.lower()]
+            for k in existing:
+                del headers[k]
+            headers[name] = value
+        return ProbeRequest(
+            label,
+            headers,
+            request.body if body is None else body,
+            request.event_id,
+            request.masks + masks,
+        )
+
+    # -- sending -------------------------------------------------------------------------
+    def send(self, request: ProbeRequest, *, valid: bool = False) -> Exchange:
+        result = self.transport.send(
+            self.target,
+            dict(request.headers),
+            request.body,
+            deadline_ns=self.profile.deadline_ns,
+            clock=self.clock,
+        )
+        if valid:
+            with self._lock:
+                self.valid_durations.append((request.label, result))
+        return Exchange(request, result)
+
+    def send_concurrently(self, requests: Sequence[ProbeRequest], *, valid: bool = False) -> list[Exchange]:
+        """Send every request at once (one thread each, released together by a barrier)."""
+        barrier = threading.Barrier(len(requests))
+        out: list[Exchange | None] = [None] * len(requests)
+        errors: list[BaseException] = []
+
+        def worker(i: int) -> None:
+            try:
+                barrier.wait(timeout=10)
+                out[i] = self.send(requests[i], valid=valid)
+            except BaseException as exc:  # re-raised in the calling thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(len(requests))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+        return [e for e in out if e is not None]
+
+    def case(self, request: ProbeRequest, expect: Expect, expected: str) -> CaseResult:
+        """Send one request and judge the answer."""
+        exchange = self.send(request, valid=expect == "accept")
+        status, why = judge(exchange.result, expect)
+        return CaseResult(request.label, status, why, expected, (exchange,))
+
+    def effect(self, event_id: str | None) -> int:
+        assert self.probe is not None and event_id is not None
+        return int(self.probe(event_id))
+
+
+def summarize(cases: list[CaseResult], passed: str) -> Outcome:
+    """The check's status from its cases, and a detail naming the cases that went wrong."""
+    status = worst([c.status for c in cases])
+    bad = [c for c in cases if c.status in ("fail", "warn")]
+    if not bad:
+        return status, passed, cases
+    shown = "; ".join(f"{c.label}: {c.why}" for c in bad[:4])
+    more = f" (+{len(bad) - 4} more)" if len(bad) > 4 else ""
+    return status, f"{len(bad)} of {len(cases)} case(s): {shown}{more}", cases

@@ -1,0 +1,68 @@
+"""Render a probe request as a reproducible ``curl`` command, with the secret redacted.
+
+The body is passed with ``--data-binary`` so curl sends the exact bytes (no newline stripping,
+no form encoding).  Text that is not printable UTF-8 is written with bash's ``$'...'`` quoting.
+Every secret-derived value is masked: first the values the probe registered (a truncated or
+case-changed token, …), then the secret itself through the profile's ``redact``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+
+from ..profiles import Profile
+from .model import ProbeRequest
+
+__all__ = ["Redactor", "render_curl", "shell_bytes"]
+
+#: Shown instead of a WSGI application's URL (it has none).
+WSGI_URL = "http://127.0.0.1:8000/webhook"
+
+
+class Redactor:
+    """Masks the secret and every value derived from it."""
+
+    def __init__(self, profile: Profile, secret: str, masks: Iterable[tuple[str, str]] = ()) -> None:
+        self.profile = profile
+        self.secret = secret
+        self.masks = [(v, label) for v, label in masks if v]
+
+    def __call__(self, text: str, extra: Iterable[tuple[str, str]] = ()) -> str:
+        items: list[tuple[str, str | None]] = [(v, label) for v, label in [*self.masks, *extra] if v]
+        if self.secret:
+            items.append((self.secret, None))
+        # Longest first, so a mask containing the secret is replaced whole and a shorter mask
+        # (a prefix of the secret) can never reveal the rest of it.
+        for value, label in sorted(items, key=lambda item: -len(item[0])):
+            text = self.profile.redact(text, value) if label is None else text.replace(value, label)
+        return text
+
+
+def shell_bytes(data: bytes) -> str:
+    """``data`` as one shell word: plain quoting for printable UTF-8, ``$'...'`` otherwise."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and all(ch.isprintable() or ch in "\n\t" for ch in text):
+        return shlex.quote(text)
+    out = []
+    for byte in data:
+        ch = chr(byte)
+        if ch == "'" or ch == "\\":
+            out.append("\\" + ch)
+        elif 0x20 <= byte < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\x{byte:02x}")
+    return "$'" + "".join(out) + "'"
+
+
+def render_curl(request: ProbeRequest, url: str | None, redact: Redactor) -> str:
+    """The request as a ``curl`` command line (secret redacted)."""
+    parts = ["curl", "-sS", "-i", "-X", "POST", shlex.quote(url or WSGI_URL)]
+    for name, value in request.headers.items():
+        parts.extend(["-H", shlex.quote(f"{name}: {value}") if value else shlex.quote(f"{name};")])
+    parts.extend(["-H", shlex.quote("Expect:"), "--data-binary", shell_bytes(request.body)])
+    return redact(" ".join(parts), request.masks)

@@ -1,0 +1,114 @@
+"""What an audit records: the requests it sent, what came back, and each check's verdict.
+
+Statuses: ``pass``, ``fail`` (a real defect), ``warn`` (lenient but defensible) and ``skip``
+(not observable here, with the reason).  A check holds the cases it tried; failing and warning
+cases keep the request so the report can show it (and render it as a ``curl`` command).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..transport import AttemptResult
+
+__all__ = [
+    "STATUSES",
+    "CaseResult",
+    "CheckResult",
+    "Exchange",
+    "Expect",
+    "ProbeRequest",
+    "Status",
+    "judge",
+    "worst",
+]
+
+Status = Literal["pass", "fail", "warn", "skip"]
+STATUSES: tuple[Status, ...] = ("pass", "fail", "warn", "skip")
+_RANK = {"pass": 0, "skip": 1, "warn": 2, "fail": 3}
+
+#: What a correct receiver does with a probe: ``accept`` = 2xx; ``reject`` = any 4xx;
+#: ``no_5xx`` = 2xx or 4xx (anything but a server error or no answer).
+Expect = Literal["accept", "reject", "no_5xx"]
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """One request an audit sends.  ``masks`` maps secret-derived values (a truncated or
+    case-changed token, …) to the words shown instead of them in every report."""
+
+    label: str
+    headers: Mapping[str, str]
+    body: bytes
+    event_id: str | None = None
+    masks: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request and what the receiver did with it."""
+
+    request: ProbeRequest
+    result: AttemptResult
+
+    @property
+    def status(self) -> int | None:
+        return self.result.status if self.result.outcome == "response" else None
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One case of a check: what was sent, what came back, and the verdict on it."""
+
+    label: str
+    status: Status
+    why: str
+    expected: str
+    exchanges: tuple[Exchange, ...] = ()
+    effect: int | None = None
+
+
+@dataclass
+class CheckResult:
+    """The verdict of one check of the catalogue."""
+
+    name: str
+    defect: int
+    title: str
+    status: Status
+    detail: str
+    expected: str
+    cases: list[CaseResult] = field(default_factory=list)
+    duration_ns: int = 0
+
+    @property
+    def problems(self) -> list[CaseResult]:
+        return [c for c in self.cases if c.status in ("fail", "warn")]
+
+
+def worst(statuses: list[Status], default: Status = "pass") -> Status:
+    """The most serious of ``statuses`` (fail > warn > skip > pass)."""
+    return max(statuses, key=lambda s: _RANK[s]) if statuses else default
+
+
+def judge(result: AttemptResult, expect: Expect) -> tuple[Status, str]:
+    """Whether one answer is what a correct receiver gives; returns (status, reason)."""
+    if result.outcome != "response" or result.status is None:
+        what = "did not answer within the deadline" if result.outcome == "timeout" else "did not answer"
+        return "fail", f"the receiver {what} ({result.describe()}); the sender treats that as a failure"
+    code = result.status
+    if 500 <= code <= 599:
+        if expect == "accept":
+            return "fail", f"HTTP {code}: a server error on a valid delivery (the sender retries it)"
+        return "fail", f"HTTP {code}: a server error on bad input (the sender retries it: a retry storm)"
+    if 200 <= code <= 299:
+        if expect == "reject":
+            return "fail", f"HTTP {code}: the receiver accepted a request it must reject"
+        return "pass", f"HTTP {code}"
+    if 400 <= code <= 499:
+        if expect == "accept":
+            return "fail", f"HTTP {code}: the receiver rejected a valid delivery (the sender retries it)"
+        return "pass", f"HTTP {code}"
+    return "fail", f"HTTP {code}: neither a 2xx acknowledgement nor a 4xx rejection"

@@ -1,0 +1,205 @@
+"""Checks on how deliveries are handled: the baseline, idempotency, duplicate handling, the
+response deadline, ordering and the advisory constant-time check (defect classes 10-14, 19, 20)."""
+
+from __future__ import annotations
+
+from ..clock import MS, SECOND, VirtualClock
+from ..factories import EventFactory
+from .context import AuditContext, Outcome, summarize
+from .effect import ProbeFailed
+from .model import CaseResult, Exchange, ProbeRequest, judge
+
+__all__ = [
+    "check_baseline",
+    "check_concurrent",
+    "check_constant_time",
+    "check_deadline",
+    "check_dedupe_key",
+    "check_duplicate_status",
+    "check_idempotency",
+    "check_ordering",
+    "skip_unless_fresh_signatures",
+]
+
+ONCE = "2xx each time, and the event applied exactly once"
+
+
+def needs_probe(ctx: AuditContext) -> str | None:
+    if ctx.probe is not None:
+        return None
+    return (
+        "needs an effect probe (probe=callable in Python, --probe-url TEMPLATE on the command line) "
+        "to count how many times the receiver applied an event"
+    )
+
+
+def skip_unless_fresh_signatures(ctx: AuditContext) -> str | None:
+    if ctx.shape.timestamp:
+        return needs_probe(ctx)
+    return (
+        f"{ctx.profile.title} re-sends identical requests, so nothing changes between attempts "
+        "(the 'idempotency' check covers its retries)"
+    )
+
+
+def check_baseline(ctx: AuditContext) -> Outcome:
+    """A plain valid delivery: 2xx (and, with a probe, applied once: the probe works)."""
+    request = ctx.valid("valid delivery")
+    case = ctx.case(request, "accept", "2xx for a valid, fresh, correctly signed delivery")
+    if case.status == "fail":
+        hint = f" (is the {ctx.profile.secret_name} right? every other check depends on this one)"
+        return (
+            "fail",
+            case.why + hint,
+            [CaseResult(case.label, "fail", case.why + hint, case.expected, case.exchanges)],
+        )
+    if ctx.probe is not None:
+        try:
+            count = ctx.effect(request.event_id)
+        except ProbeFailed as exc:
+            return "fail", str(exc), [CaseResult(case.label, "fail", str(exc), case.expected, case.exchanges)]
+        if count != 1:
+            why = (
+                f"the effect probe counts {count} application(s) of an accepted delivery; expected 1 "
+                "(is the probe URL right?)"
+            )
+            return "fail", why, [CaseResult(case.label, "fail", why, case.expected, case.exchanges, count)]
+        return "pass", f"{case.why}; the effect probe counts 1", [case]
+    return "pass", f"{case.why} for a valid delivery", [case]
+
+
+def _redeliveries(ctx: AuditContext, label: str, *, fresh: bool, copies: int = 3) -> list[ProbeRequest]:
+    """``copies`` deliveries of one event: identical requests, or re-signed one second apart."""
+    payload = ctx.event()
+    now = ctx.now()
+    if not fresh:
+        first = ctx.signed(label, payload)
+        return [
+            ProbeRequest(f"{label}, copy {i + 1}", first.headers, first.body, first.event_id)
+            for i in range(copies)
+        ]
+    return [
+        ctx.signed(f"{label}, attempt {i + 1}", payload, timestamp=now - (copies - 1 - i))
+        for i in range(copies)
+    ]
+
+
+def _effect_case(ctx: AuditContext, label: str, exchanges: list[Exchange]) -> CaseResult:
+    first = exchanges[0]
+    status, why = judge(first.result, "accept")
+    if status == "fail":
+        return CaseResult(
+            label, "fail", f"the first delivery was not accepted: {why}", ONCE, tuple(exchanges)
+        )
+    try:
+        count = ctx.effect(first.request.event_id)
+    except ProbeFailed as exc:
+        return CaseResult(label, "fail", str(exc), ONCE, tuple(exchanges))
+    if count != 1:
+        why = f"{len(exchanges)} deliveries of event {first.request.event_id} were applied {count} time(s)"
+        return CaseResult(label, "fail", why, ONCE, tuple(exchanges), count)
+    return CaseResult(label, "pass", f"{len(exchanges)} deliveries, applied once", ONCE, tuple(exchanges), 1)
+
+
+def check_idempotency(ctx: AuditContext) -> Outcome:
+    requests = _redeliveries(ctx, "the same request sent 3 times", fresh=False)
+    exchanges = [ctx.send(r, valid=True) for r in requests]
+    case = _effect_case(ctx, "identical redeliveries", exchanges)
+    return case.status, case.why, [case]
+
+
+def check_dedupe_key(ctx: AuditContext) -> Outcome:
+    requests = _redeliveries(ctx, "one event re-signed with a fresh timestamp", fresh=True)
+    exchanges = [ctx.send(r, valid=True) for r in requests]
+    case = _effect_case(ctx, "redeliveries with fresh timestamps and signatures", exchanges)
+    if case.status == "fail" and (case.effect or 0) > 1:
+        case = CaseResult(
+            case.label,
+            "fail",
+            case.why + " (deduplicating on something that changes per attempt? use the event id)",
+            case.expected,
+            case.exchanges,
+            case.effect,
+        )
+    return case.status, case.why, [case]
+
+
+def check_concurrent(ctx: AuditContext) -> Outcome:
+    requests = _redeliveries(ctx, f"{ctx.concurrency} concurrent copies", fresh=False, copies=ctx.concurrency)
+    exchanges = ctx.send_concurrently(requests, valid=True)
+    cases: list[CaseResult] = []
+    for exchange in exchanges:
+        status, why = judge(exchange.result, "accept")
+        if status == "fail":
+            cases.append(CaseResult(exchange.request.label, status, why, ONCE, (exchange,)))
+    if ctx.probe is None:
+        if cases:
+            return summarize(cases, "")
+        return "skip", f"all {len(exchanges)} concurrent copies got a 2xx; " + (needs_probe(ctx) or ""), []
+    cases.append(_effect_case(ctx, f"{len(exchanges)} concurrent copies of one delivery", exchanges))
+    return summarize(cases, f"{len(exchanges)} concurrent copies of one delivery were applied once")
+
+
+def check_duplicate_status(ctx: AuditContext) -> Outcome:
+    fresh = bool(ctx.shape.timestamp)
+    requests = _redeliveries(ctx, "the same event delivered again", fresh=fresh, copies=2)
+    expected = "2xx for a duplicate too (a non-2xx makes the sender retry it)"
+    cases = [ctx.case(r, "accept", expected) for r in requests]
+    return summarize(cases, "a duplicate delivery was acknowledged with a 2xx")
+
+
+def check_deadline(ctx: AuditContext) -> Outcome:
+    ctx.case(ctx.valid("valid delivery (timed)"), "accept", "")
+    deadline = ctx.profile.deadline_ns
+    limit = f"{ctx.profile.title} waits at most {deadline / SECOND:g} s for the whole response"
+    expected = f"a complete response well within the deadline ({limit}); return 2xx first, work later"
+    timings = list(ctx.valid_durations)
+    if not timings:
+        return "skip", "no valid delivery was sent", []
+    cases: list[CaseResult] = []
+    for label, result in timings:
+        if result.outcome == "timeout" or result.duration_ns > deadline:
+            why = f"no complete response within the deadline ({result.describe()}); {limit}"
+            cases.append(CaseResult(label, "fail", why, expected))
+        elif result.duration_ns > ctx.warn_after_ns:
+            took, warn_ms = result.duration_ns / MS, ctx.warn_after_ns / MS
+            why = f"answered in {took:.0f} ms (over {warn_ms:.0f} ms); {limit}"
+            cases.append(CaseResult(label, "warn", why, expected))
+    slowest = max(timings, key=lambda t: t[1].duration_ns)
+    passed = f"slowest of {len(timings)} valid deliveries: {slowest[1].duration_ns / MS:.1f} ms ({limit})"
+    return summarize(cases, passed) if cases else ("pass", passed, [])
+
+
+def check_ordering(ctx: AuditContext) -> Outcome:
+    """Advisory: a newer event arrives before an older one; both must still be acknowledged."""
+    types = ctx.profile.event_types
+    older_factory = EventFactory(ctx.profile, clock=VirtualClock(start=ctx.now() - 120))
+    older = older_factory.event(types[1 % len(types)])
+    newer = ctx.event(types[0])
+    expected = "2xx for both: events can arrive out of order; compare the event times, do not reject"
+    cases = [
+        ctx.case(ctx.signed(f"newer event {types[0]} first", newer), "accept", expected),
+        ctx.case(
+            ctx.signed(f"then an event {types[1 % len(types)]} created 2 min earlier", older),
+            "accept",
+            expected,
+        ),
+    ]
+    bad = [c for c in cases if c.status == "fail"]
+    if bad:
+        warned = [
+            CaseResult(c.label, "warn" if c in bad else c.status, c.why, c.expected, c.exchanges)
+            for c in cases
+        ]
+        return summarize(warned, "")
+    return "pass", "advisory: events delivered out of order were both acknowledged", cases
+
+
+def check_constant_time(ctx: AuditContext) -> Outcome:
+    what = "signatures" if ctx.shape.kind == "signature" else "tokens"
+    return (
+        "skip",
+        f"advisory: a non-constant-time comparison is not observable over the network without a flaky "
+        f"timing test; compare {what} with hmac.compare_digest",
+        [],
+    )
