@@ -14,6 +14,7 @@ from ._version import __version__
 # name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
     "ABSENT": "._overrides",
+    "AuditReport": ".auditing",
     "BadSignature": ".errors",
     "BadToken": ".errors",
     "Clock": ".clock",
@@ -36,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "Verdict": ".profiles",
     "VerificationError": ".errors",
     "VirtualClock": ".clock",
+    "audit": ".auditing",
     "available_profiles": ".profiles",
     "check": "._api",
     "get_profile": ".profiles",
@@ -67,6 +69,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from ._api import check, sign, verify
     from ._overrides import ABSENT
+    from .auditing import AuditReport, audit
     from .clock import Clock, RealClock, VirtualClock
     from .errors import (
         BadSignature,
