@@ -1,6 +1,6 @@
 """Settings of the pytest plugin: marker > command line > ini file > default.
 
-Standard library only: the plugin imports this module at start-up.
+Standard library and pytest only: the plugin imports this module at start-up.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_PROFILE", "MARKER_KEYS", "Settings", "resolve_settings"]
+import pytest
+
+__all__ = ["DEFAULT_PROFILE", "MARKER_KEYS", "Settings", "add_options", "resolve_settings"]
 
 DEFAULT_PROFILE = "moda"
 #: Keyword arguments the ``@pytest.mark.hookmock(...)`` marker accepts.
@@ -136,3 +138,50 @@ def resolve_settings(
         tls=bool(merged["tls"]),
         nodeid=nodeid,
     )
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """The plugin's command-line options and ini settings (all documented in ``pytest --help``)."""
+    group = parser.getgroup("hookmock", "hookmock (webhook sender, fake receiver and fixtures)")
+    group.addoption(
+        "--hookmock-profile",
+        dest="hookmock_profile",
+        metavar="NAME",
+        default=None,
+        help="provider profile of the hookmock_* fixtures: moda (default) or modio. Ini: hookmock_profile.",
+    )
+    group.addoption(
+        "--hookmock-secret",
+        dest="hookmock_secret",
+        metavar="SECRET",
+        default=None,
+        help="signing secret / webhook token of the fixtures (default: generated from the seed). "
+        "Ini: hookmock_secret.",
+    )
+    group.addoption(
+        "--hookmock-seed",
+        dest="hookmock_seed",
+        metavar="N",
+        default=None,
+        help="seed of generated events and secrets (default: derived from each test's id, so every run "
+        "sends the same events). Ini: hookmock_seed.",
+    )
+    group.addoption(
+        "--hookmock-tls",
+        dest="hookmock_tls",
+        action="store_const",
+        const=True,
+        default=None,
+        help="serve hookmock_receiver over HTTPS with a test CA generated at run time. Ini: hookmock_tls.",
+    )
+    group.addoption(
+        "--hookmock-no-tls",
+        dest="hookmock_tls",
+        action="store_const",
+        const=False,
+        help="serve hookmock_receiver over plain HTTP (the default).",
+    )
+    parser.addini("hookmock_profile", "default provider profile of the hookmock_* fixtures (moda, modio)")
+    parser.addini("hookmock_secret", "signing secret / webhook token of the hookmock_* fixtures")
+    parser.addini("hookmock_seed", "seed of generated events and secrets (integer)")
+    parser.addini("hookmock_tls", "true: serve hookmock_receiver over HTTPS with a run-time test CA")

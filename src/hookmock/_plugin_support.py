@@ -22,6 +22,7 @@ from .profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._plugin_receiver import PluginReceiver
+    from .receiver.proxy import FaultProxy
     from .sender import Sender
 
 __all__ = ["SessionResources", "TestState", "Verifier", "default_secret"]
@@ -172,6 +173,7 @@ class TestState:
         self.settings = settings
         self.receivers: list[PluginReceiver] = []
         self.senders: list[Sender] = []
+        self.proxies: list[FaultProxy] = []
         self.extra_sections: list[Callable[[], str]] = []
         self.reported = False
 
@@ -208,6 +210,9 @@ class TestState:
                 parts.append(f"fake receiver {receiver.url}:\n{receiver.timeline()}")
             for exc in receiver.handler_errors:
                 parts.append(f"server-thread error: {type(exc).__name__}: {exc}")
+        for proxy in self.proxies:
+            if proxy.captured:
+                parts.append(_proxy_text(proxy))
         for section in self.extra_sections:
             with contextlib.suppress(Exception):
                 text = section()
@@ -219,6 +224,20 @@ class TestState:
 def _sender_timelines(sender: Sender) -> list[str]:
     page = sender.deliveries(limit=MAX_DELIVERIES_SHOWN)
     return [sender.get(record.id).timeline() for record in reversed(page.records)]
+
+
+def _proxy_text(proxy: FaultProxy) -> str:
+    lines = [f"fault proxy in front of {proxy.upstream!r}:"]
+    for n, item in enumerate(proxy.captured, start=1):
+        upstream = ", ".join(
+            f"HTTP {a.status}" if a.status is not None else f"{a.outcome} {a.detail}".strip()
+            for a in item.upstream
+        )
+        lines.append(
+            f"  #{n} {item.method} {item.path} event {item.event_id}: handler answered [{upstream or '-'}]; "
+            f"sender got {item.answered or '-'}"
+        )
+    return "\n".join(lines)
 
 
 def make_sender(

@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._plugin_settings import MARKER_KEYS, Settings, SettingsError, parse_bool, parse_seed, resolve_settings
+from ._plugin_settings import (
+    MARKER_KEYS,
+    Settings,
+    SettingsError,
+    add_options,
+    parse_bool,
+    parse_seed,
+    resolve_settings,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._plugin_receiver import PluginReceiver
@@ -38,49 +46,7 @@ _INI = ("profile", "secret", "seed", "tls")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("hookmock", "hookmock (webhook sender, fake receiver and fixtures)")
-    group.addoption(
-        "--hookmock-profile",
-        dest="hookmock_profile",
-        metavar="NAME",
-        default=None,
-        help="provider profile of the hookmock_* fixtures: moda (default) or modio. Ini: hookmock_profile.",
-    )
-    group.addoption(
-        "--hookmock-secret",
-        dest="hookmock_secret",
-        metavar="SECRET",
-        default=None,
-        help="signing secret / webhook token of the fixtures (default: generated from the seed). "
-        "Ini: hookmock_secret.",
-    )
-    group.addoption(
-        "--hookmock-seed",
-        dest="hookmock_seed",
-        metavar="N",
-        default=None,
-        help="seed of generated events and secrets (default: derived from each test's id, so every run "
-        "sends the same events). Ini: hookmock_seed.",
-    )
-    group.addoption(
-        "--hookmock-tls",
-        dest="hookmock_tls",
-        action="store_const",
-        const=True,
-        default=None,
-        help="serve hookmock_receiver over HTTPS with a test CA generated at run time. Ini: hookmock_tls.",
-    )
-    group.addoption(
-        "--hookmock-no-tls",
-        dest="hookmock_tls",
-        action="store_const",
-        const=False,
-        help="serve hookmock_receiver over plain HTTP (the default).",
-    )
-    parser.addini("hookmock_profile", "default provider profile of the hookmock_* fixtures (moda, modio)")
-    parser.addini("hookmock_secret", "signing secret / webhook token of the hookmock_* fixtures")
-    parser.addini("hookmock_seed", "seed of generated events and secrets (integer)")
-    parser.addini("hookmock_tls", "true: serve hookmock_receiver over HTTPS with a run-time test CA")
+    add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -344,3 +310,92 @@ def hookmock_make_receiver(
         receiver.wait_idle(timeout=2.0)
         receiver.stop()
         resources.started.remove(receiver)
+
+
+# -- fault proxy, audit, emulator ----------------------------------------------------------------
+
+
+@pytest.fixture
+def hookmock_proxy(
+    request: pytest.FixtureRequest,
+    hookmock_settings: Settings,
+    hookmock_profile: Profile,
+    hookmock_clock: VirtualClock,
+) -> Callable[..., Any]:
+    """``make(upstream, profile=None, *, clock=None, **options) -> FaultProxy``: a fault proxy in front
+    of a WSGI app (or an upstream URL) on this test's profile and clock.  Give the proxy to a sender
+    as its target: ``lose_ack()``, ``duplicate()``, ``tamper()``, ``replay(captured)``."""
+    from ._plugin_support import profile_named
+    from .receiver.proxy import FaultProxy
+
+    state = _state(request)
+
+    def make(
+        upstream: Any, profile: str | Profile | None = None, *, clock: Any = None, **options: Any
+    ) -> Any:
+        if hookmock_settings.tls and isinstance(upstream, str):
+            options.setdefault("ca_file", _session(request).ca_file)
+        proxy = FaultProxy(
+            upstream,
+            hookmock_profile if profile is None else profile_named(profile),
+            clock=hookmock_clock if clock is None else clock,
+            **options,
+        )
+        state.proxies.append(proxy)
+        return proxy
+
+    return make
+
+
+@pytest.fixture
+def hookmock_audit(
+    request: pytest.FixtureRequest,
+    hookmock_settings: Settings,
+    hookmock_profile: Profile,
+    hookmock_secret: str,
+    hookmock_clock: VirtualClock,
+) -> Callable[..., Any]:
+    """``run(target, *, probe=None, check=True, **audit_options) -> AuditReport``: the receiver audit
+    against a URL or WSGI app with this test's profile, secret and clock; with ``check=True`` a
+    failed check fails the test with the report."""
+    from .auditing import audit
+
+    def run(target: Any, *, check: bool = True, **options: Any) -> Any:
+        options.setdefault("profile", hookmock_profile)
+        options.setdefault("secret", hookmock_secret)
+        options.setdefault("clock", hookmock_clock)
+        if hookmock_settings.tls and isinstance(target, str):
+            options.setdefault("ca_file", _session(request).ca_file)
+        report = audit(target, **options)
+        if check and not report.ok:
+            pytest.fail(f"the receiver audit found problems:\n\n{report.text()}", pytrace=False)
+        return report
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def _hookmock_emulator_process(
+    tmp_path_factory: pytest.TempPathFactory, _hookmock_session: SessionResources
+) -> Iterator[Any]:
+    from ._plugin_emulator import start_emulator
+
+    args = ["--clock", "virtual", "--allow-http-callbacks", "--ca-file", _hookmock_session.ca_file]
+    try:
+        emulator = start_emulator(tmp_path_factory.mktemp("hookmock-emulator"), args)
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def hookmock_emulator(_hookmock_emulator_process: Any) -> Any:
+    """The session's ``hookmock serve`` process (one per worker; virtual clock; accepts http://
+    callbacks so it can deliver to ``hookmock_receiver``), reset before each test.  Gives
+    ``base_url``, ``api_key``, ``signing_secret``, ``request()``, ``control()``, ``advance()``."""
+    emulator = _hookmock_emulator_process
+    if not emulator.alive():
+        pytest.fail("the hookmock emulator process has exited; see " + str(emulator.workdir), pytrace=False)
+    emulator.reset()
+    return emulator
