@@ -1,0 +1,145 @@
+"""Delivery costs: in-process to a WSGI app, over loopback, and Moda's worst case on the virtual clock."""
+
+from __future__ import annotations
+
+import http.client
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from _harness import Figure
+
+from hookmock import VirtualClock
+from hookmock.sender import Sender
+
+
+def _ok_app(environ, start_response):  # type: ignore[no-untyped-def]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    environ["wsgi.input"].read(length)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+def in_process_delivery(smoke: bool) -> Figure:
+    from werkzeug.test import Client
+
+    n = 200 if smoke else 2000
+    sender = Sender("moda", "whsec_bench", clock=VirtualClock())
+    body = sender.profile.serialize(sender._events().event("task.succeeded"))
+    headers = sender.profile.delivery_headers(body, "whsec_bench", 1_777_593_600)
+    client = Client(_ok_app)
+
+    def baseline() -> None:
+        for _ in range(n):
+            client.post("/hook", data=body, headers=headers)
+
+    def hookmock_run() -> None:
+        for _ in range(n):
+            sender.send(_ok_app, body=body)
+
+    base, value = [], []
+    for _ in range(3 if smoke else 7):
+        t = time.perf_counter()
+        baseline()
+        base.append((time.perf_counter() - t) / n * 1e6)
+        t = time.perf_counter()
+        hookmock_run()
+        value.append((time.perf_counter() - t) / n * 1e6)
+    b, v = statistics.median(base), statistics.median(value)
+    sender.close()
+    return Figure(
+        "in-process delivery to a WSGI app",
+        v,
+        "µs",
+        "≤ 2× baseline",
+        v / b <= 2,
+        b,
+        v / b,
+        "baseline: bare werkzeug test-client POST",
+    )
+
+
+@contextmanager
+def _fast_server() -> Iterator[int]:
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class _Quiet(WSGIRequestHandler):
+        def log_request(self, *args: object, **kwargs: object) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, _ok_app, threaded=True, request_handler=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def loopback_throughput(smoke: bool) -> Figure:
+    n = 150 if smoke else 1500
+    with _fast_server() as port:
+        url = f"http://127.0.0.1:{port}/hook"
+        sender = Sender("moda", "whsec_bench")
+        body = sender.profile.serialize(sender._events().event("task.succeeded"))
+        headers = sender.profile.delivery_headers(body, "whsec_bench", 1_777_593_600)
+
+        def baseline() -> float:
+            t = time.perf_counter()
+            for _ in range(n):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("POST", "/hook", body=body, headers={**headers, "Connection": "close"})
+                conn.getresponse().read()
+                conn.close()
+            return n / (time.perf_counter() - t)
+
+        def hookmock_run() -> float:
+            t = time.perf_counter()
+            for _ in range(n):
+                sender.send(url, body=body)
+            return n / (time.perf_counter() - t)
+
+        base, value = [], []
+        for _ in range(3 if smoke else 5):
+            base.append(baseline())
+            value.append(hookmock_run())
+        sender.close()
+    b, v = statistics.median(base), statistics.median(value)
+    return Figure(
+        "deliveries/s over loopback",
+        v,
+        "/s",
+        "≥ 0.7× baseline",
+        v / b >= 0.7,
+        b,
+        v / b,
+        "baseline: bare http.client loop, same signed bytes",
+    )
+
+
+def worst_case_virtual(smoke: bool) -> Figure:
+    """Moda's worst case: four attempts that each time out, 156 s of provider time."""
+    n = 20 if smoke else 200
+
+    def hang_app(environ, start_response):  # type: ignore[no-untyped-def]
+        clock.advance(31)  # past the 30 s deadline on the shared virtual clock
+        start_response("200 OK", [])
+        return [b""]
+
+    clock = VirtualClock()
+    sender = Sender("moda", "whsec_bench", clock=clock)
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        d = sender.send(hang_app, "task.succeeded")
+        times.append((time.perf_counter() - t) * 1000)
+        assert d.status == "failed" and len(d.attempts) == 4, d.timeline()
+    sender.close()
+    v = statistics.median(times)
+    return Figure("Moda worst case (4 timeouts, 156 s virtual)", v, "ms/delivery", "< 10 ms", v < 10)
+
+
+FIGURES = [in_process_delivery, loopback_throughput, worst_case_virtual]
