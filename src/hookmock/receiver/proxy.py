@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug import Request, Response
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -29,7 +30,7 @@ from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
 from .faults import SOCKET_FAULTS, Delay, Fault, Hang, Respond, as_plan, fault_for
-from .server import ENV_ANSWER, ENV_EXCHANGE
+from .server import ENV_ANSWER
 
 __all__ = ["Captured", "FaultProxy", "UpstreamAnswer"]
 
@@ -166,11 +167,11 @@ class FaultProxy:
         self, method: str, path: str, headers: Iterable[tuple[str, str]], body: bytes
     ) -> UpstreamAnswer:
         """Send one request to the upstream handler as is, and return its answer."""
-        headers = tuple(headers)
+        headers = tuple((k, v) for k, v in headers if k.lower() not in _HOP and k.lower() != "host")
         if self._transport is not None:
             assert isinstance(self.upstream, str)
-            url = self.upstream.rstrip("/") + path if path not in ("", "/") else self.upstream
-            sent = {k: v for k, v in headers if k.lower() not in ("host", "content-length", "connection")}
+            url = _upstream_url(self.upstream, path)
+            sent = dict(headers)
             result = self._transport.send(
                 url, sent, body, deadline_ns=self.profile.deadline_ns, clock=self.clock
             )
@@ -265,8 +266,9 @@ class FaultProxy:
         return [a if a is not None else UpstreamAnswer(None, outcome="error") for a in answers]
 
     def _answer_fault(self, environ: dict[str, Any], fault: Fault, arrival: int) -> Response:
-        if ENV_EXCHANGE in environ:  # served behind a FakeReceiver: it carries the fault out
-            environ[ENV_ANSWER] = fault
+        slot = environ.get(ENV_ANSWER)
+        if isinstance(slot, list):  # served behind a FakeReceiver: it carries the fault out
+            slot.append(fault)
             return Response(b"", status=204)
         if isinstance(fault, Respond):
             return Response(fault.body, status=fault.status, headers=list(fault.headers))
@@ -285,6 +287,14 @@ class FaultProxy:
                 self.clock.sleep_ns(min(until, arrival + self.profile.deadline_ns) - self.clock.now_ns())
         then = fault.then if isinstance(fault, Delay) else Respond(504)
         return Response(then.body, status=then.status, headers=list(then.headers))
+
+
+def _upstream_url(upstream: str, path: str) -> str:
+    """An upstream URL with a path is used as is; a bare origin gets the incoming path."""
+    parts = urlsplit(upstream)
+    if parts.path in ("", "/"):
+        return upstream.rstrip("/") + (path if path.startswith("/") else "/" + path)
+    return upstream
 
 
 def _event_id(profile: Profile, body: bytes) -> str | None:

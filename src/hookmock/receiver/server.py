@@ -247,11 +247,12 @@ class FakeReceiver(HTTPServer):
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ[ENV_EXCHANGE] = exchange
+        slot: list[Fault] = []  # werkzeug copies the environ: a FaultProxy appends to this list
+        environ[ENV_ANSWER] = slot
         exchange.item.source = "handler"
         response = Response.from_app(self.handler, environ, buffered=True)
-        fault = environ.get(ENV_ANSWER)
-        if fault is not None:  # a FaultProxy asked for a fault after its upstream answered
-            return execute(exchange, fault)
+        if slot:  # a FaultProxy asked for a fault after its upstream answered
+            return execute(exchange, slot[0])
         exchange.end(f"HTTP {response.status_code}", response.status_code)
         return response
 
