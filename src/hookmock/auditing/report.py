@@ -105,13 +105,13 @@ class AuditReport:
         redact = self.redactor or (lambda text, extra=(): text)
         return render_curl(exchange.request, self.url, redact)  # type: ignore[arg-type]
 
-    def case_details(self, case: CaseResult) -> list[str]:
+    def case_details(self, case: CaseResult, *, with_curl: bool = True) -> list[str]:
         lines = [f"    - {case.label}: {case.why}"]
         for exchange in case.exchanges[:3]:
             lines.append(f"      sent:     {self._sent(exchange)}")
             lines.append(f"      received: {self._received(exchange)}")
         lines.append(f"      correct:  {case.expected}")
-        if case.exchanges:
+        if case.exchanges and with_curl:
             lines.append(f"      curl:     {self.curl(case.exchanges[0])}")
         return [self._redact(line, case) for line in lines]
 
@@ -123,8 +123,10 @@ class AuditReport:
             label = f"#{check.defect:<2}" if check.defect else "   "
             out.append(self._redact(f"{check.status:<4}  {label} {check.name:<{width}}  {check.detail}"))
             if check.status in ("fail", "warn") or verbose:
-                for case in check.problems if not verbose else check.cases:
-                    out.extend(self.case_details(case))
+                shown = check.problems if not verbose else check.cases
+                for i, case in enumerate(shown):
+                    # One curl command per check is enough to reproduce it; --verbose shows all.
+                    out.extend(self.case_details(case, with_curl=verbose or i == 0))
         s = self.summary
         out.append(
             f"{s['pass']} passed, {s['fail']} failed, {s['warn']} warnings, {s['skip']} skipped "

@@ -1,0 +1,108 @@
+"""hookmock audit URL --profile moda|modio --secret S [--probe-url TEMPLATE] [--json] [--junit FILE]"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ._delivery_output import SECRET_ENV, secret_from
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "audit",
+        help="attack your webhook receiver with every known defect probe and report what is wrong",
+        description="Send the full set of defect probes to the receiver at URL and print one line per "
+        "check (pass, fail, warn, skip); for each failure what was sent, what came back, what a correct "
+        "receiver does and a curl command (secret redacted). Exit 0 no check failed, 1 some failed, "
+        "2 usage error or unreachable target.",
+    )
+    p.add_argument("url", metavar="URL", help="the receiver's webhook URL (loopback unless --allow-target)")
+    p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
+    p.add_argument(
+        "--secret",
+        metavar="S",
+        help=f"the signing secret (Moda) or webhook token (mod.io) the receiver uses; default: ${SECRET_ENV}",
+    )
+    p.add_argument(
+        "--probe-url",
+        metavar="TEMPLATE",
+        help="URL with {event_id} answering how many times the receiver applied that event (a bare "
+        'integer or {"count": N}); without it the checks that need it are skipped',
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON document instead of the text report")
+    p.add_argument("--junit", metavar="FILE", help="also write the report as JUnit XML to FILE")
+    p.add_argument(
+        "--only", metavar="CHECK", action="append", help="run only this check (repeatable; see --list)"
+    )
+    p.add_argument("--skip", metavar="CHECK", action="append", help="leave this check out (repeatable)")
+    p.add_argument("--list", action="store_true", help="list the checks and exit")
+    p.add_argument("-v", "--verbose", action="store_true", help="show every case, not only the failures")
+    p.add_argument(
+        "--allow-target",
+        metavar="HOST|CIDR",
+        action="append",
+        default=[],
+        help="also allow this non-loopback host or network (repeatable); only loopback by default",
+    )
+    p.add_argument("--ca-file", metavar="PATH", help="PEM file of CA certificates to trust for https targets")
+
+
+class _Progress:
+    """``[3/21] signature`` on a terminal's stderr, rewritten in place and cleared at the end."""
+
+    def __init__(self) -> None:
+        self.width = 0
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        text = "" if done >= total else f"auditing [{done + 1}/{total}] {name}…"
+        sys.stderr.write("\r" + text.ljust(self.width) + ("\r" if done >= total else ""))
+        sys.stderr.flush()
+        self.width = max(self.width, len(text))
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..auditing import CATALOGUE, TargetUnreachable, audit
+    from ..errors import UsageError
+    from ..profiles import get_profile
+    from ..transport.targets import ResolutionFailed
+
+    if args.list:
+        for check in CATALOGUE:
+            number = f"#{check.defect}" if check.defect else "  "
+            print(f"{check.name:<22} {number:<4} {check.title}")
+        return 0
+    profile = get_profile(args.profile)
+    secret = secret_from(args, profile.secret_name)
+    if args.junit and not os.path.isdir(os.path.dirname(os.path.abspath(args.junit))):
+        raise UsageError(f"--junit {args.junit!r}: its folder does not exist; create it or pick another path")
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        report = audit(
+            args.url,
+            profile=profile,
+            secret=secret,
+            probe=args.probe_url,
+            allow_targets=tuple(args.allow_target),
+            ca_file=args.ca_file,
+            only=args.only,
+            skip=args.skip,
+            progress=progress,
+        )
+    except (TargetUnreachable, ResolutionFailed) as exc:
+        print(f"hookmock audit: error: {exc}", file=sys.stderr)
+        return 2
+    if args.junit:
+        try:
+            with open(args.junit, "w", encoding="utf-8") as fh:
+                fh.write(report.junit_xml())
+        except OSError as exc:
+            reason = exc.strerror or exc
+            print(f"hookmock audit: cannot write --junit {args.junit!r}: {reason}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(report.to_json())
+    else:
+        print(report.text(verbose=args.verbose))
+    return 0 if report.ok else 1
