@@ -17,11 +17,11 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..clock import to_ns
 from ..errors import UsageError
@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..transport import AttemptResult
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SCHEMA_VERSION", "DeliveryLog"]
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -151,6 +153,8 @@ class DeliveryLog:
     def __init__(self, path: str | os.PathLike[str] = ":memory:", *, create: bool = True) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Job] = []
         if self.path != ":memory:":
             p = Path(self.path)
             if p.is_dir():
@@ -205,6 +209,48 @@ class DeliveryLog:
                 raise
             self._db.execute("COMMIT")
 
+    def _batched(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in a write transaction, committed before this returns (group commit).
+
+        Writers queue their work; whoever takes the connection lock first runs every queued job
+        in one transaction (each under its own savepoint, so one failing job does not undo the
+        others) and one commit, i.e. one fsync, serves them all.
+        """
+        job = _Job(fn)
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._lock:
+            if not job.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._run_batch(batch)
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                db.execute("SAVEPOINT job")
+                try:
+                    job.result = job.fn(db)
+                except Exception as exc:
+                    db.execute("ROLLBACK TO job")
+                    job.error = exc
+                db.execute("RELEASE job")
+            db.execute("COMMIT")
+        except BaseException as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            for job in batch:
+                job.result = None
+                job.error = job.error or exc
+        finally:
+            for job in batch:
+                job.done = True
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -235,7 +281,8 @@ class DeliveryLog:
     ) -> DeliveryRecord:
         """Accept a delivery: committed before this returns; its first attempt is due at once."""
         state = new_delivery(created_ns)
-        with self._write() as db:
+
+        def write(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, phase, "
                 "attempts, failures, created_ns, next_due_ns, api_key_id, replayed_from_id, agent_job_id, "
@@ -257,6 +304,8 @@ class DeliveryLog:
                     bytes(body),
                 ),
             )
+
+        self._batched(write)
         return self.get(delivery_id)
 
     def _set_state(self, db: sqlite3.Connection, delivery_id: str, state: DeliveryState) -> None:
@@ -280,7 +329,8 @@ class DeliveryLog:
         """Record attempt ``state.attempts`` in flight (``state`` is the machine's state after START)."""
         if state.phase is not Phase.IN_FLIGHT or state.started_ns is None:
             raise ValueError(f"start_attempt needs an in-flight state, got {state}")
-        with self._write() as db:
+
+        def write(db: sqlite3.Connection) -> None:
             seq = self._seq(db, delivery_id)
             db.execute(
                 "INSERT INTO attempts (delivery_seq, number, started_ns, outcome, timestamp) "
@@ -289,6 +339,8 @@ class DeliveryLog:
             )
             self._set_state(db, delivery_id, state)
             db.execute("UPDATE deliveries SET last_attempted_ns = ? WHERE seq = ?", (state.started_ns, seq))
+
+        self._batched(write)  # committed (group commit) before this returns
         return AttemptRecord(state.attempts, state.started_ns, None, IN_FLIGHT, None, b"", "", timestamp)
 
     def finish_attempt(
@@ -296,7 +348,8 @@ class DeliveryLog:
     ) -> AttemptRecord:
         """Complete attempt ``number`` with ``result`` and store the machine's next ``state``."""
         excerpt = bytes(result.excerpt[:2048])
-        with self._write() as db:
+
+        def write(db: sqlite3.Connection) -> tuple[int, int | None]:
             seq = self._seq(db, delivery_id)
             cur = db.execute(
                 "UPDATE attempts SET duration_ns = ?, outcome = ?, status = ?, excerpt = ?, detail = ? "
@@ -320,19 +373,25 @@ class DeliveryLog:
                 "last_duration_ns = ? WHERE seq = ?",
                 (result.status, excerpt if result.outcome == "response" else None, result.duration_ns, seq),
             )
-            row = db.execute(
+            found = db.execute(
                 "SELECT started_ns, timestamp FROM attempts WHERE delivery_seq = ? AND number = ?",
                 (seq, number),
             ).fetchone()
+            return int(found[0]), found[1]
+
+        row = self._batched(write)
         return AttemptRecord(
             number, row[0], result.duration_ns, result.outcome, result.status, excerpt, result.detail, row[1]
         )
 
     def set_state(self, delivery_id: str, state: DeliveryState) -> None:
         """Store a state reached without an attempt (e.g. a manual retry re-opening the entry)."""
-        with self._write() as db:
+
+        def write(db: sqlite3.Connection) -> None:
             self._seq(db, delivery_id)
             self._set_state(db, delivery_id, state)
+
+        self._batched(write)
 
     def recover(self, now_ns: int, *, profile: str | None = None) -> list[str]:
         """Mark attempts left in flight ``interrupted``; their deliveries become due at ``now_ns``.
@@ -487,6 +546,16 @@ class DeliveryLog:
             last = records[-1]
             next_cursor = encode_cursor(self._cursor_key, last.created_ns, last.seq, filters)
         return Page(records, next_cursor)
+
+
+class _Job:
+    __slots__ = ("done", "error", "fn", "result")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any]) -> None:
+        self.fn = fn
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
 
 
 def _split(script: str) -> list[str]:
