@@ -144,7 +144,7 @@ def test_pagination_newest_first_with_filters(log: DeliveryLog):
         cursor = page.next_cursor
         if cursor is None:
             break
-    assert len(seen) == 24 and len(set(seen)) == 24
+    assert len(seen) == 24 and len(set(seen)) == 24 and set(ids) < set(seen)
     created = [log.get(i).created_ns for i in seen]
     assert created == sorted(created, reverse=True)
     only = log.list(event_type="task.failed", api_key_id="k1", limit=200).records
@@ -339,3 +339,40 @@ class LogModel(RuleBasedStateMachine):
 
 LogModel.TestCase.settings = settings(max_examples=30, stateful_step_count=25, deadline=None)
 test_log_model = LogModel.TestCase
+
+
+def test_group_commit_under_concurrent_writers(tmp_path: Path):
+    import threading
+
+    log = DeliveryLog(tmp_path / "busy.db")
+    errors: list[BaseException] = []
+    duplicate = _create(log, 0)
+
+    def writer(k: int) -> None:
+        for n in range(15):
+            try:
+                delivery_id = _create(log, 1000 * k + n)
+                _attempt(log, delivery_id, MODA, AttemptResult("response", 1, 200), T0)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+        with pytest.raises(sqlite3.IntegrityError):  # a failing job does not undo its batch mates
+            log.create(
+                delivery_id=duplicate,
+                profile="moda",
+                event_id=None,
+                event_type="task.succeeded",
+                target_url="http://127.0.0.1:9/",
+                body=b"{}",
+                created_ns=T0,
+            )
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    log.close()
+    with DeliveryLog(tmp_path / "busy.db") as again:  # everything reached the file
+        assert again.count() == 1 + 8 * 15 and again.count(status="succeeded") == 8 * 15
+        assert again.in_flight_attempts() == 0
