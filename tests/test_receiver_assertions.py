@@ -162,7 +162,7 @@ def test_attempts_default_follows_the_answers(receiver: FakeReceiver) -> None:
     receiver.clear()
     receiver.script("500,ok")
     run(receiver, retry=False)
-    with pytest.raises(AssertionError, match="expected exactly 4 attempt.*retry until"):
+    with pytest.raises(AssertionError, match=r"expected exactly 4 attempt.*retry until"):
         assert_attempts(receiver)
 
 

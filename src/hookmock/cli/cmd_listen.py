@@ -1,0 +1,198 @@
+"""hookmock listen [--host H] [--port P] --profile moda|modio --secret S [--script "500,500,ok"]
+[--forward-to URL] [--json] [--tls]"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import signal
+import sys
+import threading
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from ..clock import SECOND
+from ._common import print_json
+from ._delivery_output import secret_from
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..profiles import Profile
+    from ..receiver.record import ReceivedRequest
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "listen",
+        help="run a fake webhook receiver in the foreground, printing each delivery",
+        description=(
+            "Accept webhook deliveries on any path, print each one live with its verdict (signature or "
+            "token, freshness, schema) and the answer sent, until Ctrl-C. --script makes it fail on "
+            "purpose; --forward-to puts it, as a fault proxy, in front of your running app."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
+    p.add_argument("--profile", default="moda", help="moda or modio (default moda)")
+    p.add_argument("--secret", metavar="S", help="signing secret (Moda) or webhook token (mod.io)")
+    p.add_argument(
+        "--script",
+        metavar="TOKENS",
+        help='answers per attempt of each event, e.g. "500,500,ok" (tokens: ok, a status, timeout, '
+        "reset, close, malformed, delay:2.5, dribble); with --forward-to, a fault is answered after "
+        "your app has processed the delivery (a lost acknowledgement)",
+    )
+    p.add_argument("--forward-to", metavar="URL", help="forward every delivery to your app at URL")
+    p.add_argument(
+        "--allow-target",
+        metavar="HOST|CIDR",
+        action="append",
+        default=[],
+        help="allow a non-loopback --forward-to host (repeatable)",
+    )
+    p.add_argument("--tls", action="store_true", help="serve HTTPS with a CA made now (its file is printed)")
+    p.add_argument("--json", action="store_true", help="one JSON object per request, one per line")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from ..profiles import get_profile
+    from ..receiver.server import FakeReceiver
+
+    profile = get_profile(args.profile)
+    secret = secret_from(args, profile.secret_name)
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a TCP port: use 0-65535 (0 picks a free one)")
+    printer = _Printer(profile, secret, as_json=args.json)
+    handler: Any = None
+    if args.forward_to:
+        from ..receiver.proxy import FaultProxy
+
+        handler = FaultProxy(args.forward_to, profile, allow_targets=args.allow_target)
+        if args.script:
+            handler = _ScriptedProxy(handler, args.script)
+    receiver = FakeReceiver(
+        profile, secret, host=args.host, port=args.port, tls=args.tls, handler=handler, on_request=printer
+    )
+    if args.script and not args.forward_to:
+        receiver.script(args.script)
+    try:
+        receiver.start()
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    printer.ready(receiver, args)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        receiver.stop()
+    printer.summary()
+    return 0
+
+
+class _ScriptedProxy:
+    """With --forward-to and --script: attempt n of an event is forwarded, then answered as step n
+    of the script; ``ok`` passes the app's own answer through."""
+
+    def __init__(self, proxy: Any, script: str) -> None:
+        from ..receiver.faults import parse_script
+
+        self.proxy = proxy
+        self.plan = parse_script(script)
+        self.counts: Counter[str | None] = Counter()
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        from ..receiver.faults import Respond
+
+        body = environ["wsgi.input"].read()
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            payload = json.loads(body)
+            event_id = self.proxy.profile.event_id(payload) if isinstance(payload, dict) else None
+        except ValueError:
+            event_id = None
+        with self.lock:
+            self.counts[event_id] += 1
+            fault = self.plan.for_attempt(self.counts[event_id])
+        if not (isinstance(fault, Respond) and fault.status == 200 and not fault.body):
+            self.proxy.lose_ack(fault, event_id=event_id, times=1)
+        return self.proxy(environ, start_response)
+
+
+class _Printer:
+    def __init__(self, profile: Profile, secret: str, *, as_json: bool) -> None:
+        self.profile = profile
+        self.secret = secret
+        self.as_json = as_json
+        self.lock = threading.Lock()
+        self.origin: int | None = None
+        self.answers: Counter[str] = Counter()
+        self.total = 0
+        self.verified = 0
+
+    def _out(self, text: str) -> None:
+        sys.stdout.write(self.profile.redact(text, self.secret) + "\n")
+        sys.stdout.flush()
+
+    def ready(self, receiver: Any, args: argparse.Namespace) -> None:
+        info = {
+            "type": "ready",
+            "url": receiver.url,
+            "profile": self.profile.name,
+            "script": args.script,
+            "forward_to": args.forward_to,
+            "ca_file": receiver.ca_file,
+        }
+        with self.lock:
+            if self.as_json:
+                print_json(info)
+                return
+            self._out(f"hookmock listening on {receiver.url} (any path; profile {self.profile.name})")
+            if args.script:
+                self._out(f"  script: {args.script}")
+            if args.forward_to:
+                self._out(f"  forwarding to {args.forward_to}")
+            if receiver.ca_file:
+                self._out(f"  CA file for clients to trust: {receiver.ca_file}")
+            self._out("  Ctrl-C to stop")
+
+    def __call__(self, item: ReceivedRequest) -> None:
+        with self.lock:
+            if self.origin is None:
+                self.origin = item.arrival_ns
+            self.total += 1
+            self.verified += bool(item.verdict is not None and item.verdict.ok)
+            self.answers[item.answer] += 1
+            if self.as_json:
+                row = item.to_json(self.origin)
+                row["type"] = "request"
+                self._out(json.dumps(row, ensure_ascii=False))
+                return
+            verdict = item.verdict_text()
+            schema = "schema ok" if item.schema_valid else "schema INVALID"
+            offset = (item.arrival_ns - self.origin) / SECOND
+            self._out(
+                f"[+{offset:8.3f}s] {item.method} {item.path} {item.event_type or '?'} "
+                f"{item.event_id or '?'} attempt {item.attempt}: {verdict}; {schema} -> {item.answer}"
+            )
+
+    def summary(self) -> None:
+        with self.lock:
+            if self.as_json:
+                print_json(
+                    {
+                        "type": "summary",
+                        "requests": self.total,
+                        "verified": self.verified,
+                        "answers": dict(self.answers),
+                    }
+                )
+                return
+            answers = ", ".join(f"{n} x {a}" for a, n in self.answers.most_common()) or "none"
+            self._out(f"stopped: {self.total} request(s), {self.verified} verified; answers: {answers}")
