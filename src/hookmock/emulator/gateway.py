@@ -17,7 +17,7 @@ from ..clock import MS, VirtualClock
 from ..delivery.log import DeliveryLog
 from ..delivery.machine import Phase
 from ..delivery.records import DeliveryRecord
-from ..errors import UnknownEventType, UsageError
+from ..errors import HookmockError, UnknownEventType, UsageError
 from ..profiles import DEFAULT_TOLERANCE_S, get_profile
 from ..sender import Sender
 from ..transport.http import HTTPTransport
@@ -90,7 +90,7 @@ class Gateway:
             )
         try:
             self._http.check_target(url)
-        except UsageError as exc:
+        except HookmockError as exc:  # not allowed, unparsable, or a host that does not resolve
             raise ApiError("invalid_request", "url_not_allowed", str(exc), details={"parameter": "url"}) from None
 
     # -- firing ------------------------------------------------------------------------

@@ -71,7 +71,7 @@ class Ctx:
 
     def field(self, name: str, kind: type | tuple[type, ...], *, required: bool = False, default: Any = None) -> Any:
         body = self.body()
-        if name not in body or body[name] is None:
+        if name not in body:
             if required:
                 raise ApiError(
                     "invalid_request",
@@ -81,6 +81,9 @@ class Ctx:
                 )
             return default
         value = body[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if int in kinds and float not in kinds and isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON has one number type: 143.0 is the integer 143
         if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
             ok = False
         else:

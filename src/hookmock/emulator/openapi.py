@@ -92,7 +92,7 @@ def _ctl(summary: str, ok: str, ok_schema: dict[str, Any] | None, *errors: int, 
 
 @cache
 def document() -> dict[str, Any]:
-    callback = {"type": "string", "description": "HTTPS URL to POST the terminal event to"}
+    callback = {"type": "string", "format": "uri", "description": "HTTPS URL to POST the terminal event to"}
     idem = {"type": "string", "minLength": 1, "maxLength": 255}
     magic = (
         "Magic values (hookmock): a string containing hookmock:<outcome> anywhere in the body picks the "
@@ -284,7 +284,14 @@ def document() -> dict[str, Any]:
                 tag="mod.io (extension)",
                 parameters=[game_id],
                 requestBody=_body(
-                    {"type": "object", "required": ["url", "token"], "properties": {"url": _STR, "token": _STR}}
+                    {
+                        "type": "object",
+                        "required": ["url", "token"],
+                        "properties": {
+                            "url": {"type": "string", "format": "uri", "minLength": 1},
+                            "token": {"type": "string", "minLength": 1, "maxLength": 512},
+                        },
+                    }
                 ),
             )
         },
