@@ -95,7 +95,7 @@ def test_cli_unreachable_target_exits_2(capsys: pytest.CaptureFixture[str]) -> N
         (["audit", "http://192.0.2.1/", "--secret", "s"], "not a loopback address"),
         (["audit", "ftp://127.0.0.1/", "--secret", "s"], "http"),
         (["audit", "http://127.0.0.1:1/", "--profile", "nope", "--secret", "s"], "unknown profile"),
-        (["audit", "http://127.0.0.1:1/", "--secret", "s", "--probe-url", "http://127.0.0.1:1/x"], "event_id"),
+        (["audit", "http://127.0.0.1:1/", "--secret", "s", "--probe-url", "http://127.0.0.1/x"], "event_id"),
         (["audit", "http://127.0.0.1:1/", "--secret", "s", "--only", "bogus"], "unknown audit check"),
         (["audit", "http://127.0.0.1:1/", "--secret", "s", "--junit", "/nonexistent/dir/x.xml"], "--junit"),
     ],

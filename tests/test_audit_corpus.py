@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from receivers import BROKEN, CORRECT, Broken, build
-from receivers.rawsocket import make_handler, serve
 
 import hookmock
 from hookmock.auditing import CATALOGUE, audit
 from hookmock.clock import VirtualClock
 from hookmock.profiles import get_profile
+from receivers import BROKEN, CORRECT, Broken, build
+from receivers.rawsocket import make_handler, serve
 
 PROFILES = ("moda", "modio")
 
@@ -121,7 +121,7 @@ def test_too_slow_receiver_aborts_the_rest_after_the_deadline_failure() -> None:
 
 
 def test_hookmock_audit_is_the_function_even_after_importing_the_package() -> None:
-    import hookmock.auditing  # noqa: F401
+    import hookmock.auditing
 
     assert hookmock.audit is audit
     assert callable(hookmock.audit)

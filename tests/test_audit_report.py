@@ -8,14 +8,14 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
-from receivers import build
-from receivers.broken import JsonCrashReceiver, PrefixTokenReceiver, ReserializingReceiver
 
 from hookmock.auditing import audit
 from hookmock.auditing.curl import shell_bytes
 from hookmock.auditing.effect import ProbeFailed, parse_count, url_probe
 from hookmock.clock import VirtualClock
 from hookmock.errors import TargetNotAllowed, UsageError
+from receivers import build
+from receivers.broken import JsonCrashReceiver, PrefixTokenReceiver, ReserializingReceiver
 
 
 def _report(factory, profile: str, secret: str):
