@@ -13,6 +13,26 @@ from ._version import __version__
 
 # name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
+    # fake receiver (issue 4)
+    "FakeReceiver": ".receiver.server",
+    "FaultProxy": ".receiver.proxy",
+    "Respond": ".receiver.faults",
+    "Delay": ".receiver.faults",
+    "Hang": ".receiver.faults",
+    "Reset": ".receiver.faults",
+    "CloseBeforeStatus": ".receiver.faults",
+    "Malformed": ".receiver.faults",
+    "Dribble": ".receiver.faults",
+    "Sequence": ".receiver.faults",
+    "parse_script": ".receiver.faults",
+    "assert_attempts": ".receiver.assertions",
+    "assert_schedule": ".receiver.assertions",
+    "assert_same_event_id": ".receiver.assertions",
+    "assert_fresh_signatures": ".receiver.assertions",
+    "assert_identical_bodies": ".receiver.assertions",
+    "assert_valid_bodies": ".receiver.assertions",
+    "assert_gave_up_at_deadline": ".receiver.assertions",
+    "assert_faithful_sender": ".receiver.assertions",
     "ABSENT": "._overrides",
     "AuditReport": ".auditing",
     "BadSignature": ".errors",
@@ -88,5 +108,28 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .factories import EventFactory, make_event
     from .profiles import Profile, Verdict, available_profiles, get_profile, register_profile
+    from .receiver.assertions import (
+        assert_attempts,
+        assert_faithful_sender,
+        assert_fresh_signatures,
+        assert_gave_up_at_deadline,
+        assert_identical_bodies,
+        assert_same_event_id,
+        assert_schedule,
+        assert_valid_bodies,
+    )
+    from .receiver.faults import (
+        CloseBeforeStatus,
+        Delay,
+        Dribble,
+        Hang,
+        Malformed,
+        Reset,
+        Respond,
+        Sequence,
+        parse_script,
+    )
+    from .receiver.proxy import FaultProxy
+    from .receiver.server import FakeReceiver
     from .sender import Delivery, DeliveryLog, Sender
     from .validation import load_schema, schema_names, validate
