@@ -183,7 +183,7 @@ def figures(n: int, deadline: str, db: str) -> list[Figure]:
 
 
 def inflight(smoke: bool) -> list[Figure]:
-    return figures(100 if smoke else 1000, "1" if smoke else "3", "tmp")
+    return figures(100 if smoke else 1000, "3", "tmp")
 
 
 FIGURES = [inflight]
