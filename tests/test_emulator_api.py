@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
-from emulator_support import running, stack
 
+from emulator_support import running, stack
 from hookmock import validate
 from hookmock.clock import SECOND
 from hookmock.profiles import get_profile
@@ -21,7 +22,7 @@ def _task(api, receiver, prompt="A summer sale poster", **extra):
 
 
 def test_task_fires_a_signed_schema_valid_webhook():
-    with stack("ok") as (emu, api, receiver):
+    with stack("ok") as (_emu, api, receiver):
         task = _task(api, receiver)
         assert task["status"] == "queued"
         validate(task, "moda-task")
@@ -51,7 +52,7 @@ def test_failures_follow_the_retry_schedule_and_show_in_the_deliveries_api():
         assert row["agent_job_id"] == task["id"] and row["api_key_id"] == emu.core.api_key_id
         detail = api.get(f"/v1/webhook_deliveries/{row['id']}")
         starts = [a["started_ns"] for a in detail["attempt_timeline"]]
-        gaps = [b - a for a, b in zip(starts, starts[1:])]
+        gaps = [b - a for a, b in itertools.pairwise(starts)]
         assert gaps == list(MODA.retry_delays_ns[:2])
         assert [a["status_code"] for a in detail["attempt_timeline"]] == [500, 500, 200]
         ids = {json.loads(r.body)["id"] for r in receiver.requests}
@@ -61,7 +62,7 @@ def test_failures_follow_the_retry_schedule_and_show_in_the_deliveries_api():
 
 
 def test_all_attempts_failing_drops_the_delivery():
-    with stack("500") as (emu, api, receiver):
+    with stack("500") as (_emu, api, receiver):
         _task(api, receiver)
         api.advance(600)
         [row] = api.get("/v1/webhook_deliveries?status=failed")["data"]
@@ -70,7 +71,7 @@ def test_all_attempts_failing_drops_the_delivery():
 
 
 def test_redeliver_makes_a_new_row_with_the_same_event():
-    with stack("ok") as (emu, api, receiver):
+    with stack("ok") as (_emu, api, receiver):
         _task(api, receiver)
         api.advance(5)
         [row] = api.get("/v1/webhook_deliveries")["data"]
@@ -94,7 +95,7 @@ def test_redeliver_makes_a_new_row_with_the_same_event():
     ],
 )
 def test_magic_values_choose_the_outcome(magic, status, event, retryable):
-    with stack("ok") as (emu, api, receiver):
+    with stack("ok") as (_emu, api, receiver):
         task = _task(api, receiver, prompt=f"poster {magic}")
         api.advance(120)
         got = api.get(f"/v1/tasks/{task['id']}")
@@ -107,7 +108,7 @@ def test_magic_values_choose_the_outcome(magic, status, event, retryable):
 
 
 def test_slow_task_can_be_canceled_and_cancel_twice_is_a_conflict():
-    with stack("ok") as (emu, api, receiver):
+    with stack("ok") as (_emu, api, receiver):
         task = _task(api, receiver, prompt="hookmock:slow")
         api.advance(10)
         assert api.get(f"/v1/tasks/{task['id']}")["status"] == "running"
@@ -119,7 +120,7 @@ def test_slow_task_can_be_canceled_and_cancel_twice_is_a_conflict():
 
 
 def test_control_api_forces_an_outcome():
-    with stack("ok") as (emu, api, receiver):
+    with stack("ok") as (_emu, api, receiver):
         task = _task(api, receiver)
         assert api.post(f"/_hookmock/tasks/{task['id']}/complete", {"outcome": "fail"})["status"] == "failed"
         api.advance(0)
@@ -127,7 +128,7 @@ def test_control_api_forces_an_outcome():
 
 
 def test_idempotency_key():
-    with stack("ok") as (emu, api, receiver):
+    with stack("ok") as (_emu, api, receiver):
         a = _task(api, receiver, idempotency_key="k1")
         b = _task(api, receiver, idempotency_key="k1")
         assert a["id"] == b["id"]
@@ -137,7 +138,7 @@ def test_idempotency_key():
 
 
 def test_export_fires_export_events_and_has_a_status_route():
-    with stack("ok") as (emu, api, receiver):
+    with stack("ok") as (_emu, api, receiver):
         ok = api.post("/v1/canvases/cvs_A/export", {"format": "pdf", "callback_url": receiver.url})
         bad = api.post("/v1/canvases/cvs_hookmock:fail/export", {"callback_url": receiver.url})
         api.advance(10)
@@ -150,7 +151,7 @@ def test_export_fires_export_events_and_has_a_status_route():
 
 
 def test_remix_and_task_list_cursors():
-    with stack("ok") as (emu, api, receiver):
+    with stack("ok") as (_emu, api, _receiver):
         ids = [api.post("/v1/remix", {"source_canvas_id": f"cvs_{i}"})["id"] for i in range(5)]
         page1 = api.get("/v1/tasks?limit=2")
         page2 = api.get(f"/v1/tasks?limit=2&cursor={page1['next_cursor']}")
@@ -160,18 +161,20 @@ def test_remix_and_task_list_cursors():
 
 
 def test_http_callback_needs_the_option_and_targets_are_loopback_only():
-    with running() as (emu, api):
-        status, body, _ = api.call("POST", "/v1/tasks", {"prompt": "x", "callback_url": "http://127.0.0.1:9/h"})
+    with running() as (_emu, api):
+        status, body, _ = api.call(
+            "POST", "/v1/tasks", {"prompt": "x", "callback_url": "http://127.0.0.1:9/h"}
+        )
         assert status == 400 and "--allow-http-callbacks" in body["error"]["message"]
         status, body, _ = api.call("POST", "/v1/tasks", {"prompt": "x", "callback_url": "https://10.1.2.3/h"})
         assert status == 400 and "--allow-target" in body["error"]["message"]
-    with running(allow_http_callbacks=True) as (emu, api):
+    with running(allow_http_callbacks=True) as (_emu, api):
         status, _, _ = api.call("POST", "/v1/tasks", {"prompt": "x", "callback_url": "http://127.0.0.1:9/h"})
         assert status == 202
 
 
 def test_responses_carry_version_and_request_id():
-    with running() as (emu, api):
+    with running() as (_emu, api):
         status, _, headers = api.call("GET", "/v1/tasks", headers={"Moda-Version": "2026-04-12"})
         assert status == 200 and headers["Moda-Version"] == "2026-04-12"
         assert headers["X-Request-ID"].startswith("req_")
@@ -194,7 +197,9 @@ def test_modio_webhook_test_button_history_and_retry():
             assert status == 202
             api.advance(1)
             history = api.get("/_hookmock/modio/history")["data"]
-            assert [(h["name"], h["http_status"], h["attempts"]) for h in history] == [("ADD_MOD_COMMENT", 500, 1)]
+            assert [(h["name"], h["http_status"], h["attempts"]) for h in history] == [
+                ("ADD_MOD_COMMENT", 500, 1)
+            ]
             validate(history[0], "modio-history-entry")
             retried = api.post(f"/_hookmock/modio/history/{entry['id']}/retry")
             api.advance(1)
@@ -214,10 +219,14 @@ def test_modio_webhook_test_button_history_and_retry():
 
 
 def test_trigger_any_moda_event_and_drills():
-    with stack("ok") as (emu, api, receiver):
+    with stack("ok") as (_emu, api, receiver):
         row = api.post(
             "/_hookmock/moda/events",
-            {"event_type": "task.failed", "callback_url": receiver.url, "overrides": {"data": {"error": {"retryable": True}}}},
+            {
+                "event_type": "task.failed",
+                "callback_url": receiver.url,
+                "overrides": {"data": {"error": {"retryable": True}}},
+            },
         )
         api.advance(1)
         assert json.loads(receiver.requests[0].body)["data"]["error"]["retryable"] is True
@@ -234,7 +243,7 @@ def test_trigger_any_moda_event_and_drills():
 
 
 def test_reset_forgets_everything():
-    with stack("ok") as (emu, api, receiver):
+    with stack("ok") as (_emu, api, receiver):
         _task(api, receiver)
         api.advance(5)
         assert api.get("/v1/webhook_deliveries")["data"]
@@ -244,7 +253,7 @@ def test_reset_forgets_everything():
 
 
 def test_health_ready_and_real_clock_refuses_advance():
-    with running(clock="real") as (emu, api):
+    with running(clock="real") as (_emu, api):
         assert api.get("/_hookmock/health") == {"status": "ok"}
         assert api.get("/_hookmock/ready")["ready"] is True
         status, body, _ = api.call("POST", "/_hookmock/clock/advance", {"seconds": 1})

@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from emulator_support import running, stack
 
+from emulator_support import running, stack
 from hookmock.profiles import get_profile
 from hookmock.receiver.server import FakeReceiver
 
@@ -107,7 +107,9 @@ def test_history_page_lists_retries_and_tests(browser):
             api.advance(1)
             assert json.loads(modio.requests[-1].body)["event"] == "PING"
             browser.get(emu.base_url + "/_hookmock/ui")
-            names = [r.find_element(By.CSS_SELECTOR, ".name").text for r in _rows(browser, "modio-deliveries")]
+            names = [
+                r.find_element(By.CSS_SELECTOR, ".name").text for r in _rows(browser, "modio-deliveries")
+            ]
             assert names[0] == "PING"
 
             # details: payload and attempt timeline
@@ -130,6 +132,6 @@ def test_history_page_lists_retries_and_tests(browser):
 def test_page_is_empty_but_fine_without_deliveries(browser):
     from selenium.webdriver.common.by import By
 
-    with running() as (emu, api):
+    with running() as (emu, _api):
         browser.get(emu.base_url + "/_hookmock/ui")
         assert "No deliveries yet." in browser.find_element(By.ID, "moda-deliveries").text

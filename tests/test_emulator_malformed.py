@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from emulator_support import running
 
+from emulator_support import running
 from hookmock import validate
 
 BIG = b'{"prompt": "' + b"x" * (1024 * 1024 + 10) + b'"}'
@@ -14,40 +14,265 @@ CASES = [
     ("bad json", "POST", "/v1/tasks", b"{not json", {}, 400, "invalid_request", "invalid_json"),
     ("not utf-8", "POST", "/v1/tasks", b'{"prompt": "\xff"}', {}, 400, "invalid_request", "invalid_json"),
     ("array body", "POST", "/v1/tasks", b"[1, 2]", {}, 400, "invalid_request", "invalid_body"),
-    ("prompt wrong type", "POST", "/v1/tasks", b'{"prompt": 5}', {}, 400, "invalid_request", "parameter_invalid"),
-    ("prompt bool", "POST", "/v1/tasks", b'{"prompt": true}', {}, 400, "invalid_request", "parameter_invalid"),
+    (
+        "prompt wrong type",
+        "POST",
+        "/v1/tasks",
+        b'{"prompt": 5}',
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
+    (
+        "prompt bool",
+        "POST",
+        "/v1/tasks",
+        b'{"prompt": true}',
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
     ("prompt missing", "POST", "/v1/tasks", b"{}", {}, 400, "invalid_request", "parameter_missing"),
-    ("unknown kind", "POST", "/v1/tasks", b'{"kind": "poem", "prompt": "x"}', {}, 400, "invalid_request", "parameter_invalid"),
-    ("callback not str", "POST", "/v1/tasks", b'{"prompt": "x", "callback_url": 1}', {}, 400, "invalid_request", "parameter_invalid"),
-    ("callback not url", "POST", "/v1/tasks", b'{"prompt": "x", "callback_url": "nope"}', {}, 400, "invalid_request", "parameter_invalid"),
-    ("unknown magic", "POST", "/v1/tasks", b'{"prompt": "hookmock:explode"}', {}, 400, "invalid_request", "unknown_magic_value"),
+    (
+        "unknown kind",
+        "POST",
+        "/v1/tasks",
+        b'{"kind": "poem", "prompt": "x"}',
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
+    (
+        "callback not str",
+        "POST",
+        "/v1/tasks",
+        b'{"prompt": "x", "callback_url": 1}',
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
+    (
+        "callback not url",
+        "POST",
+        "/v1/tasks",
+        b'{"prompt": "x", "callback_url": "nope"}',
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
+    (
+        "unknown magic",
+        "POST",
+        "/v1/tasks",
+        b'{"prompt": "hookmock:explode"}',
+        {},
+        400,
+        "invalid_request",
+        "unknown_magic_value",
+    ),
     ("remix missing source", "POST", "/v1/remix", b"{}", {}, 400, "invalid_request", "parameter_missing"),
-    ("export bad format", "POST", "/v1/canvases/cvs_1/export", b'{"format": "gif"}', {}, 400, "invalid_request", "parameter_invalid"),
-    ("export-status no task", "GET", "/v1/canvases/cvs_1/export-status", None, {}, 400, "invalid_request", "parameter_missing"),
+    (
+        "export bad format",
+        "POST",
+        "/v1/canvases/cvs_1/export",
+        b'{"format": "gif"}',
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
+    (
+        "export-status no task",
+        "GET",
+        "/v1/canvases/cvs_1/export-status",
+        None,
+        {},
+        400,
+        "invalid_request",
+        "parameter_missing",
+    ),
     ("oversized body", "POST", "/v1/tasks", BIG, {}, 413, "invalid_request", "body_too_large"),
     ("unknown route", "GET", "/v1/nothing", None, {}, 404, "not_found", "route_not_found"),
     ("unknown top route", "GET", "/favicon.ico", None, {}, 404, "not_found", "route_not_found"),
     ("wrong method", "DELETE", "/v1/tasks", None, {}, 405, "invalid_request", "method_not_allowed"),
-    ("unknown task", "GET", "/v1/tasks/task_00000000000000000000000000", None, {}, 404, "not_found", "task_not_found"),
-    ("unknown delivery", "POST", "/v1/webhook_deliveries/whd_x/redeliver", None, {}, 404, "not_found", "delivery_not_found"),
+    (
+        "unknown task",
+        "GET",
+        "/v1/tasks/task_00000000000000000000000000",
+        None,
+        {},
+        404,
+        "not_found",
+        "task_not_found",
+    ),
+    (
+        "unknown delivery",
+        "POST",
+        "/v1/webhook_deliveries/whd_x/redeliver",
+        None,
+        {},
+        404,
+        "not_found",
+        "delivery_not_found",
+    ),
     ("bad cursor tasks", "GET", "/v1/tasks?cursor=abc", None, {}, 400, "invalid_request", "invalid_cursor"),
-    ("tampered cursor deliveries", "GET", "/v1/webhook_deliveries?cursor=eyJ4IjoxfQ", None, {}, 400, "invalid_request", None),
+    (
+        "tampered cursor deliveries",
+        "GET",
+        "/v1/webhook_deliveries?cursor=eyJ4IjoxfQ",
+        None,
+        {},
+        400,
+        "invalid_request",
+        None,
+    ),
     ("limit zero", "GET", "/v1/tasks?limit=0", None, {}, 400, "invalid_request", "parameter_invalid"),
-    ("limit text", "GET", "/v1/webhook_deliveries?limit=ten", None, {}, 400, "invalid_request", "parameter_invalid"),
-    ("limit too big", "GET", "/v1/webhook_deliveries?limit=201", None, {}, 400, "invalid_request", "parameter_invalid"),
-    ("bad status filter", "GET", "/v1/webhook_deliveries?status=maybe", None, {}, 400, "invalid_request", "parameter_invalid"),
+    (
+        "limit text",
+        "GET",
+        "/v1/webhook_deliveries?limit=ten",
+        None,
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
+    (
+        "limit too big",
+        "GET",
+        "/v1/webhook_deliveries?limit=201",
+        None,
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
+    (
+        "bad status filter",
+        "GET",
+        "/v1/webhook_deliveries?status=maybe",
+        None,
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
     ("bad from", "GET", "/v1/webhook_deliveries?from=yesterday", None, {}, 400, "invalid_request", None),
-    ("missing key", "GET", "/v1/tasks", None, {"Authorization": ""}, 401, "authentication", "missing_api_key"),
-    ("wrong key", "GET", "/v1/tasks", None, {"Authorization": "Bearer moda_live_wrong"}, 401, "authentication", "invalid_api_key"),
-    ("basic auth", "GET", "/v1/tasks", None, {"Authorization": "Basic abc"}, 401, "authentication", "invalid_authorization"),
-    ("unknown version", "GET", "/v1/tasks", None, {"Moda-Version": "2020-01-01"}, 400, "invalid_request", "unsupported_version"),
-    ("advance negative", "POST", "/_hookmock/clock/advance", b'{"seconds": -1}', {}, 400, "invalid_request", "parameter_invalid"),
-    ("advance text", "POST", "/_hookmock/clock/advance", b'{"seconds": "1"}', {}, 400, "invalid_request", "parameter_invalid"),
-    ("drill unknown", "POST", "/_hookmock/drills", b'{"mode": "explode", "delivery_id": "x"}', {}, 400, "invalid_request", "parameter_invalid"),
-    ("complete bad outcome", "POST", "/_hookmock/tasks/task_x/complete", b'{"outcome": "win"}', {}, 400, "invalid_request", "unknown_outcome"),
-    ("game without webhook", "POST", "/_hookmock/modio/games/g/test", None, {}, 404, "not_found", "webhook_not_configured"),
-    ("modio unknown event", "GET", "/_hookmock/modio/history/nope", None, {}, 404, "not_found", "delivery_not_found"),
-    ("ui unknown delivery", "GET", "/_hookmock/ui/deliveries/whd_nope", None, {}, 404, "not_found", "delivery_not_found"),
+    (
+        "missing key",
+        "GET",
+        "/v1/tasks",
+        None,
+        {"Authorization": ""},
+        401,
+        "authentication",
+        "missing_api_key",
+    ),
+    (
+        "wrong key",
+        "GET",
+        "/v1/tasks",
+        None,
+        {"Authorization": "Bearer moda_live_wrong"},
+        401,
+        "authentication",
+        "invalid_api_key",
+    ),
+    (
+        "basic auth",
+        "GET",
+        "/v1/tasks",
+        None,
+        {"Authorization": "Basic abc"},
+        401,
+        "authentication",
+        "invalid_authorization",
+    ),
+    (
+        "unknown version",
+        "GET",
+        "/v1/tasks",
+        None,
+        {"Moda-Version": "2020-01-01"},
+        400,
+        "invalid_request",
+        "unsupported_version",
+    ),
+    (
+        "advance negative",
+        "POST",
+        "/_hookmock/clock/advance",
+        b'{"seconds": -1}',
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
+    (
+        "advance text",
+        "POST",
+        "/_hookmock/clock/advance",
+        b'{"seconds": "1"}',
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
+    (
+        "drill unknown",
+        "POST",
+        "/_hookmock/drills",
+        b'{"mode": "explode", "delivery_id": "x"}',
+        {},
+        400,
+        "invalid_request",
+        "parameter_invalid",
+    ),
+    (
+        "complete bad outcome",
+        "POST",
+        "/_hookmock/tasks/task_x/complete",
+        b'{"outcome": "win"}',
+        {},
+        400,
+        "invalid_request",
+        "unknown_outcome",
+    ),
+    (
+        "game without webhook",
+        "POST",
+        "/_hookmock/modio/games/g/test",
+        None,
+        {},
+        404,
+        "not_found",
+        "webhook_not_configured",
+    ),
+    (
+        "modio unknown event",
+        "GET",
+        "/_hookmock/modio/history/nope",
+        None,
+        {},
+        404,
+        "not_found",
+        "delivery_not_found",
+    ),
+    (
+        "ui unknown delivery",
+        "GET",
+        "/_hookmock/ui/deliveries/whd_nope",
+        None,
+        {},
+        404,
+        "not_found",
+        "delivery_not_found",
+    ),
 ]
 
 
@@ -57,7 +282,9 @@ def emulator():
         yield emu, api
 
 
-@pytest.mark.parametrize(("name", "method", "path", "raw", "headers", "status", "etype", "code"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "method", "path", "raw", "headers", "status", "etype", "code"), CASES, ids=[c[0] for c in CASES]
+)
 def test_malformed_request(emulator, name, method, path, raw, headers, status, etype, code):
     emu, api = emulator
     headers = dict(headers)
@@ -78,7 +305,7 @@ def test_malformed_request(emulator, name, method, path, raw, headers, status, e
 
 
 def test_invalid_requests_name_the_value(emulator):
-    emu, api = emulator
+    _emu, api = emulator
     _, body, _ = api.call("GET", "/v1/webhook_deliveries?limit=ten")
     assert "ten" in body["error"]["message"]
     _, body, headers = api.call("DELETE", "/v1/tasks")
@@ -98,8 +325,10 @@ def test_non_loopback_bind_needs_admin_token(monkeypatch):
 
     with pytest.raises(UsageError, match="HOOKMOCK_ADMIN_TOKEN"):
         EmulatorConfig(host="0.0.0.0").check()
-    with running(admin_token="s3cret-admin") as (emu, api):
+    with running(admin_token="s3cret-admin") as (_emu, api):
         status, body, _ = api.call("POST", "/_hookmock/reset")
         assert status == 401 and body["error"]["code"] == "admin_token_required"
-        assert api.call("POST", "/_hookmock/reset", headers={"X-Hookmock-Admin-Token": "s3cret-admin"})[0] == 200
+        assert (
+            api.call("POST", "/_hookmock/reset", headers={"X-Hookmock-Admin-Token": "s3cret-admin"})[0] == 200
+        )
         assert api.call("GET", "/_hookmock/health")[0] == 200

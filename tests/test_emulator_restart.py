@@ -20,8 +20,22 @@ def _serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], dict]:
     if state.exists():
         state.unlink()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hookmock", "serve", "--port", "0", "--db", str(tmp_path / "emu.db"),
-         "--state-file", str(state), "--clock", "virtual", "--allow-http-callbacks", *extra],
+        [
+            sys.executable,
+            "-m",
+            "hookmock",
+            "serve",
+            "--port",
+            "0",
+            "--db",
+            str(tmp_path / "emu.db"),
+            "--state-file",
+            str(state),
+            "--clock",
+            "virtual",
+            "--allow-http-callbacks",
+            *extra,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
             )
             task = api.post("/v1/tasks", {"prompt": "A summer sale poster", "callback_url": receiver.url})
             out.write(
-                f"2. POST /v1/tasks -> {task['id']} ({task['status']}); the receiver answers 500, 500, then 200\n"
+                f"2. POST /v1/tasks -> {task['id']} ({task['status']}); "
+                "the receiver answers 500, 500, then 200\n"
             )
             api.advance(60)
             task = api.get(f"/v1/tasks/{task['id']}")

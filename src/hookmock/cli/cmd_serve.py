@@ -14,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "serve",
         help="run the emulator: Moda's API, its deliveries API, mod.io history and a control API",
-        description="Run the emulator in the foreground until interrupted. It prints its base URL, an API key "
+        description="Run the emulator in the foreground until interrupted. It prints its base URL, an API "
+        "key "
         "and its signing secret. Binding to a non-loopback address needs an admin token in the "
         "HOOKMOCK_ADMIN_TOKEN environment variable.",
     )

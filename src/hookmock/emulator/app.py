@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 from ..errors import UsageError
 from ..ids import crockford_id
 from ..profiles.moda import API_KEY_PREFIX, API_VERSION, LEGACY_API_VERSIONS, VERSION_HEADER
-from . import control, modio_api, moda_api, openapi, ui
+from . import control, moda_api, modio_api, openapi, ui
 from .config import ADMIN_TOKEN_HEADER
 from .errors import ApiError, error_body
 from .http import Ctx, json_response
@@ -78,7 +78,10 @@ class EmulatorApp:
                 ctx.api_key_id = self._authenticate(request)
             elif endpoint not in _OPEN_CONTROL:
                 self._admin(request)
-            if request.content_length is not None and request.content_length > self.core.config.max_body_bytes:
+            if (
+                request.content_length is not None
+                and request.content_length > self.core.config.max_body_bytes
+            ):
                 raise RequestEntityTooLarge()
             response = self.handlers[str(endpoint)](ctx)
         except ApiError as err:
@@ -125,7 +128,9 @@ class EmulatorApp:
                 request_id,
             )
         except Exception:
-            log.exception("internal error answering %s %s (request %s)", request.method, request.path, request_id)
+            log.exception(
+                "internal error answering %s %s (request %s)", request.method, request.path, request_id
+            )
             response = self._error(
                 ApiError("internal_error", "internal_error", "the emulator failed; see its log"), request_id
             )
@@ -187,7 +192,8 @@ class EmulatorApp:
             raise ApiError(
                 "authentication",
                 "admin_token_required",
-                f"this emulator is bound to a non-loopback address; send the admin token in {ADMIN_TOKEN_HEADER}",
+                "this emulator is bound to a non-loopback address; "
+                f"send the admin token in {ADMIN_TOKEN_HEADER}",
             )
 
 

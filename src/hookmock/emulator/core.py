@@ -171,7 +171,11 @@ class EmulatorCore:
 
     def now_json(self) -> dict[str, Any]:
         now = self.clock.now_ns()
-        return {"now": format_iso(now), "now_ns": now, "clock": "virtual" if self.clock.is_virtual else "real"}
+        return {
+            "now": format_iso(now),
+            "now_ns": now,
+            "clock": "virtual" if self.clock.is_virtual else "real",
+        }
 
     # -- reset -------------------------------------------------------------------------
     def reset(self) -> None:

@@ -45,7 +45,9 @@ class Gateway:
             "allow_targets": tuple(cfg.allow_targets),
             "ca_file": cfg.ca_file,
         }
-        self.moda = Sender("moda", core.signing_secret, api_key_id=core.api_key_id, recover=False, **self._opts)
+        self.moda = Sender(
+            "moda", core.signing_secret, api_key_id=core.api_key_id, recover=False, **self._opts
+        )
         self._modio: dict[str, Sender] = {}
         self._lock = threading.Lock()
         self._http = HTTPTransport(ca_file=cfg.ca_file, allow_targets=tuple(cfg.allow_targets))
@@ -86,12 +88,17 @@ class Gateway:
     def check_modio_url(self, url: str) -> None:
         if not url.lower().startswith(("http://", "https://")):
             raise ApiError(
-                "invalid_request", "parameter_invalid", f"url {url!r} is not an http(s) URL", details={"parameter": "url"}
+                "invalid_request",
+                "parameter_invalid",
+                f"url {url!r} is not an http(s) URL",
+                details={"parameter": "url"},
             )
         try:
             self._http.check_target(url)
         except HookmockError as exc:  # not allowed, unparsable, or a host that does not resolve
-            raise ApiError("invalid_request", "url_not_allowed", str(exc), details={"parameter": "url"}) from None
+            raise ApiError(
+                "invalid_request", "url_not_allowed", str(exc), details={"parameter": "url"}
+            ) from None
 
     # -- firing ------------------------------------------------------------------------
     def fire_task(self, row: TaskRow, event_type: str, envelope: dict[str, Any]) -> str | None:
@@ -132,7 +139,10 @@ class Gateway:
             record = None
         if record is None or (profile is not None and record.profile != profile):
             raise ApiError(
-                "not_found", "delivery_not_found", f"no delivery with id {delivery_id!r}", details={"id": delivery_id}
+                "not_found",
+                "delivery_not_found",
+                f"no delivery with id {delivery_id!r}",
+                details={"id": delivery_id},
             )
         return record
 
@@ -154,7 +164,9 @@ class Gateway:
             )
         if record.status == "pending":
             raise ApiError(
-                "conflict", "delivery_pending", f"history entry {delivery_id} is still being sent; retry it afterwards"
+                "conflict",
+                "delivery_pending",
+                f"history entry {delivery_id} is still being sent; retry it afterwards",
             )
         self._modio_sender(game["token"]).redeliver(delivery_id, wait=False)
         self.core.wake()
@@ -235,7 +247,9 @@ class Gateway:
                     "name": r.event_type,
                     "http_status": r.response_status_code,
                     "response": self._redact(
-                        None if r.response_body_excerpt is None else r.response_body_excerpt.decode("utf-8", "replace")
+                        None
+                        if r.response_body_excerpt is None
+                        else r.response_body_excerpt.decode("utf-8", "replace")
                     ),
                     "duration_ms": None if r.last_duration_ns is None else r.last_duration_ns // MS,
                     "attempts": r.attempts,
@@ -265,7 +279,8 @@ class Gateway:
         for _ in range(int(timeout_s / 0.002)):
             now = clock.now_ns()
             busy = any(
-                r.state.phase == Phase.IN_FLIGHT or (r.state.next_due_ns is not None and r.state.next_due_ns <= now)
+                r.state.phase == Phase.IN_FLIGHT
+                or (r.state.next_due_ns is not None and r.state.next_due_ns <= now)
                 for r in self.log.unfinished()
             )
             if not busy:
@@ -285,7 +300,8 @@ class Gateway:
             raise ApiError(
                 "invalid_request",
                 "drill_not_applicable",
-                f"{profile.title} requests carry no timestamp, so there is nothing to make stale; use duplicate",
+                f"{profile.title} requests carry no timestamp, so there is nothing to make stale; "
+                "use duplicate",
             )
         secret = self._secret_for(records[0])
         now = self.core.clock.time()
@@ -311,7 +327,9 @@ class Gateway:
         game_id = self.core.store.delivery_game(record.id)
         game = self.core.store.game(game_id) if game_id else None
         if game is None:
-            raise ApiError("conflict", "webhook_not_configured", "the game of this history entry has no webhook")
+            raise ApiError(
+                "conflict", "webhook_not_configured", "the game of this history entry has no webhook"
+            )
         return game["token"]
 
     def _raw_send(self, profile: Any, record: DeliveryRecord, secret: str, ts: int) -> dict[str, Any]:

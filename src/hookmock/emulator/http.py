@@ -69,7 +69,9 @@ class Ctx:
         value: dict[str, Any] = self._json
         return value
 
-    def field(self, name: str, kind: type | tuple[type, ...], *, required: bool = False, default: Any = None) -> Any:
+    def field(
+        self, name: str, kind: type | tuple[type, ...], *, required: bool = False, default: Any = None
+    ) -> Any:
         body = self.body()
         if name not in body:
             if required:
@@ -108,10 +110,11 @@ class Ctx:
         raw = self.query(name)
         if raw is None or raw == "":
             return default
+        value: int | None
         try:
             value = int(raw)
         except ValueError:
-            value = None  # type: ignore[assignment]
+            value = None
         if value is None or str(raw).strip() != raw or not low <= value <= high:
             raise ApiError(
                 "invalid_request",
@@ -122,7 +125,13 @@ class Ctx:
         return value
 
 
-_TYPE_NAMES = {"str": "a string", "int": "an integer", "bool": "a boolean", "dict": "an object", "list": "an array"}
+_TYPE_NAMES = {
+    "str": "a string",
+    "int": "an integer",
+    "bool": "a boolean",
+    "dict": "an object",
+    "list": "an array",
+}
 
 
 def _json_type(value: Any) -> str:

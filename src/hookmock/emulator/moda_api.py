@@ -39,7 +39,9 @@ def _create(ctx: Ctx, route: str, kind: str, inp: dict[str, Any], canvas_id: str
             "the body parameter 'idempotency_key' must be 1 to 255 characters",
             details={"parameter": "idempotency_key"},
         )
-    outcome = find_magic([{k: v for k, v in body.items() if k not in ("callback_url", "idempotency_key")}, canvas_id])
+    outcome = find_magic(
+        [{k: v for k, v in body.items() if k not in ("callback_url", "idempotency_key")}, canvas_id]
+    )
     digest = hashlib.sha256(
         json.dumps([route, canvas_id, body], sort_keys=True, ensure_ascii=False).encode()
     ).hexdigest()

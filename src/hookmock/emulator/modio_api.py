@@ -37,7 +37,8 @@ def _game(ctx: Ctx) -> dict[str, str]:
         raise ApiError(
             "not_found",
             "webhook_not_configured",
-            f"game {game_id!r} has no webhook; PUT /_hookmock/modio/games/{game_id}/webhook with url and token",
+            f"game {game_id!r} has no webhook; "
+            f"PUT /_hookmock/modio/games/{game_id}/webhook with url and token",
             details={"game_id": game_id},
         )
     return game
@@ -49,7 +50,10 @@ def put_webhook(ctx: Ctx) -> Response:
     token = ctx.field("token", str, required=True)
     if not token.strip() or len(token) > 512:
         raise ApiError(
-            "invalid_request", "parameter_invalid", "token must be 1 to 512 characters", details={"parameter": "token"}
+            "invalid_request",
+            "parameter_invalid",
+            "token must be 1 to 512 characters",
+            details={"parameter": "token"},
         )
     ctx.core.gateway.check_modio_url(url)
     existing = ctx.core.store.game(game_id)

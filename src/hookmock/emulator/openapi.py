@@ -50,7 +50,13 @@ def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
 
 
 def _path_param(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string"}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -70,7 +76,9 @@ _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 
 
-def _moda(op: dict[str, Any], ok: str, ok_schema: dict[str, Any], *errors: int, summary: str) -> dict[str, Any]:
+def _moda(
+    op: dict[str, Any], ok: str, ok_schema: dict[str, Any], *errors: int, summary: str
+) -> dict[str, Any]:
     op = dict(op)
     op["summary"] = summary
     op["tags"] = ["Moda"]
@@ -80,7 +88,9 @@ def _moda(op: dict[str, Any], ok: str, ok_schema: dict[str, Any], *errors: int, 
     return op
 
 
-def _ctl(summary: str, ok: str, ok_schema: dict[str, Any] | None, *errors: int, tag: str = "Control", **op: Any) -> dict[str, Any]:
+def _ctl(
+    summary: str, ok: str, ok_schema: dict[str, Any] | None, *errors: int, tag: str = "Control", **op: Any
+) -> dict[str, Any]:
     out: dict[str, Any] = {"summary": summary, "tags": [tag], **op}
     if ok_schema is None:
         ok_resp: dict[str, Any] = {"description": summary}
@@ -112,7 +122,12 @@ def document() -> dict[str, Any]:
     remix_body = {
         "type": "object",
         "required": ["source_canvas_id"],
-        "properties": {"source_canvas_id": _STR, "prompt": _STR, "callback_url": callback, "idempotency_key": idem},
+        "properties": {
+            "source_canvas_id": _STR,
+            "prompt": _STR,
+            "callback_url": callback,
+            "idempotency_key": idem,
+        },
     }
     export_body = {
         "type": "object",
@@ -129,7 +144,9 @@ def document() -> dict[str, Any]:
     entry_id = _path_param("entry_id", "History entry id")
     paths: dict[str, Any] = {
         "/v1/tasks": {
-            "post": _moda({"requestBody": _body(task_body, False)}, "202", _ref("Task"), 409, summary="Create a task"),
+            "post": _moda(
+                {"requestBody": _body(task_body, False)}, "202", _ref("Task"), 409, summary="Create a task"
+            ),
             "get": _moda(
                 {
                     "parameters": [
@@ -145,7 +162,9 @@ def document() -> dict[str, Any]:
             ),
         },
         "/v1/remix": {
-            "post": _moda({"requestBody": _body(remix_body)}, "202", _ref("Task"), 409, summary="Remix a canvas")
+            "post": _moda(
+                {"requestBody": _body(remix_body)}, "202", _ref("Task"), 409, summary="Remix a canvas"
+            )
         },
         "/v1/tasks/{task_id}": {
             "get": _moda({"parameters": [task_id]}, "200", _ref("Task"), 404, summary="Get a task")
@@ -178,7 +197,9 @@ def document() -> dict[str, Any]:
                         _LIMIT,
                         _CURSOR,
                         _query("event_type", _STR, "Filter"),
-                        _query("status", {"type": "string", "enum": ["pending", "succeeded", "failed"]}, "Filter"),
+                        _query(
+                            "status", {"type": "string", "enum": ["pending", "succeeded", "failed"]}, "Filter"
+                        ),
                         _query("api_key_id", _STR, "Filter"),
                         _query("from", {"type": "string", "format": "date-time"}, "Created at or after"),
                         _query("to", {"type": "string", "format": "date-time"}, "Created at or before"),
@@ -191,7 +212,10 @@ def document() -> dict[str, Any]:
         },
         "/v1/webhook_deliveries/{delivery_id}": {
             "get": _moda(
-                {"parameters": [delivery_id], "description": "hookmock extension: Moda documents no such route."},
+                {
+                    "parameters": [delivery_id],
+                    "description": "hookmock extension: Moda documents no such route.",
+                },
                 "200",
                 _ref("DeliveryDetail"),
                 404,
@@ -220,13 +244,18 @@ def document() -> dict[str, Any]:
                 requestBody=_body(
                     {
                         "type": "object",
-                        "properties": {"seconds": {"type": "number", "minimum": 0}, "ms": {"type": "integer", "minimum": 0}},
+                        "properties": {
+                            "seconds": {"type": "number", "minimum": 0},
+                            "ms": {"type": "integer", "minimum": 0},
+                        },
                     },
                     False,
                 ),
             )
         },
-        "/_hookmock/reset": {"post": _ctl("Forget all tasks, games and deliveries", "200", {"type": "object"})},
+        "/_hookmock/reset": {
+            "post": _ctl("Forget all tasks, games and deliveries", "200", {"type": "object"})
+        },
         "/_hookmock/tasks/{task_id}/complete": {
             "post": _ctl(
                 "End a task now with the given outcome",
@@ -236,7 +265,11 @@ def document() -> dict[str, Any]:
                 409,
                 parameters=[task_id],
                 requestBody=_body(
-                    {"type": "object", "required": ["outcome"], "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)}}}
+                    {
+                        "type": "object",
+                        "required": ["outcome"],
+                        "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)}},
+                    }
                 ),
             )
         },
@@ -249,7 +282,11 @@ def document() -> dict[str, Any]:
                     {
                         "type": "object",
                         "required": ["event_type", "callback_url"],
-                        "properties": {"event_type": _STR, "callback_url": _STR, "overrides": {"type": "object"}},
+                        "properties": {
+                            "event_type": _STR,
+                            "callback_url": _STR,
+                            "overrides": {"type": "object"},
+                        },
                     }
                 ),
             )
@@ -275,7 +312,11 @@ def document() -> dict[str, Any]:
                 ),
             )
         },
-        "/_hookmock/modio/games": {"get": _ctl("mod.io games with a webhook (no tokens)", "200", {"type": "object"}, tag="mod.io (extension)")},
+        "/_hookmock/modio/games": {
+            "get": _ctl(
+                "mod.io games with a webhook (no tokens)", "200", {"type": "object"}, tag="mod.io (extension)"
+            )
+        },
         "/_hookmock/modio/games/{game_id}/webhook": {
             "put": _ctl(
                 "Configure a game's webhook (URL and security token)",
@@ -304,24 +345,49 @@ def document() -> dict[str, Any]:
                 tag="mod.io (extension)",
                 parameters=[game_id],
                 requestBody=_body(
-                    {"type": "object", "required": ["event_name"], "properties": {"event_name": _STR, "overrides": {"type": "object"}}}
+                    {
+                        "type": "object",
+                        "required": ["event_name"],
+                        "properties": {"event_name": _STR, "overrides": {"type": "object"}},
+                    }
                 ),
             )
         },
         "/_hookmock/modio/games/{game_id}/test": {
-            "post": _ctl("The Test button: send PING", "202", _ref("HistoryEntry"), 404, tag="mod.io (extension)", parameters=[game_id])
+            "post": _ctl(
+                "The Test button: send PING",
+                "202",
+                _ref("HistoryEntry"),
+                404,
+                tag="mod.io (extension)",
+                parameters=[game_id],
+            )
         },
         "/_hookmock/modio/history": {
             "get": _ctl(
                 "Webhook history as JSON (extension: mod.io publishes no history API)",
                 "200",
-                {"type": "object", "required": ["data", "next_cursor"], "properties": {"data": {"type": "array", "items": _ref("HistoryEntry")}, "next_cursor": _NSTR}},
+                {
+                    "type": "object",
+                    "required": ["data", "next_cursor"],
+                    "properties": {
+                        "data": {"type": "array", "items": _ref("HistoryEntry")},
+                        "next_cursor": _NSTR,
+                    },
+                },
                 tag="mod.io (extension)",
                 parameters=[_LIMIT, _CURSOR],
             )
         },
         "/_hookmock/modio/history/{entry_id}": {
-            "get": _ctl("One history entry with its attempts", "200", _ref("DeliveryDetail"), 404, tag="mod.io (extension)", parameters=[entry_id])
+            "get": _ctl(
+                "One history entry with its attempts",
+                "200",
+                _ref("DeliveryDetail"),
+                404,
+                tag="mod.io (extension)",
+                parameters=[entry_id],
+            )
         },
         "/_hookmock/modio/history/{entry_id}/retry": {
             "post": _ctl(
@@ -338,7 +404,10 @@ def document() -> dict[str, Any]:
             "get": {
                 "summary": "History page (HTML)",
                 "tags": ["Page"],
-                "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": _STR}}}, **_errors(400)},
+                "responses": {
+                    "200": {"description": "HTML", "content": {"text/html": {"schema": _STR}}},
+                    **_errors(400),
+                },
             }
         },
         "/_hookmock/ui/deliveries/{delivery_id}": {
@@ -346,7 +415,10 @@ def document() -> dict[str, Any]:
                 "summary": "Delivery details page (HTML)",
                 "tags": ["Page"],
                 "parameters": [delivery_id],
-                "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": _STR}}}, **_errors(400, 404)},
+                "responses": {
+                    "200": {"description": "HTML", "content": {"text/html": {"schema": _STR}}},
+                    **_errors(400, 404),
+                },
             }
         },
         "/_hookmock/ui/deliveries/{delivery_id}/retry": {
@@ -370,19 +442,27 @@ def document() -> dict[str, Any]:
     detail = {
         "type": "object",
         "required": ["id", "profile", "attempt_timeline"],
-        "properties": {"id": _STR, "profile": {"enum": ["moda", "modio"]}, "payload": {}, "attempt_timeline": {"type": "array", "items": {"type": "object"}}},
+        "properties": {
+            "id": _STR,
+            "profile": {"enum": ["moda", "modio"]},
+            "payload": {},
+            "attempt_timeline": {"type": "array", "items": {"type": "object"}},
+        },
     }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "hookmock emulator",
             "version": __version__,
-            "description": "Moda's API (/v1) as the emulator serves it, and hookmock's own control API, mod.io "
+            "description": "Moda's API (/v1) as the emulator serves it, and hookmock's own control API, "
+            "mod.io "
             "settings and history (/_hookmock, extensions). Every error has Moda's error body.",
         },
         "paths": paths,
         "components": {
-            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "moda_live_… key"}},
+            "securitySchemes": {
+                "apiKey": {"type": "http", "scheme": "bearer", "description": "moda_live_… key"}
+            },
             "schemas": {
                 "Error": _schema("moda-error"),
                 "Task": _schema("moda-task"),
@@ -395,7 +475,10 @@ def document() -> dict[str, Any]:
                 "DeliveryList": {
                     "type": "object",
                     "required": ["data", "next_cursor"],
-                    "properties": {"data": {"type": "array", "items": _ref("Delivery")}, "next_cursor": _NSTR},
+                    "properties": {
+                        "data": {"type": "array", "items": _ref("Delivery")},
+                        "next_cursor": _NSTR,
+                    },
                 },
                 "DeliveryDetail": detail,
                 "Redelivery": {
@@ -412,7 +495,11 @@ def document() -> dict[str, Any]:
                 "Clock": {
                     "type": "object",
                     "required": ["now", "now_ns", "clock"],
-                    "properties": {"now": _STR, "now_ns": {"type": "integer"}, "clock": {"enum": ["real", "virtual"]}},
+                    "properties": {
+                        "now": _STR,
+                        "now_ns": {"type": "integer"},
+                        "clock": {"enum": ["real", "virtual"]},
+                    },
                 },
             },
         },

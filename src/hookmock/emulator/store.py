@@ -50,10 +50,27 @@ CREATE TABLE IF NOT EXISTS emu_games (
 CREATE TABLE IF NOT EXISTS emu_delivery_games (delivery_id TEXT PRIMARY KEY, game_id TEXT NOT NULL);
 """
 
-_TASK_COLUMNS = (
-    "id kind status outcome api_key_id idempotency_key request_hash callback_url input_json canvas_id "
-    "created_ns started_ns completed_ns due_ns result_json error_json event_id delivery_id fired"
-).split()
+_TASK_COLUMNS = [
+    "id",
+    "kind",
+    "status",
+    "outcome",
+    "api_key_id",
+    "idempotency_key",
+    "request_hash",
+    "callback_url",
+    "input_json",
+    "canvas_id",
+    "created_ns",
+    "started_ns",
+    "completed_ns",
+    "due_ns",
+    "result_json",
+    "error_json",
+    "event_id",
+    "delivery_id",
+    "fired",
+]
 
 
 @dataclass
@@ -152,7 +169,8 @@ class Store:
         self, *, before_seq: int | None, limit: int, kind: str | None = None, status: str | None = None
     ) -> list[TaskRow]:
         """Newest first; ``before_seq`` is the cursor position."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[object] = []
         if before_seq is not None:
             where.append("seq < ?")
             args.append(before_seq)

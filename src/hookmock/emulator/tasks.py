@@ -95,9 +95,7 @@ FireFn = Callable[[TaskRow, str, dict[str, Any]], "str | None"]
 
 
 class TaskEngine:
-    def __init__(
-        self, store: Store, clock: Clock, fire: FireFn, *, timings: Timings | None = None
-    ) -> None:
+    def __init__(self, store: Store, clock: Clock, fire: FireFn, *, timings: Timings | None = None) -> None:
         self.store = store
         self.clock = clock
         self.fire = fire
@@ -194,9 +192,7 @@ class TaskEngine:
             )
         row = self.get(task_id)
         if row.status in TERMINAL_STATUSES:
-            raise ApiError(
-                "conflict", "task_already_finished", f"task {task_id} is already {row.status}"
-            )
+            raise ApiError("conflict", "task_already_finished", f"task {task_id} is already {row.status}")
         row.outcome = outcome
         self.store.update_task(row.id, outcome=outcome)
         if row.started_ns is None and outcome != "expire":
@@ -254,7 +250,9 @@ class TaskEngine:
     def get(self, task_id: str) -> TaskRow:
         row = self.store.task(task_id)
         if row is None:
-            raise ApiError("not_found", "task_not_found", f"no task with id {task_id!r}", details={"id": task_id})
+            raise ApiError(
+                "not_found", "task_not_found", f"no task with id {task_id!r}", details={"id": task_id}
+            )
         return row
 
     def _result(self, row: TaskRow) -> dict[str, Any]:
@@ -264,7 +262,11 @@ class TaskEngine:
         inp = row.input
         if row.kind == "design":
             conv = crockford_id("conv", ms=ms, rng=rng)
-            return {"canvas_id": canvas, "canvas_url": f"https://moda.app/canvas/{canvas}", "conversation_id": conv}
+            return {
+                "canvas_id": canvas,
+                "canvas_url": f"https://moda.app/canvas/{canvas}",
+                "conversation_id": conv,
+            }
         if row.kind == "remix":
             return {
                 "canvas_id": canvas,

@@ -81,13 +81,13 @@ def index(ctx: Ctx) -> Response:
         parts.append(f"<h2>{title}</h2><table id='{profile}-deliveries'>{_HEAD}{rows}</table>")
     games = ctx.core.store.games()
     if games:
-        items = "".join(
+        listed = "".join(
             f"<li>game <b>{escape(g['game_id'])}</b> → {escape(g['url'])} "
             f"<form method=post action='/_hookmock/ui/modio/games/{escape(g['game_id'])}/test'>"
             f"<button type=submit class=test data-game='{escape(g['game_id'])}'>Test</button></form></li>"
             for g in games
         )
-        parts.append(f"<h2>mod.io webhooks</h2><ul id=games>{items}</ul>")
+        parts.append(f"<h2>mod.io webhooks</h2><ul id=games>{listed}</ul>")
     return _page("hookmock — webhook history", "".join(parts))
 
 
@@ -101,7 +101,8 @@ def details(ctx: Ctx) -> Response:
     timeline = "".join(
         f"<tr><td>{a['number']}</td><td>{escape(a['started_at'])}</td>"
         f"<td>{escape('—' if a['duration_ms'] is None else str(a['duration_ms']) + ' ms')}</td>"
-        f"<td>{escape(a['outcome'])}</td><td>{escape('—' if a['status_code'] is None else str(a['status_code']))}</td>"
+        f"<td>{escape(a['outcome'])}</td>"
+        f"<td>{escape('—' if a['status_code'] is None else str(a['status_code']))}</td>"
         f"<td class=resp>{escape(a['response_body_excerpt'] or a['detail'] or '')}</td></tr>"
         for a in info["attempt_timeline"]
     )
