@@ -64,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "load_schema": ".validation",
     "make_event": ".factories",
     "register_profile": ".profiles",
+    "run_scenario": ".scenarios",
     "schema_names": ".validation",
     "sign": "._api",
     "validate": ".validation",
@@ -132,4 +133,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .receiver.proxy import FaultProxy
     from .receiver.server import FakeReceiver
     from .sender import Delivery, DeliveryLog, Sender
+    from .scenarios import run_scenario
     from .validation import load_schema, schema_names, validate

@@ -1,0 +1,110 @@
+"""hookmock scenario run FILE --target URL | scenario list | scenario validate FILE"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from ._delivery_output import SECRET_ENV, secret_from
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "scenario",
+        help="run TOML failure drills (lost acknowledgements, duplicates, stale replays) against a receiver",
+        description="Scenario files describe failure drills step by step: what the sender does, what the "
+        "fault proxy does on each attempt and what to expect. FILE may also be the name of a shipped "
+        "example (see 'hookmock scenario list').",
+    )
+    verbs = p.add_subparsers(dest="verb", metavar="VERB")
+    run = verbs.add_parser(
+        "run", help="run a scenario against a receiver URL (exit 0 passed, 1 failed, 2 usage)"
+    )
+    run.add_argument("file", metavar="FILE", help="scenario TOML file, or the name of a shipped example")
+    run.add_argument("--target", required=True, metavar="URL", help="the receiver's webhook URL")
+    run.add_argument(
+        "--secret",
+        metavar="S",
+        help=f"the signing secret / webhook token the receiver is configured with; default: ${SECRET_ENV}",
+    )
+    run.add_argument("--profile", help="override the scenario's profile (moda or modio)")
+    run.add_argument(
+        "--probe-url",
+        metavar="TEMPLATE",
+        help="URL with {event_id} answering how many times the receiver applied that event; "
+        "without it effect expectations are not checked (and say so)",
+    )
+    run.add_argument("--junit", metavar="FILE", help="also write the result as JUnit XML to FILE")
+    run.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    run.add_argument(
+        "--allow-target",
+        metavar="HOST|CIDR",
+        action="append",
+        default=[],
+        help="also allow this non-loopback host or network (repeatable); only loopback by default",
+    )
+    run.add_argument(
+        "--ca-file", metavar="PATH", help="PEM file of CA certificates to trust for https targets"
+    )
+    verbs.add_parser("list", help="list the example scenarios shipped with hookmock")
+    validate = verbs.add_parser(
+        "validate", help="check a scenario file against the schema (exit 0 valid, 2 not)"
+    )
+    validate.add_argument("file", metavar="FILE")
+
+
+def _resolve(name: str) -> Path:
+    from ..errors import UsageError
+    from ..scenarios import example_paths
+
+    path = Path(name)
+    if path.exists():
+        return path
+    for example in example_paths():
+        if name in (example.name, example.stem):
+            return example
+    names = ", ".join(p.stem for p in example_paths())
+    raise UsageError(f"scenario file {name!r} does not exist and is not a shipped example ({names})")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
+    from ..scenarios import example_paths, load_scenario, run_scenario
+
+    if args.verb == "list":
+        for path in example_paths():
+            scenario = load_scenario(path)
+            print(f"{path.stem:<36} {scenario.profile:<6} {scenario.name}")
+        return 0
+    if args.verb == "validate":
+        scenario = load_scenario(_resolve(args.file))
+        print(f"{scenario.source}: valid ({scenario.profile}, {len(scenario.steps)} step(s))")
+        return 0
+    if args.verb != "run":
+        raise UsageError("give a verb: hookmock scenario run FILE --target URL | list | validate FILE")
+    scenario = load_scenario(_resolve(args.file), profile=args.profile)
+    from ..profiles import get_profile
+
+    secret = secret_from(args, get_profile(scenario.profile).secret_name)
+    if args.junit and not os.path.isdir(os.path.dirname(os.path.abspath(args.junit))):
+        raise UsageError(f"--junit {args.junit!r}: its folder does not exist; create it or pick another path")
+    result = run_scenario(
+        scenario,
+        args.target,
+        secret=secret,
+        probe=args.probe_url,
+        allow_targets=tuple(args.allow_target),
+        ca_file=args.ca_file,
+    )
+    if args.junit:
+        with open(args.junit, "w", encoding="utf-8") as fh:
+            fh.write(result.junit_xml())
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    else:
+        print(result.text())
+    sys.stdout.flush()
+    return 0 if result.ok else 1
