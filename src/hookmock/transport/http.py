@@ -21,119 +21,23 @@ See :mod:`hookmock.transport` for the outcomes and the virtual-clock contract.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import socket
 import ssl
-import threading
 from collections.abc import Mapping
-from typing import Any
 
-from ..clock import SECOND, Clock, RealClock
+from ..clock import SECOND, Clock
 from ..errors import UsageError
 from . import EXCERPT_BYTES, AttemptResult
+from ._deadline import AttemptClock, DeadlineReached
 from ._response import IncompleteBody, MalformedResponse, ResponseReader
 from .targets import ResolutionFailed, ResolvedAddress, Target, TargetPolicy, parse_target
 
 __all__ = ["HTTPTransport"]
 
-_REAL = RealClock()
 _SEND_CHUNK = 64 * 1024
 _RESERVED_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding"})
-
-
-class _DeadlineReached(Exception):
-    """The total deadline passed (or a virtual clock's abort timer fired)."""
-
-
-class _Attempt:
-    """The deadline bookkeeping of one attempt, and the abort hook a virtual clock can call."""
-
-    def __init__(self, clock: Clock, deadline_ns: int) -> None:
-        self.clock = clock
-        self.deadline_ns = deadline_ns
-        self.start_ns = clock.now_ns()
-        self.real_deadline = _REAL.monotonic_ns() + deadline_ns
-        self.aborted = False
-        self.backstop_hit = False
-        self._lock = threading.Lock()
-        self._sock: socket.socket | None = None
-        self._done = False
-        self._timer: Any = None
-        if getattr(clock, "is_virtual", False) and hasattr(clock, "call_at"):
-            self._timer = clock.call_at(self.start_ns + deadline_ns, self.abort)
-
-    # -- abort (may run on another thread: the one advancing a virtual clock) ------------
-    def abort(self) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self.aborted = True
-            sock = self._sock
-        if sock is not None:
-            _shutdown(sock)
-
-    def attach(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sock = sock
-            aborted = self.aborted
-        if aborted:
-            _shutdown(sock)
-            raise _DeadlineReached
-
-    def complete(self) -> int | None:
-        """The response is complete: the elapsed time, or None if the deadline had already fired.
-
-        From here on an abort from the clock is too late to matter.
-        """
-        with self._lock:
-            self._done = True
-            aborted = self.aborted
-        return None if aborted else self.elapsed_ns()
-
-    def finish(self) -> None:
-        with self._lock:
-            self._done = True
-            sock, self._sock = self._sock, None
-        if self._timer is not None:
-            self._timer.cancel()
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.close()
-
-    # -- time --------------------------------------------------------------------------
-    def elapsed_ns(self) -> int:
-        return self.clock.now_ns() - self.start_ns
-
-    def expired(self) -> bool:
-        if self.aborted:
-            return True
-        if self.elapsed_ns() >= self.deadline_ns:
-            return True
-        if _REAL.monotonic_ns() >= self.real_deadline:
-            self.backstop_hit = True
-            return True
-        return False
-
-    def remaining_s(self) -> float:
-        """Real seconds left for the next blocking call; raises once the deadline has passed."""
-        if self.expired():
-            raise _DeadlineReached
-        left = self.real_deadline - _REAL.monotonic_ns()
-        if left <= 0:
-            self.backstop_hit = True
-            raise _DeadlineReached
-        return left / SECOND
-
-    def arm(self, sock: socket.socket) -> None:
-        sock.settimeout(self.remaining_s())
-
-
-def _shutdown(sock: socket.socket) -> None:
-    """Shut the connection down under a reader blocked on another thread (plain or TLS)."""
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _errno_name(exc: OSError) -> str:
@@ -224,7 +128,7 @@ class HTTPTransport:
             raise UsageError(f"body must be bytes, not {type(body).__name__}")
         parsed = parse_target(target)
         request = _build_request(parsed, headers, bytes(body))
-        attempt = _Attempt(clock, deadline_ns)
+        attempt = AttemptClock(clock, deadline_ns)
         try:
             try:
                 addresses = self.policy.check(parsed)
@@ -234,7 +138,7 @@ class HTTPTransport:
         finally:
             attempt.finish()
 
-    def _timeout(self, attempt: _Attempt, phase: str, peer: str | None) -> AttemptResult:
+    def _timeout(self, attempt: AttemptClock, phase: str, peer: str | None) -> AttemptResult:
         duration = attempt.deadline_ns if attempt.clock.is_virtual else attempt.elapsed_ns()
         seconds = attempt.deadline_ns / SECOND
         detail = f"no complete response within {seconds:g} s ({phase})"
@@ -243,7 +147,7 @@ class HTTPTransport:
         return AttemptResult("timeout", duration, detail=detail, peer=peer)
 
     def _run(
-        self, attempt: _Attempt, target: Target, addresses: list[ResolvedAddress], request: bytes
+        self, attempt: AttemptClock, target: Target, addresses: list[ResolvedAddress], request: bytes
     ) -> AttemptResult:
         phase = "connect"
         peer: str | None = None
@@ -262,13 +166,13 @@ class HTTPTransport:
             try:
                 response = reader.read()
                 elapsed = attempt.complete()
-            except (MalformedResponse, IncompleteBody, OSError, _DeadlineReached):
+            except (MalformedResponse, IncompleteBody, OSError, DeadlineReached):
                 if send_error is not None and not attempt.expired():
                     return AttemptResult(
                         "reset", attempt.elapsed_ns(), detail=f"while sending: {send_error}", peer=peer
                     )
                 raise
-        except _DeadlineReached:
+        except DeadlineReached:
             return self._timeout(attempt, phase, peer)
         except ssl.SSLCertVerificationError as exc:
             detail = f"certificate verify failed: {exc.verify_message or exc.reason}"
@@ -312,7 +216,7 @@ class HTTPTransport:
         )
 
     def _connect(
-        self, attempt: _Attempt, addresses: list[ResolvedAddress]
+        self, attempt: AttemptClock, addresses: list[ResolvedAddress]
     ) -> tuple[socket.socket, str] | AttemptResult:
         """Connect to the first address that accepts; refused/unreachable ones are skipped."""
         failures: list[tuple[ResolvedAddress, OSError]] = []
@@ -324,13 +228,13 @@ class HTTPTransport:
                 sock.connect(address.sockaddr)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 return sock, str(address)
-            except (_DeadlineReached, TimeoutError):
+            except (DeadlineReached, TimeoutError):
                 sock.close()
-                raise _DeadlineReached from None
+                raise DeadlineReached from None
             except OSError as exc:
                 sock.close()
                 if attempt.expired():
-                    raise _DeadlineReached from None
+                    raise DeadlineReached from None
                 failures.append((address, exc))
         tried = ", ".join(f"{addr}: {_errno_name(exc)}" for addr, exc in failures)
         last_addr = str(failures[-1][0]) if failures else None
@@ -338,14 +242,14 @@ class HTTPTransport:
             return AttemptResult("refused", attempt.elapsed_ns(), detail=tried, peer=last_addr)
         return AttemptResult("error", attempt.elapsed_ns(), detail=f"connect: {tried}", peer=last_addr)
 
-    def _tls(self, attempt: _Attempt, sock: socket.socket, target: Target) -> ssl.SSLSocket:
+    def _tls(self, attempt: AttemptClock, sock: socket.socket, target: Target) -> ssl.SSLSocket:
         tls = self._ssl_context.wrap_socket(sock, server_hostname=target.host, do_handshake_on_connect=False)
         attempt.attach(tls)
         attempt.arm(tls)
         tls.do_handshake()
         return tls
 
-    def _send(self, attempt: _Attempt, sock: socket.socket, request: bytes) -> str | None:
+    def _send(self, attempt: AttemptClock, sock: socket.socket, request: bytes) -> str | None:
         """Send the request under the deadline; a peer that hung up is returned, not raised.
 
         A receiver may answer (e.g. 413) and close before reading the whole request, so after a
@@ -359,21 +263,21 @@ class HTTPTransport:
                 sent += sock.send(view[sent : sent + _SEND_CHUNK])
             except (ConnectionResetError, BrokenPipeError) as exc:
                 if attempt.expired():
-                    raise _DeadlineReached from None
+                    raise DeadlineReached from None
                 return _errno_name(exc)
         return None
 
 
-def _recv(attempt: _Attempt, sock: socket.socket, size: int) -> bytes:
+def _recv(attempt: AttemptClock, sock: socket.socket, size: int) -> bytes:
     attempt.arm(sock)
     try:
         data = sock.recv(size)
     except OSError:
         if attempt.expired():
-            raise _DeadlineReached from None
+            raise DeadlineReached from None
         raise
     if not data and attempt.expired():
-        raise _DeadlineReached
+        raise DeadlineReached
     return data
 
 
