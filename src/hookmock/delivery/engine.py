@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..clock import Clock
 from ..profiles import Profile
 from ..transport import AttemptResult, Transport
-from . import machine
+from . import crashpoint, machine
 from .log import DeliveryLog
 from .machine import DeliveryState, Done, Rules, Send, Wait, WaitForResult
 from .records import AttemptRecord, DeliveryRecord
@@ -77,6 +77,7 @@ class Engine:
         self.log.start_attempt(
             record.id, state, timestamp=timestamp if self.profile.has_timestamp else None
         )  # committed before a byte is sent
+        crashpoint.reached("after_attempt_recorded")
         try:
             transport, target = self.resolve(record.target_url)
             result = transport.send(
@@ -85,6 +86,7 @@ class Engine:
         except Exception as exc:  # a transport bug or an unresolvable target: a failed attempt
             detail = self.profile.redact(f"{type(exc).__name__}: {exc}", self._secret)
             result = AttemptResult("error", max(0, self.clock.now_ns() - now), detail=detail)
+        crashpoint.reached("after_response_received")
         if result.detail:
             result = _with_detail(result, self.profile.redact(result.detail, self._secret))
         after = machine.complete(state, self.rules, result)
