@@ -15,6 +15,7 @@ import queue
 import threading
 from collections.abc import Iterable
 
+from ..clock import RealClock
 from .engine import Engine
 from .machine import Done, Send, Wait, WaitForResult
 
@@ -68,10 +69,11 @@ class PoolDriver:
             workers = list(self._workers)
         for _ in workers:
             self._work.put(None)
-        for thread in workers:
-            thread.join(timeout)
-        if self._scheduler is not None:
-            self._scheduler.join(timeout)
+        real = RealClock()
+        end = None if timeout is None else real.monotonic_ns() + int(timeout * 1e9)
+        for thread in [*workers, *([self._scheduler] if self._scheduler is not None else [])]:
+            left = None if end is None else max(0.0, (end - real.monotonic_ns()) / 1e9)
+            thread.join(left)  # one overall limit: a worker stuck in a send does not multiply it
 
     @property
     def errors(self) -> list[BaseException]:
