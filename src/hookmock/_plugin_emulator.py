@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -127,7 +126,10 @@ def start_emulator(workdir: Path, extra_args: list[str]) -> EmulatorProcess:
     env = {k: v for k, v in os.environ.items() if k != "HOOKMOCK_ADMIN_TOKEN"}
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     log.close()
-    deadline = time.monotonic() + READY_TIMEOUT_S
+    from .clock import SECOND, RealClock
+
+    wall = RealClock()
+    deadline = wall.monotonic_ns() + int(READY_TIMEOUT_S * SECOND)
     try:
         while True:
             if process.poll() is not None:
@@ -145,12 +147,12 @@ def start_emulator(workdir: Path, extra_args: list[str]) -> EmulatorProcess:
                     with contextlib.suppress(OSError, AssertionError):
                         if emulator.control("ready").get("ready"):
                             return emulator
-            if time.monotonic() > deadline:
+            if wall.monotonic_ns() > deadline:
                 raise RuntimeError(
                     f"hookmock serve was not ready after {READY_TIMEOUT_S:.0f} s:\n"
                     + log_file.read_text(errors="replace")
                 )
-            time.sleep(0.02)
+            wall.sleep(0.02)
     except BaseException:
         if process.poll() is None:
             process.kill()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +23,10 @@ def run(args: argparse.Namespace) -> int:
     from ..receiver.server import FakeReceiver
 
     out = sys.stdout
-    t0 = time.perf_counter()
+    from ..clock import SECOND, RealClock
+
+    wall = RealClock()
+    t0 = wall.monotonic_ns()
     secret = get_profile("moda").generate_secret()
     receiver = FakeReceiver("moda", secret, tls=True)
     receiver.script("500,500,ok")
@@ -67,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
             emulator.stop()
     finally:
         receiver.stop()
-    out.write(f"done in {time.perf_counter() - t0:.1f} s\n")
+    out.write(f"done in {(wall.monotonic_ns() - t0) / SECOND:.1f} s\n")
     return 0 if ok else 1

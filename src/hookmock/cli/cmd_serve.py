@@ -6,7 +6,6 @@ import argparse
 import os
 import signal
 import sys
-import time
 from typing import Any
 
 
@@ -64,7 +63,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    t0 = time.perf_counter()
+    from ..clock import MS, RealClock
+
+    wall = RealClock()
+    t0 = wall.monotonic_ns()
     from ..emulator import Emulator, EmulatorConfig
     from ..emulator.config import ADMIN_TOKEN_ENV
     from ..errors import UsageError
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     state: dict[str, Any] = emulator.state()
     out = sys.stdout
     out.write(
-        f"hookmock emulator ready in {(time.perf_counter() - t0) * 1000:.0f} ms\n"
+        f"hookmock emulator ready in {(wall.monotonic_ns() - t0) // MS} ms\n"
         f"  base URL        {state['base_url']}\n"
         f"  API key         {state['api_key']}\n"
         f"  signing secret  {state['signing_secret']}\n"

@@ -1,4 +1,4 @@
-"""The emulator's WSGI app: routing, the Host check, API keys, ``Moda-Version``, request ids,
+"""The emulator's WSGI app: routing, the Host check, API keys, the API version header, request ids,
 body limits, and Moda's error body for every error (unknown routes, 405 and 413 included).
 """
 
