@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import random
 import traceback
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,7 +116,27 @@ class SessionResources:
         self.base_dir = base_dir
         self._receivers: dict[bool, PluginReceiver] = {}
         self._tls: Any = None
+        self._senders: weakref.WeakSet[Sender] = weakref.WeakSet()
         self.started: list[PluginReceiver] = []
+
+    def trust(self, sender: Sender) -> None:
+        """Make ``sender`` trust the session's test CA (now, or as soon as it exists).
+
+        The CA is made on first use of TLS only (it costs a key generation): a sender made before
+        that is updated when it is."""
+        if sender.ca_file is not None:
+            return  # the user chose a CA
+        if self._tls is not None:
+            sender.ca_file = self.ca_file
+        else:
+            self._senders.add(sender)
+
+    def _trust_waiting_senders(self) -> None:
+        for sender in list(self._senders):
+            if sender.ca_file is None:
+                sender.ca_file = self.ca_file
+                sender._http = None  # rebuilt with the CA on the next HTTPS attempt
+        self._senders.clear()
 
     @property
     def ca_file(self) -> str:
@@ -129,6 +150,7 @@ class SessionResources:
             directory = self.base_dir / "tls"
             directory.mkdir(parents=True, exist_ok=True)
             self._tls = make_tls_files(directory, ["localhost", "127.0.0.1", "::1"])
+            self._trust_waiting_senders()
         return self._tls
 
     def new_receiver(
@@ -245,14 +267,11 @@ def make_sender(
     secret: str,
     clock: Clock,
     seed: int,
-    ca_file: str | None,
     kwargs: Mapping[str, Any],
 ) -> Sender:
     from .sender import Sender
 
     options = dict(kwargs)
-    if ca_file is not None:
-        options.setdefault("ca_file", ca_file)
     sender = Sender(profile, secret, clock=clock, **options)
     # Seeded payloads: the same test sends the same events on every run.
     sender._factory = EventFactory(profile, seed=seed, clock=clock)

@@ -207,15 +207,14 @@ def hookmock_make_sender(
         chosen = hookmock_profile if profile is None else profile_named(profile)
         if secret is None:
             secret = hookmock_secret if chosen.name == hookmock_profile.name else None
-        ca_file = _session(request).ca_file  # trusts every HTTPS receiver the plugin starts
         sender = make_sender(
             chosen,
             secret if secret is not None else chosen.generate_secret(),
             hookmock_clock if clock is None else clock,
             seed + len(made),
-            ca_file,
             options,
         )
+        _session(request).trust(sender)  # trusts every HTTPS receiver the plugin starts
         made.append(sender)
         state.senders.append(sender)
         return sender

@@ -1,0 +1,191 @@
+"""The plugin's configuration: marker > command line > ini > default; bad values; -p no:hookmock."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+# Imported here, in the outer process, so that pytester's in-process runs (which drop the modules
+# they import) all share one copy of hookmock's classes and of cryptography's (whose Rust extension
+# cannot be imported twice).
+import hookmock._plugin_receiver
+import hookmock._plugin_support
+import hookmock._tls
+import hookmock.auditing
+import hookmock.receiver.proxy
+import hookmock.sender  # noqa: F401
+
+pytest_plugins = ["pytester"]
+
+REPORT_SETTINGS = """
+import json, pathlib, pytest
+
+def _dump(name, settings, secret, profile):
+    pathlib.Path(name + ".json").write_text(json.dumps(
+        {"profile": settings.profile, "seed": settings.seed, "tls": settings.tls, "secret": secret,
+         "profile_obj": profile.name}))
+
+def test_plain(hookmock_settings, hookmock_secret, hookmock_profile):
+    _dump("plain", hookmock_settings, hookmock_secret, hookmock_profile)
+
+@pytest.mark.hookmock(profile="modio", seed=7, secret="from-marker", tls=False)
+def test_marked(hookmock_settings, hookmock_secret, hookmock_profile):
+    _dump("marked", hookmock_settings, hookmock_secret, hookmock_profile)
+
+@pytest.mark.hookmock(seed=99)
+class TestClass:
+    @pytest.mark.hookmock(seed=5)
+    def test_closest_marker_wins(self, hookmock_settings, hookmock_secret, hookmock_profile):
+        _dump("closest", hookmock_settings, hookmock_secret, hookmock_profile)
+"""
+
+
+def _read(pytester: pytest.Pytester, name: str) -> dict[str, object]:
+    return json.loads((pytester.path / f"{name}.json").read_text())
+
+
+def test_defaults(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(REPORT_SETTINGS)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    plain = _read(pytester, "plain")
+    assert plain["profile"] == "moda" and plain["profile_obj"] == "moda"
+    assert plain["seed"] is None and plain["tls"] is False
+    assert str(plain["secret"]).startswith("whsec_")
+    marked = _read(pytester, "marked")
+    assert marked == {
+        "profile": "modio",
+        "seed": 7,
+        "tls": False,
+        "secret": "from-marker",
+        "profile_obj": "modio",
+    }
+    assert _read(pytester, "closest")["seed"] == 5
+
+
+def test_ini_then_command_line_then_marker(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        hookmock_profile = modio
+        hookmock_seed = 11
+        hookmock_secret = from-ini
+        hookmock_tls = true
+        """
+    )
+    pytester.makepyfile(REPORT_SETTINGS)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    assert _read(pytester, "plain") == {
+        "profile": "modio",
+        "seed": 11,
+        "tls": True,
+        "secret": "from-ini",
+        "profile_obj": "modio",
+    }
+    pytester.runpytest(
+        "-p",
+        "no:cacheprovider",
+        "--hookmock-profile=moda",
+        "--hookmock-seed=12",
+        "--hookmock-secret=from-cli",
+        "--hookmock-no-tls",
+    ).assert_outcomes(passed=3)
+    assert _read(pytester, "plain") == {
+        "profile": "moda",
+        "seed": 12,
+        "tls": False,
+        "secret": "from-cli",
+        "profile_obj": "moda",
+    }
+    assert _read(pytester, "marked")["profile"] == "modio"  # the marker still wins
+    assert _read(pytester, "marked")["secret"] == "from-marker"
+
+
+def test_options_are_documented_in_help(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "hookmock*",
+            "*--hookmock-profile=NAME*",
+            "*--hookmock-secret=SECRET*",
+            "*--hookmock-seed=N*",
+            "*--hookmock-tls*",
+            "*--hookmock-no-tls*",
+        ]
+    )
+    for ini in ("hookmock_profile", "hookmock_secret", "hookmock_seed", "hookmock_tls"):
+        assert ini in result.stdout.str()
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["*@pytest.mark.hookmock(profile=None, secret=None, seed=None, tls=None)*"])
+
+
+def test_a_bad_seed_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest("--hookmock-seed=abc")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--hookmock-seed='abc' is not a seed; give an integer*"])
+
+
+def test_a_bad_ini_tls_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nhookmock_tls = maybe\n")
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*hookmock_tls (ini)='maybe' is not a boolean*"])
+
+
+def test_bad_marker_arguments_and_unknown_profile_fail_clearly(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.hookmock(profil="modio")
+        def test_typo(hookmock_settings):
+            pass
+
+        @pytest.mark.hookmock(profile="github")
+        def test_unknown_profile(hookmock_profile):
+            pass
+
+        @pytest.mark.hookmock("modio")
+        def test_positional(hookmock_settings):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*@pytest.mark.hookmock got unknown argument(s) profil; it accepts profile, secret, seed, tls*",
+            "*unknown profile 'github'; choose one of*moda*modio*",
+            "*takes keyword arguments only*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_p_no_hookmock_disables_the_plugin(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_uses_fixture(hookmock_clock):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:hookmock", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'hookmock_clock' not found*"])
+    assert "--hookmock-profile" not in pytester.runpytest("-p", "no:hookmock", "--help").stdout.str()
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_importing_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
+    result = pytester.run(
+        "python",
+        "-c",
+        "import sys, hookmock.pytest_plugin; "
+        "heavy = [m for m in ('werkzeug', 'jsonschema', 'faker', 'hypothesis', 'sqlite3', 'cryptography', "
+        "'pytest_httpserver', 'hookmock.sender', 'hookmock.receiver.server') if m in sys.modules]; "
+        "print('HEAVY', heavy)",
+    )
+    result.stdout.fnmatch_lines(["HEAVY []"])

@@ -1,0 +1,193 @@
+"""The pytest plugin's fixtures, run inside pytester sessions as a user would use them."""
+
+from __future__ import annotations
+
+import pytest
+
+# Imported here, in the outer process, so that pytester's in-process runs (which drop the modules
+# they import) all share one copy of hookmock's classes and of cryptography's (whose Rust extension
+# cannot be imported twice).
+import hookmock._plugin_receiver
+import hookmock._plugin_support
+import hookmock._tls
+import hookmock.auditing
+import hookmock.receiver.proxy
+import hookmock.sender  # noqa: F401
+
+pytest_plugins = ["pytester"]
+
+FIXTURES = [
+    "hookmock_settings",
+    "hookmock_clock",
+    "hookmock_profile",
+    "hookmock_secret",
+    "hookmock_events",
+    "hookmock_verify",
+    "hookmock_sender",
+    "hookmock_make_sender",
+    "hookmock_receiver",
+    "hookmock_make_receiver",
+    "hookmock_proxy",
+    "hookmock_audit",
+    "hookmock_emulator",
+]
+
+
+def test_every_fixture_is_listed_with_its_documentation(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--fixtures", "-p", "no:cacheprovider")
+    text = result.stdout.str()
+    for name in FIXTURES:
+        assert f"{name} " in text or f"{name}\n" in text, name
+    assert "shared by this test's sender, receiver and events" in text
+    assert result.ret == 0
+
+
+def test_fixtures_work_together(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from hookmock import EventFactory, Profile, Sender, VirtualClock, VerificationError
+
+        def test_types(hookmock_clock, hookmock_profile, hookmock_secret, hookmock_events, hookmock_sender):
+            assert isinstance(hookmock_clock, VirtualClock)
+            assert isinstance(hookmock_profile, Profile) and hookmock_profile.name == "moda"
+            assert hookmock_secret.startswith("whsec_")
+            assert isinstance(hookmock_events, EventFactory)
+            assert isinstance(hookmock_sender, Sender) and hookmock_sender.secret == hookmock_secret
+            assert hookmock_sender.clock is hookmock_clock and hookmock_events.clock is hookmock_clock
+
+        def test_sender_to_receiver(hookmock_sender, hookmock_receiver, hookmock_clock):
+            hookmock_receiver.script("500,timeout,ok")
+            start = hookmock_clock.now_ns()
+            delivery = hookmock_sender.send(hookmock_receiver.url, "task.succeeded")
+            assert delivery.status == "succeeded"
+            assert [a.outcome for a in delivery.attempts] == ["response", "timeout", "response"]
+            assert hookmock_clock.now_ns() - start == 36 * 10**9   # 1 s + 30 s deadline + 5 s, virtually
+            assert len(hookmock_receiver.requests) == 3
+            assert all(r.verdict.ok for r in hookmock_receiver.requests)
+
+        def test_receiver_is_cleared_between_tests(hookmock_receiver):
+            assert hookmock_receiver.requests == []
+            assert hookmock_receiver.expectations == ()
+
+        def test_wsgi_app_in_process(hookmock_sender):
+            seen = []
+            def app(environ, start_response):
+                seen.append(environ["wsgi.input"].read())
+                start_response("204 No Content", [])
+                return [b""]
+            delivery = hookmock_sender.send(app, "task.failed")
+            assert delivery.status == "succeeded" and len(seen) == 1
+
+        def test_verify_helpers(hookmock_verify, hookmock_clock):
+            headers, body = hookmock_verify.signed_request("task.succeeded")
+            hookmock_verify.assert_valid(headers, body)
+            hookmock_clock.advance(301)
+            verdict = hookmock_verify.assert_rejected(headers, body)
+            assert verdict.authentic and verdict.fresh is False
+            with pytest.raises(VerificationError):
+                hookmock_verify.verify(headers, body)
+
+        def test_make_sender_and_receiver(hookmock_make_sender, hookmock_make_receiver):
+            modio = hookmock_make_receiver("modio", "token-1")
+            sender = hookmock_make_sender("modio", "token-1")
+            delivery = sender.send(modio.url, "ADD_MOD_COMMENT")
+            assert delivery.status == "succeeded"
+            assert modio.requests[0].verdict.ok
+            other = hookmock_make_receiver()
+            assert other.port != modio.port
+
+        def test_proxy(hookmock_sender, hookmock_proxy):
+            calls = []
+            def app(environ, start_response):
+                calls.append(1)
+                start_response("200 OK", [])
+                return [b"ok"]
+            proxy = hookmock_proxy(app)
+            proxy.lose_ack(503)
+            delivery = hookmock_sender.send(proxy, "task.succeeded")
+            assert [a.status for a in delivery.attempts] == [503, 200] and len(calls) == 2
+
+        def test_expectation_met(hookmock_sender, hookmock_receiver):
+            hookmock_receiver.expect_delivery("task.succeeded", count=2)
+            hookmock_receiver.script("500,ok")
+            hookmock_sender.send(hookmock_receiver.url, "task.succeeded")   # two attempts, one delivery
+            hookmock_sender.send(hookmock_receiver.url, "task.succeeded")
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=8)
+
+
+def test_events_and_secret_are_reproducible(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import json, pathlib
+
+        def test_a(hookmock_events, hookmock_secret, hookmock_settings):
+            out = pathlib.Path("out-%s.json" % hookmock_settings.effective_seed)
+            out.write_text(json.dumps([hookmock_events.event("task.succeeded"), hookmock_secret]))
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    outputs = sorted(pytester.path.glob("out-*.json"))
+    assert len(outputs) == 1  # same seed both runs, same file rewritten
+    first = outputs[0].read_text()
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    assert outputs[0].read_text() == first
+
+
+def test_tls_receiver_and_sender(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.hookmock(tls=True)
+        def test_https(hookmock_sender, hookmock_receiver):
+            assert hookmock_receiver.url.startswith("https://")
+            assert hookmock_sender.send(hookmock_receiver.url, "task.succeeded").status == "succeeded"
+
+        def test_http(hookmock_sender, hookmock_receiver):
+            assert hookmock_receiver.url.startswith("http://")
+            assert hookmock_sender.send(hookmock_receiver.url, "task.succeeded").status == "succeeded"
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_audit_fixture_fails_the_test_with_the_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def accepts_anything(environ, start_response):
+            start_response("200 OK", [])
+            return [b"ok"]
+
+        def test_audit(hookmock_audit):
+            hookmock_audit(accepts_anything)
+
+        def test_audit_report_only(hookmock_audit):
+            report = hookmock_audit(accepts_anything, check=False)
+            assert not report.ok and report.status("signature") == "fail"
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*the receiver audit found problems*", "*fail*signature*"])
+
+
+def test_emulator_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_one(hookmock_emulator):
+            status, body = hookmock_emulator.request("GET", "/v1/webhook_deliveries")
+            assert status == 200 and body["data"] == []
+            assert hookmock_emulator.api_key and hookmock_emulator.signing_secret
+            status, _ = hookmock_emulator.request("GET", "/v1/webhook_deliveries", auth=False)
+            assert status == 401
+
+        def test_two_sees_a_reset_emulator(hookmock_emulator):
+            assert hookmock_emulator.control("ready")["tasks"] == 0
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
