@@ -191,3 +191,35 @@ def test_emulator_fixture(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_scenario_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        applied = []
+
+        def no_dedupe(environ, start_response):
+            applied.append(environ["wsgi.input"].read())
+            start_response("200 OK", [])
+            return [b"ok"]
+
+        def test_drill_fails_without_dedupe(hookmock_scenario):
+            applied.clear()
+            hookmock_scenario("moda-lost-ack", no_dedupe, probe=lambda event_id: len(applied))
+
+        def test_report_only(hookmock_scenario):
+            applied.clear()
+            result = hookmock_scenario("moda-lost-ack", no_dedupe, probe=lambda e: len(applied), check=False)
+            assert not result.ok
+
+        def test_unknown_name(hookmock_scenario):
+            from hookmock import UsageError
+            with pytest.raises(UsageError, match="neither a .toml file nor a shipped example"):
+                hookmock_scenario("no-such-drill", no_dedupe)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*the scenario failed*"])

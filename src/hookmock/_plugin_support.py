@@ -280,3 +280,19 @@ def make_sender(
 
 def profile_named(name: str | Profile) -> Profile:
     return get_profile(name)
+
+
+def find_scenario(scenario: Any) -> Any:
+    """A scenario object or path as given, or the path of the shipped example of that name."""
+    if not isinstance(scenario, str) or scenario.endswith(".toml") or "/" in scenario or "\\" in scenario:
+        return scenario
+    from .errors import UsageError
+    from .scenarios import example_paths
+
+    examples = {path.stem: path for path in example_paths()}
+    if scenario in examples:
+        return examples[scenario]
+    raise UsageError(
+        f"scenario {scenario!r} is neither a .toml file nor a shipped example; "
+        f"examples: {', '.join(sorted(examples))}"
+    )

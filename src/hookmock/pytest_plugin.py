@@ -398,3 +398,29 @@ def hookmock_emulator(_hookmock_emulator_process: Any) -> Any:
         pytest.fail("the hookmock emulator process has exited; see " + str(emulator.workdir), pytrace=False)
     emulator.reset()
     return emulator
+
+
+@pytest.fixture
+def hookmock_scenario(
+    request: pytest.FixtureRequest,
+    hookmock_settings: Settings,
+    hookmock_secret: str,
+    hookmock_clock: VirtualClock,
+) -> Callable[..., Any]:
+    """``run(scenario, target, *, probe=None, check=True, **options) -> ScenarioResult``: a scenario
+    file (a path, or the name of an example shipped with hookmock such as ``"moda-lost-ack"``)
+    against a WSGI app or URL, with this test's secret and clock; a failed step fails the test."""
+    from ._plugin_support import find_scenario
+    from .scenarios import run_scenario
+
+    def run(scenario: Any, target: Any, *, check: bool = True, **options: Any) -> Any:
+        options.setdefault("secret", hookmock_secret)
+        options.setdefault("clock", hookmock_clock)
+        if hookmock_settings.tls and isinstance(target, str):
+            options.setdefault("ca_file", _session(request).ca_file)
+        result = run_scenario(find_scenario(scenario), target, **options)
+        if check and not result.ok:
+            pytest.fail(f"the scenario failed:\n\n{result.text()}", pytrace=False)
+        return result
+
+    return run
