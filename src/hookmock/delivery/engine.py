@@ -12,6 +12,7 @@ clock it really waits.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -89,12 +90,18 @@ class Engine:
         crashpoint.reached("after_response_received")
         if result.detail:
             result = _with_detail(result, self.profile.redact(result.detail, self._secret))
+        if self._secret.encode() in result.excerpt:  # a receiver echoed the token back: never log it
+            result = dataclasses.replace(result, excerpt=self._redact_bytes(result.excerpt))
         after = machine.complete(state, self.rules, result)
         attempt = self.log.finish_attempt(record.id, state.attempts, result, after)
         event = AttemptEvent(record.id, attempt, after)
         for listener in self.listeners:
             listener(event)
         return event
+
+    def _redact_bytes(self, data: bytes) -> bytes:
+        marker = self.profile.redact(self._secret, self._secret).encode()
+        return data.replace(self._secret.encode(), marker)
 
     def step(self, delivery_id: str) -> machine.Action:
         """Do the next attempt if one is due now; return what remains to do."""
