@@ -224,6 +224,20 @@ class Sender:
         run_inline(self.engine, ids, on_wait=self.on_wait)
         return [self.get(i) for i in ids]
 
+    def schedule(self, delivery: Delivery | str) -> Delivery:
+        """Hand one pending delivery of the log (accepted earlier, or left by a previous run) to
+        the concurrent driver; returns at once (``wait`` joins it).  A finished one is left alone."""
+        delivery_id = delivery.id if isinstance(delivery, Delivery) else delivery
+        record = self.log.get(delivery_id)
+        if record.profile != self.profile.name:
+            raise UsageError(
+                f"delivery {delivery_id} belongs to profile {record.profile!r}; "
+                f"schedule it with a {record.profile!r} sender"
+            )
+        if record.status == "pending":
+            self._driver().schedule(delivery_id)
+        return self.get(delivery_id)
+
     def start(self) -> None:
         """Start the concurrent driver and hand it every unfinished delivery in the log."""
         driver = self._driver()

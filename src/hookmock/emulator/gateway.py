@@ -63,7 +63,7 @@ class Gateway:
             game_id = self.core.store.delivery_game(record.id)
             game = self.core.store.game(game_id) if game_id else None
             if game is not None:
-                self._modio_sender(game["token"])._driver().schedule(record.id)
+                self._modio_sender(game["token"]).schedule(record.id)
 
     def close(self) -> None:
         for sender in [self.moda, *self._modio.values()]:
