@@ -25,6 +25,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from .._api import sign
 
+    if not args.secret:
+        from ..errors import UsageError
+
+        raise UsageError("--secret is empty; give the signing secret (Moda) or webhook token (mod.io)")
     body = read_bytes(args.file)
     print(json.dumps(sign(args.profile, body, args.secret, timestamp=args.timestamp), indent=2))
     return 0

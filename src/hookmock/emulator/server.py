@@ -13,8 +13,9 @@ import os
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
+from .._serving import make_server_or_raise
 from ..clock import Clock
 from .app import EmulatorApp
 from .config import EmulatorConfig
@@ -77,7 +78,7 @@ class Emulator:
 
     # -- life --------------------------------------------------------------------------
     def start(self) -> Emulator:
-        self._server = make_server(
+        self._server = make_server_or_raise(
             self.config.host, self.config.port, self.app, threaded=True, request_handler=_QuietHandler
         )
         self._server.daemon_threads = True  # type: ignore[attr-defined]

@@ -26,8 +26,8 @@ from typing import Any
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
-from werkzeug.serving import make_server
 
+from .._serving import make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
@@ -147,7 +147,7 @@ class FakeReceiver(HTTPServer):
         self._stopping.clear()
         if self.tls and self.ssl_context is None:
             self.ssl_context = self._make_ssl_context()
-        self.server = make_server(
+        self.server = make_server_or_raise(
             self.host,
             self.port,
             Request.application(self.application),

@@ -1,0 +1,252 @@
+"""Hostile input to the CLI: every subcommand, bad flags and values, files that are missing, are
+directories, are binary, cannot be read or are not what they claim, bad URLs and ports, missing
+secrets.  Each case exits 2 with a message on stderr that names the problem, and never a traceback.
+
+In-process through ``hookmock.cli.main`` (fast), plus a few as real processes; ``serve`` cases always
+run as processes (a case that wrongly started the server would otherwise block the test).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hookmock.cli import main
+from hookmock.delivery.log import DeliveryLog
+
+UNREADABLE = "/proc/self/mem"  # exists, is a file, read() fails even as root
+URL = "http://127.0.0.1:9/hook"  # the discard port: nothing is ever sent by these cases
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, str]:
+    binary = tmp_path / "binary.bin"
+    binary.write_bytes(bytes(range(256)) * 8)
+    not_json = tmp_path / "not.json"
+    not_json.write_text("{this is not json", encoding="utf-8")
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes('{"name": "caf\xe9"}'.encode("latin-1"))
+    bad_payload = tmp_path / "bad-payload.json"
+    bad_payload.write_text(json.dumps({"id": 5, "type": "task.succeeded", "data": {"status": 7}}))
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("[scenario\nname = ", encoding="utf-8")
+    bad_scenario = tmp_path / "bad-scenario.toml"
+    bad_scenario.write_text('[scenario]\nname = 5\nprofile = "moda"\n[[steps]]\naction = "fly"\n')
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    log = tmp_path / "log.db"
+    DeliveryLog(log).close()
+    return {
+        "dir": str(tmp_path),
+        "missing": str(tmp_path / "nope" / "missing.json"),
+        "bin": str(binary),
+        "notjson": str(not_json),
+        "latin1": str(latin1),
+        "badpayload": str(bad_payload),
+        "badtoml": str(bad_toml),
+        "badscenario": str(bad_scenario),
+        "log": str(log),
+        "unreadable": UNREADABLE,
+    }
+
+
+S = ["--secret", "whsec_hostile0123456789"]
+
+#: (argv, what stderr must mention).  ``{name}`` is replaced from the ``files`` fixture.
+CASES: list[tuple[list[str], str]] = [
+    (["--no-such-flag"], "unrecognized"),
+    (["fly"], "invalid choice"),
+    # send
+    (["send"], "required"),
+    (["send", URL, "--profile", "stripe", *S], "stripe"),
+    (["send", URL], "HOOKMOCK_SECRET"),
+    (["send", URL, "--secret", ""], "HOOKMOCK_SECRET"),
+    (["send", "not a url", *S], "not a url"),
+    (["send", "ftp://127.0.0.1/hook", *S], "ftp"),
+    (["send", "http://127.0.0.1:99999/hook", *S], "99999"),
+    (["send", "http://127.0.0.1:port/hook", *S], "port"),
+    (["send", "http://192.0.2.7/hook", *S], "192.0.2.7"),
+    (["send", "http://[::ffff:8.8.8.8]/hook", *S], "8.8.8.8"),
+    (["send", URL, *S, "--data", "{missing}"], "missing.json"),
+    (["send", URL, *S, "--data", "{dir}"], "directory"),
+    (["send", URL, *S, "--data", "{bin}"], "binary.bin"),
+    (["send", URL, *S, "--data", "{notjson}"], "not.json"),
+    (["send", URL, *S, "--data", "{unreadable}"], "/proc/self/mem"),
+    (["send", URL, *S, "--event", "task.exploded"], "task.exploded"),
+    (["send", URL, *S, "--db", "{dir}"], "directory"),
+    (["send", URL, *S, "--db", "{bin}"], "binary.bin"),
+    (["send", URL, *S, "--deadline", "-1"], "-1"),
+    (["send", URL, *S, "--deadline", "soon"], "soon"),
+    (["send", URL, *S, "--retry-delays", "1,two"], "1,two"),
+    (["send", "https://127.0.0.1:9/hook", *S, "--ca-file", "{missing}"], "missing.json"),
+    (["send", "https://127.0.0.1:9/hook", *S, "--ca-file", "{bin}"], "binary.bin"),
+    # deliveries
+    (["deliveries"], "--db"),
+    (["deliveries", "--db", "{missing}"], "missing.json"),
+    (["deliveries", "--db", "{dir}"], "directory"),
+    (["deliveries", "--db", "{bin}"], "binary.bin"),
+    (["deliveries", "--db", "{log}", "--status", "lost"], "lost"),
+    (["deliveries", "--db", "{log}", "--limit", "0"], "limit"),
+    (["deliveries", "--db", "{log}", "--limit", "5000"], "5000"),
+    (["deliveries", "--db", "{log}", "--limit", "ten"], "ten"),
+    (["deliveries", "--db", "{log}", "--from", "yesterday"], "yesterday"),
+    (["deliveries", "--db", "{log}", "--cursor", "garbage!"], "cursor"),
+    (["deliveries", "--db", "{log}", "--show", "whd_nope"], "whd_nope"),
+    # redeliver
+    (["redeliver", "whd_nope"], "--db"),
+    (["redeliver", "whd_nope", "--db", "{missing}", *S], "missing.json"),
+    (["redeliver", "whd_nope", "--db", "{log}", *S], "whd_nope"),
+    (["redeliver", "whd_nope", "--db", "{bin}", *S], "binary.bin"),
+    # listen (none of these may start listening)
+    (["listen", "--port", "99999", *S], "99999"),
+    (["listen", "--port", "-1", *S], "-1"),
+    (["listen", "--port", "eighty", *S], "eighty"),
+    (["listen", "--profile", "nope", *S], "nope"),
+    (["listen"], "HOOKMOCK_SECRET"),
+    (["listen", *S, "--script", "500,explode"], "explode"),
+    (["listen", *S, "--forward-to", "ftp://127.0.0.1/x"], "ftp"),
+    (["listen", *S, "--forward-to", "http://192.0.2.7/x"], "192.0.2.7"),
+    (["listen", *S, "--host", "192.0.2.7"], "192.0.2.7"),
+    # audit (test_audit_cli.py has more)
+    (["audit"], "required"),
+    (["audit", "not a url", *S], "not a url"),
+    (["audit", URL], "--secret"),
+    (["audit", URL, "--profile", "nope", *S], "nope"),
+    (["audit", "https://127.0.0.1:9/hook", *S, "--ca-file", "{missing}"], "missing.json"),
+    (["audit", URL, *S, "--probe-url", "not a url"], "not a url"),
+    # scenario
+    (["scenario", "run", "{missing}", "--target", URL, *S], "missing.json"),
+    (["scenario", "run", "{dir}", "--target", URL, *S], "bad"),
+    (["scenario", "run", "{bin}", "--target", URL, *S], "binary.bin"),
+    (["scenario", "run", "{badtoml}", "--target", URL, *S], "bad.toml"),
+    (["scenario", "run", "moda-lost-ack", "--target", "not a url", *S], "not a url"),
+    (["scenario", "run", "moda-lost-ack", "--target", URL], "HOOKMOCK_SECRET"),
+    (["scenario", "run", "moda-lost-ack", "--target", URL, *S, "--profile", "nope"], "nope"),
+    (["scenario", "validate", "{unreadable}"], "/proc/self/mem"),
+    (["scenario", "run"], "required"),
+    # validate
+    (["validate", "{missing}"], "missing.json"),
+    (["validate", "{dir}"], "directory"),
+    (["validate", "{bin}"], "binary.bin"),
+    (["validate", "{latin1}"], "latin1.json"),
+    (["validate", "{notjson}"], "line 1"),
+    (["validate", "{unreadable}"], "/proc/self/mem"),
+    (["validate", "{badpayload}", "--schema", "no-such-schema"], "no-such-schema"),
+    # schema, events, sign, demo
+    (["schema", "no-such-schema"], "no-such-schema"),
+    (["events", "--profile", "nope"], "nope"),
+    (["events", "--example", "task.exploded"], "task.exploded"),
+    (["events", "--seed", "abc"], "abc"),
+    (["sign", "{missing}", *S], "missing.json"),
+    (["sign", "{dir}", *S], "directory"),
+    (["sign", "{unreadable}", *S], "/proc/self/mem"),
+    (["sign", "{bin}"], "--secret"),
+    (["sign", "{bin}", *S, "--profile", "nope"], "nope"),
+    (["sign", "{bin}", *S, "--timestamp", "noon"], "noon"),
+    (["sign", "{bin}", "--secret", ""], "secret"),
+    (["demo", "--fast"], "unrecognized"),
+]
+
+
+def _argv(argv: list[str], files: dict[str, str]) -> list[str]:
+    return [a.format(**files) if "{" in a else a for a in argv]
+
+
+@pytest.mark.parametrize(("argv", "expect"), CASES, ids=[" ".join(c[0])[:60] for c in CASES])
+def test_bad_input_exits_2_with_a_message(
+    argv: list[str],
+    expect: str,
+    files: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("HOOKMOCK_SECRET", raising=False)
+    monkeypatch.setenv("NO_PROXY", "*")
+    code = main(_argv(argv, files))
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert code == 2, f"exit {code}; stdout={out!r} stderr={err!r}"
+    assert err.strip(), "no message on stderr"
+    assert expect.lower() in err.lower(), f"stderr does not mention {expect!r}: {err!r}"
+
+
+def test_every_subcommand_has_hostile_cases() -> None:
+    from hookmock.cli import _commands
+
+    covered = {argv[0] for argv, _ in CASES} | {"serve"}  # serve: test_serve_bad_input below
+    assert set(_commands()) <= covered, set(_commands()) - covered
+
+
+def test_schema_errors_in_payload_files_name_their_path(
+    files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["validate", files["badpayload"], "--schema", "moda-envelope"])
+    out, err = capsys.readouterr()
+    text = out + err
+    assert code == 1 and "Traceback" not in text
+    assert "$.data.status" in text and "$.id" in text, text  # the JSON paths of the bad fields
+
+
+def test_schema_errors_in_scenario_files_name_their_path(
+    files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["scenario", "validate", files["badscenario"]])
+    out, err = capsys.readouterr()
+    text = out + err
+    assert code == 2 and "Traceback" not in text
+    assert "bad-scenario.toml" in text
+    assert "scenario.name" in text and "steps[0].action" in text, text
+
+
+SERVE_CASES: list[tuple[list[str], str]] = [
+    (["--port", "99999"], "99999"),
+    (["--port", "-5"], "-5"),
+    (["--port", "http"], "http"),
+    (["--clock", "sundial"], "sundial"),
+    (["--host", "0.0.0.0"], "HOOKMOCK_ADMIN_TOKEN"),
+    (["--host", "192.0.2.7"], "HOOKMOCK_ADMIN_TOKEN"),
+    (["--db", "{dir}"], "--db"),
+    (["--db", "{bin}"], "binary.bin"),
+    (["--ca-file", "{missing}"], "missing.json"),
+    (["--api-key", " "], "--api-key"),
+    (["--signing-secret", ""], "--signing-secret"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expect"), SERVE_CASES, ids=[" ".join(c[0]) for c in SERVE_CASES])
+def test_serve_bad_input(argv: list[str], expect: str, files: dict[str, str]) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "HOOKMOCK_ADMIN_TOKEN"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "hookmock", "serve", *_argv(argv, files)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert expect.lower() in proc.stderr.lower(), proc.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["send", URL, "--data", "{bin}", *S],
+        ["deliveries", "--db", "{bin}"],
+        ["validate", "{dir}"],
+        ["listen", "--port", "99999", *S],
+        ["sign", "{unreadable}", *S],
+    ],
+    ids=["send", "deliveries", "validate", "listen", "sign"],
+)
+def test_as_a_process_no_traceback(argv: list[str], files: dict[str, str]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "hookmock", *_argv(argv, files)], capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr and proc.stderr.startswith(("hookmock", "usage"))
