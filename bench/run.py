@@ -20,7 +20,15 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _harness import Figure
 
-MODULES = ["bench_startup", "bench_delivery", "bench_receiver", "bench_inflight", "bench_log", "bench_audit"]
+MODULES = [
+    "bench_startup",
+    "bench_delivery",
+    "bench_receiver",
+    "bench_inflight",
+    "bench_log",
+    "bench_audit",
+    "soak",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
