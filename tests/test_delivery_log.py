@@ -229,6 +229,73 @@ def test_recover_marks_in_flight_interrupted_and_makes_it_due(tmp_path: Path):
         assert {r.id for r in again.unfinished()} == {flying, waiting}
 
 
+def test_cancel_pending_ends_deliveries_for_good_and_keeps_history(tmp_path: Path):
+    path = tmp_path / "cancel.db"
+    log = DeliveryLog(path)
+    waiting = _create(log, 1)
+    _attempt(log, waiting, MODA, AttemptResult("response", 1, 500), T0)  # a retry is due
+    flying = _create(log, 2)
+    in_flight = m.attempt_started(log.get(flying).state, MODA, T0)
+    log.start_attempt(flying, in_flight, timestamp=T0 // SECOND)
+    done = _create(log, 3)
+    _attempt(log, done, MODA, AttemptResult("response", 1, 200), T0)
+    other = _create(log, 4, profile="modio")
+    read_before = log.get(waiting).state  # what a driver read just before the cancel
+    assert log.cancel_pending(T0 + SECOND, profile="moda") == [waiting, flying]
+    for delivery_id in (waiting, flying):
+        record = log.get(delivery_id)
+        assert record.state.phase is m.Phase.CANCELED and record.status == "failed"
+        assert m.next_action(record.state, T0 + 3600 * SECOND) == m.Done("failed")
+    assert log.get(done).status == "succeeded" and log.get(other).status == "pending"
+    assert [r.id for r in log.unfinished()] == [other]
+    validate(log.get(waiting).moda_row(), "moda-delivery")
+    # the attempt in flight completes (its row is written once) without re-opening the delivery
+    failed = AttemptResult("response", 5, 500)
+    log.finish_attempt(flying, 1, failed, m.complete(in_flight, MODA, failed))
+    assert log.get(flying).state.phase is m.Phase.CANCELED
+    assert [(a.outcome, a.status) for a in log.attempts(flying)] == [("response", 500)]
+    # a driver that read the delivery before the cancel cannot start an attempt after it
+    stale = m.attempt_started(read_before, MODA, T0 + SECOND)
+    with pytest.raises(m.DeliveryCanceled, match="canceled"):
+        log.start_attempt(waiting, stale)
+    assert len(log.attempts(waiting)) == 1 and log.in_flight_attempts() == 0
+    # only the given ids; a canceled delivery can be retried by hand (mod.io's Retry)
+    assert log.cancel_pending(T0, delivery_ids=["whd_unknown"]) == []
+    log.set_state(waiting, m.manual_retry(log.get(waiting).state, T0 + 2 * SECOND))
+    assert log.get(waiting).status == "pending"
+    log.close()
+
+
+def test_recover_ends_the_in_flight_attempt_of_a_canceled_delivery(tmp_path: Path):
+    path = tmp_path / "crash.db"
+    log = DeliveryLog(path)
+    flying = _create(log, 1)
+    log.start_attempt(flying, m.attempt_started(log.get(flying).state, MODA, T0))
+    log.cancel_pending(T0)
+    log._db.close()  # the process "dies" with the attempt of a canceled delivery in flight
+    with DeliveryLog(path) as again:
+        assert again.recover(T0 + 4 * SECOND) == []
+        assert again.in_flight_attempts() == 0
+        assert [(a.outcome, a.duration_ns) for a in again.attempts(flying)] == [("interrupted", 4 * SECOND)]
+        assert again.get(flying).state.phase is m.Phase.CANCELED
+
+
+def test_after_seq_hides_older_rows_and_binds_the_cursor(log: DeliveryLog):
+    assert log.last_seq() == 0
+    old = [_create(log, n) for n in range(3)]
+    mark = log.last_seq()
+    new = [_create(log, n) for n in range(3, 8)]
+    assert [r.id for r in log.list().records] == [*new[::-1], *old[::-1]]
+    page = log.list(after_seq=mark, limit=3)
+    assert [r.id for r in page.records] == new[::-1][:3] and page.next_cursor
+    rest = log.list(after_seq=mark, limit=3, cursor=page.next_cursor)
+    assert [r.id for r in rest.records] == new[::-1][3:] and rest.next_cursor is None
+    with pytest.raises(UsageError, match="other filters"):
+        log.list(limit=3, cursor=page.next_cursor)
+    with pytest.raises(UsageError, match="after_seq='3'"):
+        log.list(after_seq="3")  # type: ignore[arg-type]
+
+
 def test_unknown_delivery_is_a_usage_error(log: DeliveryLog):
     with pytest.raises(UsageError, match="no delivery 'whd_nope'"):
         log.get("whd_nope")

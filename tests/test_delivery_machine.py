@@ -81,6 +81,16 @@ TABLE = [
     (Phase.FAILED, Event.FAILURE, None),
     (Phase.FAILED, Event.INTERRUPT, None),
     (Phase.FAILED, Event.MANUAL_RETRY, Phase.SCHEDULED),
+    (Phase.SCHEDULED, Event.CANCEL, Phase.CANCELED),
+    (Phase.IN_FLIGHT, Event.CANCEL, Phase.CANCELED),
+    (Phase.SUCCEEDED, Event.CANCEL, None),
+    (Phase.FAILED, Event.CANCEL, None),
+    (Phase.CANCELED, Event.START, None),
+    (Phase.CANCELED, Event.SUCCESS, None),
+    (Phase.CANCELED, Event.FAILURE, None),
+    (Phase.CANCELED, Event.INTERRUPT, None),
+    (Phase.CANCELED, Event.CANCEL, None),
+    (Phase.CANCELED, Event.MANUAL_RETRY, Phase.SCHEDULED),
 ]
 
 

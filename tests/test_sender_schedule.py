@@ -43,7 +43,8 @@ def test_schedule_hands_an_accepted_delivery_to_the_driver():
         pool = sender.pool
         assert pool is not None
         for _ in range(500):  # the first attempt runs on a worker thread
-            if sender.get(accepted.id).attempts and sender.get(accepted.id).attempts[0].outcome != "in_flight":
+            attempts = sender.get(accepted.id).attempts
+            if attempts and not attempts[0].in_flight:
                 break
             threading.Event().wait(0.002)
         assert [a.status for a in sender.get(accepted.id).attempts] == [500]
@@ -67,3 +68,50 @@ def test_schedule_refuses_another_profiles_delivery():
         with pytest.raises(UsageError, match="no delivery"):
             moda.schedule("whd_missing")
     log.close()
+
+
+def _settled(sender: Sender, delivery_id: str) -> None:
+    """Wait (really, briefly) until the worker has completed the attempt it is making."""
+    for _ in range(2500):
+        attempts = sender.get(delivery_id).attempts
+        if attempts and not attempts[-1].in_flight:
+            return
+        threading.Event().wait(0.002)
+    raise AssertionError(sender.get(delivery_id).timeline())
+
+
+def test_cancel_pending_releases_waiters_and_nothing_is_sent_again():
+    clock = VirtualClock()
+    app = App(500)
+    with Sender("moda", clock=clock, max_workers=2) as sender:
+        kept = sender.submit(app, "task.succeeded")
+        _settled(sender, kept.id)
+        assert sender.get(kept.id).status == "pending"  # its first retry waits on the clock
+        assert sender.cancel_pending() == [kept.id]
+        # waiters return at once (on this virtual clock the retry timer would never fire by itself)
+        assert sender.wait(kept.id, timeout=5).status == "failed"
+        assert sender.pool is not None and kept.id not in sender.pool
+        clock.advance(3600)  # the stale retry timer fires and finds the delivery finished
+        assert sender.wait_all(timeout=5) and len(app.seen) == 1
+        assert sender.pool.errors == []
+        assert sender.get(kept.id).canceled
+
+
+def test_a_cancel_during_the_attempt_in_flight_stops_the_retries():
+    clock = VirtualClock()
+    sender = Sender("moda", clock=clock)
+    seen: list[bytes] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        seen.append(Request(environ).get_data())
+        canceled = sender.cancel_pending()  # e.g. the emulator's reset, while this attempt is out
+        return Response(f"canceled {len(canceled)}", status=500)(environ, start_response)
+
+    events: list[Any] = []
+    sender.add_listener(events.append)
+    with sender:
+        delivery = sender.send(app, "task.failed")  # inline: would retry three times otherwise
+        assert delivery.status == "failed" and len(seen) == 1
+        assert [(a.status, a.excerpt) for a in delivery.attempts] == [(500, b"canceled 1")]
+        assert [e.state.phase.value for e in events] == ["canceled"] and events[0].next_due_ns is None
+        assert delivery.canceled and "canceled: no further attempts" in delivery.timeline()

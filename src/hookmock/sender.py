@@ -238,6 +238,18 @@ class Sender:
             self._driver().schedule(delivery_id)
         return self.get(delivery_id)
 
+    def cancel_pending(self, delivery_ids: list[str] | tuple[str, ...] | None = None) -> list[str]:
+        """End this profile's pending deliveries in the log (or only ``delivery_ids``) for good:
+        none is sent again (see :meth:`DeliveryLog.cancel_pending`).  Returns the ids canceled."""
+        ids = self.log.cancel_pending(
+            self.clock.now_ns(),
+            profile=self.profile.name,
+            delivery_ids=None if delivery_ids is None else list(delivery_ids),
+        )
+        if self._pool is not None:
+            self._pool.release(ids)
+        return ids
+
     def start(self) -> None:
         """Start the concurrent driver and hand it every unfinished delivery in the log."""
         driver = self._driver()

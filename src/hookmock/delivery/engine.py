@@ -69,15 +69,20 @@ class Engine:
     def __repr__(self) -> str:  # never shows the secret
         return f"<Engine {self.profile.name} log={self.log.path!r}>"
 
-    def attempt(self, record: DeliveryRecord) -> AttemptEvent:
-        """Send the next attempt of ``record`` now and record it (in flight first, then done)."""
+    def attempt(self, record: DeliveryRecord) -> AttemptEvent | None:
+        """Send the next attempt of ``record`` now and record it (in flight first, then done).
+
+        None if the delivery was canceled in the log meanwhile (nothing is sent)."""
         now = self.clock.now_ns()
         state = machine.attempt_started(record.state, self.rules, now)
         timestamp = self.clock.time()
         headers = self.profile.delivery_headers(record.body, self._secret, timestamp)
-        self.log.start_attempt(
-            record.id, state, timestamp=timestamp if self.profile.has_timestamp else None
-        )  # committed before a byte is sent
+        try:
+            self.log.start_attempt(
+                record.id, state, timestamp=timestamp if self.profile.has_timestamp else None
+            )  # committed before a byte is sent
+        except machine.DeliveryCanceled:
+            return None
         crashpoint.reached("after_attempt_recorded")
         try:
             transport, target = self.resolve(record.target_url)
@@ -94,6 +99,8 @@ class Engine:
             result = dataclasses.replace(result, excerpt=self._redact_bytes(result.excerpt))
         after = machine.complete(state, self.rules, result)
         attempt = self.log.finish_attempt(record.id, state.attempts, result, after)
+        if after.status == "pending":  # canceled while in flight: the log kept it finished
+            after = self.log.get(record.id).state
         event = AttemptEvent(record.id, attempt, after)
         for listener in self.listeners:
             listener(event)

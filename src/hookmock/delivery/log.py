@@ -7,6 +7,9 @@ Durability rule, kept by the drivers: an attempt row is inserted (``outcome = 'i
 and committed *before* the request is sent, then completed exactly once; attempt rows are never
 deleted or rewritten (triggers refuse it).  :meth:`DeliveryLog.recover` marks attempts left in
 flight by a dead process ``interrupted`` and makes their deliveries due again.
+:meth:`DeliveryLog.cancel_pending` ends pending deliveries for good (``canceled``) without
+deleting anything: drivers re-read the log before each attempt, and an attempt in flight at that
+moment completes without re-opening its delivery.
 
 The log stores no secret, token or signature header: only the body bytes and what came back.
 """
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..clock import to_ns
 from ..errors import UsageError
 from .cursor import decode_cursor, encode_cursor
-from .machine import DeliveryState, Phase, interrupted, new_delivery
+from .machine import DeliveryCanceled, DeliveryState, Phase, canceled, interrupted, new_delivery
 from .records import IN_FLIGHT, INTERRUPTED, AttemptRecord, DeliveryRecord, Page
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,6 +40,7 @@ __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SCHEMA_VERSION", "DeliveryLog"]
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
+_INTERRUPTED_DETAIL = "the sending process stopped before the attempt completed"
 MAX_LIMIT = 200
 STATUSES = ("pending", "succeeded", "failed")
 
@@ -331,7 +335,9 @@ class DeliveryLog:
             raise ValueError(f"start_attempt needs an in-flight state, got {state}")
 
         def write(db: sqlite3.Connection) -> None:
-            seq = self._seq(db, delivery_id)
+            seq, phase = self._seq_phase(db, delivery_id)
+            if phase == Phase.CANCELED.value:  # canceled since the driver read it: send nothing
+                raise DeliveryCanceled(f"delivery {delivery_id} was canceled; no attempt is started")
             db.execute(
                 "INSERT INTO attempts (delivery_seq, number, started_ns, outcome, timestamp) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -350,7 +356,7 @@ class DeliveryLog:
         excerpt = bytes(result.excerpt[:2048])
 
         def write(db: sqlite3.Connection) -> tuple[int, int | None]:
-            seq = self._seq(db, delivery_id)
+            seq, phase = self._seq_phase(db, delivery_id)
             cur = db.execute(
                 "UPDATE attempts SET duration_ns = ?, outcome = ?, status = ?, excerpt = ?, detail = ? "
                 "WHERE delivery_seq = ? AND number = ? AND outcome = ?",
@@ -367,7 +373,8 @@ class DeliveryLog:
             )
             if cur.rowcount != 1:
                 raise ValueError(f"attempt {number} of {delivery_id} is not in flight")
-            self._set_state(db, delivery_id, state)
+            if phase != Phase.CANCELED.value:  # canceled while in flight: it stays canceled
+                self._set_state(db, delivery_id, state)
             db.execute(
                 "UPDATE deliveries SET response_status_code = ?, response_body_excerpt = ?, "
                 "last_duration_ns = ? WHERE seq = ?",
@@ -415,14 +422,56 @@ class DeliveryLog:
                     (
                         INTERRUPTED,
                         max(0, now_ns - started),
-                        "the sending process stopped before the attempt completed",
+                        _INTERRUPTED_DETAIL,
                         record.seq,
                         IN_FLIGHT,
                     ),
                 )
                 self._set_state(db, record.id, interrupted(record.state, now_ns))
                 touched.append(record.id)
+            # deliveries canceled while an attempt was in flight stay canceled; the attempt ends
+            sql = (
+                "UPDATE attempts SET outcome = ?, duration_ns = MAX(0, ? - started_ns), detail = ? "
+                "WHERE outcome = ? AND delivery_seq IN (SELECT seq FROM deliveries WHERE phase = ?"
+            )
+            args = [INTERRUPTED, now_ns, _INTERRUPTED_DETAIL, IN_FLIGHT, Phase.CANCELED.value]
+            if profile is not None:
+                sql += " AND profile = ?"
+                args.append(profile)
+            db.execute(sql + ")", args)
         return touched
+
+    def cancel_pending(
+        self, now_ns: int, *, profile: str | None = None, delivery_ids: Sequence[str] | None = None
+    ) -> list[str]:
+        """End every pending delivery (of ``profile``, or only ``delivery_ids``) for good.
+
+        Each becomes ``canceled`` (``failed`` in the providers' views): no driver sends it again,
+        since drivers re-read the log before every attempt.  Nothing is deleted; an attempt in
+        flight completes normally without re-opening its delivery.  Returns the ids canceled.
+        """
+        touched: list[str] = []
+        with self._write() as db:
+            sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending'"
+            args: list[Any] = []
+            if profile is not None:
+                sql += " AND profile = ?"
+                args.append(profile)
+            wanted = None if delivery_ids is None else set(delivery_ids)
+            for row in db.execute(sql + " ORDER BY seq", args).fetchall():
+                record = _record(row)
+                if wanted is not None and record.id not in wanted:
+                    continue
+                self._set_state(db, record.id, canceled(record.state, now_ns))
+                touched.append(record.id)
+        return touched
+
+    @staticmethod
+    def _seq_phase(db: sqlite3.Connection, delivery_id: str) -> tuple[int, str]:
+        row = db.execute("SELECT seq, phase FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"no delivery {delivery_id!r} in this delivery log")
+        return int(row[0]), str(row[1])
 
     @staticmethod
     def _seq(db: sqlite3.Connection, delivery_id: str) -> int:
@@ -465,6 +514,12 @@ class DeliveryLog:
             rows = self._db.execute(sql + " ORDER BY next_due_ns, seq", args).fetchall()
         return [_record(r) for r in rows]
 
+    def last_seq(self) -> int:
+        """The sequence number of the newest delivery (0 for an empty log): ``list(after_seq=)``
+        with it shows only deliveries created afterwards."""
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM deliveries").fetchone()[0])
+
     def count(self, *, status: str | None = None) -> int:
         with self._lock:
             if status is None:
@@ -492,8 +547,10 @@ class DeliveryLog:
         profile: str | None = None,
         limit: int | None = None,
         cursor: str | None = None,
+        after_seq: int | None = None,
     ) -> Page:
-        """One page of deliveries, newest first; ``created_from``/``created_to`` are inclusive."""
+        """One page of deliveries, newest first; ``created_from``/``created_to`` are inclusive;
+        ``after_seq`` keeps only deliveries created after the one with that :meth:`last_seq`."""
         if limit is None:
             limit = DEFAULT_LIMIT
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
@@ -512,6 +569,9 @@ class DeliveryLog:
             "to": hi,
             "profile": profile,
         }
+        if after_seq is not None and (isinstance(after_seq, bool) or not isinstance(after_seq, int)):
+            raise UsageError(f"after_seq={after_seq!r} must be an integer from DeliveryLog.last_seq()")
+        filters["after_seq"] = after_seq  # None is left out of the cursor's filter digest
         where: list[str] = []
         args: list[Any] = []
         for column, value in (
@@ -529,10 +589,13 @@ class DeliveryLog:
         if hi is not None:
             where.append("created_ns <= ?")
             args.append(hi)
+        if after_seq is not None:
+            where.append("seq > ?")
+            args.append(after_seq)
         if cursor is not None:
-            after_created, after_seq = decode_cursor(self._cursor_key, cursor, filters)
+            last_created, last_seq = decode_cursor(self._cursor_key, cursor, filters)
             where.append("(created_ns < ? OR (created_ns = ? AND seq < ?))")
-            args.extend([after_created, after_created, after_seq])
+            args.extend([last_created, last_created, last_seq])
         sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
         if where:
             sql += " WHERE " + " AND ".join(where)

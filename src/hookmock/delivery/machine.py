@@ -11,7 +11,10 @@ Timing rule (both providers): a retry is due ``retry_delays_ns[k]`` after the fa
 
 An attempt cut short by a crash (``interrupted``) does not use up the budget: the delivery is
 sent again at once on recovery (at-least-once, like the providers).  A manual retry (mod.io's
-Retry button) re-opens a finished delivery for one more round of the schedule.
+Retry button) re-opens a finished delivery for one more round of the schedule.  A cancel (the
+emulator's reset) ends a pending delivery for good without an attempt: it is ``canceled``, shown to
+providers' views as ``failed``, and an attempt that was in flight when it happened completes
+without re-opening it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "TRANSITIONS",
     "Action",
+    "DeliveryCanceled",
     "DeliveryState",
     "DeliveryStateError",
     "Done",
@@ -41,6 +45,7 @@ __all__ = [
     "attempt_failed",
     "attempt_started",
     "attempt_succeeded",
+    "canceled",
     "classify",
     "complete",
     "interrupted",
@@ -55,15 +60,18 @@ class Phase(str, enum.Enum):
     IN_FLIGHT = "in_flight"  # an attempt was started and has not been reported yet
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELED = "canceled"  # ended without being sent again (a reset); ``failed`` to providers
 
     @property
     def status(self) -> str:
         """The provider-facing status: ``pending``, ``succeeded`` or ``failed``."""
-        return "pending" if self in (Phase.SCHEDULED, Phase.IN_FLIGHT) else self.value
+        if self in (Phase.SCHEDULED, Phase.IN_FLIGHT):
+            return "pending"
+        return "failed" if self is Phase.CANCELED else self.value
 
     @property
     def finished(self) -> bool:
-        return self in (Phase.SUCCEEDED, Phase.FAILED)
+        return self in (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELED)
 
 
 class Event(str, enum.Enum):
@@ -72,10 +80,15 @@ class Event(str, enum.Enum):
     FAILURE = "failure"  # non-success status, timeout, refused, reset, TLS, malformed, error
     INTERRUPT = "interrupt"  # the process died while the attempt was in flight
     MANUAL_RETRY = "manual_retry"  # a user re-opened a finished delivery
+    CANCEL = "cancel"  # a pending delivery is ended without further attempts
 
 
 class DeliveryStateError(RuntimeError):
     """A driver reported an event the current phase does not allow (a driver bug)."""
+
+
+class DeliveryCanceled(DeliveryStateError):
+    """The delivery was canceled after a driver read it and before its attempt started."""
 
 
 #: (phase, event) -> next phase.  A pair of phases means (retries left, budget used up).
@@ -86,6 +99,9 @@ TRANSITIONS: dict[tuple[Phase, Event], Phase | tuple[Phase, Phase]] = {
     (Phase.IN_FLIGHT, Event.INTERRUPT): Phase.SCHEDULED,
     (Phase.SUCCEEDED, Event.MANUAL_RETRY): Phase.SCHEDULED,
     (Phase.FAILED, Event.MANUAL_RETRY): Phase.SCHEDULED,
+    (Phase.SCHEDULED, Event.CANCEL): Phase.CANCELED,
+    (Phase.IN_FLIGHT, Event.CANCEL): Phase.CANCELED,
+    (Phase.CANCELED, Event.MANUAL_RETRY): Phase.SCHEDULED,
 }
 
 
@@ -218,6 +234,8 @@ def apply(
         return DeliveryState(retry_phase, state.attempts, failures, end + rules.retry_delays_ns[failures - 1])
     if event is Event.INTERRUPT:
         return replace(state, phase=Phase.SCHEDULED, next_due_ns=now_ns, started_ns=None)
+    if event is Event.CANCEL:
+        return DeliveryState(Phase.CANCELED, state.attempts, state.failures, None)
     # MANUAL_RETRY: a new round of the schedule on the same entry
     return DeliveryState(Phase.SCHEDULED, state.attempts, 0, now_ns)
 
@@ -237,6 +255,11 @@ def attempt_failed(state: DeliveryState, rules: Rules, ended_ns: int) -> Deliver
 def interrupted(state: DeliveryState, now_ns: int) -> DeliveryState:
     """The attempt in flight was cut short by a crash: send again at ``now_ns``."""
     return apply(state, None, Event.INTERRUPT, now_ns)
+
+
+def canceled(state: DeliveryState, now_ns: int) -> DeliveryState:
+    """End a pending delivery: no attempt is made any more (one in flight completes, ignored)."""
+    return apply(state, None, Event.CANCEL, now_ns)
 
 
 def manual_retry(state: DeliveryState, now_ns: int) -> DeliveryState:

@@ -94,6 +94,19 @@ class PoolDriver:
         for delivery_id in delivery_ids:
             self.schedule(delivery_id)
 
+    def release(self, delivery_ids: Iterable[str]) -> None:
+        """Stop tracking deliveries that are finished in the log (e.g. canceled): their waiters
+        return now, and a timer still set for one finds it finished and does nothing."""
+        drop = set(delivery_ids)
+        with self._cond:
+            done = [self._active.pop(i) for i in drop if i in self._active]
+            if any(entry[2] in drop for entry in self._heap):
+                self._heap = [entry for entry in self._heap if entry[2] not in drop]
+                heapq.heapify(self._heap)
+                self._cond.notify()
+        for event in done:
+            event.set()
+
     def wait(self, delivery_id: str, timeout: float | None = None) -> bool:
         """Block until ``delivery_id`` is finished (real seconds); False on timeout."""
         with self._cond:
@@ -104,6 +117,11 @@ class PoolDriver:
         with self._cond:
             events = list(self._active.values())
         return all(event.wait(timeout) for event in events)
+
+    def __contains__(self, delivery_id: object) -> bool:
+        """Whether this driver holds ``delivery_id`` (scheduled to it and not finished yet)."""
+        with self._cond:
+            return delivery_id in self._active
 
     @property
     def active(self) -> int:

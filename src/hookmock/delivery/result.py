@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import MS, SECOND, format_iso
+from .machine import Phase
 from .records import AttemptRecord, DeliveryRecord
 
 __all__ = ["Delivery"]
@@ -61,6 +62,12 @@ class Delivery:
         return self.status != "pending"
 
     @property
+    def canceled(self) -> bool:
+        """Ended by a cancel (e.g. the emulator's reset) rather than by its attempts; its
+        ``status`` is ``failed``, as the providers' views show it."""
+        return self.record is not None and self.record.state.phase is Phase.CANCELED
+
+    @property
     def last_attempt(self) -> AttemptRecord | None:
         return self.attempts[-1] if self.attempts else None
 
@@ -95,6 +102,8 @@ class Delivery:
             lines.append(
                 f"  {a.number:<2} +{start:<9.3f} {duration:>11} {a.outcome:<13} {status:<7} {detail}"
             )
+        if self.canceled:
+            lines.append("  canceled: no further attempts are made")
         if self.next_due_ns is not None:
             lines.append(f"  next attempt due at +{(self.next_due_ns - self.created_ns) / SECOND:.3f} s")
         return "\n".join(lines)
