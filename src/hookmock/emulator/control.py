@@ -1,7 +1,8 @@
 """hookmock's control API under ``/_hookmock/``: never mixed with the faithful ``/v1`` routes.
 
 Probes, the virtual clock, forcing task outcomes, firing any Moda event, drills that make the
-sender misbehave on purpose, and a reset of all state.
+sender misbehave on purpose, and a reset of all state (pending deliveries are canceled, earlier
+ones hidden: the delivery log itself is append-only).
 """
 
 from __future__ import annotations

@@ -56,14 +56,20 @@ class Gateway:
     # -- life --------------------------------------------------------------------------
     def start(self) -> None:
         """After a restart: attempts left in flight become due again, and every unfinished
-        delivery is handed back to a driver (nothing is lost)."""
+        delivery is handed back to a driver (nothing is lost).  A mod.io entry whose game no
+        longer has a webhook (no URL, no token) cannot be sent: it is canceled."""
         self.log.recover(self.core.clock.now_ns())
         self.moda.start()
+        orphans = []
         for record in self.log.unfinished(profile="modio"):
             game_id = self.core.store.delivery_game(record.id)
             game = self.core.store.game(game_id) if game_id else None
             if game is not None:
                 self._modio_sender(game["token"]).schedule(record.id)
+            else:
+                orphans.append(record.id)
+        if orphans:
+            self.log.cancel_pending(self.core.clock.now_ns(), delivery_ids=orphans)
 
     def close(self) -> None:
         for sender in [self.moda, *self._modio.values()]:
@@ -71,15 +77,25 @@ class Gateway:
         self.log.close()
 
     def reset(self) -> None:
-        """The log is append-only, so a reset sets a watermark: lists show rows created after it."""
-        clock = self.core.clock
-        if isinstance(clock, VirtualClock):
-            clock.advance(ms=1)
-        self.core.store.set_meta("reset_ns", str(clock.now_ns() + (0 if clock.is_virtual else 1)))
+        """Cancel every pending delivery (none is sent again) and hide the rows so far: the log
+        is append-only, so a reset keeps a watermark and lists show deliveries created after it."""
+        self.core.store.set_meta("reset_seq", str(self.log.last_seq()))
+        with self._lock:
+            senders = [self.moda, *self._modio.values()]
+        for sender in senders:
+            sender.cancel_pending()
+        self.log.cancel_pending(self.core.clock.now_ns())  # any no sender of this process holds
 
     def _since(self) -> int | None:
-        value = self.core.store.meta("reset_ns")
+        """The ``after_seq`` watermark of the last reset (None: never reset)."""
+        value = self.core.store.meta("reset_seq")
         return int(value) if value else None
+
+    def _owned(self, delivery_id: str) -> bool:
+        """Whether a driver of this gateway holds the delivery (so it will be sent)."""
+        with self._lock:
+            senders = [self.moda, *self._modio.values()]
+        return any(s.pool is not None and delivery_id in s.pool for s in senders)
 
     # -- checks ------------------------------------------------------------------------
     def check_target(self, url: str) -> None:
@@ -202,23 +218,21 @@ class Gateway:
         return entry
 
     def list_moda(self, filters: dict[str, Any], *, limit: int, cursor: str | None) -> dict[str, Any]:
-        since = self._since()
-        lo = filters.get("from")
         page = self.log.list(
             profile="moda",
             event_type=filters.get("event_type"),
             status=filters.get("status"),
             api_key_id=filters.get("api_key_id"),
-            created_from=lo if lo is not None or since is None else since,
+            created_from=filters.get("from"),
             created_to=filters.get("to"),
             limit=limit,
             cursor=cursor,
+            after_seq=self._since(),
         )
-        records = [r for r in page.records if since is None or r.created_ns >= since]
-        return {"data": [self._moda_row(r) for r in records], "next_cursor": page.next_cursor}
+        return {"data": [self._moda_row(r) for r in page.records], "next_cursor": page.next_cursor}
 
     def list_modio(self, *, limit: int, cursor: str | None) -> dict[str, Any]:
-        page = self.log.list(profile="modio", created_from=self._since(), limit=limit, cursor=cursor)
+        page = self.log.list(profile="modio", after_seq=self._since(), limit=limit, cursor=cursor)
         return {"data": [self._modio_entry(r) for r in page.records], "next_cursor": page.next_cursor}
 
     def detail(self, delivery_id: str, *, profile: str | None) -> dict[str, Any]:
@@ -236,7 +250,7 @@ class Gateway:
         return view
 
     def ui_rows(self, profile: str, *, limit: int) -> list[dict[str, Any]]:
-        page = self.log.list(profile=profile, created_from=self._since(), limit=limit)
+        page = self.log.list(profile=profile, after_seq=self._since(), limit=limit)
         rows = []
         for r in page.records:
             rows.append(
@@ -264,23 +278,31 @@ class Gateway:
         return 0
 
     def next_due_ns(self) -> int | None:
-        """The soonest of the clock's timers and the log's due retries (a driver may not have
-        registered the timer of an attempt that has just finished yet)."""
+        """The soonest of the clock's timers and the due retries of the deliveries the drivers
+        hold (a driver may not have registered the timer of an attempt just finished yet)."""
         clock = self.core.clock
         dues = [clock.next_due()] if isinstance(clock, VirtualClock) else []
-        dues += [r.state.next_due_ns for r in self.log.unfinished() if r.state.phase == Phase.SCHEDULED]
+        dues += [
+            r.state.next_due_ns
+            for r in self.log.unfinished()
+            if r.state.phase == Phase.SCHEDULED and self._owned(r.id)
+        ]
         found = [d for d in dues if d is not None]
         return min(found) if found else None
 
     def settle(self, timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
-        """Wait (really) until no attempt is due now or in flight; False if some still are."""
+        """Wait (really) until no attempt that a driver holds is due now or in flight; False if
+        some still are.  A pending delivery no driver holds would never move: it is not waited for."""
         clock = self.core.clock
         waiter = threading.Event()
         for _ in range(int(timeout_s / 0.002)):
             now = clock.now_ns()
             busy = any(
-                r.state.phase == Phase.IN_FLIGHT
-                or (r.state.next_due_ns is not None and r.state.next_due_ns <= now)
+                (
+                    r.state.phase == Phase.IN_FLIGHT
+                    or (r.state.next_due_ns is not None and r.state.next_due_ns <= now)
+                )
+                and self._owned(r.id)
                 for r in self.log.unfinished()
             )
             if not busy:

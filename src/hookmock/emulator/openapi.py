@@ -254,7 +254,12 @@ def document() -> dict[str, Any]:
             )
         },
         "/_hookmock/reset": {
-            "post": _ctl("Forget all tasks, games and deliveries", "200", {"type": "object"})
+            "post": _ctl(
+                "Forget all tasks and games; cancel pending deliveries (none is sent again) and hide "
+                "earlier deliveries from the lists",
+                "200",
+                {"type": "object"},
+            )
         },
         "/_hookmock/tasks/{task_id}/complete": {
             "post": _ctl(
