@@ -107,6 +107,40 @@ def test_lost_ack_in_process_through_the_wsgi_transport(clock: VirtualClock, sen
     assert "needs a real connection" in errored.attempts[0].detail
 
 
+def test_fail_answers_without_forwarding_and_leaves_other_rules_armed(
+    clock: VirtualClock, sender: Sender
+) -> None:
+    handler = Handler(clock, dedupe=False)
+    proxy = FaultProxy(handler, "moda", clock=clock).fail(503, times=2).duplicate(2)
+    delivery = sender.send(proxy, "task.succeeded")
+    assert [a.status for a in delivery.attempts] == [503, 503, 200] and delivery.status == "succeeded"
+    assert b"did not see" in delivery.attempts[0].excerpt
+    # the handler saw only the forwarded attempt, duplicated by the rule armed behind the failures
+    assert handler.effects[delivery.event_id] == 2  # type: ignore[index]
+    assert [c.answered for c in proxy.captured] == ["failed without forwarding: HTTP 503"] * 2 + ["upstream"]
+    assert [len(c.upstream) for c in proxy.captured] == [0, 0, 2]
+    # only for one event id; a timeout in-process is held to the deadline
+    proxy.clear()
+    proxy.fail("timeout", event_id="evt_someone_else")
+    untouched = sender.send(proxy, "task.failed")
+    assert [a.status for a in untouched.attempts] == [200]
+    proxy.fail("timeout", times=1)
+    timed_out = sender.send(proxy, "task.failed")
+    assert [a.outcome for a in timed_out.attempts] == ["timeout", "response"]
+    assert timed_out.attempts[0].duration_ns == PROFILE.deadline_ns
+    with pytest.raises(UsageError):
+        proxy.fail("not-a-fault")
+
+
+def test_fail_with_a_reset_behind_a_real_socket(clock: VirtualClock, sender: Sender) -> None:
+    handler = Handler(clock, dedupe=False)
+    proxy = FaultProxy(handler, "moda", clock=clock).fail(Reset())
+    with FakeReceiver("moda", SECRET, clock=clock, handler=proxy) as receiver:
+        delivery = sender.send(receiver.url, "task.succeeded")
+    assert [a.outcome for a in delivery.attempts] == ["reset", "response"]
+    assert handler.effects[delivery.event_id] == 1  # type: ignore[index]
+
+
 @pytest.mark.parametrize(("dedupe", "effects"), [(False, 3), (True, 1)])
 def test_concurrent_copies_hit_the_dedupe(
     clock: VirtualClock, sender: Sender, dedupe: bool, effects: int

@@ -2,6 +2,7 @@
 
     proxy = FaultProxy(integrator_app, "moda", clock=clock)     # or an upstream URL
     proxy.lose_ack("500")          # the handler processes the delivery, the sender sees a 500
+    proxy.fail(503, times=2)       # the sender sees a 503 twice; the handler never sees those
     proxy.duplicate(2, concurrent=True)   # the handler gets the delivery twice at once
     proxy.tamper(signature=True)   # the handler gets a broken signature
     later = proxy.replay(proxy.captured[0])   # original bytes and headers, now stale
@@ -105,6 +106,7 @@ class FaultProxy:
             self._transport = HTTPTransport(ca_file=ca_file, allow_targets=tuple(allow_targets))
             self._transport.check_target(upstream)
         self._lock = threading.Lock()
+        self._fail: list[_Rule] = []
         self._lose: list[_Rule] = []
         self._dup: list[_Rule] = []
         self._tamper: list[_Rule] = []
@@ -114,6 +116,19 @@ class FaultProxy:
         return f"<FaultProxy {self.profile.name} -> {self.upstream!r}>"
 
     # -- rules -------------------------------------------------------------------------
+    def fail(
+        self, answer: Fault | str | int = 500, *, event_id: str | None = None, times: int | None = 1
+    ) -> FaultProxy:
+        """Answer the sender with ``answer`` (a status, ``"timeout"``, ``Reset()``...) *without*
+        forwarding: the handler never sees the attempt, as when something in front of it fails.
+        Checked before the other rules, which stay armed for the next request forwarded."""
+        fault = fault_for(as_plan(answer), 1)
+        if isinstance(fault, Respond) and not fault.body:
+            fault = Respond(fault.status, _NOT_FORWARDED, fault.headers)
+        with self._lock:
+            self._fail.append(_Rule(event_id, times, fault))
+        return self
+
     def lose_ack(
         self, answer: Fault | str | int = 503, *, event_id: str | None = None, times: int | None = 1
     ) -> FaultProxy:
@@ -153,7 +168,7 @@ class FaultProxy:
 
     def clear(self) -> None:
         with self._lock:
-            self._lose, self._dup, self._tamper, self.captured = [], [], [], []
+            self._fail, self._lose, self._dup, self._tamper, self.captured = [], [], [], [], []
 
     def _take(self, rules: list[_Rule], event_id: str | None) -> Any:
         with self._lock:
@@ -220,6 +235,10 @@ class FaultProxy:
         item = Captured(request.method, path, headers, body, arrival, event_id)
         with self._lock:
             self.captured.append(item)
+        failed = self._take(self._fail, event_id)
+        if failed is not None:  # answered here: nothing is forwarded and no other rule is used up
+            item.answered = f"failed without forwarding: {failed.describe()}"
+            return self._answer_fault(environ, failed, arrival)(environ, start_response)
         tamper = self._take(self._tamper, event_id)
         sent_headers, sent_body = self._tampered(headers, body, tamper) if tamper else (headers, body)
         copies, concurrent = self._take(self._dup, event_id) or (1, False)
@@ -304,6 +323,8 @@ def _event_id(profile: Profile, body: bytes) -> str | None:
         return None
     return profile.event_id(payload) if isinstance(payload, dict) else None
 
+
+_NOT_FORWARDED = b"failed by hookmock's fault proxy (the handler did not see this request)\n"
 
 _HOP = frozenset({"connection", "transfer-encoding", "content-length", "keep-alive", "server", "date"})
 

@@ -3,8 +3,9 @@
 The sender delivers in-process to a :class:`~hookmock.receiver.proxy.FaultProxy` whose upstream
 is the target (a WSGI app, or a URL reached over real HTTP).  Before each attempt the step's
 proxy action for that attempt is armed (``lost_ack``, ``duplicate``, ``tamper`` …); ``fail``
-answers the sender without the handler seeing the attempt.  Time is a virtual clock (started at
-the real time, so a real receiver accepts the timestamps): Moda's retry schedule runs instantly.
+(:meth:`FaultProxy.fail`) answers the sender without the handler seeing the attempt.  Time is a
+virtual clock (started at the real time, so a real receiver accepts the timestamps): Moda's retry
+schedule runs instantly.
 
 ``replay_stale`` with a clock shared with the receiver (``clock=`` given) advances it and replays
 the captured request byte for byte; otherwise the captured body is re-sent signed ``after``
@@ -13,9 +14,6 @@ seconds in the past, which is what the receiver would see from a replay that muc
 
 from __future__ import annotations
 
-import io
-import json
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from ..delivery.engine import AttemptEvent
 from ..delivery.result import Delivery
 from ..errors import UsageError
 from ..factories import EventFactory
-from ..profiles import Profile, get_profile
+from ..profiles import get_profile
 from .model import Scenario, Step, load_scenario
 from .result import ScenarioResult, StepResult
 
@@ -34,36 +32,6 @@ __all__ = ["run_scenario"]
 EffectProbe = Callable[[str], int]
 DEFAULT_STALE_S = 3600
 _WALL = RealClock()
-
-
-class _Gate:
-    """In front of the proxy: answers armed ``fail`` attempts itself (the handler never sees them)."""
-
-    def __init__(self, app: Any, profile: Profile) -> None:
-        self.app = app
-        self.profile = profile
-        self.pending: dict[str, list[int]] = {}
-        self.lock = threading.Lock()
-
-    def fail_next(self, event_id: str, status: int) -> None:
-        with self.lock:
-            self.pending.setdefault(event_id, []).append(status)
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        try:
-            event_id = self.profile.event_id(json.loads(body))
-        except (ValueError, TypeError, AttributeError):
-            event_id = None
-        with self.lock:
-            queue = self.pending.get(event_id or "")
-            status = queue.pop(0) if queue else None
-        if status is not None:
-            start_response(f"{status} Injected", [("Content-Type", "text/plain")])
-            return [b"failed by the scenario (the handler did not see this attempt)\n"]
-        return self.app(environ, start_response)
 
 
 def _matches(expected: Any, status: int | None, outcome: str) -> bool:
@@ -103,7 +71,6 @@ class _Run:
         self.proxy = FaultProxy(
             target, self.profile, clock=clock, allow_targets=allow_targets, ca_file=ca_file
         )
-        self.gate = _Gate(self.proxy, self.profile)
         self.sender = Sender(self.profile, secret, clock=clock)
         self.sender.add_listener(self._on_attempt)
         self.factory = EventFactory(self.profile, clock=clock)
@@ -120,7 +87,7 @@ class _Run:
             return
         head, _, arg = action.partition(":")
         if head == "fail":
-            self.gate.fail_next(event_id, int(arg or 500))
+            self.proxy.fail(int(arg or 500), event_id=event_id, times=1)
         elif head == "lost_ack":
             self.proxy.lose_ack(arg or 503, event_id=event_id, times=1)
         elif head == "timeout_after_processing":
@@ -147,7 +114,7 @@ class _Run:
 
     def _send_payload(self, payload: dict[str, Any], actions: tuple[str, ...]) -> Delivery:
         event_id = self.profile.event_id(payload)
-        return self._deliver(event_id, actions, lambda: self.sender.send(self.gate, payload=payload))
+        return self._deliver(event_id, actions, lambda: self.sender.send(self.proxy, payload=payload))
 
     # -- steps ------------------------------------------------------------------------------
     def run_step(self, step: Step) -> StepResult:
