@@ -91,7 +91,8 @@ def _path(error: Any) -> str:
 def violations(payload: Any, schema_name: str | None = None) -> list[Violation]:
     """Every violation of ``payload`` against the schema (guessed when not named)."""
     name = schema_name or guess_schema(payload)
-    load_schema(name)  # a clear error for an unknown name
+    if name not in _schema_files():
+        load_schema(name)  # raises the clear error for an unknown name
     found = []
     for error in _validator(name).iter_errors(payload):
         leaves = _leaves(error)

@@ -1,7 +1,8 @@
 """The record of everything a fake receiver received, and what it answered.
 
 Each request becomes a :class:`ReceivedRequest`: the raw bytes and headers, the path, the arrival
-time on the clock, the profile's verdict (signature/token valid, timestamp fresh), schema validity,
+time on the clock, the profile's verdict (signature/token valid, timestamp fresh), schema validity
+(checked on first use, off the serving path),
 the event id and type, the attempt number (how many times this event id has arrived so far) and
 the answer (a status, or the fault).  :meth:`Record.timeline` renders it for humans; the sender
 assertions print it when they fail.
@@ -37,7 +38,6 @@ class ReceivedRequest:
     attempt: int
     verdict: Verdict | None
     schema: str | None
-    violations: tuple[str, ...]
     json_error: str | None = None
     #: What the receiver did: "HTTP 500", "reset", "hang", ...
     answer: str = "pending"
@@ -54,6 +54,21 @@ class ReceivedRequest:
     #: True when the sender was still connected when the receiver stopped waiting (hang, dribble).
     sender_waited: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    _violations: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def violations(self) -> tuple[str, ...]:
+        """The body's schema violations, checked on first use rather than while the request is
+        being answered (a JSON Schema check costs more than the rest of a request together)."""
+        if self._violations is None:
+            found: tuple[str, ...] = ()
+            payload, _ = _decode(self.body) if self.schema is not None else (None, None)
+            if isinstance(payload, dict) and self.schema is not None:
+                from ..validation import violations
+
+                found = tuple(str(v) for v in violations(payload, self.schema))
+            self._violations = found
+        return self._violations
 
     @property
     def schema_valid(self) -> bool:
@@ -119,14 +134,10 @@ class Record:
     ) -> ReceivedRequest:
         payload, json_error = _decode(body)
         event_id = event_type = schema = None
-        found: tuple[str, ...] = ()
         if isinstance(payload, dict):
             event_id = self.profile.event_id(payload)
             event_type = self.profile.event_type_of(payload)
-            schema = self.profile.schema_for(payload)
-            from ..validation import violations
-
-            found = tuple(str(v) for v in violations(payload, schema))
+            schema = self.profile.schema_for(payload)  # checked when violations are first read
         elif json_error is None:
             json_error = f"body is JSON {type(payload).__name__}, not an object"
         verdict = None
@@ -147,7 +158,6 @@ class Record:
                 attempt=attempt,
                 verdict=verdict,
                 schema=schema,
-                violations=found,
                 json_error=json_error,
             )
             self._items.append(item)
