@@ -312,6 +312,21 @@ def test_invalid_requests_name_the_value(emulator):
     assert "GET" in headers["Allow"] and "POST" in headers["Allow"]
 
 
+def test_the_clock_cannot_be_advanced_past_what_a_date_can_show():
+    """Found by schemathesis: repeated ten-year advances overflowed the date and broke every page."""
+    from hookmock import VirtualClock
+
+    with running(VirtualClock()) as (_emu, api):
+        statuses = [
+            api.call("POST", "/_hookmock/clock/advance", raw=b'{"seconds": 315000000}')[0] for _ in range(60)
+        ]
+        assert statuses[0] == 200 and statuses[-1] == 400
+        status, body, _ = api.call("POST", "/_hookmock/clock/advance", raw=b'{"seconds": 315000000}')
+        assert status == 400 and "2200" in body["error"]["message"]
+        assert api.call("GET", "/_hookmock/ui")[0] == 200
+        assert api.call("GET", "/_hookmock/clock")[0] == 200
+
+
 def test_host_header_is_checked():
     with running() as (emu, api):
         status, body, _ = api.call("GET", "/_hookmock/health", headers={"Host": "evil.example:8765"})

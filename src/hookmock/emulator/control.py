@@ -27,6 +27,11 @@ DRILLS = {
 }
 
 
+#: How far the clock may go: 2200-01-01T00:00:00Z (times are stored as int64 nanoseconds, which end
+#: in 2262).
+_LATEST_NS = 7_258_118_400 * SECOND
+
+
 def health(ctx: Ctx) -> Response:
     return json_response({"status": "ok"})
 
@@ -57,7 +62,16 @@ def advance_clock(ctx: Ctx) -> Response:
             "seconds and ms must be non-negative (and under ten years): a clock cannot go backwards",
             details={"parameter": "seconds"},
         )
-    ctx.core.advance(round(seconds * SECOND) + ms * MS)
+    delta = round(seconds * SECOND) + ms * MS
+    if ctx.core.clock.now_ns() + delta > _LATEST_NS:
+        raise ApiError(
+            "invalid_request",
+            "parameter_invalid",
+            "the clock cannot be advanced past 2200-01-01T00:00:00+00:00; "
+            "advance by less or reset the emulator",
+            details={"parameter": "seconds"},
+        )
+    ctx.core.advance(delta)
     return json_response(ctx.core.now_json())
 
 
