@@ -12,6 +12,20 @@ def test_all_is_sorted_and_resolvable():
         assert getattr(hookmock, name) is not None, name
 
 
+def test_the_names_the_readme_and_users_need_are_exported():
+    assert list(hookmock._EXPORTS) == sorted(hookmock._EXPORTS)
+    needed = {
+        "Sender", "Delivery", "DeliveryLog", "FakeReceiver", "FaultProxy", "run_scenario", "audit",
+        "HTTPTransport", "WSGITransport", "WSGITarget", "TargetPolicy", "Emulator", "EmulatorConfig",
+        "Respond", "Hang", "Reset", "assert_attempts", "assert_schedule",
+    }  # fmt: skip
+    assert needed <= set(hookmock.__all__)
+    from hookmock.emulator import Emulator
+    from hookmock.transport.wsgi import WSGITarget
+
+    assert hookmock.Emulator is Emulator and hookmock.WSGITarget is WSGITarget
+
+
 def test_import_is_cheap():
     code = (
         "import sys, hookmock\n"

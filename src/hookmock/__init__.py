@@ -12,57 +12,65 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 # name -> module that defines it (relative to this package)
-_EXPORTS: dict[str, str] = {
-    # fake receiver (issue 4)
-    "FakeReceiver": ".receiver.server",
-    "FaultProxy": ".receiver.proxy",
-    "Respond": ".receiver.faults",
-    "Delay": ".receiver.faults",
-    "Hang": ".receiver.faults",
-    "Reset": ".receiver.faults",
-    "CloseBeforeStatus": ".receiver.faults",
-    "Malformed": ".receiver.faults",
-    "Dribble": ".receiver.faults",
-    "Sequence": ".receiver.faults",
-    "parse_script": ".receiver.faults",
-    "assert_attempts": ".receiver.assertions",
-    "assert_schedule": ".receiver.assertions",
-    "assert_same_event_id": ".receiver.assertions",
-    "assert_fresh_signatures": ".receiver.assertions",
-    "assert_identical_bodies": ".receiver.assertions",
-    "assert_valid_bodies": ".receiver.assertions",
-    "assert_gave_up_at_deadline": ".receiver.assertions",
-    "assert_faithful_sender": ".receiver.assertions",
+_EXPORTS: dict[str, str] = {  # sorted by name
     "ABSENT": "._overrides",
+    "AttemptResult": ".transport",
     "AuditReport": ".auditing",
     "BadSignature": ".errors",
     "BadToken": ".errors",
+    "Chaos": ".receiver.faults",
     "Clock": ".clock",
+    "CloseBeforeStatus": ".receiver.faults",
+    "Delay": ".receiver.faults",
     "Delivery": ".sender",
     "DeliveryLog": ".sender",
+    "Dribble": ".receiver.faults",
+    "Emulator": ".emulator",
+    "EmulatorConfig": ".emulator",
     "EventFactory": ".factories",
+    "FakeReceiver": ".receiver.server",
+    "FaultProxy": ".receiver.proxy",
+    "HTTPTransport": ".transport.http",
+    "Hang": ".receiver.faults",
     "HookmockError": ".errors",
+    "Malformed": ".receiver.faults",
     "MalformedHeader": ".errors",
     "MissingHeader": ".errors",
     "Profile": ".profiles",
     "RealClock": ".clock",
+    "Reset": ".receiver.faults",
+    "Respond": ".receiver.faults",
     "SchemaValidationError": ".errors",
     "Sender": ".sender",
+    "Sequence": ".receiver.faults",
     "TargetNotAllowed": ".errors",
+    "TargetPolicy": ".transport.targets",
     "TimestampTooNew": ".errors",
     "TimestampTooOld": ".errors",
+    "Transport": ".transport",
     "UnknownEventType": ".errors",
     "UnknownProfile": ".errors",
     "UsageError": ".errors",
     "Verdict": ".profiles",
     "VerificationError": ".errors",
     "VirtualClock": ".clock",
+    "WSGITarget": ".transport.wsgi",
+    "WSGITransport": ".transport.wsgi",
+    "assert_attempts": ".receiver.assertions",
+    "assert_faithful_sender": ".receiver.assertions",
+    "assert_fresh_signatures": ".receiver.assertions",
+    "assert_gave_up_at_deadline": ".receiver.assertions",
+    "assert_identical_bodies": ".receiver.assertions",
+    "assert_same_event_id": ".receiver.assertions",
+    "assert_schedule": ".receiver.assertions",
+    "assert_valid_bodies": ".receiver.assertions",
     "audit": ".auditing",
     "available_profiles": ".profiles",
     "check": "._api",
     "get_profile": ".profiles",
     "load_schema": ".validation",
     "make_event": ".factories",
+    "parse_script": ".receiver.faults",
     "register_profile": ".profiles",
     "run_scenario": ".scenarios",
     "schema_names": ".validation",
@@ -92,6 +100,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._overrides import ABSENT
     from .auditing import AuditReport, audit
     from .clock import Clock, RealClock, VirtualClock
+    from .emulator import Emulator, EmulatorConfig
     from .errors import (
         BadSignature,
         BadToken,
@@ -120,6 +129,7 @@ if TYPE_CHECKING:  # pragma: no cover
         assert_valid_bodies,
     )
     from .receiver.faults import (
+        Chaos,
         CloseBeforeStatus,
         Delay,
         Dribble,
@@ -132,6 +142,10 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .receiver.proxy import FaultProxy
     from .receiver.server import FakeReceiver
-    from .sender import Delivery, DeliveryLog, Sender
     from .scenarios import run_scenario
+    from .sender import Delivery, DeliveryLog, Sender
+    from .transport import AttemptResult, Transport
+    from .transport.http import HTTPTransport
+    from .transport.targets import TargetPolicy
+    from .transport.wsgi import WSGITarget, WSGITransport
     from .validation import load_schema, schema_names, validate
