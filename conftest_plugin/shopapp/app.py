@@ -95,7 +95,7 @@ class ShopApp:
     def _render_thumbnail(self, task: dict[str, Any]) -> None:
         result = task.get("result") or {}
         if result.get("format") == "pdf":
-            pages = int((task.get("input") or {}).get("pages", 100))
+            pages = int((task.get("input") or {}).get("pages", 1))
             self.sleep(pages * RENDER_SECONDS_PER_PAGE)
 
     # -- mod.io ----------------------------------------------------------------------------
