@@ -25,7 +25,7 @@ from .delivery.engine import AttemptEvent, Engine, run_inline
 from .delivery.log import DeliveryLog
 from .delivery.machine import Rules, manual_retry
 from .delivery.pool import DEFAULT_WORKERS, PoolDriver
-from .delivery.records import Page
+from .delivery.records import DeliveryRecord, Page
 from .delivery.result import Delivery
 from .errors import UsageError
 from .ids import crockford_id
@@ -140,8 +140,9 @@ class Sender:
         **overrides: Any,
     ) -> Delivery:
         """Deliver one event to ``target`` (a URL or a WSGI app) and run it to completion."""
-        delivery_id = self._accept(target, event_type, payload, body, agent_job_id, overrides)
-        return self.run(delivery_id)
+        record = self._accept_record(target, event_type, payload, body, agent_job_id, overrides)
+        run_inline(self.engine, [record.id], on_wait=self.on_wait, known={record.id: record})
+        return self.get(record.id)
 
     def accept(
         self,
@@ -279,7 +280,7 @@ class Sender:
 
     # -- reading -------------------------------------------------------------------------
     def get(self, delivery_id: str) -> Delivery:
-        return Delivery.from_record(self.log.get(delivery_id), self.log.attempts(delivery_id))
+        return Delivery.from_record(*self.log.snapshot(delivery_id))
 
     def deliveries(self, **filters: Any) -> Page:
         """One page of the log (see :meth:`DeliveryLog.list` for the filters)."""
@@ -307,6 +308,17 @@ class Sender:
         agent_job_id: str | None,
         overrides: Mapping[str, Any],
     ) -> str:
+        return self._accept_record(target, event_type, payload, body, agent_job_id, overrides).id
+
+    def _accept_record(
+        self,
+        target: object,
+        event_type: str | None,
+        payload: Mapping[str, Any] | None,
+        body: bytes | None,
+        agent_job_id: str | None,
+        overrides: Mapping[str, Any],
+    ) -> DeliveryRecord:
         target_url = self._register_target(target)
         if payload is not None and body is not None:
             raise UsageError("give payload= or body=, not both")
@@ -336,9 +348,8 @@ class Sender:
         event_type = event_type or self.profile.event_type_of(payload_obj)
         if not event_type:
             raise UsageError("cannot tell the event type of this body; pass it as the second argument")
-        delivery_id = self._new_id()
-        self.log.create(
-            delivery_id=delivery_id,
+        return self.log.create(
+            delivery_id=self._new_id(),
             profile=self.profile.name,
             event_id=self.profile.event_id(payload_obj),
             event_type=event_type,
@@ -348,7 +359,6 @@ class Sender:
             api_key_id=self.api_key_id,
             agent_job_id=agent_job_id,
         )
-        return delivery_id
 
     def _events(self) -> EventFactory:
         if self._factory is None:

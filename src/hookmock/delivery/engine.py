@@ -13,7 +13,7 @@ clock it really waits.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from ..clock import Clock
@@ -140,17 +140,21 @@ def run_inline(
     delivery_ids: Iterable[str],
     *,
     on_wait: Callable[[str, int], object] | None = None,
+    known: Mapping[str, DeliveryRecord] | None = None,
 ) -> None:
     """Run ``delivery_ids`` to completion in this thread, soonest due attempt first.
 
     ``on_wait(delivery_id, until_ns)`` is called before each wait (the CLI shows a countdown).
+    ``known``: records the caller has just written or read (used once instead of reading them).
     """
     pending = list(dict.fromkeys(delivery_ids))
+    fresh = dict(known or {})
     clock = engine.clock
     while pending:
         soonest: tuple[int, int, str] | None = None
+        records: dict[str, DeliveryRecord] = {}
         for delivery_id in list(pending):
-            record = engine.log.get(delivery_id)
+            record = fresh.pop(delivery_id, None) or engine.log.get(delivery_id)
             action = machine.next_action(record.state, clock.now_ns())
             if isinstance(action, Done):
                 pending.remove(delivery_id)
@@ -161,6 +165,7 @@ def run_inline(
                     "do not run one delivery from two drivers"
                 )
             due = action.until_ns if isinstance(action, Wait) else clock.now_ns()
+            records[delivery_id] = record
             key = (due, record.seq, delivery_id)
             if soonest is None or key < soonest:
                 soonest = key
@@ -173,7 +178,9 @@ def run_inline(
                 on_wait(delivery_id, due)
             _wait_until(clock, due)
             continue
-        engine.attempt(engine.log.get(delivery_id))
+        event = engine.attempt(records[delivery_id])  # just read; start_attempt re-checks the log
+        if event is not None and event.state.status != "pending":
+            pending.remove(delivery_id)  # this attempt finished it (a cancel meanwhile finishes it too)
 
 
 def _wait_until(clock: Clock, until_ns: int) -> None:

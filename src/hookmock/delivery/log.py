@@ -105,6 +105,31 @@ _DELIVERY_COLUMNS = (
 )
 
 
+_SELECT_BY_ID = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"
+_SELECT_ATTEMPTS = (
+    "SELECT number, started_ns, duration_ns, outcome, status, excerpt, detail, timestamp "
+    "FROM attempts WHERE delivery_seq = ? ORDER BY number"
+)
+_SELECT_ATTEMPT = (
+    "SELECT d.seq, d.phase, a.started_ns, a.timestamp FROM deliveries d "
+    "LEFT JOIN attempts a ON a.delivery_seq = d.seq AND a.number = ? WHERE d.id = ?"
+)
+#: the columns a delivery's machine state is stored in, for ``UPDATE deliveries SET ...``
+_STATE_SET = "status = ?, phase = ?, attempts = ?, failures = ?, next_due_ns = ?, in_flight_started_ns = ?"
+_RESPONSE_SET = "response_status_code = ?, response_body_excerpt = ?, last_duration_ns = ?"
+
+
+def _state_args(state: DeliveryState) -> tuple[Any, ...]:
+    return (
+        state.status,
+        state.phase.value,
+        state.attempts,
+        state.failures,
+        state.next_due_ns,
+        state.started_ns,
+    )
+
+
 def _record(row: Sequence[Any]) -> DeliveryRecord:
     (seq, id_, profile, event_id, event_type, target, phase, attempts, failures, created, due, started) = row[
         :12
@@ -234,17 +259,21 @@ class DeliveryLog:
 
     def _run_batch(self, batch: list[_Job]) -> None:
         db = self._db
+        alone = len(batch) == 1  # nothing to keep apart: no savepoint, a failure rolls back
         try:
             db.execute("BEGIN IMMEDIATE")
             for job in batch:
-                db.execute("SAVEPOINT job")
+                if not alone:
+                    db.execute("SAVEPOINT job")
                 try:
                     job.result = job.fn(db)
                 except Exception as exc:
-                    db.execute("ROLLBACK TO job")
+                    db.execute("ROLLBACK" if alone else "ROLLBACK TO job")
                     job.error = exc
-                db.execute("RELEASE job")
-            db.execute("COMMIT")
+                if not alone:
+                    db.execute("RELEASE job")
+            if db.in_transaction:
+                db.execute("COMMIT")
         except BaseException as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -286,8 +315,10 @@ class DeliveryLog:
         """Accept a delivery: committed before this returns; its first attempt is due at once."""
         state = new_delivery(created_ns)
 
-        def write(db: sqlite3.Connection) -> None:
-            db.execute(
+        data = bytes(body)
+
+        def write(db: sqlite3.Connection) -> int:
+            cur = db.execute(
                 "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, phase, "
                 "attempts, failures, created_ns, next_due_ns, api_key_id, replayed_from_id, agent_job_id, "
                 "body) "
@@ -305,27 +336,33 @@ class DeliveryLog:
                     api_key_id,
                     replayed_from_id,
                     agent_job_id,
-                    bytes(body),
+                    data,
                 ),
             )
+            return int(cur.lastrowid or 0)
 
-        self._batched(write)
-        return self.get(delivery_id)
+        seq = self._batched(write)
+        return DeliveryRecord(
+            seq=seq,
+            id=delivery_id,
+            profile=profile,
+            event_id=event_id,
+            event_type=event_type,
+            target_url=target_url,
+            state=state,
+            created_ns=created_ns,
+            last_attempted_ns=None,
+            response_status_code=None,
+            response_body_excerpt=None,
+            last_duration_ns=None,
+            api_key_id=api_key_id,
+            replayed_from_id=replayed_from_id,
+            agent_job_id=agent_job_id,
+            body=data,
+        )
 
     def _set_state(self, db: sqlite3.Connection, delivery_id: str, state: DeliveryState) -> None:
-        db.execute(
-            "UPDATE deliveries SET status = ?, phase = ?, attempts = ?, failures = ?, next_due_ns = ?, "
-            "in_flight_started_ns = ? WHERE id = ?",
-            (
-                state.status,
-                state.phase.value,
-                state.attempts,
-                state.failures,
-                state.next_due_ns,
-                state.started_ns,
-                delivery_id,
-            ),
-        )
+        db.execute(f"UPDATE deliveries SET {_STATE_SET} WHERE id = ?", (*_state_args(state), delivery_id))
 
     def start_attempt(
         self, delivery_id: str, state: DeliveryState, *, timestamp: int | None = None
@@ -343,8 +380,10 @@ class DeliveryLog:
                 "VALUES (?, ?, ?, ?, ?)",
                 (seq, state.attempts, state.started_ns, IN_FLIGHT, timestamp),
             )
-            self._set_state(db, delivery_id, state)
-            db.execute("UPDATE deliveries SET last_attempted_ns = ? WHERE seq = ?", (state.started_ns, seq))
+            db.execute(
+                f"UPDATE deliveries SET {_STATE_SET}, last_attempted_ns = ? WHERE seq = ?",
+                (*_state_args(state), state.started_ns, seq),
+            )
 
         self._batched(write)  # committed (group commit) before this returns
         return AttemptRecord(state.attempts, state.started_ns, None, IN_FLIGHT, None, b"", "", timestamp)
@@ -356,7 +395,10 @@ class DeliveryLog:
         excerpt = bytes(result.excerpt[:2048])
 
         def write(db: sqlite3.Connection) -> tuple[int, int | None]:
-            seq, phase = self._seq_phase(db, delivery_id)
+            row = db.execute(_SELECT_ATTEMPT, (number, delivery_id)).fetchone()
+            if row is None:
+                raise UsageError(f"no delivery {delivery_id!r} in this delivery log")
+            seq, phase, started_ns, timestamp = row
             cur = db.execute(
                 "UPDATE attempts SET duration_ns = ?, outcome = ?, status = ?, excerpt = ?, detail = ? "
                 "WHERE delivery_seq = ? AND number = ? AND outcome = ?",
@@ -373,18 +415,15 @@ class DeliveryLog:
             )
             if cur.rowcount != 1:
                 raise ValueError(f"attempt {number} of {delivery_id} is not in flight")
+            response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
             if phase != Phase.CANCELED.value:  # canceled while in flight: it stays canceled
-                self._set_state(db, delivery_id, state)
-            db.execute(
-                "UPDATE deliveries SET response_status_code = ?, response_body_excerpt = ?, "
-                "last_duration_ns = ? WHERE seq = ?",
-                (result.status, excerpt if result.outcome == "response" else None, result.duration_ns, seq),
-            )
-            found = db.execute(
-                "SELECT started_ns, timestamp FROM attempts WHERE delivery_seq = ? AND number = ?",
-                (seq, number),
-            ).fetchone()
-            return int(found[0]), found[1]
+                db.execute(
+                    f"UPDATE deliveries SET {_STATE_SET}, {_RESPONSE_SET} WHERE seq = ?",
+                    (*_state_args(state), *response, seq),
+                )
+            else:
+                db.execute(f"UPDATE deliveries SET {_RESPONSE_SET} WHERE seq = ?", (*response, seq))
+            return int(started_ns), timestamp
 
         row = self._batched(write)
         return AttemptRecord(
@@ -483,9 +522,7 @@ class DeliveryLog:
     # -- reading -----------------------------------------------------------------------
     def get(self, delivery_id: str) -> DeliveryRecord:
         with self._lock:
-            row = self._db.execute(
-                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,)
-            ).fetchone()
+            row = self._db.execute(_SELECT_BY_ID, (delivery_id,)).fetchone()
         if row is None:
             raise UsageError(
                 f"no delivery {delivery_id!r} in the delivery log {self.path!r}; list them with "
@@ -493,14 +530,17 @@ class DeliveryLog:
             )
         return _record(row)
 
+    def snapshot(self, delivery_id: str) -> tuple[DeliveryRecord, list[AttemptRecord]]:
+        """A delivery and its attempts, read together."""
+        with self._lock:
+            record = self.get(delivery_id)
+            rows = self._db.execute(_SELECT_ATTEMPTS, (record.seq,)).fetchall()
+        return record, [AttemptRecord(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7]) for r in rows]
+
     def attempts(self, delivery_id: str) -> list[AttemptRecord]:
         with self._lock:
             seq = self._seq(self._db, delivery_id)
-            rows = self._db.execute(
-                "SELECT number, started_ns, duration_ns, outcome, status, excerpt, detail, timestamp "
-                "FROM attempts WHERE delivery_seq = ? ORDER BY number",
-                (seq,),
-            ).fetchall()
+            rows = self._db.execute(_SELECT_ATTEMPTS, (seq,)).fetchall()
         return [AttemptRecord(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7]) for r in rows]
 
     def unfinished(self, *, profile: str | None = None) -> list[DeliveryRecord]:
