@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _harness import Figure
 
 SLACK_MS = 250
+#: threads submitting at once (API request threads in a real sender process)
+PRODUCERS = 8
 
 CHILD = r"""
 import json, resource, sys, threading, time
@@ -34,6 +36,7 @@ from hookmock.clock import SECOND, RealClock
 from hookmock.transport.http import HTTPTransport
 
 ports, n, deadline, db = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+PRODUCERS = int(sys.argv[5])
 deadline_s = None if deadline == "profile" else float(deadline)
 
 class Measuring:
@@ -61,8 +64,16 @@ transport = Measuring()
 sender = Sender("moda", clock=RealClock(), log=db, transport=transport, deadline_s=deadline_s,
                 retry_delays_s=(), max_workers=n + 8, recover=False)
 start = time.monotonic()
-for i in range(n):
-    sender.submit(f"http://127.0.0.1:{ports[i % len(ports)]}/hook", "task.succeeded")
+
+def submit_some(k):  # several producers, as API request threads would be: their commits are grouped
+    for i in range(k, n, PRODUCERS):
+        sender.submit(f"http://127.0.0.1:{ports[i % len(ports)]}/hook", "task.succeeded")
+
+producers = [threading.Thread(target=submit_some, args=(k,)) for k in range(PRODUCERS)]
+for t in producers:
+    t.start()
+for t in producers:
+    t.join()
 submitted = time.monotonic() - start
 ok = sender.wait_all(timeout=sender.rules.deadline_ns / SECOND + 60)
 elapsed = time.monotonic() - start
@@ -124,13 +135,13 @@ class Sink:
         self.selector.close()
 
 
-def measure(n: int, deadline: str, db: str) -> dict[str, object]:
+def measure(n: int, deadline: str, db: str, producers: int = 1) -> dict[str, object]:
     sink = Sink()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = db if db == ":memory:" else str(Path(tmp) / "inflight.db") if db == "tmp" else db
             out = subprocess.run(
-                [sys.executable, "-c", CHILD, json.dumps(sink.ports), str(n), deadline, path],
+                [sys.executable, "-c", CHILD, json.dumps(sink.ports), str(n), deadline, path, str(producers)],
                 capture_output=True,
                 text=True,
                 timeout=600,
@@ -143,8 +154,8 @@ def measure(n: int, deadline: str, db: str) -> dict[str, object]:
     return result
 
 
-def figures(n: int, deadline: str, db: str) -> list[Figure]:
-    r = measure(n, deadline, db)
+def figures(n: int, deadline: str, db: str, producers: int = PRODUCERS) -> list[Figure]:
+    r = measure(n, deadline, db, producers)
     late = sorted(int(x) for x in r["lateness_ns"])  # type: ignore[union-attr]
     within = sum(1 for x in late if x <= SLACK_MS * 1_000_000)
     worst_ms = late[-1] / 1e6 if late else None
@@ -153,7 +164,8 @@ def figures(n: int, deadline: str, db: str) -> list[Figure]:
     label = f"{n} in flight, deadline {int(r['deadline_ns']) / 1e9:g} s"  # type: ignore[call-overload]
     note = (
         f"peak in flight {r['peak_in_flight']}, outcomes {r['outcomes']}, rows failed {r['failed_rows']}, "
-        f"submit {float(r['submit_s']):.2f} s, total {float(r['elapsed_s']):.2f} s, log {db}"  # type: ignore[arg-type]
+        f"submit {float(r['submit_s']):.2f} s ({producers} threads), "  # type: ignore[arg-type]
+        f"total {float(r['elapsed_s']):.2f} s, log {db}"  # type: ignore[arg-type]
     )
     return [
         Figure(
@@ -195,10 +207,11 @@ def main() -> int:
     parser.add_argument("--deadline", type=float, default=3.0, help="non-faithful deadline in seconds")
     parser.add_argument("--faithful", action="store_true", help="use the profile's own deadline")
     parser.add_argument("--db", default="tmp", help="'tmp' (a file in a temp dir), ':memory:' or a path")
+    parser.add_argument("--producers", type=int, default=PRODUCERS, help="threads calling submit")
     args = parser.parse_args()
     if not 1 <= args.n <= 5000:
         parser.error("--n must be 1..5000")
-    for fig in figures(args.n, "profile" if args.faithful else str(args.deadline), args.db):
+    for fig in figures(args.n, "profile" if args.faithful else str(args.deadline), args.db, args.producers):
         print(fig.row(), flush=True)
     return 0
 

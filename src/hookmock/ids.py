@@ -7,6 +7,7 @@ Randomness comes from a caller's :class:`random.Random`, so ids are reproducible
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import secrets
@@ -17,7 +18,12 @@ __all__ = ["CROCKFORD", "crockford_id", "is_crockford_id", "uuid4"]
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ID_RE = re.compile(r"^[a-z]+_[0-9A-HJKMNP-TV-Z]{26}$")
 
-_system = random.SystemRandom()
+#: Unseeded ids come from a generator seeded from the OS once (and again in a forked child), not
+#: from ``os.urandom`` per id: that system call lets go of the GIL, and with hundreds of sender
+#: threads busy, getting it back made each id cost milliseconds.  Ids need to be unique, not secret.
+_system = random.Random(secrets.randbits(128))
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _system.seed(secrets.randbits(128)))
 
 
 def _encode(value: int, length: int) -> str:

@@ -2,13 +2,16 @@
 
 A scheduler holds every delivery's next due time; when one falls due its id goes on a work
 queue served by a bounded pool of worker threads (small stacks, created on demand), each doing
-one attempt with :meth:`Engine.step` and handing the delivery back to the scheduler.  On a real
+one attempt with :meth:`Engine.step` and handing the delivery back to the scheduler.  A worker is
+started without waiting for it to run (``Thread.start`` waits, and with hundreds of threads busy
+that wait for the GIL made each ``submit`` cost milliseconds).  On a real
 clock the scheduler is one thread waiting on a heap; on a :class:`~hookmock.clock.VirtualClock` it
 is the clock's own timers, so a test that advances the clock drives the pool.
 """
 
 from __future__ import annotations
 
+import _thread
 import heapq
 import itertools
 import queue
@@ -43,7 +46,9 @@ class PoolDriver:
         self._cond = threading.Condition()
         self._heap: list[tuple[int, int, str]] = []
         self._seq = itertools.count()
-        self._workers: list[threading.Thread] = []
+        #: names of the worker threads started so far (they run until :meth:`stop`)
+        self._workers: list[str] = []
+        self._live = 0
         self._idle = 0
         self._active: dict[str, threading.Event] = {}
         self._errors: list[BaseException] = []
@@ -66,14 +71,19 @@ class PoolDriver:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-            workers = list(self._workers)
-        for _ in workers:
+            workers = len(self._workers)
+        for _ in range(workers):
             self._work.put(None)
         real = RealClock()
         end = None if timeout is None else real.monotonic_ns() + int(timeout * 1e9)
-        for thread in [*workers, *([self._scheduler] if self._scheduler is not None else [])]:
-            left = None if end is None else max(0.0, (end - real.monotonic_ns()) / 1e9)
-            thread.join(left)  # one overall limit: a worker stuck in a send does not multiply it
+
+        def left() -> float | None:
+            return None if end is None else max(0.0, (end - real.monotonic_ns()) / 1e9)
+
+        with self._cond:  # one overall limit: a worker stuck in a send does not multiply it
+            self._cond.wait_for(lambda: self._live == 0, left())
+        if self._scheduler is not None:
+            self._scheduler.join(left())
 
     @property
     def errors(self) -> list[BaseException]:
@@ -169,16 +179,24 @@ class PoolDriver:
         self._work.put(delivery_id)
 
     def _spawn(self) -> None:
+        """Start one worker (called holding ``_cond``); returns without waiting for it to run."""
+        name = f"hookmock-worker-{len(self._workers)}"
         with _stack_lock:
             previous = threading.stack_size(self.stack_size)
             try:
-                thread = threading.Thread(
-                    target=self._run_worker, name=f"hookmock-worker-{len(self._workers)}", daemon=True
-                )
-                thread.start()
+                _thread.start_new_thread(self._worker_main, ())  # a daemon, like every worker
             finally:
                 threading.stack_size(previous)
-        self._workers.append(thread)
+        self._workers.append(name)
+        self._live += 1
+
+    def _worker_main(self) -> None:
+        try:
+            self._run_worker()
+        finally:
+            with self._cond:
+                self._live -= 1
+                self._cond.notify_all()
 
     def _run_worker(self) -> None:
         while True:
