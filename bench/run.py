@@ -25,6 +25,7 @@ MODULES = [
     "bench_delivery",
     "bench_receiver",
     "bench_inflight",
+    "bench_emulator",
     "bench_log",
     "bench_audit",
     "soak",

@@ -24,7 +24,9 @@ from .machine import Done, Send, Wait, WaitForResult
 
 __all__ = ["DEFAULT_STACK_SIZE", "DEFAULT_WORKERS", "PoolDriver"]
 
-DEFAULT_WORKERS = 256
+#: At most this many attempts at once (a provider does not make 1,000 deliveries wait behind
+#: hung receivers; an idle worker costs a small stack).
+DEFAULT_WORKERS = 1024
 #: Worker thread stack size: an attempt needs little stack, and 1,000 threads must stay cheap.
 DEFAULT_STACK_SIZE = 512 * 1024
 

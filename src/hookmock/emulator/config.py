@@ -45,6 +45,8 @@ class EmulatorConfig:
     #: Extra names accepted in the Host header (loopback names and the bound host always are).
     allowed_hosts: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY
+    #: NOT faithful: replaces the providers' attempt deadline (seconds), for benchmarks only.
+    deadline_s: float | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     def check(self) -> None:

@@ -44,6 +44,7 @@ class Gateway:
             "log": self.log,
             "allow_targets": tuple(cfg.allow_targets),
             "ca_file": cfg.ca_file,
+            "deadline_s": cfg.deadline_s,  # None: the profile's own (faithful)
         }
         self.moda = Sender(
             "moda", core.signing_secret, api_key_id=core.api_key_id, recover=False, **self._opts
