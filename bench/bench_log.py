@@ -98,7 +98,8 @@ def figures(rows: int, runs: int) -> list[Figure]:
             }
             for name, filters in queries.items():
                 page = log.list(limit=PAGE, **filters)  # type: ignore[arg-type]
-                assert len(page.records) == PAGE, name
+                assert len(page.records) == PAGE or page.next_cursor is None, name  # short only at the end
+                assert page.records, name
                 ms = median_of(lambda f=filters: log.list(limit=PAGE, **f), runs)  # type: ignore[misc]
                 out.append(
                     Figure(
