@@ -56,6 +56,16 @@ def browser():
         shutil.rmtree(profile_dir, ignore_errors=True)
 
 
+def _submit(driver, button):
+    """Click a form's button and wait until its POST has been answered (the 303 back to the
+    page replaces the button): a click may return before the request reaches the server."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    button.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))
+
+
 def _rows(driver, table):
     from selenium.webdriver.common.by import By
 
@@ -88,7 +98,7 @@ def test_history_page_lists_retries_and_tests(browser):
             assert modio_row.find_element(By.CSS_SELECTOR, ".attempts").text == "1"
 
             # Retry re-sends the same entry; the new attempt appears
-            modio_row.find_element(By.CSS_SELECTOR, "button.retry").click()
+            _submit(browser, modio_row.find_element(By.CSS_SELECTOR, "button.retry"))
             api.advance(1)
             browser.get(emu.base_url + "/_hookmock/ui")
             [modio_row] = _rows(browser, "modio-deliveries")
@@ -97,13 +107,15 @@ def test_history_page_lists_retries_and_tests(browser):
             assert len(modio.requests) == 2
 
             # Redeliver on the Moda side makes a new row
-            _rows(browser, "moda-deliveries")[0].find_element(By.CSS_SELECTOR, "button.retry").click()
+            _submit(
+                browser, _rows(browser, "moda-deliveries")[0].find_element(By.CSS_SELECTOR, "button.retry")
+            )
             api.advance(1)
             browser.get(emu.base_url + "/_hookmock/ui")
             assert len(_rows(browser, "moda-deliveries")) == 2
 
             # Test sends a PING
-            browser.find_element(By.CSS_SELECTOR, "button.test").click()
+            _submit(browser, browser.find_element(By.CSS_SELECTOR, "button.test"))
             api.advance(1)
             assert json.loads(modio.requests[-1].body)["event"] == "PING"
             browser.get(emu.base_url + "/_hookmock/ui")
