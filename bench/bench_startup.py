@@ -9,6 +9,8 @@ measurement as a standalone script, with the plugin's import time.
 
 from __future__ import annotations
 
+import subprocess
+
 from _harness import Figure, python, run_cmd_ms
 from bench_plugin_startup import startup_medians
 
@@ -36,6 +38,17 @@ def pytest_startup(smoke: bool) -> list[Figure]:
             "no other plugins loaded",
         )
     ]
+    own_ms, heavy = _plugin_import()
+    out.append(
+        Figure(
+            "pytest plugin import, hookmock's own modules (-X importtime, pytest excluded)",
+            own_ms,
+            "ms",
+            "< 15 ms, nothing heavy",
+            own_ms < 15 and not heavy,
+            note=f"heavy modules imported: {', '.join(heavy) or 'none'}",
+        )
+    )
     if not smoke:
         all_with, all_without = startup_medians(9)
         out.append(
@@ -51,6 +64,29 @@ def pytest_startup(smoke: bool) -> list[Figure]:
             )
         )
     return out
+
+
+HEAVY = ("werkzeug", "jsonschema", "faker", "hypothesis", "cryptography", "sqlite3")
+
+
+def _plugin_import() -> tuple[float, list[str]]:
+    """Cumulative import time of the plugin with pytest already imported, and heavy modules it pulls."""
+    err = subprocess.run(
+        [python(), "-X", "importtime", "-c", "import pytest; import hookmock.pytest_plugin"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr.splitlines()
+    start = next(i for i, line in enumerate(err) if line.rstrip().endswith("| pytest"))
+    own_us = 0
+    heavy = []
+    for line in err[start + 1 :]:
+        parts = [x.strip() for x in line.split("|")]
+        if len(parts) == 3 and parts[2] == "hookmock.pytest_plugin":
+            own_us = int(parts[1])
+        if len(parts) == 3 and parts[2] in HEAVY:
+            heavy.append(parts[2])
+    return own_us / 1000, heavy
 
 
 FIGURES = [import_time, pytest_startup]
