@@ -131,6 +131,9 @@ def test_chaos_is_reproducible_from_its_seed(receiver: FakeReceiver, sender: Sen
         results = []
         for n in range(6):
             d = sender.send(receiver.url, "task.succeeded", id=f"evt_01KQGD{n:020d}")
+            # the sender gives up at the deadline while the receiver thread may still be recording
+            # its hang: read the record once every request has been answered
+            assert receiver.wait_idle()
             results.extend(f"{r.attempt}:{r.answer}" for r in receiver.record.for_event(d.event_id))
         return results
 
