@@ -215,6 +215,8 @@ SERVE_CASES: list[tuple[list[str], str]] = [
     (["--ca-file", "{missing}"], "missing.json"),
     (["--api-key", " "], "--api-key"),
     (["--signing-secret", ""], "--signing-secret"),
+    (["--port", "0", "--state-file", "{missing}"], "--state-file"),
+    (["--port", "0", "--state-file", "{dir}"], "--state-file"),
 ]
 
 
@@ -250,3 +252,24 @@ def test_as_a_process_no_traceback(argv: list[str], files: dict[str, str]) -> No
     )
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "Traceback" not in proc.stderr and proc.stderr.startswith(("hookmock", "usage"))
+
+
+@pytest.mark.parametrize("command", ["serve", "listen"])
+def test_port_in_use_is_one_message_without_werkzeugs_lines(command: str) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        extra = S if command == "listen" else []
+        proc = subprocess.run(
+            [sys.executable, "-m", "hookmock", command, "--port", str(port), *extra],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert proc.stderr.startswith(f"hookmock {command}: error: cannot listen on 127.0.0.1:{port}"), proc.stderr
+    assert "Address already in use" in proc.stderr
+    assert "in use by another program" not in proc.stderr and len(proc.stderr.splitlines()) == 1

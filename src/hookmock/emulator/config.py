@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
@@ -26,6 +27,19 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def check_state_file(path: str) -> None:
+    """Fail before binding when ``--state-file`` cannot be written (folder missing, a directory)."""
+    if not path.strip():
+        raise UsageError("--state-file is empty; give a file path such as ./hookmock-state.json")
+    if os.path.isdir(path):
+        raise UsageError(f"--state-file {path!r} is a directory; give a file path inside it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(f"--state-file {path!r}: its folder {folder!r} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--state-file {path!r}: its folder {folder!r} is not writable; pick another path")
 
 
 @dataclass
@@ -63,6 +77,8 @@ class EmulatorConfig:
             raise UsageError("--api-key is empty; give a key such as the one printed at start-up")
         if self.signing_secret is not None and not self.signing_secret.strip():
             raise UsageError("--signing-secret is empty; omit it to have one generated")
+        if self.state_file is not None:
+            check_state_file(self.state_file)
         if self.max_body_bytes < 1024:
             raise UsageError(f"max body size {self.max_body_bytes} is too small; give at least 1024 bytes")
 

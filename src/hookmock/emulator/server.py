@@ -17,6 +17,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
 from .._serving import make_server_or_raise
 from ..clock import Clock
+from ..errors import UsageError
 from .app import EmulatorApp
 from .config import EmulatorConfig
 from .core import EmulatorCore
@@ -97,7 +98,13 @@ class Emulator:
             runner.start()
             self._threads.append(runner)
         if self.config.state_file:
-            self.write_state_file(self.config.state_file)
+            try:
+                self.write_state_file(self.config.state_file)
+            except OSError as exc:
+                self.stop()
+                raise UsageError(
+                    f"cannot write --state-file {self.config.state_file!r}: {exc.strerror or exc}"
+                ) from None
         return self
 
     def _run(self) -> None:
