@@ -149,6 +149,7 @@ CASES: list[tuple[list[str], str]] = [
     (["sign", "{bin}", *S, "--profile", "nope"], "nope"),
     (["sign", "{bin}", *S, "--timestamp", "noon"], "noon"),
     (["sign", "{bin}", "--secret", ""], "secret"),
+    (["sign", "{bin}", *S, "--timestamp", "-5"], "--timestamp -5"),
     (["demo", "--fast"], "unrecognized"),
 ]
 
@@ -273,3 +274,26 @@ def test_port_in_use_is_one_message_without_werkzeugs_lines(command: str) -> Non
     assert proc.stderr.startswith(f"hookmock {command}: error: cannot listen on 127.0.0.1:{port}"), proc.stderr
     assert "Address already in use" in proc.stderr
     assert "in use by another program" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_sign_reads_the_secret_from_the_environment_like_every_command(
+    files: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hookmock import sign
+
+    monkeypatch.setenv("HOOKMOCK_SECRET", "whsec_from_the_environment")
+    assert main(["sign", files["notjson"], "--timestamp", "1700000000"]) == 0
+    headers = json.loads(capsys.readouterr().out)
+    body = Path(files["notjson"]).read_bytes()
+    assert headers == sign("moda", body, "whsec_from_the_environment", timestamp=1700000000)
+
+
+def test_secret_and_target_options_are_defined_once() -> None:
+    """``--secret``, ``--allow-target`` and ``--ca-file`` come from the helpers in ``cli/_common.py``."""
+    import hookmock.cli as cli
+
+    folder = Path(cli.__file__).parent
+    for module in folder.glob("cmd_*.py"):
+        text = module.read_text(encoding="utf-8")
+        for flag in ('"--secret"', '"--allow-target"', '"--ca-file"'):
+            assert flag not in text, f"{module.name} defines {flag} itself; use cli._common's helper"

@@ -1,14 +1,62 @@
-"""Helpers shared by subcommands: reading input files, printing JSON."""
+"""Helpers shared by subcommands: the options several commands take (``--secret``,
+``--allow-target``, ``--ca-file``), reading input files, printing JSON."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
 from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["print_json", "read_bytes", "read_json"]
+__all__ = [
+    "SECRET_ENV",
+    "add_secret_option",
+    "add_target_options",
+    "print_json",
+    "read_bytes",
+    "read_json",
+    "secret_from",
+]
+
+#: Environment variable read when ``--secret`` is not given (keeps the secret out of ``ps``).
+SECRET_ENV = "HOOKMOCK_SECRET"
+
+
+def add_secret_option(p: argparse.ArgumentParser, *, what: str = "") -> None:
+    """``--secret S``, defaulting to ``$HOOKMOCK_SECRET``; read it with :func:`secret_from`."""
+    p.add_argument(
+        "--secret",
+        metavar="S",
+        help=f"{what or 'the signing secret (Moda) or webhook token (mod.io)'}; default: ${SECRET_ENV}",
+    )
+
+
+def secret_from(args: argparse.Namespace, secret_name: str) -> str:
+    """The ``--secret`` value, else ``$HOOKMOCK_SECRET``; a usage error naming both when neither is set."""
+    secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV)
+    if not secret:
+        raise UsageError(f"no {secret_name} given; pass --secret S or set {SECRET_ENV}")
+    return str(secret)
+
+
+def add_target_options(
+    p: argparse.ArgumentParser, *, ca_file: bool = True, allow_what: str = "host or network"
+) -> None:
+    """``--allow-target HOST|CIDR`` (repeatable) and, unless ``ca_file=False``, ``--ca-file PATH``."""
+    p.add_argument(
+        "--allow-target",
+        metavar="HOST|CIDR",
+        action="append",
+        default=[],
+        help=f"also allow this non-loopback {allow_what} (repeatable); only loopback by default",
+    )
+    if ca_file:
+        p.add_argument(
+            "--ca-file", metavar="PATH", help="PEM file of CA certificates to trust for https targets"
+        )
 
 
 def read_bytes(path: str) -> bytes:

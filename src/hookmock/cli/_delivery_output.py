@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
 from ..clock import MS, SECOND, Clock, format_iso
-from ..errors import UsageError
-from ._common import print_json
+from ._common import SECRET_ENV, add_secret_option, add_target_options, print_json, secret_from
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..delivery.engine import AttemptEvent
@@ -18,32 +16,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["SECRET_ENV", "Printer", "add_outbound_options", "secret_from"]
 
-#: Environment variable read when ``--secret`` is not given (keeps the secret out of ``ps``).
-SECRET_ENV = "HOOKMOCK_SECRET"
-
 
 def add_outbound_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--secret",
-        metavar="S",
-        help=f"signing secret (Moda) or webhook token (mod.io); default: ${SECRET_ENV}",
-    )
-    p.add_argument(
-        "--allow-target",
-        metavar="HOST|CIDR",
-        action="append",
-        default=[],
-        help="also allow this non-loopback host or network (repeatable); only loopback by default",
-    )
-    p.add_argument("--ca-file", metavar="PATH", help="PEM file of CA certificates to trust for https targets")
+    add_secret_option(p)
+    add_target_options(p)
     p.add_argument("--json", action="store_true", help="one JSON object per attempt, then a summary object")
-
-
-def secret_from(args: argparse.Namespace, secret_name: str) -> str:
-    secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV)
-    if not secret:
-        raise UsageError(f"no {secret_name} given; pass --secret S or set {SECRET_ENV}")
-    return str(secret)
 
 
 def _seconds(ns: int) -> str:

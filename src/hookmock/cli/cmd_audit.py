@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from ._delivery_output import SECRET_ENV, secret_from
+from ._common import add_secret_option, add_target_options, secret_from
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,11 +20,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("url", metavar="URL", help="the receiver's webhook URL (loopback unless --allow-target)")
     p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
-    p.add_argument(
-        "--secret",
-        metavar="S",
-        help=f"the signing secret (Moda) or webhook token (mod.io) the receiver uses; default: ${SECRET_ENV}",
-    )
+    add_secret_option(p, what="the signing secret (Moda) or webhook token (mod.io) the receiver uses")
     p.add_argument(
         "--probe-url",
         metavar="TEMPLATE",
@@ -39,14 +35,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--skip", metavar="CHECK", action="append", help="leave this check out (repeatable)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
     p.add_argument("-v", "--verbose", action="store_true", help="show every case, not only the failures")
-    p.add_argument(
-        "--allow-target",
-        metavar="HOST|CIDR",
-        action="append",
-        default=[],
-        help="also allow this non-loopback host or network (repeatable); only loopback by default",
-    )
-    p.add_argument("--ca-file", metavar="PATH", help="PEM file of CA certificates to trust for https targets")
+    add_target_options(p)
 
 
 class _Progress:

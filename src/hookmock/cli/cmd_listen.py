@@ -13,8 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ..clock import SECOND
-from ._common import print_json
-from ._delivery_output import secret_from
+from ._common import add_secret_option, add_target_options, print_json, secret_from
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..profiles import Profile
@@ -34,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
     p.add_argument("--profile", default="moda", help="moda or modio (default moda)")
-    p.add_argument("--secret", metavar="S", help="signing secret (Moda) or webhook token (mod.io)")
+    add_secret_option(p)
     p.add_argument(
         "--script",
         metavar="TOKENS",
@@ -43,13 +42,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "your app has processed the delivery (a lost acknowledgement)",
     )
     p.add_argument("--forward-to", metavar="URL", help="forward every delivery to your app at URL")
-    p.add_argument(
-        "--allow-target",
-        metavar="HOST|CIDR",
-        action="append",
-        default=[],
-        help="allow a non-loopback --forward-to host (repeatable)",
-    )
+    add_target_options(p, ca_file=False, allow_what="--forward-to host or network")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a CA made now (its file is printed)")
     p.add_argument("--json", action="store_true", help="one JSON object per request, one per line")
 

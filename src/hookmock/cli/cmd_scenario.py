@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from ._delivery_output import SECRET_ENV, secret_from
+from ._common import add_secret_option, add_target_options, secret_from
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,11 +25,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     run.add_argument("file", metavar="FILE", help="scenario TOML file, or the name of a shipped example")
     run.add_argument("--target", required=True, metavar="URL", help="the receiver's webhook URL")
-    run.add_argument(
-        "--secret",
-        metavar="S",
-        help=f"the signing secret / webhook token the receiver is configured with; default: ${SECRET_ENV}",
-    )
+    add_secret_option(run, what="the signing secret / webhook token the receiver is configured with")
     run.add_argument("--profile", help="override the scenario's profile (moda or modio)")
     run.add_argument(
         "--probe-url",
@@ -39,16 +35,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     run.add_argument("--junit", metavar="FILE", help="also write the result as JUnit XML to FILE")
     run.add_argument("--json", action="store_true", help="print one JSON document instead of text")
-    run.add_argument(
-        "--allow-target",
-        metavar="HOST|CIDR",
-        action="append",
-        default=[],
-        help="also allow this non-loopback host or network (repeatable); only loopback by default",
-    )
-    run.add_argument(
-        "--ca-file", metavar="PATH", help="PEM file of CA certificates to trust for https targets"
-    )
+    add_target_options(run)
     verbs.add_parser("list", help="list the example scenarios shipped with hookmock")
     validate = verbs.add_parser(
         "validate", help="check a scenario file against the schema (exit 0 valid, 2 not)"

@@ -8,6 +8,8 @@ import signal
 import sys
 from typing import Any
 
+from ._common import add_target_options
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
@@ -45,14 +47,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--allow-http-callbacks", action="store_true", help="accept http:// callback URLs (Moda: HTTPS only)"
     )
-    p.add_argument("--ca-file", default=None, metavar="PATH", help="extra CA to trust for HTTPS callbacks")
-    p.add_argument(
-        "--allow-target",
-        action="append",
-        default=[],
-        metavar="HOST|CIDR",
-        help="allow webhooks to this host or network (default: loopback only); repeatable",
-    )
+    add_target_options(p, allow_what="webhook host or network")
     p.add_argument(
         "--allowed-host",
         action="append",

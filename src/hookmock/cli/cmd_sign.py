@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import read_bytes
+from ._common import add_secret_option, read_bytes, secret_from
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,18 +17,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "file", metavar="FILE", help="body file ('-' for standard input); its bytes are signed as is"
     )
-    p.add_argument("--profile", default="moda")
-    p.add_argument("--secret", required=True, help="signing secret (Moda) or webhook token (mod.io)")
+    p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
+    add_secret_option(p)
     p.add_argument("--timestamp", type=int, default=None, help="unix seconds (default: now)")
 
 
 def run(args: argparse.Namespace) -> int:
     from .._api import sign
+    from ..profiles import get_profile
 
-    if not args.secret:
+    profile = get_profile(args.profile)
+    secret = secret_from(args, profile.secret_name)
+    if args.timestamp is not None and args.timestamp < 0:
         from ..errors import UsageError
 
-        raise UsageError("--secret is empty; give the signing secret (Moda) or webhook token (mod.io)")
+        raise UsageError(f"--timestamp {args.timestamp} is before 1970; give unix seconds (0 or more)")
     body = read_bytes(args.file)
-    print(json.dumps(sign(args.profile, body, args.secret, timestamp=args.timestamp), indent=2))
+    print(json.dumps(sign(profile, body, secret, timestamp=args.timestamp), indent=2))
     return 0
