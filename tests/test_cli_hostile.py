@@ -112,6 +112,8 @@ CASES: list[tuple[list[str], str]] = [
     (["listen", *S, "--forward-to", "ftp://127.0.0.1/x"], "ftp"),
     (["listen", *S, "--forward-to", "http://192.0.2.7/x"], "192.0.2.7"),
     (["listen", *S, "--host", "192.0.2.7"], "192.0.2.7"),
+    (["listen", *S, "--host", "0.0.0.0"], "HOOKMOCK_ADMIN_TOKEN"),
+    (["listen", *S, "--host", "::"], "HOOKMOCK_ADMIN_TOKEN"),
     # audit (test_audit_cli.py has more)
     (["audit"], "required"),
     (["audit", "not a url", *S], "not a url"),
@@ -167,6 +169,7 @@ def test_bad_input_exits_2_with_a_message(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("HOOKMOCK_SECRET", raising=False)
+    monkeypatch.delenv("HOOKMOCK_ADMIN_TOKEN", raising=False)
     monkeypatch.setenv("NO_PROXY", "*")
     code = main(_argv(argv, files))
     out, err = capsys.readouterr()
@@ -271,7 +274,8 @@ def test_port_in_use_is_one_message_without_werkzeugs_lines(command: str) -> Non
             timeout=30,
         )
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
-    assert proc.stderr.startswith(f"hookmock {command}: error: cannot listen on 127.0.0.1:{port}"), proc.stderr
+    expected = f"hookmock {command}: error: cannot listen on 127.0.0.1:{port}"
+    assert proc.stderr.startswith(expected), proc.stderr
     assert "Address already in use" in proc.stderr
     assert "in use by another program" not in proc.stderr and len(proc.stderr.splitlines()) == 1
 
@@ -297,3 +301,16 @@ def test_secret_and_target_options_are_defined_once() -> None:
         text = module.read_text(encoding="utf-8")
         for flag in ('"--secret"', '"--allow-target"', '"--ca-file"'):
             assert flag not in text, f"{module.name} defines {flag} itself; use cli._common's helper"
+
+
+def test_a_receiver_bound_to_every_interface_prints_a_url_that_works() -> None:
+    import urllib.request
+
+    from hookmock.receiver.server import FakeReceiver
+
+    with FakeReceiver("moda", host="0.0.0.0") as receiver:
+        assert receiver.url == f"http://127.0.0.1:{receiver.port}/webhook"
+        request = urllib.request.Request(receiver.url, data=b"{}", method="POST")
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=5) as answer:
+            assert answer.status == 200
+        assert len(receiver.requests) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import signal
 import sys
 import threading
@@ -30,7 +31,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
             "purpose; --forward-to puts it, as a fault proxy, in front of your running app."
         ),
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1); a non-loopback address needs an admin token in "
+        "$HOOKMOCK_ADMIN_TOKEN, as for 'hookmock serve'",
+    )
     p.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
     p.add_argument("--profile", default="moda", help="moda or modio (default moda)")
     add_secret_option(p)
@@ -48,6 +54,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..emulator.config import ADMIN_TOKEN_ENV, require_admin_token
     from ..errors import UsageError
     from ..profiles import get_profile
     from ..receiver.server import FakeReceiver
@@ -56,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     secret = secret_from(args, profile.secret_name)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a TCP port: use 0-65535 (0 picks a free one)")
+    require_admin_token(args.host, os.environ.get(ADMIN_TOKEN_ENV), exposes="the fake receiver")
     printer = _Printer(profile, secret, as_json=args.json)
     handler: Any = None
     if args.forward_to:
@@ -147,6 +155,11 @@ class _Printer:
                 print_json(info)
                 return
             self._out(f"hookmock listening on {receiver.url} (any path; profile {self.profile.name})")
+            if receiver.host != receiver.format_host(receiver.host).strip("[]"):
+                self._out(
+                    f"  bound to every interface ({receiver.host}): from another machine use this "
+                    f"machine's address with port {receiver.port}"
+                )
             if args.script:
                 self._out(f"  script: {args.script}")
             if args.forward_to:

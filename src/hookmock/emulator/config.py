@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..errors import UsageError
 
-__all__ = ["ADMIN_TOKEN_ENV", "LOOPBACK_HOSTS", "EmulatorConfig", "is_loopback_host"]
+__all__ = ["ADMIN_TOKEN_ENV", "LOOPBACK_HOSTS", "EmulatorConfig", "is_loopback_host", "require_admin_token"]
 
 #: The environment variable that holds the admin token (never a command-line argument: argv is
 #: visible to every user of the machine in ``ps``).
@@ -27,6 +27,16 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def require_admin_token(host: str, admin_token: str | None, *, exposes: str) -> None:
+    """The rule for every hookmock server: a non-loopback bind needs an admin token (from
+    ``HOOKMOCK_ADMIN_TOKEN``); ``exposes`` names the server in the message."""
+    if not is_loopback_host(host) and not admin_token:
+        raise UsageError(
+            f"--host {host} is not a loopback address; binding there exposes {exposes} to "
+            f"the network, so set an admin token in the {ADMIN_TOKEN_ENV} environment variable first"
+        )
 
 
 def check_state_file(path: str) -> None:
@@ -68,11 +78,7 @@ class EmulatorConfig:
             raise UsageError(f"--clock {self.clock!r} is not a clock; choose 'real' or 'virtual'")
         if not 0 <= self.port <= 65535:
             raise UsageError(f"--port {self.port} is out of range; give 0 (any free port) to 65535")
-        if not is_loopback_host(self.host) and not self.admin_token:
-            raise UsageError(
-                f"--host {self.host} is not a loopback address; binding there exposes the emulator to "
-                f"the network, so set an admin token in the {ADMIN_TOKEN_ENV} environment variable first"
-            )
+        require_admin_token(self.host, self.admin_token, exposes="the emulator")
         if self.api_key is not None and not self.api_key.strip():
             raise UsageError("--api-key is empty; give a key such as the one printed at start-up")
         if self.signing_secret is not None and not self.signing_secret.strip():

@@ -39,6 +39,9 @@ __all__ = ["FakeReceiver"]
 
 WSGIApp = Callable[..., Any]
 
+#: A server bound to every interface is reached on this machine through loopback.
+_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1", "[::]": "::1"}
+
 #: Environ keys shared with a FaultProxy served behind the receiver.
 ENV_ANSWER = "hookmock.answer"
 ENV_EXCHANGE = "hookmock.exchange"
@@ -135,6 +138,11 @@ class FakeReceiver(HTTPServer):
         return fault_for(self._default, item.attempt), "default"
 
     # -- lifecycle ---------------------------------------------------------------------
+    @staticmethod
+    def format_host(host: str) -> str:
+        """URLs name a reachable address: a wildcard bind (``0.0.0.0``, ``::``) is loopback here."""
+        return HTTPServer.format_host(_WILDCARD_HOSTS.get(host, host))
+
     @property
     def url(self) -> str:
         """The URL to give the sender (any path works; this one is ``/webhook``)."""
