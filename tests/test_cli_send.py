@@ -167,3 +167,29 @@ def test_deliveries_and_redeliver(server: HTTPServer, tmp_path: Path, capsys: py
     assert f"replayed from {failed}" in capsys.readouterr().out
     assert main(["redeliver", failed, "--db", db, "--secret", "wrong-secret-still-sends"]) == 0
     assert rx.verdicts[-1] is False  # the receiver can tell: the secret is never read from the log
+
+
+def test_overridden_rules_are_marked_not_faithful(server: HTTPServer, capsys: pytest.CaptureFixture[str]):
+    moda = get_profile("moda")
+    rx = Rx(server, "moda", SECRET, [500])
+    code = main(["send", rx.url, "--secret", SECRET, "--deadline", "2", "--retry-delays", "0,0,0"])
+    out, _ = capsys.readouterr()
+    header = out.splitlines()[1]
+    assert code == 1
+    assert header.count("NOT FAITHFUL") == 2, header
+    assert f"Moda's is {moda.deadline_ns // 10**9:g} s" in header
+    assert "--deadline, --retry-delays overridden" in out.splitlines()[-1]
+
+
+def test_faithful_run_has_no_marker_and_modio_override_is_marked_in_json(
+    server: HTTPServer, capsys: pytest.CaptureFixture[str]
+):
+    rx = Rx(server, "moda", SECRET, [200])
+    assert main(["send", rx.url, "--secret", SECRET]) == 0
+    assert "NOT FAITHFUL" not in capsys.readouterr().out
+    rx = Rx(server, "modio", TOKEN, [500])
+    args = ["send", rx.url, "--profile", "modio", "--secret", TOKEN, "--retry-delays", "0,0,0", "--json"]
+    assert main(args) == 1
+    summary = _lines(capsys.readouterr().out)[-1]
+    assert summary["attempts"] == 4 and len(rx.bodies) == 4
+    assert summary["faithful"] is False and summary["not_faithful"] == {"retry_delays_s": [0.0, 0.0, 0.0]}

@@ -34,6 +34,8 @@ class Printer:
         self.clock = clock
         self.as_json = as_json
         self.tty = sys.stdout.isatty() and not as_json
+        #: Rules overridden away from the provider's (set by :meth:`start`).
+        self.not_faithful: dict[str, Any] = {}
 
     def on_attempt(self, event: AttemptEvent) -> None:
         a = event.attempt
@@ -76,23 +78,55 @@ class Printer:
         sys.stdout.flush()
 
     def start(self, sender: Sender, delivery: Delivery, verb: str = "delivering") -> None:
+        self.not_faithful = not_faithful(sender)
         if self.as_json:
             return
-        rules = sender.rules
-        schedule = ", ".join(_seconds(d) for d in rules.retry_delays_ns) or "none"
+        rules, profile = sender.rules, sender.profile
+        deadline = _seconds(rules.deadline_ns)
+        if "deadline_s" in self.not_faithful:
+            deadline += f" (NOT FAITHFUL: {profile.title}'s is {_seconds(profile.deadline_ns)})"
+        schedule = _schedule(rules.retry_delays_ns)
+        if "retry_delays_s" in self.not_faithful:
+            schedule += f" (NOT FAITHFUL: {profile.title}'s: {_schedule(profile.retry_delays_ns)})"
         print(
             f"{verb} {delivery.event_type} {delivery.event_id or ''} to {delivery.target} as {delivery.id}\n"
-            f"  {sender.profile.title}: deadline {_seconds(rules.deadline_ns)}, "
-            f"automatic retries after: {schedule}",
+            f"  {profile.title}: deadline {deadline}, automatic retries after: {schedule}",
             flush=True,
         )
 
     def summary(self, delivery: Delivery) -> int:
         if self.as_json:
-            print_json({"type": "summary", **summary_dict(delivery)})
+            print_json(
+                {
+                    "type": "summary",
+                    **summary_dict(delivery),
+                    "faithful": not self.not_faithful,
+                    "not_faithful": self.not_faithful,
+                }
+            )
         else:
-            print(f"{delivery.status}: {delivery.id} after {len(delivery.attempts)} attempt(s)")
+            options = ", ".join("--" + k.removesuffix("_s").replace("_", "-") for k in self.not_faithful)
+            marker = f" (NOT FAITHFUL: {options} overridden)"
+            print(
+                f"{delivery.status}: {delivery.id} after {len(delivery.attempts)} attempt(s)"
+                + (marker if self.not_faithful else "")
+            )
         return 0 if delivery.succeeded else 1
+
+
+def _schedule(delays_ns: tuple[int, ...]) -> str:
+    return ", ".join(_seconds(d) for d in delays_ns) or "none"
+
+
+def not_faithful(sender: Sender) -> dict[str, Any]:
+    """The sender's rules that differ from its profile's, by option name, with the values used."""
+    rules, profile = sender.rules, sender.profile
+    found: dict[str, Any] = {}
+    if rules.deadline_ns != profile.deadline_ns:
+        found["deadline_s"] = rules.deadline_ns / SECOND
+    if tuple(rules.retry_delays_ns) != tuple(profile.retry_delays_ns):
+        found["retry_delays_s"] = [d / SECOND for d in rules.retry_delays_ns]
+    return found
 
 
 def summary_dict(delivery: Delivery) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from ._common import read_bytes
 from ._delivery_output import add_outbound_options, secret_from
@@ -24,26 +25,39 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--deadline",
         metavar="SECONDS",
-        type=float,
+        type=_deadline,
         help="NOT FAITHFUL: replace the profile's response deadline (for experiments only)",
     )
     p.add_argument(
         "--retry-delays",
         metavar="S,S,...",
-        help="NOT FAITHFUL: replace the profile's retry waits, comma-separated seconds (experiments only)",
+        type=_delays,
+        help="NOT FAITHFUL: replace the profile's retry waits, comma-separated seconds, one per automatic "
+        "retry ('' for none; experiments only)",
     )
     add_outbound_options(p)
 
 
-def _delays(text: str | None) -> tuple[float, ...] | None:
-    from ..errors import UsageError
-
-    if text is None:
-        return None
+def _deadline(text: str) -> float:
     try:
-        return tuple(float(part) for part in text.split(",") if part.strip()) if text.strip() else ()
+        value = float(text)
     except ValueError:
-        raise UsageError(f"--retry-delays {text!r} must be comma-separated seconds, e.g. 0.1,0.5,1") from None
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds, e.g. 2 or 0.5")
+    return value
+
+
+def _delays(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip()) if text.strip() else ()
+    except ValueError:
+        values = (math.nan,)
+    if not all(math.isfinite(v) and v >= 0 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} must be comma-separated seconds (0 or more), e.g. 0.1,0.5,1"
+        )
+    return values
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         ca_file=args.ca_file,
         api_key_id=args.api_key_id,
         deadline_s=args.deadline,
-        retry_delays_s=_delays(args.retry_delays),
+        retry_delays_s=args.retry_delays,
         recover=False,
         on_attempt=printer.on_attempt,
         on_wait=printer.on_wait,
