@@ -123,6 +123,8 @@ CASES: list[tuple[list[str], str]] = [
     (["audit", URL, "--profile", "nope", *S], "nope"),
     (["audit", "https://127.0.0.1:9/hook", *S, "--ca-file", "{missing}"], "missing.json"),
     (["audit", URL, *S, "--probe-url", "not a url"], "not a url"),
+    (["audit", URL, *S, "--junit", "{dir}"], "--junit"),
+    (["audit", URL, *S, "--junit", "{missing}"], "does not exist"),
     # scenario
     (["scenario", "run", "{missing}", "--target", URL, *S], "missing.json"),
     (["scenario", "run", "{dir}", "--target", URL, *S], "bad"),
@@ -133,6 +135,7 @@ CASES: list[tuple[list[str], str]] = [
     (["scenario", "run", "moda-lost-ack", "--target", URL, *S, "--profile", "nope"], "nope"),
     (["scenario", "validate", "{unreadable}"], "/proc/self/mem"),
     (["scenario", "run"], "required"),
+    (["scenario", "run", "moda-lost-ack", "--target", URL, *S, "--junit", "{dir}"], "--junit"),
     # validate
     (["validate", "{missing}"], "missing.json"),
     (["validate", "{dir}"], "directory"),
@@ -316,3 +319,11 @@ def test_a_receiver_bound_to_every_interface_prints_a_url_that_works() -> None:
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=5) as answer:
             assert answer.status == 200
         assert len(receiver.requests) == 1
+
+
+def test_audit_list_needs_no_url(capsys: pytest.CaptureFixture[str]) -> None:
+    from hookmock.auditing import CATALOGUE
+
+    assert main(["audit", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == len(CATALOGUE) and all(c.name in out for c in CATALOGUE)

@@ -15,6 +15,7 @@ __all__ = [
     "SECRET_ENV",
     "add_secret_option",
     "add_target_options",
+    "check_output_file",
     "print_json",
     "read_bytes",
     "read_json",
@@ -57,6 +58,20 @@ def add_target_options(
         p.add_argument(
             "--ca-file", metavar="PATH", help="PEM file of CA certificates to trust for https targets"
         )
+
+
+def check_output_file(option: str, path: str) -> None:
+    """Fail before any work when ``path`` (an output file) cannot be written: it is a directory,
+    its folder does not exist or cannot be written to."""
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path!r} is a directory; give a file path inside it")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise UsageError(
+            f"{option} {path!r}: its folder {folder!r} does not exist; create it or pick another path"
+        )
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UsageError(f"{option} {path!r} is not writable; pick another path")
 
 
 def read_bytes(path: str) -> bytes:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from ._common import add_secret_option, add_target_options, secret_from
+from ._common import add_secret_option, add_target_options, check_output_file, secret_from
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,7 +17,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "receiver does and a curl command (secret redacted). Exit 0 no check failed, 1 some failed, "
         "2 usage error or unreachable target.",
     )
-    p.add_argument("url", metavar="URL", help="the receiver's webhook URL (loopback unless --allow-target)")
+    p.add_argument(
+        "url",
+        metavar="URL",
+        nargs="?",
+        help="the receiver's webhook URL (loopback unless --allow-target); not needed with --list",
+    )
     p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
     add_secret_option(p, what="the signing secret (Moda) or webhook token (mod.io) the receiver uses")
     p.add_argument(
@@ -62,10 +66,12 @@ def run(args: argparse.Namespace) -> int:
             number = f"#{check.defect}" if check.defect else "  "
             print(f"{check.name:<22} {number:<4} {check.title}")
         return 0
+    if not args.url:
+        raise UsageError("the URL argument is required: hookmock audit URL (or --list to see the checks)")
     profile = get_profile(args.profile)
     secret = secret_from(args, profile.secret_name)
-    if args.junit and not os.path.isdir(os.path.dirname(os.path.abspath(args.junit))):
-        raise UsageError(f"--junit {args.junit!r}: its folder does not exist; create it or pick another path")
+    if args.junit:
+        check_output_file("--junit", args.junit)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
         report = audit(

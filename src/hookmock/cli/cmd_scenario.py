@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
-from ._common import add_secret_option, add_target_options, secret_from
+from ._common import add_secret_option, add_target_options, check_output_file, secret_from
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
     from ..profiles import get_profile
 
     secret = secret_from(args, get_profile(scenario.profile).secret_name)
-    if args.junit and not os.path.isdir(os.path.dirname(os.path.abspath(args.junit))):
-        raise UsageError(f"--junit {args.junit!r}: its folder does not exist; create it or pick another path")
+    if args.junit:
+        check_output_file("--junit", args.junit)
     result = run_scenario(
         scenario,
         args.target,
