@@ -327,3 +327,16 @@ def test_audit_list_needs_no_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "--list"]) == 0
     out = capsys.readouterr().out
     assert len(out.splitlines()) == len(CATALOGUE) and all(c.name in out for c in CATALOGUE)
+
+
+def test_validate_a_payload_of_no_known_schema_is_invalid_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hookmock import ABSENT, EventFactory
+
+    envelope = EventFactory("moda", seed=3).event("task.succeeded", type=ABSENT)
+    path = tmp_path / "no-type.json"
+    path.write_text(json.dumps(envelope), encoding="utf-8")
+    assert main(["validate", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert "invalid" in out and "--schema" in out and "Traceback" not in out + err

@@ -12,17 +12,26 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser(
         "validate",
         help="check a payload file against hookmock's JSON Schemas",
-        description="Validate a JSON payload. Exit 0 valid, 1 invalid, 2 unreadable input.",
+        description="Validate a JSON payload. Exit 0 valid, 1 invalid (including a payload that matches no "
+        "known schema: name one with --schema), 2 unreadable input or unknown --schema.",
     )
     p.add_argument("file", metavar="FILE", help="JSON file to check ('-' for standard input)")
     p.add_argument("--schema", metavar="NAME", help="schema name (default: guessed from the payload)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
     from ..validation import guess_schema, load_schema, violations
 
     payload = read_json(args.file)
-    name = args.schema or guess_schema(payload)
+    if args.schema:
+        name = args.schema
+    else:
+        try:
+            name = guess_schema(payload)
+        except UsageError as exc:  # readable JSON that is none of the known documents: invalid, not unusable
+            print(f"{args.file}: invalid: matches no known payload; {exc}")
+            return 1
     load_schema(name)
     found = violations(payload, name)
     if not found:
