@@ -44,14 +44,24 @@ CHILD = r"""
 import json, resource, sys
 from hookmock.emulator import Emulator, EmulatorConfig
 
+def peak_kb():  # VmHWM: this process's own peak (ru_maxrss starts at the parent's size after fork+exec)
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
 db, deadline = sys.argv[1], sys.argv[2]
 config = EmulatorConfig(port=0, db_path=db, allow_http_callbacks=True,
                         deadline_s=None if deadline == "profile" else float(deadline))
 emulator = Emulator(config).start()
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss0 = peak_kb()
 print(json.dumps({"port": emulator.port, "api_key": emulator.api_key}), flush=True)
 sys.stdin.readline()  # the parent says stop
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss = peak_kb()
 emulator.stop()
 print(json.dumps({"rss0_kb": rss0, "rss_peak_kb": rss}), flush=True)
 """
