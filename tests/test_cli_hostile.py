@@ -158,6 +158,9 @@ CASES: list[tuple[list[str], str]] = [
     (["sign", "{bin}", "--secret", ""], "secret"),
     (["sign", "{bin}", *S, "--timestamp", "-5"], "--timestamp -5"),
     (["demo", "--fast"], "unrecognized"),
+    ([], "usage: hookmock"),
+    # send (continued)
+    (["send", URL, *S, "--db", "{missing}"], "does not exist"),
 ]
 
 
@@ -187,7 +190,7 @@ def test_bad_input_exits_2_with_a_message(
 def test_every_subcommand_has_hostile_cases() -> None:
     from hookmock.cli import _commands
 
-    covered = {argv[0] for argv, _ in CASES} | {"serve"}  # serve: test_serve_bad_input below
+    covered = {argv[0] for argv, _ in CASES if argv} | {"serve"}  # serve: test_serve_bad_input below
     assert set(_commands()) <= covered, set(_commands()) - covered
 
 
@@ -340,3 +343,19 @@ def test_validate_a_payload_of_no_known_schema_is_invalid_exit_1(
     assert main(["validate", str(path)]) == 1
     out, err = capsys.readouterr()
     assert "invalid" in out and "--schema" in out and "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage"),
+    [
+        (["send", URL, "--colour"], "usage: hookmock send"),
+        (["demo", "--extra"], "usage: hookmock demo"),
+        (["scenario", "run", "x.toml", "--target", URL, "--zzz"], "usage: hookmock scenario run"),
+    ],
+)
+def test_an_unknown_flag_shows_the_subcommands_usage(
+    argv: list[str], usage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage) and f"{usage[7:]}: error: unrecognized arguments: {argv[-1]}" in err, err

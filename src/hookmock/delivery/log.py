@@ -190,6 +190,10 @@ class DeliveryLog:
                 raise UsageError(f"delivery log {self.path!r} is a directory; give a file path")
             if not create and not p.exists():
                 raise UsageError(f"delivery log {self.path!r} does not exist; check --db")
+            if not p.parent.is_dir():
+                raise UsageError(
+                    f"delivery log {self.path!r}: its folder {str(p.parent)!r} does not exist; create it"
+                )
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
             self._setup()
