@@ -113,3 +113,23 @@ def test_audit_rejects_bad_arguments() -> None:
         audit("http://127.0.0.1:9/", profile="moda", secret="")
     with pytest.raises(TargetNotAllowed):
         audit("http://192.0.2.10/hook", profile="moda", secret="s")
+
+
+def test_a_seeded_audit_sends_the_same_requests_on_every_run() -> None:
+    def run(seed: int | None) -> list[bytes]:
+        bodies: list[bytes] = []
+
+        def accepts_anything(environ, start_response):  # type: ignore[no-untyped-def]
+            bodies.append(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+            start_response("200 OK", [])
+            return [b"ok"]
+
+        clock = VirtualClock(start=1_700_000_000)
+        audit(accepts_anything, secret="whsec_seeded_audit_000000000000000", clock=clock, seed=seed)
+        return sorted(bodies)  # concurrent copies may arrive in any order
+
+    first = run(11)
+    assert len(first) > 10 and first == run(11)
+    assert first != run(12)
+    with pytest.raises(UsageError, match=r"seed=1\.5"):
+        audit(lambda e, s: [], secret="whsec_seeded_audit_000000000000000", seed=1.5)  # type: ignore[arg-type]

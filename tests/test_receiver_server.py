@@ -225,3 +225,53 @@ def test_wait_for_is_bounded(receiver: FakeReceiver) -> None:
         )
     ).start()
     assert receiver.wait_for(1, timeout=5)
+
+
+def test_rebind_serves_another_profile_secret_and_clock_on_the_same_socket() -> None:
+    first, second = VirtualClock(start=1_700_000_000), VirtualClock(start=1_800_000_000)
+    with FakeReceiver("moda", "whsec_first_secret_000000000000000", clock=first) as receiver:
+        url = receiver.url
+        receiver.script("500,ok")
+        with Sender("moda", "whsec_first_secret_000000000000000", clock=first) as moda:
+            moda.send(url, "task.succeeded")
+        assert [r.status for r in receiver.requests] == [500, 200]
+
+        def app(environ, start_response):  # type: ignore[no-untyped-def]
+            start_response("202 Accepted", [])
+            return [b""]
+
+        seen: list[object] = []
+        receiver.rebind(
+            profile="modio", secret="game-token-2", clock=second, handler=app, on_request=seen.append
+        )
+        assert receiver.url == url and receiver.requests == []  # cleared: plans and records
+        with Sender("modio", "game-token-2", clock=second) as modio:
+            delivery = modio.send(url, "ADD_MOD")
+        assert [a.status for a in delivery.attempts] == [202]  # the handler answers, no plan left
+        (item,) = receiver.requests
+        assert item.verdict is not None and item.verdict.ok and item.arrival_ns == second.now_ns()
+        assert seen == [item]
+
+        receiver.rebind(secret="another-token", handler=None)  # profile, clock, on_request kept
+        with Sender("modio", "game-token-2", clock=second) as modio:
+            assert [a.status for a in modio.send(url, "ADD_MOD").attempts] == [200]
+        assert receiver.requests[0].verdict.reason == "bad_token"  # type: ignore[union-attr]
+        assert receiver.profile.name == "modio" and receiver.clock is second and len(seen) == 2
+
+        with pytest.raises(UsageError, match="secret=''"):
+            receiver.rebind(secret="")
+        with pytest.raises(UsageError, match="handler=42"):
+            receiver.rebind(handler=42)
+        assert receiver.secret == "another-token"  # a refused rebind changes nothing
+
+
+def test_a_senders_ca_file_can_be_set_after_an_https_attempt() -> None:
+    clock = VirtualClock()
+    with (
+        FakeReceiver("moda", tls=True, clock=clock) as receiver,
+        Sender("moda", clock=clock, retry_delays_s=[]) as sender,
+    ):
+        refused = sender.send(receiver.url, "task.succeeded")
+        assert refused.status == "failed" and receiver.requests == []  # not trusted yet
+        sender.ca_file = receiver.ca_file
+        assert sender.send(receiver.url, "task.succeeded").status == "succeeded"

@@ -334,3 +334,23 @@ def test_pool_driver_on_the_real_clock(server: HTTPServer):
     for d in done:
         gap = d.attempts[1].started_ns - (d.attempts[0].ended_ns or 0)
         assert 50_000_000 <= gap < 1_000_000_000, d.timeline()
+
+
+def test_seed_makes_generated_events_reproducible(clock: VirtualClock):
+    bodies: list[list[bytes]] = []
+    for seed in (7, 7, 8):
+        got: list[bytes] = []
+
+        def app(environ, start_response, got=got):  # type: ignore[no-untyped-def]
+            got.append(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+            start_response("204 No Content", [])
+            return [b""]
+
+        with Sender("moda", clock=VirtualClock(start=1_700_000_000), seed=seed) as sender:
+            sender.send(app, "task.succeeded")
+            sender.send(app, "task.failed")
+        bodies.append(got)
+    assert bodies[0] == bodies[1]  # same seed, same clock: the same bytes
+    assert bodies[0] != bodies[2]
+    with pytest.raises(UsageError, match="seed='7'"):
+        Sender("moda", clock=clock, seed="7")  # type: ignore[arg-type]

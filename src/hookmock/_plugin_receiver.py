@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .clock import Clock
 from .errors import UsageError
-from .profiles import Profile, get_profile
 from .receiver.record import Record
 from .receiver.server import FakeReceiver
 
@@ -103,13 +101,3 @@ class PluginReceiver(FakeReceiver):
     def clear(self) -> None:
         super().clear()
         self._expectations = []
-
-    def rebind(self, profile: str | Profile, secret: str | None, clock: Clock) -> None:
-        """Clear, then serve the next test with its profile, secret and clock (same socket)."""
-        self.clear()
-        self.profile = get_profile(profile)
-        self.secret = secret
-        self.clock = clock
-        self.record = Record(self.profile, secret, clock)
-        self.handler = None
-        self.on_request = None

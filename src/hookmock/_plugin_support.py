@@ -134,8 +134,7 @@ class SessionResources:
     def _trust_waiting_senders(self) -> None:
         for sender in list(self._senders):
             if sender.ca_file is None:
-                sender.ca_file = self.ca_file
-                sender._http = None  # rebuilt with the CA on the next HTTPS attempt
+                sender.ca_file = self.ca_file  # its next HTTPS attempt trusts the CA
         self._senders.clear()
 
     @property
@@ -272,10 +271,8 @@ def make_sender(
     from .sender import Sender
 
     options = dict(kwargs)
-    sender = Sender(profile, secret, clock=clock, **options)
-    # Seeded payloads: the same test sends the same events on every run.
-    sender._factory = EventFactory(profile, seed=seed, clock=clock)
-    return sender
+    options.setdefault("seed", seed)  # the same test sends the same events on every run
+    return Sender(profile, secret, clock=clock, **options)
 
 
 def profile_named(name: str | Profile) -> Profile:

@@ -260,7 +260,9 @@ def hookmock_receiver(
     profile, secret and clock.  ``expect_delivery(event_type, count=)`` is checked when the test ends;
     errors raised in its server threads fail the test."""
     receiver = _session(request).shared_receiver(hookmock_settings.tls)
-    receiver.rebind(hookmock_profile, hookmock_secret, hookmock_clock)
+    receiver.rebind(
+        profile=hookmock_profile, secret=hookmock_secret, clock=hookmock_clock, handler=None, on_request=None
+    )
     _state(request).receivers.append(receiver)
     yield receiver
     receiver.wait_idle(timeout=2.0)
@@ -363,6 +365,7 @@ def hookmock_audit(
         options.setdefault("profile", hookmock_profile)
         options.setdefault("secret", hookmock_secret)
         options.setdefault("clock", hookmock_clock)
+        options.setdefault("seed", hookmock_settings.effective_seed)
         if hookmock_settings.tls and isinstance(target, str):
             options.setdefault("ca_file", _session(request).ca_file)
         report = audit(target, **options)

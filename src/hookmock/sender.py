@@ -52,6 +52,10 @@ class Sender:
 
     ``deadline_s`` and ``retry_delays_s`` replace the profile's deadline and retry schedule: they
     are *not faithful* and exist for benchmarks and impatient experiments only.
+
+    ``seed`` makes the events ``send(target, event_type)`` generates reproducible (the same ids and
+    field values on every run; their times follow ``clock``); without it they are random.
+    ``ca_file`` may be changed later (``sender.ca_file = path``): the next HTTPS attempt trusts it.
     """
 
     def __init__(
@@ -71,8 +75,11 @@ class Sender:
         recover: bool | None = None,
         on_attempt: Callable[[AttemptEvent], object] | None = None,
         on_wait: Callable[[str, int], object] | None = None,
+        seed: int | None = None,
     ) -> None:
         self.profile = get_profile(profile)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise UsageError(f"seed={seed!r}: give an integer (or None for random events)")
         if secret is not None and (not isinstance(secret, str) or not secret):
             raise UsageError(
                 f"the {self.profile.secret_name} must be a non-empty string (or None to generate one)"
@@ -83,13 +90,14 @@ class Sender:
         self.log = log if isinstance(log, DeliveryLog) else DeliveryLog(":memory:" if log is None else log)
         self.api_key_id = api_key_id
         self.allow_targets = tuple(allow_targets)
-        self.ca_file = ca_file
+        self._ca_file = ca_file
         self.max_workers = max_workers
         self.on_wait = on_wait
         self._transport = transport
         self._http: Transport | None = None
         self._wsgi: Transport | None = None
         self._apps: dict[str, object] = {}
+        self.seed = seed
         self._factory: EventFactory | None = None
         self._pool: PoolDriver | None = None
         self.rules = Rules.from_profile(
@@ -119,6 +127,16 @@ class Sender:
     def secret(self) -> str:
         """The signing secret / webhook token (give it to the receiver under test)."""
         return self._secret
+
+    @property
+    def ca_file(self) -> str | os.PathLike[str] | None:
+        """The CA certificate file HTTPS targets are verified with (None: the system's CAs)."""
+        return self._ca_file
+
+    @ca_file.setter
+    def ca_file(self, value: str | os.PathLike[str] | None) -> None:
+        self._ca_file = value
+        self._http = None  # rebuilt with the new CA on the next HTTPS attempt
 
     def __repr__(self) -> str:  # never shows the secret
         return f"<Sender {self.profile.name} log={self.log.path!r} clock={self.clock!r}>"
@@ -364,7 +382,7 @@ class Sender:
         if self._factory is None:
             from .factories import EventFactory
 
-            self._factory = EventFactory(self.profile, clock=self.clock)
+            self._factory = EventFactory(self.profile, seed=self.seed, clock=self.clock)
         return self._factory
 
     def _register_target(self, target: object) -> str:

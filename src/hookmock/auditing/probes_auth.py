@@ -85,7 +85,7 @@ def signature_attacks(ctx: AuditContext) -> list[ProbeRequest]:
         out.append(ctx.edited(base, base.label, drop=shape.timestamp))
     payload = ctx.event()
     body = ctx.profile.serialize(payload)
-    other = ctx.profile.generate_secret()
+    other = ctx.profile.generate_secret(ctx.factory.rng)
     out.append(
         ProbeRequest(
             "signed with another secret", ctx.headers(body, secret=other), body, ctx.event_id(payload)
@@ -144,7 +144,7 @@ def token_attacks(ctx: AuditContext) -> list[ProbeRequest]:
     base = ctx.valid("empty token")
     out.append(ctx.edited(base, base.label, set_headers={name: ""}))
     base = ctx.valid("wrong token")
-    out.append(ctx.edited(base, base.label, set_headers={name: ctx.profile.generate_secret()}))
+    out.append(ctx.edited(base, base.label, set_headers={name: ctx.profile.generate_secret(ctx.factory.rng)}))
     variants: list[tuple[str, str, str]] = []
     if len(token) >= 2:
         variants.append(

@@ -173,7 +173,8 @@ def check_deadline(ctx: AuditContext) -> Outcome:
 def check_ordering(ctx: AuditContext) -> Outcome:
     """Advisory: a newer event arrives before an older one; both must still be acknowledged."""
     types = ctx.profile.event_types
-    older_factory = EventFactory(ctx.profile, clock=VirtualClock(start=ctx.now() - 120))
+    seed = None if ctx.factory.seed is None else ctx.factory.seed + 1  # reproducible when the audit is
+    older_factory = EventFactory(ctx.profile, seed=seed, clock=VirtualClock(start=ctx.now() - 120))
     older = older_factory.event(types[1 % len(types)])
     newer = ctx.event(types[0])
     expected = "2xx for both: events can arrive out of order; compare the event times, do not reject"

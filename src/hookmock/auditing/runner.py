@@ -102,6 +102,7 @@ def audit(
     concurrency: int = 6,
     warn_after_s: float = 1.0,
     progress: Progress | None = None,
+    seed: int | None = None,
 ) -> AuditReport:
     """Attack the receiver at ``target`` with every probe of the catalogue; return the report.
 
@@ -109,12 +110,15 @@ def audit(
     secret or webhook token the receiver is configured with.  ``probe``: the effect probe, a
     callable ``probe(event_id) -> int`` or a URL template with ``{event_id}``; checks that need it
     are skipped without one.  ``only`` / ``skip``: check names to run or leave out.
-    ``progress(done, total, name)`` is called before each check.  Raises
+    ``progress(done, total, name)`` is called before each check.  ``seed`` makes the events
+    reproducible (the same ids and field values on every run; without it they are random).  Raises
     :class:`TargetUnreachable` when the first request cannot reach a URL target.
     """
     prof = get_profile(profile)
     if not isinstance(secret, str) or not secret:
         raise UsageError(f"secret={secret!r}: give the {prof.secret_name} the receiver is configured with")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise UsageError(f"seed={seed!r}: give an integer (or None for random events)")
     if concurrency < 2:
         raise UsageError(f"concurrency={concurrency}: use at least 2 concurrent copies")
     if warn_after_s <= 0:
@@ -129,7 +133,7 @@ def audit(
         target=target,
         transport=tx,
         clock=clk,
-        factory=EventFactory(prof, clock=clk),
+        factory=EventFactory(prof, seed=seed, clock=clk),
         probe=effect_probe(probe, allow_targets=allow, ca_file=ca_file),
         concurrency=concurrency,
         warn_after_ns=int(warn_after_s * SECOND),

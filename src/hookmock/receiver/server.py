@@ -42,6 +42,23 @@ WSGIApp = Callable[..., Any]
 #: A server bound to every interface is reached on this machine through loopback.
 _WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1", "[::]": "::1"}
 
+
+class _Keep:
+    """Marks a :meth:`FakeReceiver.rebind` argument left out (the current value is kept)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+
+
+def _checked_secret(profile: Profile, secret: str | None) -> str | None:
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        raise UsageError(f"secret={secret!r}: give the {profile.secret_name} as a non-empty string")
+    return secret
+
+
 #: Environ keys shared with a FaultProxy served behind the receiver.
 ENV_ANSWER = "hookmock.answer"
 ENV_EXCHANGE = "hookmock.exchange"
@@ -75,9 +92,7 @@ class FakeReceiver(HTTPServer):
         super().__init__(host=host, port=port, threaded=True)
         self.profile = get_profile(profile)
         self.clock: Clock = clock if clock is not None else RealClock()
-        if secret is not None and (not isinstance(secret, str) or not secret):
-            raise UsageError(f"secret={secret!r}: give the {self.profile.secret_name} as a non-empty string")
-        self.secret = secret
+        self.secret = _checked_secret(self.profile, secret)
         self.tls = tls
         self.grace = grace
         self.on_request = on_request
@@ -90,6 +105,36 @@ class FakeReceiver(HTTPServer):
         self._cond = threading.Condition()
         self._tls_dir: str | None = None
         self.ca_file: str | None = None
+
+    def rebind(
+        self,
+        *,
+        profile: str | Profile = KEEP,
+        secret: str | None = KEEP,
+        clock: Clock | None = KEEP,
+        handler: WSGIApp | str | None = KEEP,
+        on_request: Callable[[ReceivedRequest], object] | None = KEEP,
+    ) -> FakeReceiver:
+        """Forget everything (as :meth:`clear`), then serve with what is given, on the same socket.
+
+        Each argument given replaces the current one (``secret=None``: no verdicts; ``clock=None``:
+        the real clock; ``handler=None`` / ``on_request=None``: none); those left out are kept.
+        This is how one server is reused test after test (the pytest plugin's ``hookmock_receiver``).
+        """
+        new_profile = self.profile if profile is KEEP else get_profile(profile)
+        new_secret = self.secret if secret is KEEP else _checked_secret(new_profile, secret)
+        if not (handler is KEEP or handler is None or isinstance(handler, str) or callable(handler)):
+            raise UsageError(f"handler={handler!r}: give a WSGI application or an upstream URL")
+        self.clear()
+        self.profile, self.secret = new_profile, new_secret
+        if clock is not KEEP:
+            self.clock = clock if clock is not None else RealClock()
+        self.record = Record(self.profile, self.secret, self.clock)
+        if handler is not KEEP:
+            self.handler = self._wrap_handler(handler)
+        if on_request is not KEEP:
+            self.on_request = on_request
+        return self
 
     def _wrap_handler(self, handler: WSGIApp | str | None) -> WSGIApp | None:
         if isinstance(handler, str):
