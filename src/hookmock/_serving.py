@@ -46,6 +46,6 @@ def make_server_or_raise(host: str, port: int, app: Any, **kwargs: Any) -> BaseW
         sock.close()  # werkzeug works on its own duplicate of the descriptor
     # http.server sets these in server_bind, which is skipped for a socket passed in.
     bound = server.socket.getsockname()
-    server.server_name = host  # type: ignore[attr-defined]
-    server.server_port = int(bound[1])  # type: ignore[attr-defined]
+    server.server_name = host
+    server.server_port = int(bound[1])
     return server
