@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         from ..receiver.proxy import FaultProxy
 
         handler = FaultProxy(args.forward_to, profile, allow_targets=args.allow_target)
+        printer.upstream_down = handler.check_upstream(timeout_s=2.0)
         if args.script:
             handler = _ScriptedProxy(handler, args.script)
     receiver = FakeReceiver(
@@ -136,6 +137,8 @@ class _Printer:
         self.answers: Counter[str] = Counter()
         self.total = 0
         self.verified = 0
+        #: With --forward-to: why the app could not be reached at start-up (None: it could).
+        self.upstream_down: str | None = None
 
     def _out(self, text: str) -> None:
         sys.stdout.write(self.profile.redact(text, self.secret) + "\n")
@@ -149,6 +152,7 @@ class _Printer:
             "script": args.script,
             "forward_to": args.forward_to,
             "ca_file": receiver.ca_file,
+            "upstream_unreachable": self.upstream_down,
         }
         with self.lock:
             if self.as_json:
@@ -164,6 +168,11 @@ class _Printer:
                 self._out(f"  script: {args.script}")
             if args.forward_to:
                 self._out(f"  forwarding to {args.forward_to}")
+                if self.upstream_down:
+                    self._out(
+                        f"  warning: cannot reach {args.forward_to} now ({self.upstream_down}); "
+                        "deliveries get 502 until your app is up"
+                    )
             if receiver.ca_file:
                 self._out(f"  CA file for clients to trust: {receiver.ca_file}")
             self._out("  Ctrl-C to stop")
@@ -175,9 +184,12 @@ class _Printer:
             self.total += 1
             self.verified += bool(item.verdict is not None and item.verdict.ok)
             self.answers[item.answer] += 1
+            upstream = item.extra.get("upstream")  # --forward-to: why the app could not answer
             if self.as_json:
                 row = item.to_json(self.origin)
                 row["type"] = "request"
+                if upstream:
+                    row["upstream"] = upstream
                 self._out(json.dumps(row, ensure_ascii=False))
                 return
             verdict = item.verdict_text()
@@ -186,6 +198,7 @@ class _Printer:
             self._out(
                 f"[+{offset:8.3f}s] {item.method} {item.path} {item.event_type or '?'} "
                 f"{item.event_id or '?'} attempt {item.attempt}: {verdict}; {schema} -> {item.answer}"
+                + (f" (forwarding failed: {upstream})" if upstream else "")
             )
 
     def summary(self) -> None:

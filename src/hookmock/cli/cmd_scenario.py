@@ -77,14 +77,19 @@ def run(args: argparse.Namespace) -> int:
     secret = secret_from(args, get_profile(scenario.profile).secret_name)
     if args.junit:
         check_output_file("--junit", args.junit)
-    result = run_scenario(
-        scenario,
-        args.target,
-        secret=secret,
-        probe=args.probe_url,
-        allow_targets=tuple(args.allow_target),
-        ca_file=args.ca_file,
-    )
+    from ..auditing import TargetUnreachable
+
+    try:
+        result = run_scenario(
+            scenario,
+            args.target,
+            secret=secret,
+            probe=args.probe_url,
+            allow_targets=tuple(args.allow_target),
+            ca_file=args.ca_file,
+        )
+    except TargetUnreachable as exc:
+        raise UsageError(str(exc)) from None
     if args.junit:
         with open(args.junit, "w", encoding="utf-8") as fh:
             fh.write(result.junit_xml())

@@ -31,9 +31,13 @@ from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
 from .faults import SOCKET_FAULTS, Delay, Fault, Hang, Respond, as_plan, fault_for
-from .server import ENV_ANSWER
+from .server import ENV_ANSWER, ENV_EXCHANGE
 
-__all__ = ["Captured", "FaultProxy", "UpstreamAnswer"]
+__all__ = ["UPSTREAM_OUTCOME_HEADER", "Captured", "FaultProxy", "UpstreamAnswer"]
+
+#: On the proxy's 502 when the upstream could not answer: the transport outcome (``refused``,
+#: ``timeout``, ``tls_error``, ``reset``, ``malformed``, ``error``).
+UPSTREAM_OUTCOME_HEADER = "X-Hookmock-Upstream-Outcome"
 
 WSGIApp = Callable[..., Any]
 
@@ -47,6 +51,12 @@ class UpstreamAnswer:
     headers: tuple[tuple[str, str], ...] = ()
     outcome: str = "response"
     detail: str = ""
+
+    def describe(self) -> str:
+        """``HTTP 200``, or why there was no answer: ``refused: 127.0.0.1:1: ECONNREFUSED …``."""
+        if self.status is not None:
+            return f"HTTP {self.status}"
+        return f"{self.outcome}: {self.detail}" if self.detail else self.outcome
 
 
 @dataclass
@@ -202,6 +212,37 @@ class FaultProxy:
         data = b"".join(app_iter)
         return UpstreamAnswer(int(status.split()[0]), data, tuple(response_headers.items()))
 
+    def check_upstream(self, timeout_s: float = 5.0) -> str | None:
+        """For a URL upstream, whether anything accepts connections there: ``None`` if so, else
+        why not (``refused: 127.0.0.1:1: ECONNREFUSED Connection refused``).  Nothing is sent (a
+        TCP connect, then close); raises ``UsageError`` / ``TargetNotAllowed`` for a URL the
+        outbound policy rejects.  Always ``None`` for an in-process (WSGI) upstream."""
+        if self._transport is None:
+            return None
+        import socket
+
+        from ..transport.http import _errno_name
+        from ..transport.targets import ResolutionFailed
+
+        assert isinstance(self.upstream, str)
+        try:
+            addresses = self._transport.check_target(self.upstream)
+        except ResolutionFailed as exc:
+            return f"error: {exc}"
+        failures: list[tuple[str, OSError]] = []
+        for address in addresses:
+            with socket.socket(address.family, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout_s)
+                try:
+                    sock.connect(address.sockaddr)
+                    return None
+                except OSError as exc:
+                    failures.append((str(address), exc))
+        tried = ", ".join(f"{addr}: {_errno_name(exc)}" for addr, exc in failures)
+        refused = failures and all(isinstance(exc, ConnectionRefusedError) for _, exc in failures)
+        timed_out = failures and all(isinstance(exc, TimeoutError) for _, exc in failures)
+        return f"{'refused' if refused else 'timeout' if timed_out else 'error'}: {tried or 'no address'}"
+
     def replay(self, captured: Captured | int) -> UpstreamAnswer:
         """Send a captured request again to the handler with its original bytes and headers."""
         item = self.captured[captured] if isinstance(captured, int) else captured
@@ -250,8 +291,17 @@ class FaultProxy:
             return self._answer_fault(environ, lost, arrival)(environ, start_response)
         first = answers[0]
         item.answered = "upstream"
-        if first.status is None:
-            response = Response(f"upstream failed: {first.outcome} {first.detail}\n", status=502)
+        if first.status is None:  # say why, to the sender (header, body) and in the records
+            reason = first.describe()
+            item.answered = f"upstream could not answer: {reason}"
+            exchange = environ.get(ENV_EXCHANGE)
+            if exchange is not None:  # served behind a FakeReceiver: its record carries the reason
+                exchange.item.extra["upstream"] = reason
+            response = Response(
+                f"hookmock fault proxy: the upstream could not answer: {reason}\n",
+                status=502,
+                headers=[(UPSTREAM_OUTCOME_HEADER, first.outcome)],
+            )
         else:
             response = Response(first.body, status=first.status, headers=_passable(first.headers))
         return response(environ, start_response)

@@ -78,6 +78,8 @@ class _Run:
         self._actions: tuple[str, ...] = ()
         self._event_id: str | None = None
         self._count = 0
+        #: Notes on the delivery just made, added to its step's result.
+        self._notes: list[str] = []
 
     # -- per-attempt proxy actions -----------------------------------------------------------
     def _arm(self, attempt: int) -> None:
@@ -106,11 +108,13 @@ class _Run:
         self, event_id: str | None, actions: tuple[str, ...], send: Callable[[], Delivery]
     ) -> Delivery:
         self._actions, self._event_id, self._count = actions, event_id, 0
+        since = len(self.proxy.captured)
         self._arm(1)
         try:
             return send()
         finally:
             self._actions, self._event_id = (), None
+            self._upstream_failures(event_id, since)
 
     def _send_payload(self, payload: dict[str, Any], actions: tuple[str, ...]) -> Delivery:
         event_id = self.profile.event_id(payload)
@@ -120,8 +124,25 @@ class _Run:
     def run_step(self, step: Step) -> StepResult:
         result = StepResult(step.index, step.name, step.action)
         handler = getattr(self, f"_step_{step.action}")
-        handler(step, result)
+        try:
+            handler(step, result)
+        finally:
+            result.notes.extend(self._notes)
+            self._notes.clear()
         return result
+
+    def _upstream_failures(self, event_id: str | None, since: int) -> None:
+        """Notes for the attempts whose forwarding failed: the proxy answered 502 because the
+        target could not answer (refused, timeout, tls_error…), not because the target said 502."""
+        for item in self.proxy.captured[since:]:
+            if item.event_id != event_id:
+                continue
+            for answer in item.upstream:
+                if answer.status is None:
+                    self._notes.append(
+                        f"the target could not answer an attempt ({answer.describe()}); "
+                        "the fault proxy answered the sender 502"
+                    )
 
     def _check_delivery(self, step: Step, delivery: Delivery, result: StepResult) -> None:
         expect = step.expect
@@ -275,7 +296,9 @@ def run_scenario(
 
     ``secret``: the signing secret / webhook token the receiver is configured with.  ``probe``:
     effect probe (callable or URL template with ``{event_id}``).  ``clock``: share the receiver's
-    virtual clock (tests); by default a virtual clock starting at the real time.
+    virtual clock (tests); by default a virtual clock starting at the real time.  Raises
+    :class:`~hookmock.auditing.TargetUnreachable` before any step when nothing accepts
+    connections at a URL ``target``.
     """
     from ..auditing.effect import effect_probe
 
@@ -296,6 +319,11 @@ def run_scenario(
         allow_targets=tuple(allow_targets),
         ca_file=ca_file,
     )
+    unreachable = run.proxy.check_upstream()
+    if unreachable is not None:
+        from ..auditing.runner import TargetUnreachable
+
+        raise TargetUnreachable(f"cannot reach {target}: {unreachable}")
     started = _WALL.monotonic_ns()
     steps = [run.run_step(step) for step in loaded.steps]
     return ScenarioResult(
