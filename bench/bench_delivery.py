@@ -2,14 +2,16 @@
 
 The in-process figure is CPU time of the sending thread (nothing else runs; wall time on a shared
 machine mostly measures the neighbours).  The loopback figures alternate small chunks of baseline
-and hookmock requests, so drift in the machine's load hits both alike, and compare the totals.
+and hookmock requests to one receiver in another process, so drift in the machine's load hits both
+alike, and compare the totals.
 """
 
 from __future__ import annotations
 
 import http.client
 import statistics
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,22 +68,35 @@ def in_process_delivery(smoke: bool) -> Figure:
     )
 
 
+_SERVER = r"""
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+class Quiet(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+def app(environ, start_response):
+    environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
 @contextmanager
 def _fast_server() -> Iterator[int]:
-    from werkzeug.serving import WSGIRequestHandler, make_server
-
-    class _Quiet(WSGIRequestHandler):
-        def log_request(self, *args: object, **kwargs: object) -> None:
-            pass
-
-    server = make_server("127.0.0.1", 0, _ok_app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    """A fast receiver (werkzeug, threaded, answers 200) in its own process, as a real one would be:
+    in this process its threads would compete with the sender for the GIL."""
+    child = subprocess.Popen([sys.executable, "-c", _SERVER], stdout=subprocess.PIPE, text=True)
     try:
-        yield server.server_port
+        assert child.stdout is not None
+        yield int(child.stdout.readline())
     finally:
-        server.shutdown()
-        server.server_close()
+        child.kill()
+        child.wait(10)
 
 
 def loopback_throughput(smoke: bool) -> Figure:
