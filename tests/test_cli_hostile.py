@@ -359,3 +359,44 @@ def test_an_unknown_flag_shows_the_subcommands_usage(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(usage) and f"{usage[7:]}: error: unrecognized arguments: {argv[-1]}" in err, err
+
+
+def test_scenario_validation_reports_every_problem_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drill = tmp_path / "drill.toml"
+    drill.write_text(
+        '[scenario]\nname = 5\nprofile = "moda"\n'
+        '[[steps]]\naction = "send"\nevent = "task.nope"\nproxy = ["banana", "lost_ack:abc", "pass"]\n'
+        '[[steps]]\naction = "duplicate"\nof = "ghost"\n'
+        '[[steps]]\naction = "fly"\n',
+        encoding="utf-8",
+    )
+    assert main(["scenario", "validate", str(drill)]) == 2
+    err = capsys.readouterr().err
+    paths = ["scenario.name", "steps[0].event", "steps[0].proxy[0]", "steps[0].proxy[1]", "steps[1].of"]
+    paths.append("steps[2].action")
+    positions = [err.find(f"  - {p}:") for p in paths]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions), err
+    assert "(6 problem(s))" in err and "steps[0].proxy[2]" not in err
+    assert "^(" not in err, "a raw regular expression leaked into the message"
+    assert "'banana' is not a proxy action; use one of pass, fail[:<status>]" in err
+    assert "lost acknowledgement" in err and "script" not in err and "500,500,ok" not in err
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["pass", "fail", "fail:503", "fail:99", "fail:600", "fail:abc", "lost_ack", "lost_ack:500",
+     "lost_ack:timeout", "lost_ack:delay:2.5", "lost_ack:delay:2.5:503", "lost_ack:abc", "lost_ack:Timeout",
+     "lost_ack:", "timeout_after_processing", "duplicate", "duplicate:3", "duplicate:0", "duplicate:100",
+     "concurrent:99", "tamper", "tamper:1", "banana", ""],
+)  # fmt: skip
+def test_proxy_action_check_agrees_with_the_schema(action: str) -> None:
+    import re
+
+    from hookmock.scenarios.model import _proxy_problem
+    from hookmock.validation import load_schema
+
+    pattern = load_schema("scenario")["$defs"]["proxy_action"]["pattern"]
+    if _proxy_problem(action) is None:
+        assert re.search(pattern, action), f"{action!r} accepted by hookmock but not by the schema"

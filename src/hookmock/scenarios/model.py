@@ -9,13 +9,14 @@ reported with its path in the file (``steps[2].event``).
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..profiles import get_profile
+from ..profiles import Profile, get_profile
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -70,42 +71,98 @@ def _path(json_path: str) -> str:
     return json_path[2:] if json_path.startswith("$.") else json_path.lstrip("$") or "(top level)"
 
 
-def _check_proxy_action(action: str) -> None:
-    from ..receiver.faults import as_plan
+#: The proxy actions a step may list, as the error for a bad one shows them.
+PROXY_ACTIONS = (
+    "pass",
+    "fail[:<status>]",
+    "lost_ack[:<answer>]",
+    "timeout_after_processing",
+    "duplicate[:<copies 1-99>]",
+    "concurrent[:<copies 1-99>]",
+    "tamper",
+)
 
-    head, _, rest = action.partition(":")
-    if head == "lost_ack" and rest:
-        as_plan(rest)
+
+def _lost_ack_answers() -> str:
+    from ..receiver.faults import SCRIPT_TOKENS
+
+    return ", ".join(t for t in SCRIPT_TOKENS if "*" not in t and t != "ok" and "status 100" not in t)
 
 
-def _step(index: int, raw: dict[str, Any], profile: str, ids: set[str], problems: list[str]) -> Step:
+def _proxy_problem(action: Any) -> str | None:
+    """Why ``action`` is not a proxy action (in the scenario's terms), or ``None`` when it is one."""
+    choices = f"use one of {', '.join(PROXY_ACTIONS)}"
+    if not isinstance(action, str):
+        return f"{action!r} is not a proxy action; {choices}"
+    head, colon, arg = action.partition(":")
+    if head in ("pass", "timeout_after_processing", "tamper") and not colon:
+        return None
+    if head == "fail":
+        if not colon or (arg.isdigit() and 100 <= int(arg) <= 599):
+            return None
+        return f"{action!r}: fail takes an HTTP status 100-599 (fail:503), or nothing for 500"
+    if head in ("duplicate", "concurrent"):
+        if not colon or (arg.isdigit() and 1 <= int(arg) <= 99):
+            return None
+        return f"{action!r}: {head} takes a number of copies 1-99 ({head}:3), or nothing for 2"
+    if head == "lost_ack":
+        from ..receiver.faults import as_plan
+
+        if not colon:
+            return None
+        try:
+            if re.fullmatch(r"[a-z0-9.:]+", arg):
+                as_plan(arg)
+                return None
+        except UsageError:
+            pass
+        return (
+            f"{action!r}: {arg!r} is not an answer for the lost acknowledgement; give a status "
+            f"(lost_ack:500) or one of {_lost_ack_answers()}"
+        )
+    return f"{action!r} is not a proxy action; {choices}"
+
+
+def _step_problems(
+    index: int, raw: dict[str, Any], prof: Profile | None, ids: set[str]
+) -> list[tuple[str, str]]:
+    """The semantic problems of one step (what the schema cannot say), each with its path."""
     where = f"steps[{index}]"
-    prof = get_profile(profile)
-    action = raw["action"]
-    for key, names in (("event", [raw.get("event")]), ("events", list(raw.get("events", [])))):
-        for i, name in enumerate(names):
-            if name is None:
-                continue
-            if name not in prof.event_types:
+    problems: list[tuple[str, str]] = []
+    if prof is not None:
+        events = raw.get("events")
+        for key, names in (
+            ("event", [raw.get("event")]),
+            ("events", list(events) if isinstance(events, list) else []),
+        ):
+            for i, name in enumerate(names):
+                if not isinstance(name, str) or name in prof.event_types:
+                    continue
                 at = f"{where}.{key}" + (f"[{i}]" if key == "events" else "")
                 problems.append(
-                    f"{at}: {name!r} is not a {prof.title} event; choose one of {', '.join(prof.event_types)}"
+                    (at, f"{name!r} is not a {prof.title} event; choose one of {', '.join(prof.event_types)}")
                 )
-    if raw.get("of") is not None and raw["of"] not in ids:
+    of, step_id = raw.get("of"), raw.get("id")
+    if isinstance(of, str) and of not in ids:
         known = ", ".join(sorted(ids)) or "none yet"
-        problems.append(f"{where}.of: no earlier step has id {raw['of']!r} (ids so far: {known})")
-    if raw.get("id") is not None:
-        if raw["id"] in ids:
-            problems.append(f"{where}.id: id {raw['id']!r} is used twice; give each step its own id")
-        ids.add(raw["id"])
+        problems.append((f"{where}.of", f"no earlier step has id {of!r} (ids so far: {known})"))
+    if isinstance(step_id, str):
+        if step_id in ids:
+            problems.append((f"{where}.id", f"id {step_id!r} is used twice; give each step its own id"))
+        ids.add(step_id)
+    proxy = raw.get("proxy")
+    for i, item in enumerate(proxy if isinstance(proxy, list) else []):
+        problem = _proxy_problem(item)
+        if problem is not None:
+            problems.append((f"{where}.proxy[{i}]", problem))
+    return problems
+
+
+def _step(index: int, raw: dict[str, Any]) -> Step:
+    action = raw["action"]
     proxy = list(raw.get("proxy", []))
     if raw.get("fail_times"):
         proxy = ["fail"] * int(raw["fail_times"]) + proxy
-    for i, item in enumerate(proxy):
-        try:
-            _check_proxy_action(item)
-        except UsageError as exc:
-            problems.append(f"{where}.proxy[{i}]: {exc}")
     return Step(
         index=index,
         action=action,
@@ -122,29 +179,49 @@ def _step(index: int, raw: dict[str, Any], profile: str, ids: set[str], problems
     )
 
 
+_STEP_INDEX = re.compile(r"^steps\[(\d+)\]")
+
+
+def _order(path: str) -> int:
+    match = _STEP_INDEX.match(path)
+    return int(match.group(1)) if match else -1
+
+
 def parse_scenario(text: str, *, source: str = "<string>", profile: str | None = None) -> Scenario:
-    """Parse and validate scenario TOML text; ``profile`` overrides the file's profile."""
+    """Parse and validate scenario TOML text; ``profile`` overrides the file's profile.
+
+    Every problem is reported at once (the schema's and the semantic ones: unknown event types,
+    ``of`` naming no earlier step, bad proxy actions), each with its path, in file order."""
     from ..validation import violations
 
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, [f"not valid TOML: {exc}"]) from None
-    found = violations(doc, "scenario")
-    if found:
-        raise ScenarioError(source, [f"{_path(v.path)}: {v.message}" for v in found])
-    meta = doc["scenario"]
+    meta = doc.get("scenario") if isinstance(doc.get("scenario"), dict) else {}
     name = profile or meta.get("profile") or "moda"
+    problems: list[tuple[str, str]] = []
+    prof: Profile | None = None
     try:
-        get_profile(name)
+        prof = get_profile(name)
     except UsageError as exc:
-        raise ScenarioError(source, [f"scenario.profile: {exc}"]) from None
-    problems: list[str] = []
+        problems.append(("scenario.profile", str(exc)))
     ids: set[str] = set()
-    steps = tuple(_step(i, raw, name, ids, problems) for i, raw in enumerate(doc["steps"]))
+    raw_steps = doc.get("steps") if isinstance(doc.get("steps"), list) else []
+    for i, raw in enumerate(raw_steps):
+        if isinstance(raw, dict):
+            problems.extend(_step_problems(i, raw, prof, ids))
+    explained = {path for path, _ in problems}
+    for v in violations(doc, "scenario"):
+        path = _path(v.path)
+        if path not in explained:  # a proxy action or profile already explained in hookmock's words
+            problems.append((path, v.message))
     if problems:
-        raise ScenarioError(source, problems)
-    return Scenario(meta["name"], name, steps, meta.get("description", ""), source)
+        problems.sort(key=lambda p: _order(p[0]))  # stable: schema order within a step is kept
+        raise ScenarioError(source, [f"{path}: {message}" for path, message in problems])
+    assert prof is not None
+    steps = tuple(_step(i, raw) for i, raw in enumerate(doc["steps"]))
+    return Scenario(meta["name"], prof.name, steps, meta.get("description", ""), source)
 
 
 def load_scenario(path: str | Path, *, profile: str | None = None) -> Scenario:
