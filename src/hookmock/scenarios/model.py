@@ -198,7 +198,7 @@ def parse_scenario(text: str, *, source: str = "<string>", profile: str | None =
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, [f"not valid TOML: {exc}"]) from None
-    meta = doc.get("scenario") if isinstance(doc.get("scenario"), dict) else {}
+    meta: dict[str, Any] = doc["scenario"] if isinstance(doc.get("scenario"), dict) else {}
     name = profile or meta.get("profile") or "moda"
     problems: list[tuple[str, str]] = []
     prof: Profile | None = None
@@ -207,7 +207,7 @@ def parse_scenario(text: str, *, source: str = "<string>", profile: str | None =
     except UsageError as exc:
         problems.append(("scenario.profile", str(exc)))
     ids: set[str] = set()
-    raw_steps = doc.get("steps") if isinstance(doc.get("steps"), list) else []
+    raw_steps: list[Any] = doc["steps"] if isinstance(doc.get("steps"), list) else []
     for i, raw in enumerate(raw_steps):
         if isinstance(raw, dict):
             problems.extend(_step_problems(i, raw, prof, ids))
