@@ -111,12 +111,21 @@ def test_options_are_documented_in_help(pytester: pytest.Pytester) -> None:
             "*--hookmock-seed=N*",
             "*--hookmock-tls*",
             "*--hookmock-no-tls*",
+            "*--hookmock-clock-start=WHEN*",
         ]
     )
-    for ini in ("hookmock_profile", "hookmock_secret", "hookmock_seed", "hookmock_tls"):
+    for ini in (
+        "hookmock_profile",
+        "hookmock_secret",
+        "hookmock_seed",
+        "hookmock_tls",
+        "hookmock_clock_start",
+    ):
         assert ini in result.stdout.str()
     result = pytester.runpytest("--markers")
-    result.stdout.fnmatch_lines(["*@pytest.mark.hookmock(profile=None, secret=None, seed=None, tls=None)*"])
+    result.stdout.fnmatch_lines(
+        ["*@pytest.mark.hookmock(profile=None, secret=None, seed=None, tls=None, clock_start=None)*"]
+    )
 
 
 def test_a_bad_seed_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
@@ -156,7 +165,8 @@ def test_bad_marker_arguments_and_unknown_profile_fail_clearly(pytester: pytest.
     result.assert_outcomes(errors=3)
     result.stdout.fnmatch_lines(
         [
-            "*@pytest.mark.hookmock got unknown argument(s) profil; it accepts profile, secret, seed, tls*",
+            "*@pytest.mark.hookmock got unknown argument(s) profil; "
+            "it accepts profile, secret, seed, tls, clock_start*",
             "*unknown profile 'github'; choose one of*moda*modio*",
             "*takes keyword arguments only*",
         ]
@@ -189,3 +199,99 @@ def test_importing_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -
         "print('HEAVY', heavy)",
     )
     result.stdout.fnmatch_lines(["HEAVY []"])
+
+
+REPORT_CLOCK = """
+import datetime, pathlib, pytest
+from hookmock.clock import RealClock
+
+def _dump(name, clock, events):
+    real = RealClock().time()
+    event = events.event("task.succeeded")
+    pathlib.Path(name + ".txt").write_text(f"{clock.now_ns()} {real} {event['id'][-16:]} {event['created']}")
+
+def test_default(hookmock_clock, hookmock_events):
+    _dump("default", hookmock_clock, hookmock_events)
+
+@pytest.mark.hookmock(clock_start="2026-05-01T00:00:00Z")
+def test_iso(hookmock_clock, hookmock_events):
+    _dump("iso", hookmock_clock, hookmock_events)
+
+@pytest.mark.hookmock(clock_start=datetime.date(2030, 1, 2))
+def test_date(hookmock_clock, hookmock_events):
+    _dump("date", hookmock_clock, hookmock_events)
+
+@pytest.mark.hookmock(clock_start="now")
+def test_now_wins(hookmock_clock, hookmock_events):
+    _dump("now", hookmock_clock, hookmock_events)
+"""
+
+
+def _clock(pytester: pytest.Pytester, name: str) -> tuple[int, int, str, str]:
+    now_ns, real, event_id, created = (pytester.path / f"{name}.txt").read_text().split()
+    return int(now_ns), int(real), event_id, created
+
+
+def test_the_clock_starts_at_the_real_time_unless_pinned(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(REPORT_CLOCK)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
+    now_ns, real, first_id, _ = _clock(pytester, "default")
+    assert now_ns % 10**9 == 0 and real - 5 <= now_ns // 10**9 <= real  # whole seconds, the real time
+    assert _clock(pytester, "iso")[0] == 1_777_593_600 * 10**9
+    assert _clock(pytester, "iso")[3].startswith("2026-05-01T00:00:00")
+    assert _clock(pytester, "date")[0] == 1_893_542_400 * 10**9  # midnight UTC
+    assert abs(_clock(pytester, "now")[0] // 10**9 - real) <= 5
+
+    # the seed still makes the payloads reproducible (the random part of ids); pinned, the same bytes
+    pytester.runpytest("-p", "no:cacheprovider", "--hookmock-clock-start=1700000000").assert_outcomes(
+        passed=4
+    )
+    assert (
+        _clock(pytester, "default")[0] == 1_700_000_000 * 10**9 and _clock(pytester, "default")[2] == first_id
+    )
+    assert _clock(pytester, "iso")[0] == 1_777_593_600 * 10**9  # the marker wins over the option
+    assert abs(_clock(pytester, "now")[0] // 10**9 - real) <= 60
+
+    pytester.makeini("[pytest]\nhookmock_clock_start = 2026-05-01\n")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
+    assert _clock(pytester, "default")[0] == 1_777_593_600 * 10**9
+    pytester.runpytest("-p", "no:cacheprovider", "--hookmock-clock-start=now").assert_outcomes(passed=4)
+    assert abs(_clock(pytester, "default")[0] // 10**9 - real) <= 60  # now on the command line beats the ini
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "message"),
+    [
+        (
+            ["--hookmock-clock-start=yesterday"],
+            "",
+            "*--hookmock-clock-start='yesterday' is not a time; give now,*",
+        ),
+        ([], "hookmock_clock_start = 2026-05-01T00:00:00", "*hookmock_clock_start (ini)=* has no time zone*"),
+        (["--hookmock-clock-start=99999999999"], "", "*is out of range (1970 to 2199)*"),
+    ],
+)
+def test_a_bad_clock_start_is_a_usage_error(
+    pytester: pytest.Pytester, args: list[str], ini: str, message: str
+) -> None:
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_a_bad_clock_start_marker_fails_the_test_clearly(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.hookmock(clock_start=True)
+        def test_x(hookmock_clock):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*@pytest.mark.hookmock(clock_start=...)=True is not a time*"])

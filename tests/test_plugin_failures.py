@@ -31,8 +31,8 @@ def test_a_failed_assertion_shows_the_delivery_timeline(pytester: pytest.Pyteste
     result.stdout.fnmatch_lines(
         [
             "*hookmock timeline*",
-            "hookmock: profile=moda seed=* (from the test id) tls=off*"
-            "reproduce with @pytest.mark.hookmock(seed=*)",
+            "hookmock: profile=moda seed=* (from the test id) tls=off clock_start=*Z (now) -- "
+            "reproduce with @pytest.mark.hookmock(seed=*, clock_start='*Z')",
             "delivery whd_* (moda) event evt_* task.succeeded -> http://127.0.0.1:*/webhook: "
             "failed, 4 attempt(s)*",
             "*1  +0.000 *response*500*",

@@ -129,6 +129,7 @@ def test_events_and_secret_are_reproducible(pytester: pytest.Pytester) -> None:
             out.write_text(json.dumps([hookmock_events.event("task.succeeded"), hookmock_secret]))
         """
     )
+    pytester.makeini("[pytest]\nhookmock_clock_start = 2026-05-01T00:00:00Z\n")  # times in the payloads
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
     outputs = sorted(pytester.path.glob("out-*.json"))
@@ -136,6 +137,54 @@ def test_events_and_secret_are_reproducible(pytester: pytest.Pytester) -> None:
     first = outputs[0].read_text()
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
     assert outputs[0].read_text() == first
+
+
+WALL_CLOCK_RECEIVER = """
+import hookmock
+
+def make_app(secret):
+    def app(environ, start_response):  # checks freshness against the wall clock: no now=
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        headers = {k[5:].replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
+        try:
+            hookmock.verify("moda", headers, body, secret)
+        except hookmock.VerificationError as exc:
+            start_response("401 Unauthorized", [])
+            return [str(exc).encode()]
+        start_response("200 OK", [])
+        return [b"ok"]
+    return app
+
+def test_sender(hookmock_sender, hookmock_secret):
+    delivery = hookmock_sender.send(make_app(hookmock_secret), "task.succeeded")
+    assert [a.status for a in delivery.attempts] == [200]
+
+def test_proxy(hookmock_sender, hookmock_proxy, hookmock_secret):
+    proxy = hookmock_proxy(make_app(hookmock_secret))
+    proxy.lose_ack(503)
+    delivery = hookmock_sender.send(proxy, "task.succeeded")
+    assert [a.status for a in delivery.attempts] == [503, 200]
+    assert [a.status for item in proxy.captured for a in item.upstream] == [200, 200]
+
+def test_audit(hookmock_audit, hookmock_secret):
+    report = hookmock_audit(make_app(hookmock_secret), check=False)
+    assert report.status("baseline") == "pass" and report.status("signature") == "pass"
+
+def test_scenario(hookmock_scenario, hookmock_secret):
+    result = hookmock_scenario("moda-lost-ack", make_app(hookmock_secret), check=False)
+    assert "401" not in result.text()
+"""
+
+
+def test_a_receiver_checking_the_wall_clock_accepts_the_fixtures_deliveries(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(WALL_CLOCK_RECEIVER)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
+    pytester.makeini("[pytest]\nhookmock_clock_start = 2026-05-01T00:00:00Z\n")  # what used to happen
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "sender or proxy")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*[401*"])
 
 
 def test_tls_receiver_and_sender(pytester: pytest.Pytester) -> None:

@@ -15,7 +15,11 @@ __all__ = ["DEFAULT_PROFILE", "MARKER_KEYS", "Settings", "add_options", "resolve
 
 DEFAULT_PROFILE = "moda"
 #: Keyword arguments the ``@pytest.mark.hookmock(...)`` marker accepts.
-MARKER_KEYS = ("profile", "secret", "seed", "tls")
+MARKER_KEYS = ("profile", "secret", "seed", "tls", "clock_start")
+
+#: Unix seconds a pinned ``clock_start`` must stay below (2200-01-01T00:00:00Z, as the emulator).
+_LATEST_S = 7_258_118_400
+_NS = 1_000_000_000
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -31,6 +35,9 @@ class Settings:
 
     ``seed`` is the configured seed, or ``None``: then each test gets a seed derived from its node
     id (stable from run to run, different from test to test), shown as ``effective_seed``.
+    ``clock_start`` is where ``hookmock_clock`` starts (ns since the epoch), or ``None``: the
+    current real time in whole seconds, so receivers that check freshness against the wall clock
+    accept the fixtures' deliveries.
     """
 
     profile: str
@@ -38,6 +45,7 @@ class Settings:
     seed: int | None
     tls: bool
     nodeid: str = ""
+    clock_start: int | None = None
 
     @property
     def effective_seed(self) -> int:
@@ -45,13 +53,27 @@ class Settings:
             return self.seed
         return zlib.crc32(self.nodeid.encode("utf-8"))
 
-    def describe(self) -> str:
+    def describe(self, clock_start_ns: int | None = None) -> str:
+        """One line for failure reports; ``clock_start_ns``: where this test's clock started."""
         how = "" if self.seed is not None else " (from the test id)"
+        pin = f"seed={self.effective_seed}"
+        clock = ""
+        if clock_start_ns is not None:
+            when = _iso(clock_start_ns)
+            clock = f" clock_start={when}{'' if self.clock_start is not None else ' (now)'}"
+            pin += f", clock_start={when!r}"
         return (
             f"hookmock: profile={self.profile} seed={self.effective_seed}{how} "
-            f"tls={'on' if self.tls else 'off'}"
-            f" -- reproduce with @pytest.mark.hookmock(seed={self.effective_seed})"
+            f"tls={'on' if self.tls else 'off'}{clock}"
+            f" -- reproduce with @pytest.mark.hookmock({pin})"
         )
+
+
+def _iso(ns: int) -> str:
+    from datetime import datetime, timezone
+
+    when = datetime.fromtimestamp(ns // _NS, tz=timezone.utc)
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def parse_bool(value: object, where: str) -> bool:
@@ -86,6 +108,44 @@ def parse_secret(value: object, where: str) -> str | None:
     return value
 
 
+def parse_clock_start(value: object, where: str) -> int | None:
+    """``now`` (or nothing): ``None``; unix seconds (a number), an ISO 8601 time with a zone, or
+    a date (midnight UTC): nanoseconds since the epoch."""
+    from datetime import date, datetime, timezone
+
+    hint = "give now, unix seconds (1777593600) or an ISO 8601 time such as 2026-05-01T00:00:00Z"
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "now")):
+        return None
+    seconds: float | None = None
+    if isinstance(value, bool):
+        raise SettingsError(f"{where}={value!r} is not a time; {hint}")
+    if isinstance(value, (int, float)):
+        seconds = value
+    elif isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            seconds = float(text) if text.replace(".", "", 1).isdigit() else None
+            if seconds is None:
+                if len(text) == 10:  # a date: midnight UTC
+                    text += "T00:00:00+00:00"
+                moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "Zz" else text)
+        except ValueError:
+            raise SettingsError(f"{where}={value!r} is not a time; {hint}") from None
+    else:
+        raise SettingsError(f"{where}={value!r} is not a time; {hint}")
+    if seconds is None:
+        if moment.tzinfo is None:
+            raise SettingsError(f"{where}={value!r} has no time zone; add one, e.g. Z for UTC")
+        seconds = moment.timestamp()
+    if not 0 <= seconds < _LATEST_S:
+        raise SettingsError(f"{where}={value!r} is out of range (1970 to 2199); {hint}")
+    return round(seconds * _NS)
+
+
 def parse_profile(value: object, where: str) -> str | None:
     if value is None or value == "":
         return None
@@ -107,14 +167,18 @@ def resolve_settings(
         "secret": parse_secret(ini.get("secret"), "hookmock_secret (ini)"),
         "seed": parse_seed(ini.get("seed"), "hookmock_seed (ini)"),
         "tls": None if ini.get("tls") in (None, "") else parse_bool(ini["tls"], "hookmock_tls (ini)"),
+        "clock_start": parse_clock_start(ini.get("clock_start"), "hookmock_clock_start (ini)"),
     }
     from_cli = {
         "profile": parse_profile(option.get("profile"), "--hookmock-profile"),
         "secret": parse_secret(option.get("secret"), "--hookmock-secret"),
         "seed": parse_seed(option.get("seed"), "--hookmock-seed"),
         "tls": option.get("tls"),
+        "clock_start": parse_clock_start(option.get("clock_start"), "--hookmock-clock-start"),
     }
     merged.update({k: v for k, v in from_cli.items() if v is not None})
+    if option.get("clock_start") is not None and from_cli["clock_start"] is None:
+        merged["clock_start"] = None  # --hookmock-clock-start now: overrides a start pinned in the ini
     for kwargs in reversed(markers):  # farthest first, so the closest marker wins
         unknown = sorted(set(kwargs) - set(MARKER_KEYS))
         if unknown:
@@ -127,6 +191,7 @@ def resolve_settings(
             "secret": lambda v: parse_secret(v, "@pytest.mark.hookmock(secret=...)"),
             "seed": lambda v: parse_seed(v, "@pytest.mark.hookmock(seed=...)"),
             "tls": lambda v: parse_bool(v, "@pytest.mark.hookmock(tls=...)"),
+            "clock_start": lambda v: parse_clock_start(v, "@pytest.mark.hookmock(clock_start=...)"),
         }
         for key, value in kwargs.items():
             if value is not None:
@@ -137,6 +202,7 @@ def resolve_settings(
         seed=merged["seed"],
         tls=bool(merged["tls"]),
         nodeid=nodeid,
+        clock_start=merged["clock_start"],
     )
 
 
@@ -181,7 +247,17 @@ def add_options(parser: pytest.Parser) -> None:
         const=False,
         help="serve hookmock_receiver over plain HTTP (the default).",
     )
+    group.addoption(
+        "--hookmock-clock-start",
+        dest="hookmock_clock_start",
+        metavar="WHEN",
+        default=None,
+        help="where hookmock_clock starts: now (default: the real time, whole seconds), unix seconds or "
+        "an ISO 8601 time such as 2026-05-01T00:00:00Z (byte-identical payloads run to run). "
+        "Ini: hookmock_clock_start.",
+    )
     parser.addini("hookmock_profile", "default provider profile of the hookmock_* fixtures (moda, modio)")
     parser.addini("hookmock_secret", "signing secret / webhook token of the hookmock_* fixtures")
     parser.addini("hookmock_seed", "seed of generated events and secrets (integer)")
     parser.addini("hookmock_tls", "true: serve hookmock_receiver over HTTPS with a run-time test CA")
+    parser.addini("hookmock_clock_start", "hookmock_clock start: now (default), unix seconds or ISO 8601")

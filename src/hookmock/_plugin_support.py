@@ -197,6 +197,8 @@ class TestState:
         self.proxies: list[FaultProxy] = []
         self.extra_sections: list[Callable[[], str]] = []
         self.reported = False
+        #: Where ``hookmock_clock`` started (ns), once the test used it.
+        self.clock_start_ns: int | None = None
 
     # -- end-of-test checks ------------------------------------------------------------
     def problem_after_call(self) -> str | None:
@@ -222,7 +224,7 @@ class TestState:
 
     # -- failure report ----------------------------------------------------------------
     def failure_text(self) -> str:
-        parts = [self.settings.describe()]
+        parts = [self.settings.describe(self.clock_start_ns)]
         for sender in self.senders:
             with contextlib.suppress(Exception):
                 parts.extend(_sender_timelines(sender))

@@ -5,10 +5,11 @@ It must stay cheap to import: pytest loads it in every run of every project wher
 installed.  Only the standard library and pytest are imported here; everything else is imported
 inside the fixtures that need it.
 
-Configuration, closest wins: ``@pytest.mark.hookmock(profile=, secret=, seed=, tls=)`` > command line
-(``--hookmock-profile``, ``--hookmock-secret``, ``--hookmock-seed``, ``--hookmock-tls`` /
-``--hookmock-no-tls``) > ini (``hookmock_profile``, ``hookmock_secret``, ``hookmock_seed``,
-``hookmock_tls``) > defaults (profile ``moda``, a secret and seed derived from the test id, plain HTTP).
+Configuration, closest wins: ``@pytest.mark.hookmock(profile=, secret=, seed=, tls=, clock_start=)`` >
+command line (``--hookmock-profile``, ``--hookmock-secret``, ``--hookmock-seed``, ``--hookmock-tls`` /
+``--hookmock-no-tls``, ``--hookmock-clock-start``) > ini (``hookmock_profile``, ``hookmock_secret``,
+``hookmock_seed``, ``hookmock_tls``, ``hookmock_clock_start``) > defaults (profile ``moda``, a secret
+and seed derived from the test id, plain HTTP, the clock starting at the real time).
 
 Fixtures: ``hookmock_settings``, ``hookmock_clock``, ``hookmock_profile``, ``hookmock_secret``,
 ``hookmock_events``, ``hookmock_verify``, ``hookmock_sender``, ``hookmock_make_sender``,
@@ -29,6 +30,7 @@ from ._plugin_settings import (
     SettingsError,
     add_options,
     parse_bool,
+    parse_clock_start,
     parse_seed,
     resolve_settings,
 )
@@ -42,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .sender import Sender
 
 _STATE = pytest.StashKey["TestState"]()
-_INI = ("profile", "secret", "seed", "tls")
+_INI = ("profile", "secret", "seed", "tls", "clock_start")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,12 +54,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "hookmock(profile=None, secret=None, seed=None, tls=None): configure hookmock's fixtures for a test "
+        "hookmock(profile=None, secret=None, seed=None, tls=None, clock_start=None): configure hookmock's "
+        "fixtures for a test "
         "(overrides --hookmock-* options and hookmock_* ini settings)",
     )
     try:  # bad option or ini values: a usage error before anything runs
         parse_seed(config.getoption("hookmock_seed"), "--hookmock-seed")
         parse_seed(config.getini("hookmock_seed"), "hookmock_seed (ini)")
+        parse_clock_start(config.getoption("hookmock_clock_start"), "--hookmock-clock-start")
+        parse_clock_start(config.getini("hookmock_clock_start"), "hookmock_clock_start (ini)")
         if config.getini("hookmock_tls"):
             parse_bool(config.getini("hookmock_tls"), "hookmock_tls (ini)")
     except SettingsError as exc:
@@ -127,11 +132,18 @@ def _state(request: pytest.FixtureRequest) -> TestState:
 
 
 @pytest.fixture
-def hookmock_clock() -> VirtualClock:
-    """A fresh :class:`~hookmock.VirtualClock` shared by this test's sender, receiver and events."""
-    from .clock import VirtualClock
+def hookmock_clock(request: pytest.FixtureRequest, hookmock_settings: Settings) -> VirtualClock:
+    """A fresh :class:`~hookmock.VirtualClock` shared by this test's sender, receiver and events,
+    starting at the current real time (whole seconds) unless ``clock_start`` pins it."""
+    from .clock import SECOND, RealClock, VirtualClock
 
-    return VirtualClock()
+    start = hookmock_settings.clock_start
+    if start is None:
+        start = RealClock().time() * SECOND
+    _state(request).clock_start_ns = start
+    clock = VirtualClock(start=start // SECOND)
+    clock.advance_to(start)  # a pinned start may have a fraction of a second
+    return clock
 
 
 @pytest.fixture
