@@ -28,8 +28,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from ..delivery.log import DeliveryLog
     from ..delivery.result import Delivery
+    from ..profiles import get_profile
     from ._common import print_json
 
+    if args.profile is not None:
+        get_profile(args.profile)  # an unknown name is an error, not "no deliveries match"
     with DeliveryLog(args.db, create=False) as log:
         if args.show:
             delivery = Delivery.from_record(log.get(args.show), log.attempts(args.show))
@@ -48,8 +51,11 @@ def run(args: argparse.Namespace) -> int:
             limit=args.limit,
             cursor=args.cursor,
         )
+        if not page.records and args.event_type is not None and not args.cursor:
+            _check_event_type(args.event_type, args.profile)
         if args.json:
-            print_json({"data": [r.view() for r in page.records], "next_cursor": page.next_cursor})
+            rows = [{**r.view(), "profile": r.profile} for r in page.records]
+            print_json({"data": rows, "next_cursor": page.next_cursor})
             return 0
         if not page.records:
             print("no deliveries match")
@@ -67,3 +73,18 @@ def run(args: argparse.Namespace) -> int:
         if page.next_cursor:
             print(f"more: --cursor {page.next_cursor}")
         return 0
+
+
+def _check_event_type(name: str, profile: str | None) -> None:
+    """Nothing matched ``--event-type NAME``: a usage error when no profile has such an event (a
+    type the log holds, e.g. one registered by a program, always matches)."""
+    from ..errors import UsageError
+    from ..profiles import available_profiles, get_profile
+
+    profiles = (
+        [get_profile(profile)] if profile is not None else [get_profile(p) for p in available_profiles()]
+    )
+    if any(name in p.event_types for p in profiles):
+        return
+    known = "; ".join(f"{p.title}: {', '.join(p.event_types)}" for p in profiles)
+    raise UsageError(f"--event-type {name!r} is not an event type ({known})")

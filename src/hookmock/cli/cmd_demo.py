@@ -63,7 +63,6 @@ def run(args: argparse.Namespace) -> int:
                 out.write(f"   #{a['number']}  +{offset:>4.0f} s  {a['outcome']}  HTTP {a['status_code']}\n")
             verdicts = [r.verdict.describe() if r.verdict else "?" for r in receiver.requests]
             out.write(f"6. the receiver got {len(verdicts)} signed requests: {', '.join(verdicts)}\n")
-            out.write(f"   history page: {emulator.base_url}/_hookmock/ui (while running)\n")
             ok = rows and rows[0]["status"] == "succeeded" and rows[0]["attempts"] == 3
         finally:
             emulator.stop()

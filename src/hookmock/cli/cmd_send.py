@@ -99,4 +99,19 @@ def run(args: argparse.Namespace) -> int:
     with sender:
         pending = sender.accept(args.url, args.event, body=body)
         printer.start(sender, pending)
-        return printer.summary(sender.run(pending))
+        try:
+            return printer.summary(sender.run(pending))
+        except KeyboardInterrupt:
+            _interrupted(pending.id, args.db)
+            raise
+
+
+def _interrupted(delivery_id: str, db: str | None) -> None:
+    """Ctrl-C: the delivery stays pending in the log; say how to deliver it again."""
+    import sys
+
+    if db is None:
+        hint = "the log was in memory, so it is gone; pass --db PATH to keep deliveries you may resume"
+    else:
+        hint = f"it stays pending in {db}; deliver it again with: hookmock redeliver {delivery_id} --db {db}"
+    print(f"\ninterrupted: delivery {delivery_id} did not finish; {hint}", file=sys.stderr, flush=True)

@@ -23,6 +23,8 @@ ERROR_STATUS: dict[str, int] = {
     "internal_error": 500,
 }
 
+#: The README's "Emulator errors" section, which lists every ``code`` (one anchor for all: a code
+#: has no heading of its own).
 DOC_URL = "https://github.com/hookmock/hookmock#emulator-errors"
 
 
@@ -67,7 +69,7 @@ def error_body(err: ApiError, request_id: str) -> dict[str, Any]:
             "type": err.type,
             "code": err.code,
             "message": err.message,
-            "doc_url": f"{DOC_URL}-{err.code}",
+            "doc_url": DOC_URL,
             "request_id": request_id,
             "details": err.details,
             "retry_after_ms": err.retry_after_ms,

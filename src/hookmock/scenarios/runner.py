@@ -234,7 +234,13 @@ class _Run:
             headers = {k: v for k, v in headers.items() if k.lower() not in auth}
             headers.update(self.profile.sign(item.body, self.secret, self.clock.time() - int(after)))
             answer = self.proxy.forward(item.method, item.path, headers.items(), item.body)
-            how = f"re-sent the captured body signed {after:g} s in the past (a replay that much later)"
+            if self.profile.has_timestamp:
+                how = f"re-sent the captured body signed {after:g} s in the past (a replay that much later)"
+            else:
+                how = (
+                    f"re-sent the captured body as a replay {after:g} s later ({self.profile.title}'s "
+                    "token carries no time, so a late replay looks like the original)"
+                )
         result.notes.append(f"{how}: the handler answered {_shown(answer.status, answer.outcome)}")
         expected = step.expect.get("answer")
         if expected is not None and not _matches(expected, answer.status, answer.outcome):
