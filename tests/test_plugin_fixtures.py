@@ -242,6 +242,40 @@ def test_emulator_fixture(pytester: pytest.Pytester) -> None:
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
+def test_a_task_created_through_the_emulator_arrives_at_its_receiver_valid(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def _task_succeeds(emulator):
+            receiver = emulator.receiver
+            receiver.expect_delivery("task.succeeded")  # checked when the test ends
+            status, task = emulator.request(
+                "POST", "/v1/tasks", {"prompt": "a poster", "callback_url": receiver.url}
+            )
+            assert status in (200, 201, 202), task
+            emulator.advance(10)  # the task runs, succeeds, and its webhook is delivered
+            assert receiver.wait_for(1)
+            verdicts = [r.verdict for r in receiver.requests]
+            assert verdicts and all(v.ok for v in verdicts), [v.describe() for v in verdicts]
+            return receiver
+
+        def test_first(hookmock_emulator):
+            _task_succeeds(hookmock_emulator)
+            hookmock_emulator.advance(3600)  # the emulator's clock runs far ahead of the real time
+
+        def test_after_an_hour_of_emulator_time(hookmock_emulator, hookmock_receiver):
+            receiver = _task_succeeds(hookmock_emulator)
+            assert receiver is not hookmock_receiver  # hookmock_receiver stays the test's own
+
+        @pytest.mark.hookmock(tls=True)
+        def test_over_https(hookmock_emulator):
+            assert _task_succeeds(hookmock_emulator).url.startswith("https://")
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
 def test_scenario_fixture(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

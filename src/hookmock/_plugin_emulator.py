@@ -16,10 +16,40 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EmulatorProcess", "start_emulator"]
+__all__ = ["EmulatorClock", "EmulatorProcess", "start_emulator"]
 
 #: How long (real seconds) the emulator may take to become ready.
 READY_TIMEOUT_S = 20.0
+
+
+class EmulatorClock:
+    """The emulator's clock, read from this process: every reading asks ``GET /_hookmock/clock``.
+
+    Give it to a receiver of the emulator's callbacks so that it judges their timestamps at the
+    emulator's time (the emulator's virtual clock runs in another process and only moves with
+    :meth:`EmulatorProcess.advance`).  It cannot be moved from here: a wait on it (``sleep_ns``, a
+    receiver's virtual-time fault) does not advance the emulator.
+    """
+
+    is_virtual = True
+
+    def __init__(self, emulator: EmulatorProcess) -> None:
+        self._emulator = emulator
+
+    def __repr__(self) -> str:
+        return f"<EmulatorClock of {self._emulator.base_url}>"
+
+    def now_ns(self) -> int:
+        return int(self._emulator.control("clock")["now_ns"])
+
+    def monotonic_ns(self) -> int:
+        return self.now_ns()
+
+    def time(self) -> int:
+        return self.now_ns() // 1_000_000_000
+
+    def sleep_ns(self, ns: int) -> None:
+        """Nothing to wait for: the emulator's time moves only when a test advances it."""
 
 
 class EmulatorProcess:
@@ -28,6 +58,8 @@ class EmulatorProcess:
     ``base_url``, ``api_key``, ``signing_secret`` come from its state file.  ``request`` calls the
     API (with the API key), ``control`` the control API under ``/_hookmock/``; ``advance(seconds)``
     moves its virtual clock; ``reset()`` forgets every task and delivery (done before each test).
+    ``clock`` reads the emulator's clock; ``receiver`` (set by the ``hookmock_emulator`` fixture) is
+    a fake receiver for its Moda callbacks, bound to ``signing_secret`` and ``clock``.
     """
 
     def __init__(self, process: subprocess.Popen[bytes], state: dict[str, Any], workdir: Path) -> None:
@@ -37,6 +69,8 @@ class EmulatorProcess:
         self.base_url: str = state["base_url"]
         self.api_key: str = state["api_key"]
         self.signing_secret: str = state["signing_secret"]
+        self.clock = EmulatorClock(self)
+        self.receiver: Any = None
 
     def __repr__(self) -> str:  # never shows the key or the secret
         return f"<hookmock emulator {self.base_url} pid={self.process.pid}>"

@@ -114,7 +114,7 @@ class SessionResources:
 
     def __init__(self, base_dir: Path) -> None:
         self.base_dir = base_dir
-        self._receivers: dict[bool, PluginReceiver] = {}
+        self._receivers: dict[tuple[str, bool], PluginReceiver] = {}
         self._tls: Any = None
         self._senders: weakref.WeakSet[Sender] = weakref.WeakSet()
         self.started: list[PluginReceiver] = []
@@ -170,12 +170,17 @@ class SessionResources:
         self.started.append(receiver)
         return receiver
 
-    def shared_receiver(self, tls: bool) -> PluginReceiver:
-        receiver = self._receivers.get(tls)
+    def shared_receiver(self, tls: bool, *, role: str = "test", clock: Clock | None = None) -> PluginReceiver:
+        """The session's receiver for ``role`` (made on first use, then re-bound by each test):
+        ``test`` is ``hookmock_receiver``, ``emulator`` the one for the emulator's callbacks."""
+        receiver = self._receivers.get((role, tls))
         if receiver is None:
-            receiver = self.new_receiver("moda", None, clock=VirtualClock(), tls=tls)
-            self._receivers[tls] = receiver
+            receiver = self.new_receiver("moda", None, clock=clock or VirtualClock(), tls=tls)
+            self._receivers[(role, tls)] = receiver
         return receiver
+
+    def emulator_receiver(self, tls: bool, clock: Clock) -> PluginReceiver:
+        return self.shared_receiver(tls, role="emulator", clock=clock)
 
     def close(self) -> None:
         for receiver in self.started:

@@ -404,15 +404,25 @@ def _hookmock_emulator_process(
 
 
 @pytest.fixture
-def hookmock_emulator(_hookmock_emulator_process: Any) -> Any:
+def hookmock_emulator(
+    request: pytest.FixtureRequest, hookmock_settings: Settings, _hookmock_emulator_process: Any
+) -> Iterator[Any]:
     """The session's ``hookmock serve`` process (one per worker; virtual clock; accepts http://
-    callbacks so it can deliver to ``hookmock_receiver``), reset before each test.  Gives
-    ``base_url``, ``api_key``, ``signing_secret``, ``request()``, ``control()``, ``advance()``."""
+    callbacks), reset before each test.  Gives ``base_url``, ``api_key``, ``signing_secret``,
+    ``request()``, ``control()``, ``advance()``, ``clock`` (reads the emulator's clock) and
+    ``receiver``: a fake receiver for its callbacks, bound to its signing secret and clock."""
     emulator = _hookmock_emulator_process
     if not emulator.alive():
         pytest.fail("the hookmock emulator process has exited; see " + str(emulator.workdir), pytrace=False)
     emulator.reset()
-    return emulator
+    receiver = _session(request).emulator_receiver(hookmock_settings.tls, emulator.clock)
+    receiver.rebind(
+        profile="moda", secret=emulator.signing_secret, clock=emulator.clock, handler=None, on_request=None
+    )
+    emulator.receiver = receiver
+    _state(request).receivers.append(receiver)
+    yield emulator
+    receiver.wait_idle(timeout=2.0)
 
 
 @pytest.fixture
