@@ -152,7 +152,7 @@ def test_cli_version_and_help(capsys):
 
 def test_cli_events_and_sign(capsys, tmp_path):
     assert main(["events", "--profile", "modio"]) == 0
-    assert "(inferred)" in capsys.readouterr().out
+    assert "inferred from the Rules Engine actions" in capsys.readouterr().out  # said once, not twice
     assert main(["events", "--profile", "moda", "--example", "task.failed", "--seed", "3"]) == 0
     hookmock.validate(json.loads(capsys.readouterr().out))
     body = tmp_path / "b.json"
