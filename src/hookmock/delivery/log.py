@@ -11,11 +11,17 @@ flight by a dead process ``interrupted`` and makes their deliveries due again.
 deleting anything: drivers re-read the log before each attempt, and an attempt in flight at that
 moment completes without re-opening its delivery.
 
+An in-memory log (``durable`` is False) survives no crash, so committing the in-flight row before
+the request buys nothing there: the attempt in flight is held beside the database (under the same
+lock, so every reader sees it: ``get``, ``snapshot`` and ``attempts`` merge it, every other reader
+writes it to the database first) and written together with its completion, in one transaction.
+
 The log stores no secret, token or signature header: only the body bytes and what came back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import sqlite3
@@ -184,6 +190,8 @@ class DeliveryLog:
         self._lock = threading.RLock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Job] = []
+        #: an in-memory log's attempts in flight, not yet in the database: id -> (seq, attempt, state)
+        self._flying: dict[str, tuple[int, AttemptRecord, DeliveryState]] = {}
         if self.path != ":memory:":
             p = Path(self.path)
             if p.is_dir():
@@ -227,6 +235,11 @@ class DeliveryLog:
         self._cursor_key = bytes(db.execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone()[0])
 
     @property
+    def durable(self) -> bool:
+        """True for a file: what is committed survives a crash of the sending process."""
+        return self.path != ":memory:"
+
+    @property
     def schema_version(self) -> int:
         with self._lock:
             return int(self._db.execute("PRAGMA user_version").fetchone()[0])
@@ -250,6 +263,12 @@ class DeliveryLog:
         others) and one commit, i.e. one fsync, serves them all.
         """
         job = _Job(fn)
+        if not self.durable:  # no fsync to share: run it alone, at once
+            with self._lock:
+                self._run_batch([job])
+            if job.error is not None:
+                raise job.error
+            return job.result
         with self._queue_lock:
             self._queue.append(job)
         with self._lock:
@@ -375,6 +394,17 @@ class DeliveryLog:
         if state.phase is not Phase.IN_FLIGHT or state.started_ns is None:
             raise ValueError(f"start_attempt needs an in-flight state, got {state}")
 
+        attempt = AttemptRecord(state.attempts, state.started_ns, None, IN_FLIGHT, None, b"", "", timestamp)
+        if not self.durable:  # held beside the database until it completes (see the module's doc)
+            with self._lock:
+                seq, phase = self._seq_phase(self._db, delivery_id)
+                if phase == Phase.CANCELED.value:
+                    raise DeliveryCanceled(f"delivery {delivery_id} was canceled; no attempt is started")
+                if delivery_id in self._flying:
+                    raise sqlite3.IntegrityError(f"delivery {delivery_id} already has an attempt in flight")
+                self._flying[delivery_id] = (seq, attempt, state)
+            return attempt
+
         def write(db: sqlite3.Connection) -> None:
             seq, phase = self._seq_phase(db, delivery_id)
             if phase == Phase.CANCELED.value:  # canceled since the driver read it: send nothing
@@ -390,13 +420,73 @@ class DeliveryLog:
             )
 
         self._batched(write)  # committed (group commit) before this returns
-        return AttemptRecord(state.attempts, state.started_ns, None, IN_FLIGHT, None, b"", "", timestamp)
+        return attempt
+
+    def _materialize(self) -> None:
+        """Write an in-memory log's attempts in flight to the database (as a file log has them)."""
+        with self._lock:
+            if not self._flying:
+                return
+            with self._write() as db:
+                for seq, attempt, state in self._flying.values():
+                    db.execute(
+                        "INSERT INTO attempts (delivery_seq, number, started_ns, outcome, timestamp) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (seq, attempt.number, attempt.started_ns, IN_FLIGHT, attempt.timestamp),
+                    )
+                    db.execute(
+                        f"UPDATE deliveries SET {_STATE_SET}, last_attempted_ns = ? WHERE seq = ?",
+                        (*_state_args(state), attempt.started_ns, seq),
+                    )
+            self._flying.clear()
+
+    def _finish_flying(
+        self, delivery_id: str, number: int, result: AttemptResult, state: DeliveryState, excerpt: bytes
+    ) -> AttemptRecord | None:
+        """Complete an in-memory log's attempt held in flight: one transaction writes it whole."""
+        with self._lock:
+            flying = self._flying.get(delivery_id)
+            if flying is None or flying[1].number != number:
+                return None
+            seq, started, _ = flying
+            # still held, so nothing canceled or re-opened the delivery since (they write it first)
+            done = AttemptRecord(
+                number,
+                started.started_ns,
+                result.duration_ns,
+                result.outcome,
+                result.status,
+                excerpt,
+                result.detail,
+                started.timestamp,
+            )
+            response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
+
+            def write(db: sqlite3.Connection) -> None:
+                db.execute(
+                    "INSERT INTO attempts (delivery_seq, number, started_ns, duration_ns, outcome, status, "
+                    "excerpt, detail, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (seq, number, done.started_ns, *_attempt_tail(done)),
+                )
+                db.execute(
+                    f"UPDATE deliveries SET {_STATE_SET}, {_RESPONSE_SET}, last_attempted_ns = ? "
+                    "WHERE seq = ?",
+                    (*_state_args(state), *response, done.started_ns, seq),
+                )
+                del self._flying[delivery_id]
+
+            self._batched(write)
+        return done
 
     def finish_attempt(
         self, delivery_id: str, number: int, result: AttemptResult, state: DeliveryState
     ) -> AttemptRecord:
         """Complete attempt ``number`` with ``result`` and store the machine's next ``state``."""
         excerpt = bytes(result.excerpt[:2048])
+        if self._flying:
+            done = self._finish_flying(delivery_id, number, result, state, excerpt)
+            if done is not None:
+                return done
 
         def write(db: sqlite3.Connection) -> tuple[int, int | None]:
             row = db.execute(_SELECT_ATTEMPT, (number, delivery_id)).fetchone()
@@ -437,6 +527,8 @@ class DeliveryLog:
     def set_state(self, delivery_id: str, state: DeliveryState) -> None:
         """Store a state reached without an attempt (e.g. a manual retry re-opening the entry)."""
 
+        self._materialize()
+
         def write(db: sqlite3.Connection) -> None:
             self._seq(db, delivery_id)
             self._set_state(db, delivery_id, state)
@@ -450,6 +542,7 @@ class DeliveryLog:
         while another process is sending from the same file).  Returns the deliveries touched.
         """
         touched: list[str] = []
+        self._materialize()
         with self._write() as db:
             sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND phase = ?"
             args: list[Any] = [Phase.IN_FLIGHT.value]
@@ -494,6 +587,7 @@ class DeliveryLog:
         flight completes normally without re-opening its delivery.  Returns the ids canceled.
         """
         touched: list[str] = []
+        self._materialize()
         with self._write() as db:
             sql = f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending'"
             args: list[Any] = []
@@ -527,25 +621,34 @@ class DeliveryLog:
     def get(self, delivery_id: str) -> DeliveryRecord:
         with self._lock:
             row = self._db.execute(_SELECT_BY_ID, (delivery_id,)).fetchone()
+            flying = self._flying.get(delivery_id) if self._flying else None
         if row is None:
             raise UsageError(
                 f"no delivery {delivery_id!r} in the delivery log {self.path!r}; list them with "
                 "'hookmock deliveries --db PATH'"
             )
-        return _record(row)
+        record = _record(row)
+        if flying is not None:  # an in-memory log's attempt in flight
+            record = dataclasses.replace(record, state=flying[2], last_attempted_ns=flying[1].started_ns)
+        return record
 
     def snapshot(self, delivery_id: str) -> tuple[DeliveryRecord, list[AttemptRecord]]:
         """A delivery and its attempts, read together."""
         with self._lock:
             record = self.get(delivery_id)
-            rows = self._db.execute(_SELECT_ATTEMPTS, (record.seq,)).fetchall()
-        return record, [AttemptRecord(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7]) for r in rows]
+            return record, self._attempts(delivery_id, record.seq)
 
     def attempts(self, delivery_id: str) -> list[AttemptRecord]:
         with self._lock:
-            seq = self._seq(self._db, delivery_id)
-            rows = self._db.execute(_SELECT_ATTEMPTS, (seq,)).fetchall()
-        return [AttemptRecord(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7]) for r in rows]
+            return self._attempts(delivery_id, self._seq(self._db, delivery_id))
+
+    def _attempts(self, delivery_id: str, seq: int) -> list[AttemptRecord]:
+        rows = self._db.execute(_SELECT_ATTEMPTS, (seq,)).fetchall()
+        attempts = [AttemptRecord(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7]) for r in rows]
+        flying = self._flying.get(delivery_id) if self._flying else None
+        if flying is not None:
+            attempts.append(flying[1])
+        return attempts
 
     def unfinished(self, *, profile: str | None = None) -> list[DeliveryRecord]:
         """Pending deliveries, soonest due first."""
@@ -555,6 +658,7 @@ class DeliveryLog:
             sql += " AND profile = ?"
             args.append(profile)
         with self._lock:
+            self._materialize()
             rows = self._db.execute(sql + " ORDER BY next_due_ns, seq", args).fetchall()
         return [_record(r) for r in rows]
 
@@ -574,6 +678,7 @@ class DeliveryLog:
 
     def in_flight_attempts(self) -> int:
         with self._lock:
+            self._materialize()
             return int(
                 self._db.execute("SELECT count(*) FROM attempts WHERE outcome = ?", (IN_FLIGHT,)).fetchone()[
                     0
@@ -646,6 +751,7 @@ class DeliveryLog:
         sql += " ORDER BY created_ns DESC, seq DESC LIMIT ?"
         args.append(limit + 1)
         with self._lock:
+            self._materialize()
             rows = self._db.execute(sql, args).fetchall()
         records = [_record(r) for r in rows[:limit]]
         next_cursor = None
@@ -653,6 +759,10 @@ class DeliveryLog:
             last = records[-1]
             next_cursor = encode_cursor(self._cursor_key, last.created_ns, last.seq, filters)
         return Page(records, next_cursor)
+
+
+def _attempt_tail(a: AttemptRecord) -> tuple[Any, ...]:
+    return (a.duration_ns, a.outcome, a.status, a.excerpt, a.detail, a.timestamp)
 
 
 class _Job:

@@ -65,13 +65,21 @@ class Phase(str, enum.Enum):
     @property
     def status(self) -> str:
         """The provider-facing status: ``pending``, ``succeeded`` or ``failed``."""
-        if self in (Phase.SCHEDULED, Phase.IN_FLIGHT):
-            return "pending"
-        return "failed" if self is Phase.CANCELED else self.value
+        return _PHASE_STATUS[self.value]
 
     @property
     def finished(self) -> bool:
         return self in (Phase.SUCCEEDED, Phase.FAILED, Phase.CANCELED)
+
+
+#: Phase value -> provider-facing status (a dict: this is read on every attempt and every record)
+_PHASE_STATUS = {
+    "scheduled": "pending",
+    "in_flight": "pending",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "canceled": "failed",
+}
 
 
 class Event(str, enum.Enum):

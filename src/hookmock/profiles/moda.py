@@ -15,7 +15,6 @@ settled in ``shared/docs/providers.md`` and marked *decided* in the README.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import random
 import re
@@ -104,7 +103,7 @@ _HEX_RE = re.compile(r"^[0-9a-f]{64}$")
 def compute_signature(body: bytes, secret: str, timestamp: int | str) -> str:
     """Lower-case hex HMAC-SHA256 of ``"{timestamp}.{body}"`` keyed with ``secret`` as UTF-8."""
     message = str(timestamp).encode("ascii") + b"." + bytes(body)
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode("utf-8"), message, "sha256").hex()
 
 
 def sign_request(body: bytes, secret: str, timestamp: int) -> dict[str, str]:
