@@ -262,13 +262,10 @@ class DeliveryLog:
         in one transaction (each under its own savepoint, so one failing job does not undo the
         others) and one commit, i.e. one fsync, serves them all.
         """
+        if not self.durable:  # no fsync to share: one transaction of its own, at once
+            with self._write() as db:
+                return fn(db)
         job = _Job(fn)
-        if not self.durable:  # no fsync to share: run it alone, at once
-            with self._lock:
-                self._run_batch([job])
-            if job.error is not None:
-                raise job.error
-            return job.result
         with self._queue_lock:
             self._queue.append(job)
         with self._lock:
