@@ -211,10 +211,13 @@ class Emu:
                     info = json.loads(self.state.read_text())
                 except ValueError:
                     info = None
-                if (
-                    info
-                    and EmulatorClient(info["base_url"], timeout=5).call("GET", "/_hookmock/ready")[0] == 200
-                ):
+                try:
+                    ready = bool(info) and (
+                        EmulatorClient(info["base_url"], timeout=5).call("GET", "/_hookmock/ready")[0] == 200
+                    )
+                except OSError:  # not listening yet (or a state file left by the process just killed)
+                    ready = False
+                if ready:
                     break
             if self.proc.poll() is not None:
                 if crash and self.proc.returncode == -signal.SIGKILL:
