@@ -195,10 +195,32 @@ def test_importing_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -
         "-c",
         "import sys, hookmock.pytest_plugin; "
         "heavy = [m for m in ('werkzeug', 'jsonschema', 'faker', 'hypothesis', 'sqlite3', 'cryptography', "
-        "'pytest_httpserver', 'hookmock.sender', 'hookmock.receiver.server') if m in sys.modules]; "
+        "'pytest_httpserver', 'hookmock.sender', 'hookmock.receiver.server', 'hookmock._plugin_fixtures', "
+        "'hookmock._plugin_settings', 'hookmock.clock') if m in sys.modules]; "
         "print('HEAVY', heavy)",
     )
     result.stdout.fnmatch_lines(["HEAVY []"])
+
+
+def test_a_run_that_uses_no_fixture_loads_none_of_their_work(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(
+        """
+        import sys
+
+        def test_plain():
+            loaded = [m for m in sys.modules if m.startswith("hookmock.") and m != "hookmock._version"]
+            assert sorted(loaded) == ["hookmock._plugin_hooks", "hookmock.pytest_plugin"]
+
+        def test_uses_one(hookmock_clock):
+            assert "hookmock._plugin_fixtures" in sys.modules
+        """
+    )
+    # a fresh process (in-process runs share this one's modules), without the other installed plugins
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "hookmock")
+    result.assert_outcomes(passed=2)
 
 
 REPORT_CLOCK = """

@@ -1,6 +1,7 @@
 """Settings of the pytest plugin: marker > command line > ini file > default.
 
-Standard library and pytest only: the plugin imports this module at start-up.
+Imported when a test first uses a ``hookmock_*`` fixture (or pytest is given a ``--hookmock-*``
+value to check); the options themselves are declared in :mod:`hookmock._plugin_hooks`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
-
-__all__ = ["DEFAULT_PROFILE", "MARKER_KEYS", "Settings", "add_options", "resolve_settings"]
+__all__ = ["DEFAULT_PROFILE", "MARKER_KEYS", "Settings", "check_startup_values", "resolve_settings"]
 
 DEFAULT_PROFILE = "moda"
 #: Keyword arguments the ``@pytest.mark.hookmock(...)`` marker accepts.
@@ -206,58 +205,19 @@ def resolve_settings(
     )
 
 
-def add_options(parser: pytest.Parser) -> None:
-    """The plugin's command-line options and ini settings (all documented in ``pytest --help``)."""
-    group = parser.getgroup("hookmock", "hookmock (webhook sender, fake receiver and fixtures)")
-    group.addoption(
-        "--hookmock-profile",
-        dest="hookmock_profile",
-        metavar="NAME",
-        default=None,
-        help="provider profile of the hookmock_* fixtures: moda (default) or modio. Ini: hookmock_profile.",
-    )
-    group.addoption(
-        "--hookmock-secret",
-        dest="hookmock_secret",
-        metavar="SECRET",
-        default=None,
-        help="signing secret / webhook token of the fixtures (default: generated from the seed). "
-        "Ini: hookmock_secret.",
-    )
-    group.addoption(
-        "--hookmock-seed",
-        dest="hookmock_seed",
-        metavar="N",
-        default=None,
-        help="seed of generated events and secrets (default: derived from each test's id, so every run "
-        "sends the same events). Ini: hookmock_seed.",
-    )
-    group.addoption(
-        "--hookmock-tls",
-        dest="hookmock_tls",
-        action="store_const",
-        const=True,
-        default=None,
-        help="serve hookmock_receiver over HTTPS with a test CA generated at run time. Ini: hookmock_tls.",
-    )
-    group.addoption(
-        "--hookmock-no-tls",
-        dest="hookmock_tls",
-        action="store_const",
-        const=False,
-        help="serve hookmock_receiver over plain HTTP (the default).",
-    )
-    group.addoption(
-        "--hookmock-clock-start",
-        dest="hookmock_clock_start",
-        metavar="WHEN",
-        default=None,
-        help="where hookmock_clock starts: now (default: the real time, whole seconds), unix seconds or "
-        "an ISO 8601 time such as 2026-05-01T00:00:00Z (byte-identical payloads run to run). "
-        "Ini: hookmock_clock_start.",
-    )
-    parser.addini("hookmock_profile", "default provider profile of the hookmock_* fixtures (moda, modio)")
-    parser.addini("hookmock_secret", "signing secret / webhook token of the hookmock_* fixtures")
-    parser.addini("hookmock_seed", "seed of generated events and secrets (integer)")
-    parser.addini("hookmock_tls", "true: serve hookmock_receiver over HTTPS with a run-time test CA")
-    parser.addini("hookmock_clock_start", "hookmock_clock start: now (default), unix seconds or ISO 8601")
+def check_startup_values(given: dict[str, tuple[Any, Any]]) -> str | None:
+    """Why the ``(option, ini)`` values of ``seed``, ``tls`` and ``clock_start`` are unusable, or
+    ``None``: checked when pytest starts, so a bad value is a usage error before anything runs."""
+    option_seed, ini_seed = given.get("seed", (None, None))
+    option_start, ini_start = given.get("clock_start", (None, None))
+    ini_tls = given.get("tls", (None, None))[1]
+    try:
+        parse_seed(option_seed, "--hookmock-seed")
+        parse_seed(ini_seed, "hookmock_seed (ini)")
+        parse_clock_start(option_start, "--hookmock-clock-start")
+        parse_clock_start(ini_start, "hookmock_clock_start (ini)")
+        if ini_tls:
+            parse_bool(ini_tls, "hookmock_tls (ini)")
+    except SettingsError as exc:
+        return str(exc)
+    return None
