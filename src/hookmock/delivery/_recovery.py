@@ -1,0 +1,92 @@
+"""Recovery and cancellation in the delivery log: attempts left in flight by a dead process, and
+pending deliveries ended for good.
+
+:meth:`Recovery.recover` marks attempts left in flight ``interrupted`` and makes their deliveries
+due again.  :meth:`Recovery.cancel_pending` ends pending deliveries (``canceled``) without deleting
+anything: drivers re-read the log before each attempt, and an attempt in flight at that moment
+completes without re-opening its delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ._base import LogBase
+from ._schema import DELIVERY_COLUMNS, store_state, to_record
+from .machine import Phase, canceled, interrupted
+from .records import IN_FLIGHT, INTERRUPTED
+
+__all__ = ["Recovery"]
+
+_INTERRUPTED_DETAIL = "the sending process stopped before the attempt completed"
+
+
+class Recovery(LogBase):
+    def recover(self, now_ns: int, *, profile: str | None = None) -> list[str]:
+        """Mark attempts left in flight ``interrupted``; their deliveries become due at ``now_ns``.
+
+        Call once when a sender starts on a log file another process may have left behind (never
+        while another process is sending from the same file).  Returns the deliveries touched.
+        """
+        touched: list[str] = []
+        self._materialize()
+        with self._write() as db:
+            sql = f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending' AND phase = ?"
+            args: list[Any] = [Phase.IN_FLIGHT.value]
+            if profile is not None:
+                sql += " AND profile = ?"
+                args.append(profile)
+            for row in db.execute(sql, args).fetchall():
+                record = to_record(row)
+                started = record.state.started_ns or now_ns
+                db.execute(
+                    "UPDATE attempts SET outcome = ?, duration_ns = ?, detail = ? "
+                    "WHERE delivery_seq = ? AND outcome = ?",
+                    (
+                        INTERRUPTED,
+                        max(0, now_ns - started),
+                        _INTERRUPTED_DETAIL,
+                        record.seq,
+                        IN_FLIGHT,
+                    ),
+                )
+                store_state(db, record.id, interrupted(record.state, now_ns))
+                touched.append(record.id)
+            # deliveries canceled while an attempt was in flight stay canceled; the attempt ends
+            sql = (
+                "UPDATE attempts SET outcome = ?, duration_ns = MAX(0, ? - started_ns), detail = ? "
+                "WHERE outcome = ? AND delivery_seq IN (SELECT seq FROM deliveries WHERE phase = ?"
+            )
+            args = [INTERRUPTED, now_ns, _INTERRUPTED_DETAIL, IN_FLIGHT, Phase.CANCELED.value]
+            if profile is not None:
+                sql += " AND profile = ?"
+                args.append(profile)
+            db.execute(sql + ")", args)
+        return touched
+
+    def cancel_pending(
+        self, now_ns: int, *, profile: str | None = None, delivery_ids: Sequence[str] | None = None
+    ) -> list[str]:
+        """End every pending delivery (of ``profile``, or only ``delivery_ids``) for good.
+
+        Each becomes ``canceled`` (``failed`` in the providers' views): no driver sends it again,
+        since drivers re-read the log before every attempt.  Nothing is deleted; an attempt in
+        flight completes normally without re-opening its delivery.  Returns the ids canceled.
+        """
+        touched: list[str] = []
+        self._materialize()
+        with self._write() as db:
+            sql = f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending'"
+            args: list[Any] = []
+            if profile is not None:
+                sql += " AND profile = ?"
+                args.append(profile)
+            wanted = None if delivery_ids is None else set(delivery_ids)
+            for row in db.execute(sql + " ORDER BY seq", args).fetchall():
+                record = to_record(row)
+                if wanted is not None and record.id not in wanted:
+                    continue
+                store_state(db, record.id, canceled(record.state, now_ns))
+                touched.append(record.id)
+        return touched

@@ -1,0 +1,204 @@
+"""The delivery log's SQLite layout: schema and migrations, connection set-up, and rows <-> records.
+
+Schema versioned with ``PRAGMA user_version``: ``MIGRATIONS[i]`` brings a log from version ``i``
+to ``i + 1``.  Attempt rows are append-only and completed once (triggers refuse the rest).
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from .._sqlite import immediate
+from ..errors import UsageError
+from .machine import DeliveryState, Phase
+from .records import DeliveryRecord
+
+__all__ = [
+    "DELIVERY_COLUMNS",
+    "MIGRATIONS",
+    "RESPONSE_SET",
+    "SCHEMA_VERSION",
+    "SELECT_ATTEMPT",
+    "SELECT_ATTEMPTS",
+    "SELECT_BY_ID",
+    "STATE_SET",
+    "seq_of",
+    "seq_phase_of",
+    "setup",
+    "split",
+    "state_args",
+    "store_state",
+    "to_record",
+]
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    profile TEXT NOT NULL,
+    event_id TEXT,
+    event_type TEXT NOT NULL,
+    target_url TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+    phase TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    created_ns INTEGER NOT NULL,
+    next_due_ns INTEGER,
+    in_flight_started_ns INTEGER,
+    last_attempted_ns INTEGER,
+    response_status_code INTEGER,
+    response_body_excerpt BLOB,
+    last_duration_ns INTEGER,
+    api_key_id TEXT,
+    replayed_from_id TEXT,
+    agent_job_id TEXT,
+    body BLOB NOT NULL
+);
+CREATE TABLE attempts (
+    delivery_seq INTEGER NOT NULL REFERENCES deliveries(seq),
+    number INTEGER NOT NULL,
+    started_ns INTEGER NOT NULL,
+    duration_ns INTEGER,
+    outcome TEXT NOT NULL,
+    status INTEGER,
+    excerpt BLOB NOT NULL DEFAULT x'',
+    detail TEXT NOT NULL DEFAULT '',
+    timestamp INTEGER,
+    PRIMARY KEY (delivery_seq, number)
+) WITHOUT ROWID;
+CREATE INDEX deliveries_by_created ON deliveries (created_ns DESC, seq DESC);
+CREATE INDEX deliveries_by_event_type ON deliveries (event_type, created_ns DESC, seq DESC);
+CREATE INDEX deliveries_by_status ON deliveries (status, created_ns DESC, seq DESC);
+CREATE INDEX deliveries_by_api_key ON deliveries (api_key_id, created_ns DESC, seq DESC);
+CREATE INDEX deliveries_unfinished ON deliveries (next_due_ns) WHERE status = 'pending';
+CREATE TRIGGER attempts_no_delete BEFORE DELETE ON attempts
+BEGIN SELECT RAISE(ABORT, 'attempt rows are append-only'); END;
+CREATE TRIGGER attempts_complete_once BEFORE UPDATE ON attempts
+WHEN OLD.outcome <> 'in_flight' OR NEW.delivery_seq <> OLD.delivery_seq OR NEW.number <> OLD.number
+     OR NEW.started_ns <> OLD.started_ns
+BEGIN SELECT RAISE(ABORT, 'an attempt row is completed once and never rewritten'); END;
+"""
+
+#: migrations[i] brings a log from user_version i to i + 1.
+MIGRATIONS: tuple[str, ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+DELIVERY_COLUMNS = (
+    "seq, id, profile, event_id, event_type, target_url, phase, attempts, failures, created_ns, "
+    "next_due_ns, in_flight_started_ns, last_attempted_ns, response_status_code, response_body_excerpt, "
+    "last_duration_ns, api_key_id, replayed_from_id, agent_job_id, body"
+)
+
+
+SELECT_BY_ID = f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"
+SELECT_ATTEMPTS = (
+    "SELECT number, started_ns, duration_ns, outcome, status, excerpt, detail, timestamp "
+    "FROM attempts WHERE delivery_seq = ? ORDER BY number"
+)
+SELECT_ATTEMPT = (
+    "SELECT d.seq, d.phase, a.started_ns, a.timestamp FROM deliveries d "
+    "LEFT JOIN attempts a ON a.delivery_seq = d.seq AND a.number = ? WHERE d.id = ?"
+)
+#: the columns a delivery's machine state is stored in, for ``UPDATE deliveries SET ...``
+STATE_SET = "status = ?, phase = ?, attempts = ?, failures = ?, next_due_ns = ?, in_flight_started_ns = ?"
+RESPONSE_SET = "response_status_code = ?, response_body_excerpt = ?, last_duration_ns = ?"
+
+
+def setup(db: sqlite3.Connection, path: str, lock: threading.RLock) -> bytes:
+    """Set the connection's pragmas and bring the schema up to date; returns the cursor key."""
+    if path != ":memory:":
+        db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise UsageError(
+            f"delivery log {path!r} has schema version {version}, newer than this hookmock "
+            f"understands ({SCHEMA_VERSION}); upgrade hookmock"
+        )
+    if version < SCHEMA_VERSION:
+        with immediate(db, lock):
+            version = db.execute("PRAGMA user_version").fetchone()[0]  # re-read inside the lock
+            for step in range(version, SCHEMA_VERSION):
+                for statement in split(MIGRATIONS[step]):
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {step + 1}")
+            if version == 0:
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('cursor_key', ?)", (secrets.token_bytes(32),)
+                )
+    return bytes(db.execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone()[0])
+
+
+def split(script: str) -> list[str]:
+    """The statements of a migration script (triggers keep their inner ``;``)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.strip().splitlines():
+        buffer += line + "\n"
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def state_args(state: DeliveryState) -> tuple[Any, ...]:
+    return (
+        state.status,
+        state.phase.value,
+        state.attempts,
+        state.failures,
+        state.next_due_ns,
+        state.started_ns,
+    )
+
+
+def store_state(db: sqlite3.Connection, delivery_id: str, state: DeliveryState) -> None:
+    db.execute(f"UPDATE deliveries SET {STATE_SET} WHERE id = ?", (*state_args(state), delivery_id))
+
+
+def seq_phase_of(db: sqlite3.Connection, delivery_id: str) -> tuple[int, str]:
+    row = db.execute("SELECT seq, phase FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+    if row is None:
+        raise UsageError(f"no delivery {delivery_id!r} in this delivery log")
+    return int(row[0]), str(row[1])
+
+
+def seq_of(db: sqlite3.Connection, delivery_id: str) -> int:
+    row = db.execute("SELECT seq FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+    if row is None:
+        raise UsageError(f"no delivery {delivery_id!r} in this delivery log")
+    return int(row[0])
+
+
+def to_record(row: Sequence[Any]) -> DeliveryRecord:
+    (seq, id_, profile, event_id, event_type, target, phase, attempts, failures, created, due, started) = row[
+        :12
+    ]
+    state = DeliveryState(Phase(phase), attempts, failures, due, started)
+    return DeliveryRecord(
+        seq=seq,
+        id=id_,
+        profile=profile,
+        event_id=event_id,
+        event_type=event_type,
+        target_url=target,
+        state=state,
+        created_ns=created,
+        last_attempted_ns=row[12],
+        response_status_code=row[13],
+        response_body_excerpt=None if row[14] is None else bytes(row[14]),
+        last_duration_ns=row[15],
+        api_key_id=row[16],
+        replayed_from_id=row[17],
+        agent_job_id=row[18],
+        body=bytes(row[19]),
+    )

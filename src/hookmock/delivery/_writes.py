@@ -1,0 +1,220 @@
+"""The delivery log's write path: accept a delivery, record an attempt in flight, complete it.
+
+Durability rule, kept by the drivers: an attempt row is inserted (``outcome = 'in_flight'``) and
+committed *before* the request is sent, then completed exactly once.  An in-memory log holds the
+attempt in flight beside the database instead and writes it whole on completion.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UsageError
+from ._base import LogBase
+from ._schema import RESPONSE_SET, SELECT_ATTEMPT, STATE_SET, seq_of, seq_phase_of, state_args, store_state
+from .machine import DeliveryCanceled, DeliveryState, Phase, new_delivery
+from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..transport import AttemptResult
+
+__all__ = ["Writes"]
+
+
+class Writes(LogBase):
+    def create(
+        self,
+        *,
+        delivery_id: str,
+        profile: str,
+        event_id: str | None,
+        event_type: str,
+        target_url: str,
+        body: bytes,
+        created_ns: int,
+        api_key_id: str | None = None,
+        replayed_from_id: str | None = None,
+        agent_job_id: str | None = None,
+    ) -> DeliveryRecord:
+        """Accept a delivery: committed before this returns; its first attempt is due at once."""
+        state = new_delivery(created_ns)
+
+        data = bytes(body)
+
+        def write(db: sqlite3.Connection) -> int:
+            cur = db.execute(
+                "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, phase, "
+                "attempts, failures, created_ns, next_due_ns, api_key_id, replayed_from_id, agent_job_id, "
+                "body) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)",
+                (
+                    delivery_id,
+                    profile,
+                    event_id,
+                    event_type,
+                    target_url,
+                    state.status,
+                    state.phase.value,
+                    created_ns,
+                    state.next_due_ns,
+                    api_key_id,
+                    replayed_from_id,
+                    agent_job_id,
+                    data,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+        seq = self._batched(write)
+        return DeliveryRecord(
+            seq=seq,
+            id=delivery_id,
+            profile=profile,
+            event_id=event_id,
+            event_type=event_type,
+            target_url=target_url,
+            state=state,
+            created_ns=created_ns,
+            last_attempted_ns=None,
+            response_status_code=None,
+            response_body_excerpt=None,
+            last_duration_ns=None,
+            api_key_id=api_key_id,
+            replayed_from_id=replayed_from_id,
+            agent_job_id=agent_job_id,
+            body=data,
+        )
+
+    def start_attempt(
+        self, delivery_id: str, state: DeliveryState, *, timestamp: int | None = None
+    ) -> AttemptRecord:
+        """Record attempt ``state.attempts`` in flight (``state`` is the machine's state after START)."""
+        if state.phase is not Phase.IN_FLIGHT or state.started_ns is None:
+            raise ValueError(f"start_attempt needs an in-flight state, got {state}")
+
+        attempt = AttemptRecord(state.attempts, state.started_ns, None, IN_FLIGHT, None, b"", "", timestamp)
+        if not self.durable:  # held beside the database until it completes (see the module's doc)
+            with self._lock:
+                seq, phase = seq_phase_of(self._db, delivery_id)
+                if phase == Phase.CANCELED.value:
+                    raise DeliveryCanceled(f"delivery {delivery_id} was canceled; no attempt is started")
+                if delivery_id in self._flying:
+                    raise sqlite3.IntegrityError(f"delivery {delivery_id} already has an attempt in flight")
+                self._flying[delivery_id] = (seq, attempt, state)
+            return attempt
+
+        def write(db: sqlite3.Connection) -> None:
+            seq, phase = seq_phase_of(db, delivery_id)
+            if phase == Phase.CANCELED.value:  # canceled since the driver read it: send nothing
+                raise DeliveryCanceled(f"delivery {delivery_id} was canceled; no attempt is started")
+            db.execute(
+                "INSERT INTO attempts (delivery_seq, number, started_ns, outcome, timestamp) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (seq, state.attempts, state.started_ns, IN_FLIGHT, timestamp),
+            )
+            db.execute(
+                f"UPDATE deliveries SET {STATE_SET}, last_attempted_ns = ? WHERE seq = ?",
+                (*state_args(state), state.started_ns, seq),
+            )
+
+        self._batched(write)  # committed (group commit) before this returns
+        return attempt
+
+    def _finish_flying(
+        self, delivery_id: str, number: int, result: AttemptResult, state: DeliveryState, excerpt: bytes
+    ) -> AttemptRecord | None:
+        """Complete an in-memory log's attempt held in flight: one transaction writes it whole."""
+        with self._lock:
+            flying = self._flying.get(delivery_id)
+            if flying is None or flying[1].number != number:
+                return None
+            seq, started, _ = flying
+            # still held, so nothing canceled or re-opened the delivery since (they write it first)
+            done = AttemptRecord(
+                number,
+                started.started_ns,
+                result.duration_ns,
+                result.outcome,
+                result.status,
+                excerpt,
+                result.detail,
+                started.timestamp,
+            )
+            response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
+
+            def write(db: sqlite3.Connection) -> None:
+                db.execute(
+                    "INSERT INTO attempts (delivery_seq, number, started_ns, duration_ns, outcome, status, "
+                    "excerpt, detail, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (seq, number, done.started_ns, *_attempt_tail(done)),
+                )
+                db.execute(
+                    f"UPDATE deliveries SET {STATE_SET}, {RESPONSE_SET}, last_attempted_ns = ? WHERE seq = ?",
+                    (*state_args(state), *response, done.started_ns, seq),
+                )
+                del self._flying[delivery_id]
+
+            self._batched(write)
+        return done
+
+    def finish_attempt(
+        self, delivery_id: str, number: int, result: AttemptResult, state: DeliveryState
+    ) -> AttemptRecord:
+        """Complete attempt ``number`` with ``result`` and store the machine's next ``state``."""
+        excerpt = bytes(result.excerpt[:2048])
+        if self._flying:
+            done = self._finish_flying(delivery_id, number, result, state, excerpt)
+            if done is not None:
+                return done
+
+        def write(db: sqlite3.Connection) -> tuple[int, int | None]:
+            row = db.execute(SELECT_ATTEMPT, (number, delivery_id)).fetchone()
+            if row is None:
+                raise UsageError(f"no delivery {delivery_id!r} in this delivery log")
+            seq, phase, started_ns, timestamp = row
+            cur = db.execute(
+                "UPDATE attempts SET duration_ns = ?, outcome = ?, status = ?, excerpt = ?, detail = ? "
+                "WHERE delivery_seq = ? AND number = ? AND outcome = ?",
+                (
+                    result.duration_ns,
+                    result.outcome,
+                    result.status,
+                    excerpt,
+                    result.detail,
+                    seq,
+                    number,
+                    IN_FLIGHT,
+                ),
+            )
+            if cur.rowcount != 1:
+                raise ValueError(f"attempt {number} of {delivery_id} is not in flight")
+            response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
+            if phase != Phase.CANCELED.value:  # canceled while in flight: it stays canceled
+                db.execute(
+                    f"UPDATE deliveries SET {STATE_SET}, {RESPONSE_SET} WHERE seq = ?",
+                    (*state_args(state), *response, seq),
+                )
+            else:
+                db.execute(f"UPDATE deliveries SET {RESPONSE_SET} WHERE seq = ?", (*response, seq))
+            return int(started_ns), timestamp
+
+        row = self._batched(write)
+        return AttemptRecord(
+            number, row[0], result.duration_ns, result.outcome, result.status, excerpt, result.detail, row[1]
+        )
+
+    def set_state(self, delivery_id: str, state: DeliveryState) -> None:
+        """Store a state reached without an attempt (e.g. a manual retry re-opening the entry)."""
+
+        self._materialize()
+
+        def write(db: sqlite3.Connection) -> None:
+            seq_of(db, delivery_id)
+            store_state(db, delivery_id, state)
+
+        self._batched(write)
+
+
+def _attempt_tail(a: AttemptRecord) -> tuple[Any, ...]:
+    return (a.duration_ns, a.outcome, a.status, a.excerpt, a.detail, a.timestamp)
