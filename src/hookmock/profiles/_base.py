@@ -155,8 +155,9 @@ class Profile(ABC):
         *,
         now: int,
         tolerance: int = DEFAULT_TOLERANCE_S,
-    ) -> None:
-        """Raise a :class:`VerificationError` subclass unless the request is authentic and fresh."""
+    ) -> int | None:
+        """Raise a :class:`VerificationError` subclass unless the request is authentic and fresh;
+        return the request's timestamp (None where the profile sends none)."""
 
     def check(
         self,
@@ -169,13 +170,13 @@ class Profile(ABC):
     ) -> Verdict:
         """Like :meth:`verify` but returns a :class:`Verdict` instead of raising."""
         try:
-            self.verify(headers, body, secret, now=now, tolerance=tolerance)
+            ts = self.verify(headers, body, secret, now=now, tolerance=tolerance)
         except VerificationError as exc:
-            return self._verdict_for(exc, headers, body, secret, now=now)
-        return Verdict(ok=True, authentic=True, fresh=True if self.has_timestamp else None)
+            return self._verdict_for(exc, headers, now=now, tolerance=tolerance)
+        return Verdict(ok=True, authentic=True, fresh=True if self.has_timestamp else None, timestamp=ts)
 
     def _verdict_for(
-        self, exc: VerificationError, headers: HeadersLike, body: bytes, secret: str, *, now: int
+        self, exc: VerificationError, headers: HeadersLike, *, now: int, tolerance: int
     ) -> Verdict:
         return Verdict(ok=False, authentic=False, fresh=None, error=exc)
 

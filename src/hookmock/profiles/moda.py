@@ -397,33 +397,18 @@ class ModaProfile(Profile):
         *,
         now: int,
         tolerance: int = DEFAULT_TOLERANCE_S,
-    ) -> None:
-        verify_request(headers, body, secret, now=now, tolerance=tolerance)
+    ) -> int | None:
+        return verify_request(headers, body, secret, now=now, tolerance=tolerance)
 
     def _verdict_for(
-        self, exc: VerificationError, headers: HeadersLike, body: bytes, secret: str, *, now: int
+        self, exc: VerificationError, headers: HeadersLike, *, now: int, tolerance: int
     ) -> Verdict:
         ts_text = get_header(headers, TIMESTAMP_HEADER)
         ts = int(ts_text) if ts_text and _TS_RE.match(ts_text) else None
         if isinstance(exc, (TimestampTooOld, TimestampTooNew)):
             return Verdict(ok=False, authentic=True, fresh=False, error=exc, timestamp=ts)
-        fresh = None if ts is None else abs(now - ts) <= DEFAULT_TOLERANCE_S
+        fresh = None if ts is None else abs(now - ts) <= tolerance
         return Verdict(ok=False, authentic=False, fresh=fresh, error=exc, timestamp=ts)
-
-    def check(
-        self,
-        headers: HeadersLike,
-        body: bytes,
-        secret: str,
-        *,
-        now: int,
-        tolerance: int = DEFAULT_TOLERANCE_S,
-    ) -> Verdict:
-        verdict = super().check(headers, body, secret, now=now, tolerance=tolerance)
-        if verdict.ok:
-            ts_text = get_header(headers, TIMESTAMP_HEADER)
-            return Verdict(ok=True, authentic=True, fresh=True, timestamp=int(ts_text or 0))
-        return verdict
 
     def generate_secret(self, rng: random.Random | None = None) -> str:
         return SECRET_PREFIX + random_token(32, rng)

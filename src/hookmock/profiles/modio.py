@@ -259,8 +259,9 @@ class ModioProfile(Profile):
         *,
         now: int,
         tolerance: int = DEFAULT_TOLERANCE_S,
-    ) -> None:
+    ) -> int | None:
         verify_token(headers, secret)
+        return None
 
     def generate_secret(self, rng: random.Random | None = None) -> str:
         return random_token(40, rng)
