@@ -1,5 +1,5 @@
 """What every part of the delivery log shares: the connection, its lock, write transactions with
-group commit, and an in-memory log's attempts held in flight beside the database.
+group commit, and an in-memory log's new deliveries and attempts in flight held beside the database.
 
 :class:`LogBase` declares the state :class:`~hookmock.delivery.log.DeliveryLog` sets up; the
 write path, the queries and recovery are mixins on top of it.
@@ -14,11 +14,11 @@ from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from .._sqlite import immediate
-from ._schema import STATE_SET, state_args
+from ._schema import INSERT_ATTEMPT, INSERT_DELIVERY, STATE_SET, attempt_args, delivery_args, state_args
 from .machine import DeliveryState
-from .records import IN_FLIGHT, AttemptRecord
+from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord
 
-__all__ = ["LogBase"]
+__all__ = ["Held", "LogBase"]
 
 T = TypeVar("T")
 
@@ -31,6 +31,11 @@ class LogBase:
     _queue: list[_Job]
     #: an in-memory log's attempts in flight, not yet in the database: id -> (seq, attempt, state)
     _flying: dict[str, tuple[int, AttemptRecord, DeliveryState]]
+    #: an in-memory log's deliveries not yet in the database (in creation order), with their
+    #: completed attempts; their attempt in flight, if any, is in ``_flying``
+    _held: dict[str, Held]
+    #: the ``seq`` of an in-memory log's newest delivery (None until read from the table)
+    _last_seq: int | None
     _cursor_key: bytes
 
     @property
@@ -90,12 +95,33 @@ class LogBase:
             for job in batch:
                 job.done = True
 
+    def _next_seq(self) -> int:
+        """The ``seq`` of an in-memory log's next delivery (AUTOINCREMENT's, kept here); under the lock."""
+        if self._last_seq is None:
+            self._last_seq = int(
+                self._db.execute(
+                    "SELECT MAX(COALESCE((SELECT MAX(seq) FROM deliveries), 0), "
+                    "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'deliveries'), 0))"
+                ).fetchone()[0]
+            )
+        self._last_seq += 1
+        return self._last_seq
+
     def _materialize(self) -> None:
-        """Write an in-memory log's attempts in flight to the database (as a file log has them)."""
+        """Write an in-memory log's held deliveries and attempts in flight to the database (as a
+        file log has them), in one transaction."""
         with self._lock:
-            if not self._flying:
+            if not self._flying and not self._held:
                 return
             with self._write() as db:
+                if self._held:
+                    held = list(self._held.values())
+                    db.executemany(INSERT_DELIVERY, [delivery_args(h.record) for h in held])
+                    db.executemany(
+                        INSERT_ATTEMPT,
+                        [(h.record.seq, *attempt_args(a)) for h in held for a in h.attempts],
+                    )
+                    self._held.clear()
                 for seq, attempt, state in self._flying.values():
                     db.execute(
                         "INSERT INTO attempts (delivery_seq, number, started_ns, outcome, timestamp) "
@@ -107,6 +133,16 @@ class LogBase:
                         (*state_args(state), attempt.started_ns, seq),
                     )
             self._flying.clear()
+
+
+class Held:
+    """An in-memory log's delivery not yet written: its current row and its completed attempts."""
+
+    __slots__ = ("attempts", "record")
+
+    def __init__(self, record: DeliveryRecord) -> None:
+        self.record = record
+        self.attempts: list[AttemptRecord] = []
 
 
 class _Job:

@@ -45,14 +45,18 @@ def _time_arg(value: int | str | datetime | None, name: str) -> int | None:
 class Queries(LogBase):
     def get(self, delivery_id: str) -> DeliveryRecord:
         with self._lock:
-            row = self._db.execute(SELECT_BY_ID, (delivery_id,)).fetchone()
+            held = self._held.get(delivery_id) if self._held else None
+            row = None if held is not None else self._db.execute(SELECT_BY_ID, (delivery_id,)).fetchone()
             flying = self._flying.get(delivery_id) if self._flying else None
-        if row is None:
+        if held is not None:  # an in-memory log's delivery not written yet
+            record = held.record
+        elif row is None:
             raise UsageError(
                 f"no delivery {delivery_id!r} in the delivery log {self.path!r}; list them with "
                 "'hookmock deliveries --db PATH'"
             )
-        record = to_record(row)
+        else:
+            record = to_record(row)
         if flying is not None:  # an in-memory log's attempt in flight
             record = dataclasses.replace(record, state=flying[2], last_attempted_ns=flying[1].started_ns)
         return record
@@ -65,11 +69,16 @@ class Queries(LogBase):
 
     def attempts(self, delivery_id: str) -> list[AttemptRecord]:
         with self._lock:
-            return self._attempts(delivery_id, seq_of(self._db, delivery_id))
+            held = self._held.get(delivery_id) if self._held else None
+            return self._attempts(delivery_id, held.record.seq if held else seq_of(self._db, delivery_id))
 
     def _attempts(self, delivery_id: str, seq: int) -> list[AttemptRecord]:
-        rows = self._db.execute(SELECT_ATTEMPTS, (seq,)).fetchall()
-        attempts = [AttemptRecord(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7]) for r in rows]
+        held = self._held.get(delivery_id) if self._held else None
+        if held is not None:
+            attempts = list(held.attempts)
+        else:
+            rows = self._db.execute(SELECT_ATTEMPTS, (seq,)).fetchall()
+            attempts = [AttemptRecord(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7]) for r in rows]
         flying = self._flying.get(delivery_id) if self._flying else None
         if flying is not None:
             attempts.append(flying[1])
@@ -91,10 +100,12 @@ class Queries(LogBase):
         """The sequence number of the newest delivery (0 for an empty log): ``list(after_seq=)``
         with it shows only deliveries created afterwards."""
         with self._lock:
+            self._materialize()
             return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM deliveries").fetchone()[0])
 
     def count(self, *, status: str | None = None) -> int:
         with self._lock:
+            self._materialize()
             if status is None:
                 return int(self._db.execute("SELECT count(*) FROM deliveries").fetchone()[0])
             return int(

@@ -15,10 +15,12 @@ from typing import Any
 from .._sqlite import immediate
 from ..errors import UsageError
 from .machine import DeliveryState, Phase
-from .records import DeliveryRecord
+from .records import AttemptRecord, DeliveryRecord
 
 __all__ = [
     "DELIVERY_COLUMNS",
+    "INSERT_ATTEMPT",
+    "INSERT_DELIVERY",
     "MIGRATIONS",
     "RESPONSE_SET",
     "SCHEMA_VERSION",
@@ -26,6 +28,8 @@ __all__ = [
     "SELECT_ATTEMPTS",
     "SELECT_BY_ID",
     "STATE_SET",
+    "attempt_args",
+    "delivery_args",
     "seq_of",
     "seq_phase_of",
     "setup",
@@ -105,6 +109,18 @@ SELECT_ATTEMPT = (
     "SELECT d.seq, d.phase, a.started_ns, a.timestamp FROM deliveries d "
     "LEFT JOIN attempts a ON a.delivery_seq = d.seq AND a.number = ? WHERE d.id = ?"
 )
+#: a whole delivery row, for an in-memory log's held deliveries (see :func:`delivery_args`)
+INSERT_DELIVERY = (
+    "INSERT INTO deliveries (seq, id, profile, event_id, event_type, target_url, status, phase, attempts, "
+    "failures, next_due_ns, in_flight_started_ns, created_ns, last_attempted_ns, response_status_code, "
+    "response_body_excerpt, last_duration_ns, api_key_id, replayed_from_id, agent_job_id, body) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: a completed attempt row (see :func:`attempt_args`)
+INSERT_ATTEMPT = (
+    "INSERT INTO attempts (delivery_seq, number, started_ns, duration_ns, outcome, status, excerpt, detail, "
+    "timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 #: the columns a delivery's machine state is stored in, for ``UPDATE deliveries SET ...``
 STATE_SET = "status = ?, phase = ?, attempts = ?, failures = ?, next_due_ns = ?, in_flight_started_ns = ?"
 RESPONSE_SET = "response_status_code = ?, response_body_excerpt = ?, last_duration_ns = ?"
@@ -159,6 +175,33 @@ def state_args(state: DeliveryState) -> tuple[Any, ...]:
         state.next_due_ns,
         state.started_ns,
     )
+
+
+def delivery_args(r: DeliveryRecord) -> tuple[Any, ...]:
+    """The values of :data:`INSERT_DELIVERY` for ``r``."""
+    return (
+        r.seq,
+        r.id,
+        r.profile,
+        r.event_id,
+        r.event_type,
+        r.target_url,
+        *state_args(r.state),
+        r.created_ns,
+        r.last_attempted_ns,
+        r.response_status_code,
+        r.response_body_excerpt,
+        r.last_duration_ns,
+        r.api_key_id,
+        r.replayed_from_id,
+        r.agent_job_id,
+        r.body,
+    )
+
+
+def attempt_args(a: AttemptRecord) -> tuple[Any, ...]:
+    """The values of :data:`INSERT_ATTEMPT` after ``delivery_seq``."""
+    return (a.number, a.started_ns, a.duration_ns, a.outcome, a.status, a.excerpt, a.detail, a.timestamp)
 
 
 def store_state(db: sqlite3.Connection, delivery_id: str, state: DeliveryState) -> None:

@@ -1,17 +1,20 @@
 """The delivery log's write path: accept a delivery, record an attempt in flight, complete it.
 
 Durability rule, kept by the drivers: an attempt row is inserted (``outcome = 'in_flight'``) and
-committed *before* the request is sent, then completed exactly once.  An in-memory log holds the
-attempt in flight beside the database instead and writes it whole on completion.
+committed *before* the request is sent, then completed exactly once.  An in-memory log holds a
+new delivery, its attempt in flight and its completed attempts beside the database instead, and
+writes them whole (up to ``HOLD_MAX`` deliveries in one transaction) once a reader other than
+``get``/``snapshot``/``attempts`` needs the table, or a writer changes it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from ._base import LogBase
+from ._base import Held, LogBase
 from ._schema import RESPONSE_SET, SELECT_ATTEMPT, STATE_SET, seq_of, seq_phase_of, state_args, store_state
 from .machine import DeliveryCanceled, DeliveryState, Phase, new_delivery
 from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord
@@ -19,7 +22,10 @@ from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord
 if TYPE_CHECKING:  # pragma: no cover
     from ..transport import AttemptResult
 
-__all__ = ["Writes"]
+__all__ = ["HOLD_MAX", "Writes"]
+
+#: an in-memory log writes its held deliveries once this many are held (or a reader needs them)
+HOLD_MAX = 256
 
 
 class Writes(LogBase):
@@ -41,6 +47,19 @@ class Writes(LogBase):
         state = new_delivery(created_ns)
 
         data = bytes(body)
+        fields = (
+            delivery_id,
+            profile,
+            event_id,
+            event_type,
+            target_url,
+            state,
+            created_ns,
+            api_key_id,
+            replayed_from_id,
+            agent_job_id,
+            data,
+        )
 
         def write(db: sqlite3.Connection) -> int:
             cur = db.execute(
@@ -66,25 +85,19 @@ class Writes(LogBase):
             )
             return int(cur.lastrowid or 0)
 
-        seq = self._batched(write)
-        return DeliveryRecord(
-            seq=seq,
-            id=delivery_id,
-            profile=profile,
-            event_id=event_id,
-            event_type=event_type,
-            target_url=target_url,
-            state=state,
-            created_ns=created_ns,
-            last_attempted_ns=None,
-            response_status_code=None,
-            response_body_excerpt=None,
-            last_duration_ns=None,
-            api_key_id=api_key_id,
-            replayed_from_id=replayed_from_id,
-            agent_job_id=agent_job_id,
-            body=data,
-        )
+        if self.durable:
+            return _new_record(self._batched(write), *fields)
+        with self._lock:  # held beside the database until a reader needs the table (see the module doc)
+            if (
+                delivery_id in self._held
+                or self._db.execute("SELECT 1 FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+            ):
+                raise sqlite3.IntegrityError("UNIQUE constraint failed: deliveries.id")
+            if len(self._held) >= HOLD_MAX:
+                self._materialize()
+            record = _new_record(self._next_seq(), *fields)
+            self._held[delivery_id] = Held(record)
+        return record
 
     def start_attempt(
         self, delivery_id: str, state: DeliveryState, *, timestamp: int | None = None
@@ -96,7 +109,11 @@ class Writes(LogBase):
         attempt = AttemptRecord(state.attempts, state.started_ns, None, IN_FLIGHT, None, b"", "", timestamp)
         if not self.durable:  # held beside the database until it completes (see the module's doc)
             with self._lock:
-                seq, phase = seq_phase_of(self._db, delivery_id)
+                held = self._held.get(delivery_id) if self._held else None
+                if held is not None:
+                    seq, phase = held.record.seq, held.record.state.phase.value
+                else:
+                    seq, phase = seq_phase_of(self._db, delivery_id)
                 if phase == Phase.CANCELED.value:
                     raise DeliveryCanceled(f"delivery {delivery_id} was canceled; no attempt is started")
                 if delivery_id in self._flying:
@@ -142,6 +159,19 @@ class Writes(LogBase):
                 started.timestamp,
             )
             response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
+            held = self._held.get(delivery_id) if self._held else None
+            if held is not None:  # not written yet: it stays held, now with this attempt
+                held.record = dataclasses.replace(
+                    held.record,
+                    state=state,
+                    last_attempted_ns=done.started_ns,
+                    response_status_code=response[0],
+                    response_body_excerpt=response[1],
+                    last_duration_ns=response[2],
+                )
+                held.attempts.append(done)
+                del self._flying[delivery_id]
+                return done
 
             def write(db: sqlite3.Connection) -> None:
                 db.execute(
@@ -167,6 +197,8 @@ class Writes(LogBase):
             done = self._finish_flying(delivery_id, number, result, state, excerpt)
             if done is not None:
                 return done
+        if self._held:
+            self._materialize()  # an attempt not held in flight: checked against the database
 
         def write(db: sqlite3.Connection) -> tuple[int, int | None]:
             row = db.execute(SELECT_ATTEMPT, (number, delivery_id)).fetchone()
@@ -214,6 +246,40 @@ class Writes(LogBase):
             store_state(db, delivery_id, state)
 
         self._batched(write)
+
+
+def _new_record(
+    seq: int,
+    delivery_id: str,
+    profile: str,
+    event_id: str | None,
+    event_type: str,
+    target_url: str,
+    state: DeliveryState,
+    created_ns: int,
+    api_key_id: str | None,
+    replayed_from_id: str | None,
+    agent_job_id: str | None,
+    body: bytes,
+) -> DeliveryRecord:
+    return DeliveryRecord(
+        seq=seq,
+        id=delivery_id,
+        profile=profile,
+        event_id=event_id,
+        event_type=event_type,
+        target_url=target_url,
+        state=state,
+        created_ns=created_ns,
+        last_attempted_ns=None,
+        response_status_code=None,
+        response_body_excerpt=None,
+        last_duration_ns=None,
+        api_key_id=api_key_id,
+        replayed_from_id=replayed_from_id,
+        agent_job_id=agent_job_id,
+        body=body,
+    )
 
 
 def _attempt_tail(a: AttemptRecord) -> tuple[Any, ...]:

@@ -11,10 +11,11 @@ flight by a dead process ``interrupted`` and makes their deliveries due again.
 deleting anything: drivers re-read the log before each attempt, and an attempt in flight at that
 moment completes without re-opening its delivery.
 
-An in-memory log (``durable`` is False) survives no crash, so committing the in-flight row before
-the request buys nothing there: the attempt in flight is held beside the database (under the same
-lock, so every reader sees it: ``get``, ``snapshot`` and ``attempts`` merge it, every other reader
-writes it to the database first) and written together with its completion, in one transaction.
+An in-memory log (``durable`` is False) survives no crash, so committing rows before the request
+buys nothing there: a new delivery, its attempt in flight and its completed attempts are held
+beside the database (under the same lock, so every reader sees them: ``get``, ``snapshot`` and
+``attempts`` merge them, every other reader and writer writes them to the database first, in one
+transaction; ``seq`` is counted here as AUTOINCREMENT would), and at most ``HOLD_MAX`` are held.
 
 The log stores no secret, token or signature header: only the body bytes and what came back.
 
@@ -51,6 +52,8 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
         self._queue_lock = threading.Lock()
         self._queue = []
         self._flying = {}  # an in-memory log's attempts in flight (see LogBase)
+        self._held = {}  # an in-memory log's deliveries not yet written (see LogBase)
+        self._last_seq = None
         if self.path != ":memory:":
             p = Path(self.path)
             if p.is_dir():
