@@ -22,6 +22,7 @@ import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
 from ..errors import HookmockError, TargetNotAllowed, UsageError
@@ -105,6 +106,12 @@ def parse_target(url: str) -> Target:
     """Parse and check a webhook URL: http/https, a host, a valid port, no credentials."""
     if not isinstance(url, str):
         raise UsageError(f"a target URL must be a string, not {type(url).__name__}")
+    return _parse_target(url)
+
+
+@lru_cache(maxsize=512)
+def _parse_target(url: str) -> Target:
+    # pure: the same URL always parses the same (errors are raised again, never cached)
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         raise UsageError(f"target URL {url!r} contains whitespace or control characters; percent-encode them")
     try:
