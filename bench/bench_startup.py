@@ -56,11 +56,12 @@ def pytest_startup(smoke: bool) -> list[Figure]:
                 "pytest start-up, plugin unused, every installed plugin loaded (added)",
                 all_with - all_without,
                 "ms",
-                "< 15 ms added",
-                all_with - all_without < 15,
+                "informational",
+                None,
                 all_without,
                 all_with / all_without,
-                "noisy: the other plugins' start-up dominates",
+                "run-to-run spread here is about ±1 s (the other plugins' start-up), so this row cannot "
+                "resolve 15 ms; the target is checked on the row above",
             )
         )
     return out
