@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -443,3 +444,25 @@ def test_group_commit_under_concurrent_writers(tmp_path: Path):
     with DeliveryLog(tmp_path / "busy.db") as again:  # everything reached the file
         assert again.count() == 1 + 8 * 15 and again.count(status="succeeded") == 8 * 15
         assert again.in_flight_attempts() == 0
+
+
+class FileLogModel(LogModel):
+    """The same model against a file log (WAL, committed attempts) as well as the in-memory one."""
+
+    @initialize()
+    def setup(self) -> None:
+        import tempfile
+
+        self._dir = tempfile.TemporaryDirectory()
+        self.log = DeliveryLog(os.path.join(self._dir.name, "log.db"))
+        self.model = {}
+        self.now = T0
+        self.n = 0
+
+    def teardown(self) -> None:
+        self.log.close()
+        self._dir.cleanup()
+
+
+FileLogModel.TestCase.settings = settings(max_examples=10, stateful_step_count=20, deadline=None)
+test_file_log_model = FileLogModel.TestCase
