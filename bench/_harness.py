@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["Figure", "median_of", "run_cmd_ms", "timed_ms"]
+__all__ = ["Figure", "median_of", "peak_kb", "run_cmd_ms", "timed_ms"]
 
 
 @dataclass
@@ -62,3 +62,18 @@ def run_cmd_ms(cmd: Sequence[str], runs: int, cwd: str | None = None) -> float:
 
 def python() -> str:
     return sys.executable
+
+
+def peak_kb() -> int:
+    """This process's own peak RSS in KiB (VmHWM; ``ru_maxrss`` starts at the parent's size after
+    fork+exec, so it cannot show a child's growth)."""
+    import resource
+
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

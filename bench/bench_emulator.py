@@ -41,18 +41,11 @@ FIRING_THREADS = 8
 SAMPLE_EVERY_S = 0.02
 
 CHILD = r"""
-import json, resource, sys
+import json, sys
 from hookmock.emulator import Emulator, EmulatorConfig
 
-def peak_kb():  # VmHWM: this process's own peak (ru_maxrss starts at the parent's size after fork+exec)
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+sys.path.insert(0, BENCH_DIR)
+from _harness import peak_kb
 
 db, deadline = sys.argv[1], sys.argv[2]
 config = EmulatorConfig(port=0, db_path=db, allow_http_callbacks=True,
@@ -65,6 +58,7 @@ rss = peak_kb()
 emulator.stop()
 print(json.dumps({"rss0_kb": rss0, "rss_peak_kb": rss}), flush=True)
 """
+CHILD = CHILD.replace("BENCH_DIR", repr(str(Path(__file__).resolve().parent)))
 
 
 class TimingSink:

@@ -30,20 +30,13 @@ SLACK_MS = 250
 PRODUCERS = 8
 
 CHILD = r"""
-import json, resource, sys, threading, time
+import json, sys, threading, time
 from hookmock import Sender
 from hookmock.clock import SECOND, RealClock
 from hookmock.transport.http import HTTPTransport
 
-def peak_kb():  # VmHWM: this process's own peak (ru_maxrss starts at the parent's size after fork+exec)
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+sys.path.insert(0, BENCH_DIR)
+from _harness import peak_kb
 
 ports, n, deadline, db = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 PRODUCERS = int(sys.argv[5])
@@ -97,6 +90,7 @@ print(json.dumps({
     "rss0_kb": rss0, "rss_peak_kb": peak_kb(),
 }))
 """
+CHILD = CHILD.replace("BENCH_DIR", repr(str(Path(__file__).resolve().parent)))
 
 
 class Sink:
