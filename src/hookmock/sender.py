@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._routes import WSGI_SCHEME, Routes
 from .clock import MS, SECOND, Clock, RealClock
 from .delivery.engine import AttemptEvent, Engine, run_inline
 from .delivery.log import DeliveryLog
@@ -36,15 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .transport import Transport
 
 __all__ = ["WSGI_SCHEME", "Delivery", "DeliveryLog", "Sender"]
-
-#: ``target_url`` recorded for deliveries to an in-process WSGI application.
-WSGI_SCHEME = "wsgi://"
-
-
-def _app_name(app: object) -> str:
-    name = getattr(app, "__qualname__", None) or type(app).__qualname__
-    module = getattr(app, "__module__", None) or type(app).__module__
-    return f"{WSGI_SCHEME}{module}.{name}".replace("<", "").replace(">", "")
 
 
 class Sender:
@@ -90,13 +82,9 @@ class Sender:
         self.log = log if isinstance(log, DeliveryLog) else DeliveryLog(":memory:" if log is None else log)
         self.api_key_id = api_key_id
         self.allow_targets = tuple(allow_targets)
-        self._ca_file = ca_file
+        self.routes = Routes(transport=transport, allow_targets=self.allow_targets, ca_file=ca_file)
         self.max_workers = max_workers
         self.on_wait = on_wait
-        self._transport = transport
-        self._http: Transport | None = None
-        self._wsgi: Transport | None = None
-        self._apps: dict[str, object] = {}
         self.seed = seed
         self._factory: EventFactory | None = None
         self._pool: PoolDriver | None = None
@@ -114,7 +102,7 @@ class Sender:
             secret=self._secret,
             clock=self.clock,
             log=self.log,
-            resolve=self._resolve,
+            resolve=self.routes.resolve,
             listeners=listeners,
         )
         #: Deliveries whose in-flight attempt was marked interrupted when this sender started.
@@ -131,12 +119,11 @@ class Sender:
     @property
     def ca_file(self) -> str | os.PathLike[str] | None:
         """The CA certificate file HTTPS targets are verified with (None: the system's CAs)."""
-        return self._ca_file
+        return self.routes.ca_file
 
     @ca_file.setter
     def ca_file(self, value: str | os.PathLike[str] | None) -> None:
-        self._ca_file = value
-        self._http = None  # rebuilt with the new CA on the next HTTPS attempt
+        self.routes.ca_file = value  # the next HTTPS attempt trusts it
 
     def __repr__(self) -> str:  # never shows the secret
         return f"<Sender {self.profile.name} log={self.log.path!r} clock={self.clock!r}>"
@@ -211,7 +198,7 @@ class Sender:
                 f"delivery {delivery_id} was sent with profile {original.profile!r}; "
                 f"redeliver it with a {original.profile!r} sender"
             )
-        self._resolve(original.target_url)  # refuse before accepting anything
+        self.routes.resolve(original.target_url)  # refuse before accepting anything
         if self.profile.manual_retry == "new_delivery":
             target_id = self._new_id()
             self.log.create(
@@ -337,7 +324,7 @@ class Sender:
         agent_job_id: str | None,
         overrides: Mapping[str, Any],
     ) -> DeliveryRecord:
-        target_url = self._register_target(target)
+        target_url = self.routes.register(target)
         if payload is not None and body is not None:
             raise UsageError("give payload= or body=, not both")
         if overrides and (payload is not None or body is not None):
@@ -384,58 +371,6 @@ class Sender:
 
             self._factory = EventFactory(self.profile, seed=self.seed, clock=self.clock)
         return self._factory
-
-    def _register_target(self, target: object) -> str:
-        if isinstance(target, str):
-            if target.startswith(WSGI_SCHEME):
-                raise UsageError(f"{target!r} names an in-process app; pass the WSGI application itself")
-            if self._transport is None:
-                check = getattr(self._http_transport(), "check_target", None)
-                if check is not None:
-                    check(target)  # TargetNotAllowed / UsageError before anything is accepted
-            return target
-        app = getattr(target, "app", None)  # a WSGITarget
-        if isinstance(target, tuple) and len(target) == 2 and callable(target[0]):
-            app = target[0]
-        if callable(target) or callable(app):
-            name = _app_name(app if callable(app) else target)
-            candidate, n = name, 1
-            while self._apps.get(candidate, target) is not target:
-                n += 1
-                candidate = f"{name}-{n}"
-            self._apps[candidate] = target
-            return candidate
-        raise UsageError(
-            f"a target must be a URL string, a WSGI application, a WSGITarget or an (app, url) pair, "
-            f"not {type(target).__name__}"
-        )
-
-    def _resolve(self, target_url: str) -> tuple[Transport, object]:
-        app = self._apps.get(target_url)
-        if self._transport is not None:
-            return self._transport, (app if app is not None else target_url)
-        if app is not None:
-            return self._wsgi_transport(), app
-        if target_url.startswith(WSGI_SCHEME):
-            raise UsageError(
-                f"{target_url} is an in-process WSGI app of another sender or process; "
-                "send to it again with the app object"
-            )
-        return self._http_transport(), target_url
-
-    def _http_transport(self) -> Transport:
-        if self._http is None:
-            from .transport.http import HTTPTransport
-
-            self._http = HTTPTransport(ca_file=self.ca_file, allow_targets=self.allow_targets)
-        return self._http
-
-    def _wsgi_transport(self) -> Transport:
-        if self._wsgi is None:
-            from .transport.wsgi import WSGITransport  # type: ignore[import-not-found,unused-ignore]
-
-            self._wsgi = WSGITransport()
-        return self._wsgi
 
 
 def _seconds_ns(value: float, name: str, *, zero_ok: bool = False) -> int:
