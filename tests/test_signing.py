@@ -225,13 +225,43 @@ def test_check_returns_verdicts():
     assert token.ok and token.fresh is None
 
 
-def test_comparison_is_constant_time():
-    import inspect
+def test_signature_comparison_goes_through_compare_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every candidate signature is compared with hmac.compare_digest (constant time), never ``==``.
 
-    from hookmock.profiles import moda, modio
+    The recording stand-in answers "no match", so a verifier that compares any other way would accept
+    the request or skip the call; both fail here.
+    """
+    from hookmock.profiles import moda
 
-    assert "compare_digest" in inspect.getsource(moda.verify_request)
-    assert "compare_digest" in inspect.getsource(modio.verify_token)
+    calls: list[tuple[object, object]] = []
+
+    def recording(a: object, b: object) -> bool:
+        calls.append((a, b))
+        return False
+
+    monkeypatch.setattr(moda.hmac, "compare_digest", recording)
+    ts = 1_700_000_000
+    expected = compute_signature(BODY, SECRET, str(ts))
+    headers = {TIMESTAMP_HEADER: str(ts), SIGNATURE_HEADER: f"v1={expected}, v1={'0' * 64}"}
+    with pytest.raises(BadSignature):
+        hookmock.verify("moda", headers, BODY, SECRET, now=ts)
+    assert sorted(str(b) for _, b in calls) == sorted([expected, "0" * 64])
+    assert all(str(a) == expected for a, _ in calls)
+
+
+def test_token_comparison_goes_through_compare_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hookmock.profiles import modio
+
+    calls: list[tuple[object, object]] = []
+
+    def recording(a: object, b: object) -> bool:
+        calls.append((a, b))
+        return False
+
+    monkeypatch.setattr(modio.hmac, "compare_digest", recording)
+    with pytest.raises(BadToken):
+        hookmock.verify("modio", {TOKEN_HEADER: "the-token"}, BODY, "the-token")
+    assert calls == [(b"the-token", b"the-token")]
 
 
 def test_sign_uses_clock_when_no_timestamp():

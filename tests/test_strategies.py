@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import Phase, find, given, settings
 
+from hookmock import EventFactory
 from hookmock import strategies as hs
 from hookmock.profiles import get_profile
 from hookmock.validation import violations
@@ -40,11 +42,56 @@ def test_signed_modio_requests_carry_the_token(req):
     get_profile("modio").verify(req.headers, req.body, "tok", now=0)
 
 
-@settings(max_examples=200)
-@given(hs.payloads("moda"))
-def test_optional_fields_are_sometimes_null_or_absent(envelope):
-    # exercised for coverage of the branches below; the assertion is schema validity
-    assert violations(envelope) == []
+_MISSING = object()
+
+
+def _at(payload, path):
+    node = payload
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return _MISSING
+        node = node[key]
+    return node
+
+
+def _optional_cases():
+    """One case per (profile, optional field, form): the first event type where that form is legal."""
+    seen = set()
+    for name in ("moda", "modio"):
+        profile = get_profile(name)
+        for event_type in profile.event_types:
+            sample = EventFactory(name, seed=1).event(event_type)
+            for path, null_ok in profile.optional_fields(sample).items():
+                if _at(sample, path[:-1]) is _MISSING:
+                    continue
+                for form in ("absent", "null") if null_ok else ("absent",):
+                    if (name, path, form) not in seen:
+                        seen.add((name, path, form))
+                        yield pytest.param(name, event_type, path, form, id=f"{name}-{'.'.join(path)}-{form}")
+
+
+@pytest.mark.parametrize(("profile", "event_type", "path", "form"), list(_optional_cases()))
+def test_optional_fields_are_sometimes_null_or_absent(profile, event_type, path, form):
+    """Each optional field of each event type is drawn null (where legal) and absent, and stays valid."""
+
+    def wanted(payload):
+        value = _at(payload, path)
+        return value is _MISSING if form == "absent" else value is None and value is not _MISSING
+
+    example = find(
+        hs.payloads(profile, event_types=[event_type]),
+        wanted,
+        settings=settings(max_examples=300, database=None, phases=[Phase.generate]),
+    )
+    assert wanted(example)
+    assert violations(example) == []
+
+
+@settings(max_examples=50)
+@given(hs.payloads("moda", optional=False))
+def test_optional_false_keeps_every_optional_field(payload):
+    for path in get_profile("moda").optional_fields(payload):
+        assert _at(payload, path) is not _MISSING or _at(payload, path[:-1]) is _MISSING, path
 
 
 def test_every_hostile_variant_is_present_and_distinct():
