@@ -157,3 +157,14 @@ def test_cli_run_usage_errors(capsys: pytest.CaptureFixture[str], monkeypatch: p
     assert main(["scenario", "run", "moda-lost-ack", "--target", "http://192.0.2.1/", "--secret", "s"]) == 2
     err = capsys.readouterr().err
     assert "not a shipped example" in err and "loopback" in err
+
+
+def test_duplicate_proxy_action_forwards_two_copies_by_default_and_the_count_given() -> None:
+    path = next(p for p in EXAMPLES if p.stem == "moda-duplicate-forwarding")
+    assert _run(path, CORRECT["werkzeug"]).ok
+    result = _run(path, NoDedupeReceiver)
+    failures = {s.index: s.failures for s in result.failed}
+    assert sorted(failures) == [0, 1, 2], result.text()
+    assert any("applied 2 time(s), expected 1" in f for f in failures[0]), failures[0]
+    assert any("applied 3 time(s), expected 1" in f for f in failures[1]), failures[1]
+    assert any("applied 3 time(s), expected 1" in f for f in failures[2]), failures[2]
