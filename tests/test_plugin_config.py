@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -191,7 +192,7 @@ def test_p_no_hookmock_disables_the_plugin(pytester: pytest.Pytester) -> None:
 
 def test_importing_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
     result = pytester.run(
-        "python",
+        sys.executable,
         "-c",
         "import sys, hookmock.pytest_plugin; "
         "heavy = [m for m in ('werkzeug', 'jsonschema', 'faker', 'hypothesis', 'sqlite3', 'cryptography', "
