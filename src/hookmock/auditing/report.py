@@ -198,7 +198,8 @@ class AuditReport:
         why = _cut(case.why, _DETAIL_CHARS) if short else case.why
         lines = [f"    - {case.status} {case.label}: {why}"]
         for exchange in case.exchanges[: 1 if short else 3]:
-            lines.append(f"      sent:     {self._sent(exchange, short=short)}")
+            if not (short and with_curl):  # the curl command shows what was sent
+                lines.append(f"      sent:     {self._sent(exchange, short=short)}")
             lines.append(f"      received: {self._received(exchange)}")
         lines.append(f"      correct:  {case.expected}")
         if case.exchanges and with_curl:
