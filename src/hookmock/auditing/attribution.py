@@ -144,16 +144,16 @@ def attribute(results: list[CheckResult]) -> None:
         _point(
             results,
             owner,
-            lambda check, c, o=owner: reported.get(c.label) == o and c.cause == "accepted",  # type: ignore[misc]
+            lambda check, c, o=owner: reported.get(c.label) == o and c.cause == "accepted",
             "accepted, as that check reports",
         )
     # 5. crashes, by what the request damages.
     for cause, owner in _CRASH_OWNERS.items():
-        if owner_has(owner, lambda c, k=cause: c.cause == k and _crash(c)):  # type: ignore[misc]
+        if owner_has(owner, lambda c, k=cause: c.cause == k and _crash(c)):
             _point(
                 results,
                 owner,
-                lambda _, c, k=cause: c.cause == k and _crash(c),  # type: ignore[misc]
+                lambda _, c, k=cause: c.cause == k and _crash(c),
                 f"crashes on a damaged {cause}",
             )
     # 6. charset and raw bytes.
