@@ -84,6 +84,18 @@ def _event_type(case: CaseResult) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
+def _crash_on(cause: str) -> Callable[[CaseResult], bool]:
+    return lambda case: case.cause == cause and _crash(case)
+
+
+def _any_check(test: Callable[[CaseResult], bool]) -> Matcher:
+    return lambda _, case: test(case)
+
+
+def _reported_by(reported: dict[str, str], owner: str) -> Matcher:
+    return lambda _, case: reported.get(case.label) == owner and case.cause == "accepted"
+
+
 def _point(checks: Iterable[CheckResult], owner: str, matches: Matcher, why: str) -> None:
     for check in checks:
         if check.name == owner:
@@ -144,16 +156,16 @@ def attribute(results: list[CheckResult]) -> None:
         _point(
             results,
             owner,
-            lambda check, c, o=owner: reported.get(c.label) == o and c.cause == "accepted",
+            _reported_by(reported, owner),
             "accepted, as that check reports",
         )
     # 5. crashes, by what the request damages.
     for cause, owner in _CRASH_OWNERS.items():
-        if owner_has(owner, lambda c, k=cause: c.cause == k and _crash(c)):
+        if owner_has(owner, _crash_on(cause)):
             _point(
                 results,
                 owner,
-                lambda _, c, k=cause: c.cause == k and _crash(c),
+                _any_check(_crash_on(cause)),
                 f"crashes on a damaged {cause}",
             )
     # 6. charset and raw bytes.
