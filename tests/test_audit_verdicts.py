@@ -147,10 +147,19 @@ def test_a_crash_only_a_secret_holder_can_trigger_is_a_warning(profile: str) -> 
 
 
 @pytest.mark.parametrize("profile", ["moda", "modio"])
-def test_a_crash_anyone_can_trigger_on_bad_input_fails(profile: str) -> None:
-    report = _audit(ParseFirstCrashReceiver, profile)
-    assert report.status("bad-input") == "fail"
-    assert any(c.anonymous for c in report["bad-input"].cases)
+@pytest.mark.parametrize("where", ["in-process", "sockets"])
+def test_a_crash_anyone_can_trigger_on_bad_input_fails(profile: str, where: str) -> None:
+    run = _audit if where == "in-process" else _socket_audit
+    report = run(ParseFirstCrashReceiver, profile)
+    assert [c.name for c in report.failed] == ["bad-input"], report.text()
+    crash = next(c for c in report["bad-input"].cases if c.status == "fail")
+    assert crash.anonymous is True
+    assert "the body is parsed before the request is authenticated" in crash.why
+    doc = json.loads(report.to_json())
+    case = next(
+        c for ch in doc["checks"] if ch["name"] == "bad-input" for c in ch["cases"] if c["status"] == "fail"
+    )
+    assert case["anonymous"] is True and "also_sent" in case  # the forged copy first, the signed one after
 
 
 # -- hostile header encodings ------------------------------------------------------------------

@@ -221,7 +221,7 @@ class AuditReport:
                 for case in check.cases:
                     out.extend(self.case_details(case))
             elif check.status == "fail":
-                first = next(c for c in check.cases if c.status == "fail") if check.problems else None
+                first = next((c for c in check.cases if c.status == "fail"), None)
                 if first is not None:
                     out.extend(self.case_details(first, short=True))
         s = self.summary
