@@ -109,6 +109,7 @@ def test_a_lenient_but_correct_receiver_gets_no_failure(profile: str, where: str
     report = run(LenientReceiver, profile)
     assert report.ok, report.text()
     assert report.summary["see"] == 0, report.text()
+    assert len(report.text().splitlines()) == len(report.checks) + 2  # title, one line each, footer
     assert report.status("bad-input") == "warn"  # validly signed non-events acknowledged with 202
     if profile == "moda":
         assert report.status("future-timestamp") == "warn"
