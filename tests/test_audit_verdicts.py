@@ -82,6 +82,12 @@ def test_no_signature_check_is_one_failure_and_the_other_checks_point_at_it() ->
     replay = next(c for c in doc["checks"] if c["name"] == "replay")
     assert replay["see"] == "signature"
     assert {c["status"] for c in replay["cases"]} == {"see"}
+    import xml.etree.ElementTree as ET
+
+    cases = {c.get("name"): c for c in ET.fromstring(report.junit_xml()).iter("testcase")}
+    assert cases["signature"].find("failure") is not None
+    skipped = cases["replay"].find("skipped")
+    assert skipped is not None and "same root cause as 'signature'" in skipped.get("message", "")
 
 
 def test_effect_before_verify_does_not_fail_a_receiver_that_verifies_first_without_replay_check() -> None:
