@@ -71,7 +71,7 @@ def test_cli_against_a_broken_receiver_exits_1_with_text_and_junit(
     with receiver_process("NoDedupeReceiver", "modio", "cli-token-value") as url:
         code = main(
             ["audit", url, "--profile", "modio", "--secret", "cli-token-value",
-             "--probe-url", url + "effects/{event_id}", "--junit", str(junit)]
+             "--probe-url", url + "effects/{event_id}", "--junit", str(junit), "--report-dir", str(tmp_path)]
         )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 1
