@@ -71,7 +71,7 @@ def test_cli_against_a_broken_receiver_exits_1_with_text_and_junit(
     with receiver_process("NoDedupeReceiver", "modio", "cli-token-value") as url:
         code = main(
             ["audit", url, "--profile", "modio", "--secret", "cli-token-value",
-             "--probe-url", url + "effects/{event_id}", "--junit", str(junit)]
+             "--probe-url", url + "effects/{event_id}", "--junit", str(junit), "--report-dir", str(tmp_path)]
         )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 1
@@ -143,3 +143,32 @@ def test_cli_as_a_subprocess_exit_codes() -> None:
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["checks"][0]["status"] == "fail"
     assert "whsec_wrong" not in bad.stdout
+
+
+def test_cli_seed_makes_the_events_reproducible_and_report_dir_holds_long_bodies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from receivers.hostile import ParseFirstCrashReceiver
+
+    def ids(seed: str) -> list[str]:
+        with receiver_process("flask", "moda", "whsec_cli_seed") as url:
+            argv = ["audit", url, "--secret", "whsec_cli_seed", "--seed", seed, "--json"]
+            code = main([*argv, "--only", "event-types"])
+        assert code == 0
+        doc = json.loads(capsys.readouterr().out)
+        sent = [c["sent"] for check in doc["checks"] for c in check["cases"]]
+        # the id's last 16 characters come from the seed (the first 10 are the time)
+        return [s.split("evt_", 1)[1][10:26] for s in sent]
+
+    first = ids("7")
+    assert len(first) == 6 and first == ids("7") and first != ids("8")
+    assert main(["audit", "http://127.0.0.1:1/", "--secret", "s", "--seed", "x"]) == 2
+    assert "--seed 'x' is not an integer" in capsys.readouterr().err
+
+    report_dir = tmp_path / "bodies"
+    with receiver_process(ParseFirstCrashReceiver.__name__, "moda", "whsec_cli_dir") as url:
+        code = main(["audit", url, "--secret", "whsec_cli_dir", "--report-dir", str(report_dir)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"long bodies and headers are in {report_dir}" in out
+    assert any(f"--data-binary @{p}" in out for p in report_dir.iterdir())

@@ -15,7 +15,8 @@ from hookmock.auditing.effect import ProbeFailed, parse_count, url_probe
 from hookmock.clock import VirtualClock
 from hookmock.errors import TargetNotAllowed, UsageError
 from receivers import build
-from receivers.broken import JsonCrashReceiver, PrefixTokenReceiver, ReserializingReceiver
+from receivers.broken import PrefixTokenReceiver, ReserializingReceiver
+from receivers.hostile import ParseFirstCrashReceiver as JsonCrashReceiver  # crashes for anyone
 
 
 def _report(factory, profile: str, secret: str):
@@ -24,13 +25,15 @@ def _report(factory, profile: str, secret: str):
     return audit(app, profile=profile, secret=secret, probe=app.count, clock=clock)
 
 
-def test_failure_text_says_what_was_sent_received_expected_and_gives_curl() -> None:
+def test_failure_text_says_what_was_sent_received_expected_and_gives_curl(tmp_path) -> None:
     report = _report(ReserializingReceiver, "moda", "whsec_report_secret_0123456789abcd")
+    report.files_dir = str(tmp_path)
     text = report.text()
     assert "fail  #1  raw-body" in text
-    for marker in ("sent:", "received:", "HTTP 401", "correct:", "curl -sS -i -X POST"):
+    for marker in ("received:", "HTTP 401", "correct:", "curl -sS -i -X POST"):
         assert marker in text
-    assert "whsec_report_secret_0123456789abcd" not in text
+    assert "sent:" in report.text(verbose=True)  # the default shows the curl command instead
+    assert "whsec_report_secret_0123456789abcd" not in text + report.text(verbose=True)
 
 
 def test_token_and_derived_values_never_appear_in_any_output() -> None:
@@ -48,10 +51,14 @@ def test_json_is_one_document_with_the_documented_keys() -> None:
     doc = json.loads(report.to_json())
     assert set(doc) >= {"target", "profile", "checks", "summary"}
     assert doc["profile"] == "moda"
-    assert {c["status"] for c in doc["checks"]} <= {"pass", "fail", "warn", "skip"}
+    assert {c["status"] for c in doc["checks"]} <= {"pass", "fail", "warn", "see", "skip"}
     bad = next(c for c in doc["checks"] if c["name"] == "bad-input")
     assert bad["status"] == "fail"
     assert bad["problems"][0]["curl"].startswith("curl ")
+    # every case is there with its own status, the passing ones too
+    assert len(bad["cases"]) == len(report["bad-input"].cases) > len(bad["problems"])
+    assert {c["status"] for c in bad["cases"]} >= {"pass", "fail"}
+    assert all(c["anonymous"] is True for c in bad["problems"] if c["status"] == "fail")
     assert doc["summary"]["fail"] >= 1 and doc["summary"]["ok"] is False
     assert doc["summary"]["total"] == len(doc["checks"])
 

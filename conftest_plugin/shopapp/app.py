@@ -72,12 +72,18 @@ class ShopApp:
         raw = request.get_data(cache=False)  # the exact bytes: never re-serialize before verifying
         signature = request.headers.get("X-Webhook-Signature", "")
         timestamp = request.headers.get("X-Webhook-Timestamp", "")
-        if not signature.startswith("v1=") or not timestamp.isdigit():
+        # ASCII digits, and not too many: int() of 8000 digits raises ValueError (a 500 for anyone)
+        if (
+            not signature.startswith("v1=")
+            or not (timestamp.isascii() and timestamp.isdigit())
+            or len(timestamp) > 15
+        ):
             return _text(400, "missing or malformed signature headers")
         if abs(self.now() - int(timestamp)) > REPLAY_WINDOW_S:
             return _text(401, "timestamp outside the replay window")
         expected = hmac.new(self.moda_secret, timestamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature[3:]):
+        # bytes, not str: compare_digest raises TypeError (a 500 for anyone) on non-ASCII text
+        if not hmac.compare_digest(expected.encode(), signature[3:].encode()):
             return _text(401, "bad signature")
         event = _json(raw)
         if not isinstance(event, dict) or not isinstance(event.get("id"), str):

@@ -1,5 +1,5 @@
 """A corpus of webhook receivers for testing the audit: correct ones in several styles, and
-broken ones, at least one per defect class of ``shared/docs/receiver-defects.md``.
+broken ones, at least one per defect class of ``docs/audit-catalogue.md``.
 
 ``CORRECT`` maps a style name to a factory ``(profile, secret, clock) -> WSGI app`` (each app has
 ``.count(event_id)``, the effect probe).  ``BROKEN`` lists (factory, profiles it applies to, the
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import broken as b
+from . import hostile as h
 from .base import WerkzeugReceiver
 from .flask_app import make_flask_receiver
 
@@ -48,10 +49,10 @@ BROKEN: list[Broken] = [
     Broken(b.PrefixSignatureReceiver, 3, "signature", MODA),
     Broken(b.EffectFirstReceiver, 4, "effect-before-verify"),
     Broken(b.NoReplayCheckReceiver, 5, "replay", MODA),
-    Broken(b.OneSidedWindowReceiver, 6, "future-timestamp", MODA),
+    Broken(b.OneSidedWindowReceiver, 6, "future-timestamp", MODA, status="warn"),
     Broken(b.StrictWindowReceiver, 7, "clock-skew", MODA),
     Broken(b.IntCrashReceiver, 8, "timestamp-parsing", MODA),
-    Broken(b.FloatTimestampReceiver, 8, "timestamp-parsing", MODA),
+    Broken(b.FloatTimestampReceiver, 8, "timestamp-parsing", MODA, status="warn"),
     Broken(b.NoDedupeReceiver, 10, "idempotency"),
     Broken(b.SignatureDedupeReceiver, 11, "dedupe-key", MODA),
     Broken(b.RacyDedupeReceiver, 12, "concurrent-duplicates"),
@@ -60,7 +61,10 @@ BROKEN: list[Broken] = [
     Broken(b.SluggishReceiver, 14, "deadline", status="warn"),
     Broken(b.OnlyFirstEventReceiver, 15, "event-types"),
     Broken(b.OptionalFieldCrashReceiver, 16, "payload-variants"),
-    Broken(b.JsonCrashReceiver, 17, "bad-input"),
+    Broken(b.JsonCrashReceiver, 17, "bad-input", status="warn"),  # crashes only after verifying
+    Broken(h.ParseFirstCrashReceiver, 17, "bad-input"),
+    Broken(h.StrCompareDigestReceiver, 3, "signature", MODA),
+    Broken(h.StrCompareTokenReceiver, 18, "token", MODIO),
     Broken(b.NoSignatureCheckReceiver, 18, "token", MODIO),
     Broken(b.PrefixTokenReceiver, 18, "token", MODIO),
     Broken(b.CaseInsensitiveTokenReceiver, 18, "token", MODIO),

@@ -1,7 +1,7 @@
 """Deliberately broken receivers: each gets exactly one thing wrong (one defect class each).
 
 They are what integrators really write (see the public bug trackers cited in
-``shared/docs/receiver-defects.md``).  Header names appear here because this is receiver code.
+``docs/audit-catalogue.md``).  Header names appear here because this is receiver code.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class _ManualModa(WerkzeugReceiver):
         return int(raw)
 
     def signature_ok(self, got: str | None, expected: str) -> bool:
-        return got is not None and hmac.compare_digest(got, "v1=" + expected)
+        # bytes, not str: compare_digest raises TypeError on non-ASCII text (see receivers.hostile)
+        return got is not None and hmac.compare_digest(got.encode(), ("v1=" + expected).encode())
 
     def authenticate(self, request: Request, body: bytes) -> Response | None:
         ts_raw = request.headers.get(TS)
@@ -91,7 +92,7 @@ class OptionalSignatureReceiver(_ManualModa):
     """Checks the signature only when the header is there."""
 
     def signature_ok(self, got: str | None, expected: str) -> bool:
-        return got is None or hmac.compare_digest(got, "v1=" + expected)
+        return got is None or hmac.compare_digest(got.encode(), ("v1=" + expected).encode())
 
 
 class PrefixSignatureReceiver(_ManualModa):

@@ -1,4 +1,9 @@
-"""The probe catalogue: one check per defect class of ``shared/docs/receiver-defects.md``.
+"""The probe catalogue: one check per defect class.
+
+``docs/audit-catalogue.md`` is its documentation: for every check, what it sends, what a correct
+receiver does, when it fails and when it only warns (and why), and a public source for the defect
+class.  ``tests/test_audit_docs.py`` keeps the two in step: a check added here must be described
+there.
 
 A check that a profile cannot have (timestamp checks for a provider that sends no timestamp,
 token checks for one that signs) is reported as ``skip`` with the reason, never silently dropped,

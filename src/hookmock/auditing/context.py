@@ -75,6 +75,8 @@ class AuditContext:
     shape: AuthShape = field(init=False)
     #: Durations of every valid delivery sent (for the deadline check).
     valid_durations: list[tuple[str, AttemptResult]] = field(default_factory=list)
+    #: How many requests the audit sent (the report's footer).
+    requests_sent: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -151,8 +153,9 @@ class AuditContext:
             deadline_ns=self.profile.deadline_ns,
             clock=self.clock,
         )
-        if valid:
-            with self._lock:
+        with self._lock:
+            self.requests_sent += 1
+            if valid:
                 self.valid_durations.append((request.label, result))
         return Exchange(request, result)
 
@@ -182,7 +185,7 @@ class AuditContext:
         """Send one request and judge the answer."""
         exchange = self.send(request, valid=expect == "accept")
         status, why = judge(exchange.result, expect)
-        return CaseResult(request.label, status, why, expected, (exchange,))
+        return CaseResult(request.label, status, why, expected, (exchange,), expect=expect)
 
     def effect(self, event_id: str | None) -> int:
         assert self.probe is not None and event_id is not None

@@ -1,7 +1,10 @@
 """Render a probe request as a reproducible ``curl`` command, with the secret redacted.
 
 The body is passed with ``--data-binary`` so curl sends the exact bytes (no newline stripping,
-no form encoding).  Text that is not printable UTF-8 is written with bash's ``$'...'`` quoting.
+no form encoding); a long body can be passed as ``--data-binary @FILE`` and long headers as
+``-H @FILE`` instead (the report writes those files).  Header values are sent as the exact bytes
+the audit sent (latin-1, as HTTP carries them).  Text that is not printable UTF-8 is written
+with bash's ``$'...'`` quoting.
 Every secret-derived value is masked: first the values the probe registered (a truncated or
 case-changed token, …), then the secret itself through the profile's ``redact``.
 """
@@ -14,7 +17,7 @@ from collections.abc import Iterable
 from ..profiles import Profile
 from .model import ProbeRequest
 
-__all__ = ["Redactor", "render_curl", "shell_bytes"]
+__all__ = ["Redactor", "header_lines", "render_curl", "shell_bytes"]
 
 #: Shown instead of a WSGI application's URL (it has none).
 WSGI_URL = "http://127.0.0.1:8000/webhook"
@@ -59,10 +62,27 @@ def shell_bytes(data: bytes) -> str:
     return "$'" + "".join(out) + "'"
 
 
-def render_curl(request: ProbeRequest, url: str | None, redact: Redactor) -> str:
-    """The request as a ``curl`` command line (secret redacted)."""
+def header_lines(request: ProbeRequest) -> list[str]:
+    """The request's headers as ``curl -H`` arguments (``Name;`` sends an empty value)."""
+    return [f"{name}: {value}" if value else f"{name};" for name, value in request.headers.items()]
+
+
+def render_curl(
+    request: ProbeRequest,
+    url: str | None,
+    redact: Redactor,
+    *,
+    body_file: str | None = None,
+    headers_file: str | None = None,
+) -> str:
+    """The request as a ``curl`` command line (secret redacted); ``body_file`` / ``headers_file``
+    name files holding the exact body and the headers (one per line) instead of inlining them."""
     parts = ["curl", "-sS", "-i", "-X", "POST", shlex.quote(url or WSGI_URL)]
-    for name, value in request.headers.items():
-        parts.extend(["-H", shlex.quote(f"{name}: {value}") if value else shlex.quote(f"{name};")])
-    parts.extend(["-H", shlex.quote("Expect:"), "--data-binary", shell_bytes(request.body)])
+    if headers_file is not None:
+        parts.extend(["-H", shlex.quote("@" + headers_file)])
+    else:
+        for line in header_lines(request):
+            parts.extend(["-H", shell_bytes(line.encode("latin-1", "replace"))])
+    body = shlex.quote("@" + body_file) if body_file is not None else shell_bytes(request.body)
+    parts.extend(["-H", shlex.quote("Expect:"), "--data-binary", body])
     return redact(" ".join(parts), request.masks)

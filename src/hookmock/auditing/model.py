@@ -1,8 +1,13 @@
 """What an audit records: the requests it sent, what came back, and each check's verdict.
 
-Statuses: ``pass``, ``fail`` (a real defect), ``warn`` (lenient but defensible) and ``skip``
-(not observable here, with the reason).  A check holds the cases it tried; failing and warning
-cases keep the request so the report can show it (and render it as a ``curl`` command).
+Statuses: ``pass``; ``fail`` (a defect that breaks with the real provider, or that a caller
+without the secret can exploit); ``warn`` (robustness beyond the provider's contract, or a breach
+of it that only a holder of the secret can trigger); ``see`` (it failed or warned for a root
+cause another check already reports: ``see`` names that check); ``skip`` (not observable here,
+with the reason).  The rules, check by check, are in ``docs/audit-catalogue.md``.
+
+A check holds the cases it tried, each with its own status; every case keeps its requests so the
+report can show them (and render them as ``curl`` commands).
 """
 
 from __future__ import annotations
@@ -21,13 +26,14 @@ __all__ = [
     "Expect",
     "ProbeRequest",
     "Status",
+    "crashed",
     "judge",
     "worst",
 ]
 
-Status = Literal["pass", "fail", "warn", "skip"]
-STATUSES: tuple[Status, ...] = ("pass", "fail", "warn", "skip")
-_RANK = {"pass": 0, "skip": 1, "warn": 2, "fail": 3}
+Status = Literal["pass", "fail", "warn", "see", "skip"]
+STATUSES: tuple[Status, ...] = ("pass", "fail", "warn", "see", "skip")
+_RANK = {"pass": 0, "skip": 1, "see": 2, "warn": 3, "fail": 4}
 
 #: What a correct receiver does with a probe: ``accept`` = 2xx; ``reject`` = any 4xx;
 #: ``no_5xx`` = 2xx or 4xx (anything but a server error or no answer).
@@ -68,6 +74,15 @@ class CaseResult:
     expected: str
     exchanges: tuple[Exchange, ...] = ()
     effect: int | None = None
+    #: What a correct receiver does with the request (``accept``, ``reject``, ``no_5xx``).
+    expect: Expect | None = None
+    #: What the request damages (``signature``, ``timestamp``, ``token``, ``body``): the root
+    #: cause a crash on it belongs to (see :mod:`.attribution`).
+    cause: str | None = None
+    #: For a crash: whether a caller without the secret can trigger it (None: not a crash).
+    anonymous: bool | None = None
+    #: The check that reports this case's root cause (status ``see``), or None.
+    see: str | None = None
 
 
 @dataclass
@@ -83,14 +98,29 @@ class CheckResult:
     cases: list[CaseResult] = field(default_factory=list)
     duration_ns: int = 0
 
+    #: The check that reports this check's root cause (status ``see``), or None.
+    see: str | None = None
+
     @property
     def problems(self) -> list[CaseResult]:
         return [c for c in self.cases if c.status in ("fail", "warn")]
 
+    @property
+    def attributed(self) -> list[CaseResult]:
+        """Cases that went wrong for a root cause another check reports."""
+        return [c for c in self.cases if c.status == "see"]
+
 
 def worst(statuses: list[Status], default: Status = "pass") -> Status:
-    """The most serious of ``statuses`` (fail > warn > skip > pass)."""
+    """The most serious of ``statuses`` (fail > warn > see > skip > pass)."""
     return max(statuses, key=lambda s: _RANK[s]) if statuses else default
+
+
+def crashed(result: AttemptResult) -> bool:
+    """A server error, or no complete answer at all."""
+    if result.outcome != "response" or result.status is None:
+        return True
+    return 500 <= result.status <= 599
 
 
 def judge(result: AttemptResult, expect: Expect) -> tuple[Status, str]:

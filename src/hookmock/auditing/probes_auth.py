@@ -1,6 +1,10 @@
-"""Checks on authenticity and freshness: signature and token attacks, effect before verification,
-replay and future timestamps, clock-skew tolerance, timestamp parsing and header-name case
-(defect classes 3-9 and 18)."""
+"""Checks on authenticity and freshness: signature and token attacks (hostile header encodings
+included), effect before verification, replay and future timestamps, clock-skew tolerance,
+timestamp parsing and header-name case (defect classes 3-9 and 18).
+
+Verdicts follow :mod:`.verdicts`: a forged request that is accepted or crashes the receiver fails;
+what only a holder of the secret can send (a validly signed malformed or future timestamp) warns.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from ..profiles import DEFAULT_TOLERANCE_S
 from .context import AuditContext, Outcome, summarize
 from .effect import ProbeFailed
 from .model import CaseResult, ProbeRequest
+from .verdicts import judged
 
 __all__ = [
     "check_effect_before_verify",
@@ -28,7 +33,10 @@ __all__ = [
 ]
 
 REJECT = "a 4xx rejection, and no effect"
+NO_5XX = "a 2xx or a 4xx, never a 5xx"
 HOUR = 3600
+#: How long the "very long header" probes are (servers commonly cap a header line at 8 KB).
+LONG_HEADER = 8000
 DAY = 86400
 #: Clock skew a receiver must tolerate in both directions (well inside the tolerance).
 SKEW_S = DEFAULT_TOLERANCE_S * 4 // 5
@@ -74,6 +82,37 @@ def _split_signature(value: str) -> tuple[str, str]:
     return (prefix + sep, rest) if sep else ("", value)
 
 
+def raw_header(data: bytes) -> str:
+    """A header value made of these exact bytes on the wire: the text a WSGI server hands the app
+    (PEP 3333: header values are decoded as latin-1), and what the HTTP transport sends back as
+    the same bytes."""
+    return data.decode("latin-1")
+
+
+def hostile_values(prefix: str, length: int) -> list[tuple[str, str]]:
+    """(what, value) for hostile header encodings: non-ASCII latin-1 bytes, non-latin-1 text as
+    raw UTF-8 bytes, and a very long value."""
+    return [
+        ("non-ASCII (latin-1 bytes)", raw_header(prefix.encode() + b"\xe9" * length)),
+        ("non-latin-1 (raw UTF-8 bytes)", raw_header((prefix + "€" * max(1, length // 3)).encode())),
+        (f"very long ({LONG_HEADER} characters)", prefix + "0" * LONG_HEADER),
+    ]
+
+
+def repeated(request: ProbeRequest, label: str, name: str, first: str, second: str) -> ProbeRequest:
+    """``request`` with header ``name`` sent twice (as two header lines over HTTP; joined with a
+    comma in a WSGI environ, as servers do)."""
+    other = name.lower() if name.lower() != name else name.upper()
+    headers = {k: v for k, v in request.headers.items() if k.lower() != name.lower()}
+    headers[name] = first
+    headers[other] = second
+    return ProbeRequest(label, headers, request.body, request.event_id, request.masks)
+
+
+def _cause(label: str) -> str:
+    return "timestamp" if "timestamp" in label else "signature"
+
+
 def signature_attacks(ctx: AuditContext) -> list[ProbeRequest]:
     shape = ctx.shape
     sig_name = shape.signature[0]
@@ -117,6 +156,12 @@ def signature_attacks(ctx: AuditContext) -> list[ProbeRequest]:
     out.append(ctx.edited(base, base.label, set_headers={sig_name: prefix + "z" * len(digest)}))
     base = ctx.valid("empty signature header")
     out.append(ctx.edited(base, base.label, set_headers={sig_name: ""}))
+    for what, value in hostile_values(prefix, 64):
+        base = ctx.valid(f"signature header {what}")
+        out.append(ctx.edited(base, base.label, set_headers={sig_name: value}))
+    base = ctx.valid("signature header sent twice, both forged")
+    prefix, digest = _split_signature(base.headers[sig_name])
+    out.append(repeated(base, base.label, sig_name, prefix + "0" * len(digest), prefix + "1" * len(digest)))
     if shape.timestamp:
         payload = ctx.event()
         body = ctx.profile.serialize(payload)
@@ -130,8 +175,14 @@ def signature_attacks(ctx: AuditContext) -> list[ProbeRequest]:
 
 
 def check_signature(ctx: AuditContext) -> Outcome:
-    cases = [ctx.case(r, "reject", REJECT) for r in signature_attacks(ctx)]
-    return summarize(cases, f"all {len(cases)} forged or damaged signatures were rejected with a 4xx")
+    cases = [judged(ctx, r, "reject", REJECT, cause=_cause(r.label)) for r in signature_attacks(ctx)]
+    sig_name = ctx.shape.signature[0]
+    base = ctx.valid("signature header sent twice, the valid one first and a forged one")
+    value = base.headers[sig_name]
+    prefix, digest = _split_signature(value)
+    request = repeated(base, base.label, sig_name, value, prefix + "0" * len(digest))
+    cases.append(judged(ctx, request, "no_5xx", NO_5XX, signed=True, cause="signature"))
+    return summarize(cases, f"all {len(cases)} forged, damaged or hostile signatures were handled")
 
 
 # -- token attacks (#18) --------------------------------------------------------------------
@@ -159,12 +210,23 @@ def token_attacks(ctx: AuditContext) -> list[ProbeRequest]:
     for label, value, mask in variants:
         base = ctx.valid(label)
         out.append(ctx.edited(base, label, set_headers={name: value}, masks=((value, mask),)))
+    for what, value in hostile_values("", max(len(token), 1)):
+        base = ctx.valid(f"token header {what}")
+        out.append(ctx.edited(base, base.label, set_headers={name: value}))
+    base = ctx.valid("token header sent twice, both wrong")
+    wrong = ctx.profile.generate_secret(ctx.factory.rng)
+    out.append(repeated(base, base.label, name, wrong, wrong[::-1]))
     return out
 
 
 def check_token(ctx: AuditContext) -> Outcome:
-    cases = [ctx.case(r, "reject", REJECT) for r in token_attacks(ctx)]
-    return summarize(cases, f"all {len(cases)} wrong, partial or missing tokens were rejected with a 4xx")
+    cases = [judged(ctx, r, "reject", REJECT, cause="token") for r in token_attacks(ctx)]
+    name = ctx.shape.token[0]
+    base = ctx.valid("token header sent twice, the right one first and a wrong one")
+    wrong = ctx.profile.generate_secret(ctx.factory.rng)
+    request = repeated(base, base.label, name, ctx.secret, wrong)
+    cases.append(judged(ctx, request, "no_5xx", NO_5XX, signed=True, cause="token"))
+    return summarize(cases, f"all {len(cases)} wrong, partial, missing or hostile tokens were handled")
 
 
 # -- effect before verification (#4) ---------------------------------------------------------
@@ -194,9 +256,16 @@ def check_effect_before_verify(ctx: AuditContext) -> Outcome:
             continue
         if count:
             why = f"the effect probe counts {count} application(s) of a request that must be rejected"
-            if exchange.status is not None and 400 <= exchange.status <= 499:
-                why += f" (answered {exchange.status} after applying it: verify before acting)"
-            cases.append(CaseResult(request.label, "fail", why, "no effect", (exchange,), count))
+            code = exchange.status
+            cause = None
+            if code is not None and 200 <= code <= 299:
+                # Not an effect before verification: the receiver accepted the request, and the
+                # check that sent it (signature, token, replay) reports that acceptance.
+                why += f" (it was accepted with HTTP {code}, so it was applied like a valid delivery)"
+                cause = "accepted"
+            elif code is not None and 400 <= code <= 499:
+                why += f" (answered {code} after applying it: verify before acting)"
+            cases.append(CaseResult(request.label, "fail", why, "no effect", (exchange,), count, cause=cause))
         else:
             cases.append(CaseResult(request.label, "pass", "no effect", "no effect", (exchange,), 0))
     return summarize(cases, f"none of {len(cases)} rejected requests had an effect")
@@ -207,35 +276,37 @@ def _aged(ctx: AuditContext, label: str, offset_s: int) -> ProbeRequest:
     return ctx.signed(label, ctx.event(), timestamp=ctx.now() + offset_s)
 
 
-def _edge_is_warning(case: CaseResult, why: str) -> CaseResult:
-    if case.status != "fail" or not case.exchanges or case.exchanges[0].status is None:
-        return case
-    if 200 <= case.exchanges[0].status <= 299:
-        return CaseResult(case.label, "warn", why, case.expected, case.exchanges)
-    return case
+def _stale(ctx: AuditContext, label: str, offset_s: int, lenient: str | None = None) -> CaseResult:
+    return judged(ctx, _aged(ctx, label, offset_s), "reject", REJECT, signed=True, lenient=lenient)
 
 
 def check_replay(ctx: AuditContext) -> Outcome:
     edge = DEFAULT_TOLERANCE_S + 1
+    loose = f"accepted a timestamp {edge} s old: a second looser than the provider's {DEFAULT_TOLERANCE_S} s"
     cases = [
-        _edge_is_warning(
-            ctx.case(_aged(ctx, f"timestamp {edge} s old", -edge), "reject", REJECT),
-            f"accepted a timestamp {edge} s old: looser than the provider's {DEFAULT_TOLERANCE_S} s",
-        ),
-        ctx.case(_aged(ctx, "timestamp 1 h old", -HOUR), "reject", REJECT),
-        ctx.case(_aged(ctx, "timestamp 30 days old", -30 * DAY), "reject", REJECT),
+        _stale(ctx, f"timestamp {edge} s old", -edge, loose),
+        # Anyone who captured a delivery can replay it: accepting these is exploitable.
+        _stale(ctx, "timestamp 1 h old", -HOUR),
+        _stale(ctx, "timestamp 30 days old", -30 * DAY),
     ]
     return summarize(cases, "stale timestamps (just past the tolerance, 1 h, 30 days) were rejected")
 
 
+#: Why accepting a future timestamp is a warning, not a failure.
+FUTURE_LENIENT = (
+    "accepted a timestamp {what}: the provider says reject beyond {tol} s either way, but no one "
+    "without the secret can make a future timestamp (stripe's own verifier checks only the past)"
+)
+
+
 def check_future(ctx: AuditContext) -> Outcome:
     edge = DEFAULT_TOLERANCE_S + 1
+    tol = DEFAULT_TOLERANCE_S
     cases = [
-        _edge_is_warning(
-            ctx.case(_aged(ctx, f"timestamp {edge} s ahead", edge), "reject", REJECT),
-            f"accepted a timestamp {edge} s ahead: looser than the provider's {DEFAULT_TOLERANCE_S} s",
+        _stale(
+            ctx, f"timestamp {edge} s ahead", edge, FUTURE_LENIENT.format(what=f"{edge} s ahead", tol=tol)
         ),
-        ctx.case(_aged(ctx, "timestamp 1 h ahead", HOUR), "reject", REJECT),
+        _stale(ctx, "timestamp 1 h ahead", HOUR, FUTURE_LENIENT.format(what="1 h ahead", tol=tol)),
     ]
     return summarize(cases, "far-future timestamps were rejected")
 
@@ -243,26 +314,43 @@ def check_future(ctx: AuditContext) -> Outcome:
 def check_skew(ctx: AuditContext) -> Outcome:
     expected = f"2xx: a clock {SKEW_S} s off either way is inside the tolerance"
     cases = [
-        ctx.case(_aged(ctx, f"timestamp {SKEW_S} s old (clock skew)", -SKEW_S), "accept", expected),
-        ctx.case(_aged(ctx, f"timestamp {SKEW_S} s ahead (clock skew)", SKEW_S), "accept", expected),
+        judged(ctx, _aged(ctx, f"timestamp {SKEW_S} s old (clock skew)", -SKEW_S), "accept", expected),
+        judged(ctx, _aged(ctx, f"timestamp {SKEW_S} s ahead (clock skew)", SKEW_S), "accept", expected),
     ]
     return summarize(cases, f"timestamps {SKEW_S} s off either way were accepted")
+
+
+#: Why acknowledging a validly signed malformed timestamp is a warning, not a failure.
+MALFORMED_LENIENT = (
+    "accepted a malformed timestamp; only a holder of the secret can sign one and the provider never "
+    "sends one, so this is lenient, not exploitable"
+)
+WHITESPACE_LENIENT = (
+    "accepted a timestamp with surrounding whitespace: HTTP treats it as optional whitespace, and "
+    "servers strip it anyway"
+)
+HOSTILE_LENIENT = (
+    "accepted a timestamp header that is not the one signed; it carries a signature captured from a "
+    "real delivery, so this is lenient, not exploitable"
+)
+_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
 def check_timestamp_parsing(ctx: AuditContext) -> Outcome:
     now = ctx.now()
     texts = [
-        (f"{now} ", "trailing space", True),
-        ("1.5", "decimal", False),
-        ("1e9", "exponent", False),
-        ("-1", "negative", False),
-        (str(now * 1000), "milliseconds (13 digits)", False),
-        ("NaN", "NaN", False),
-        ("9" * 400, "400 digits", False),
-        ("", "empty", False),
+        (f" {now} ", "with surrounding whitespace", WHITESPACE_LENIENT),
+        ("1.5", "decimal", MALFORMED_LENIENT),
+        ("1e9", "exponent", MALFORMED_LENIENT),
+        ("-1", "negative", MALFORMED_LENIENT),
+        (str(now * 1000), "milliseconds (13 digits)", MALFORMED_LENIENT),
+        ("NaN", "NaN", MALFORMED_LENIENT),
+        ("9" * 400, "400 digits", MALFORMED_LENIENT),
+        ("", "empty", MALFORMED_LENIENT),
     ]
+    expected = "a 4xx rejection, never a 5xx"
     cases: list[CaseResult] = []
-    for text, what, lenient_ok in texts:
+    for text, what, lenient in texts:
         payload = ctx.event()
         body = ctx.profile.serialize(payload)
         signed = ctx.profile.sign_timestamp_text(body, ctx.secret, text)
@@ -270,14 +358,27 @@ def check_timestamp_parsing(ctx: AuditContext) -> Outcome:
             return "skip", f"{ctx.profile.title} cannot sign a malformed timestamp", []
         headers = ctx.headers(body)
         headers.update(signed)
-        request = ProbeRequest(
-            f"timestamp {what} {text[:24]!r}, validly signed", headers, body, ctx.event_id(payload)
+        request = ProbeRequest(f"timestamp {what} {text[:24]!r}", headers, body, ctx.event_id(payload))
+        cases.append(
+            judged(ctx, request, "reject", expected, signed=True, lenient=lenient, cause="timestamp")
         )
-        case = ctx.case(request, "reject", "a 4xx rejection, never a 5xx")
-        if lenient_ok:
-            case = _edge_is_warning(case, "accepted a timestamp with surrounding whitespace (lenient)")
-        cases.append(case)
-    return summarize(cases, f"all {len(cases)} malformed timestamps were rejected with a 4xx, none crashed")
+    ts_name = ctx.shape.timestamp[0]
+    hostile = [
+        ("non-ASCII digits (Arabic-Indic)", raw_header(str(now).translate(_ARABIC_DIGITS).encode())),
+        ("with a non-ASCII latin-1 byte", raw_header(str(now).encode() + b"\xe9")),
+        (f"very long ({LONG_HEADER} digits)", "1" * LONG_HEADER),
+    ]
+    for what, value in hostile:
+        base = ctx.valid(f"timestamp header {what}")
+        request = ctx.edited(base, base.label, set_headers={ts_name: value})
+        cases.append(
+            judged(ctx, request, "reject", expected, signed=True, lenient=HOSTILE_LENIENT, cause="timestamp")
+        )
+    base = ctx.valid("timestamp header sent twice, the same value")
+    value = base.headers[ts_name]
+    request = repeated(base, base.label, ts_name, value, value)
+    cases.append(judged(ctx, request, "no_5xx", NO_5XX, signed=True, cause="timestamp"))
+    return summarize(cases, f"all {len(cases)} malformed or hostile timestamps were handled, none crashed")
 
 
 # -- header-name case (#9) -------------------------------------------------------------------
@@ -293,5 +394,5 @@ def check_header_case(ctx: AuditContext) -> Outcome:
         request = ProbeRequest(
             label, {rename(k): v for k, v in base.headers.items()}, base.body, base.event_id
         )
-        cases.append(ctx.case(request, "accept", expected))
+        cases.append(judged(ctx, request, "accept", expected))
     return summarize(cases, "canonical, lower-case and upper-case header names were all accepted")

@@ -113,13 +113,17 @@ def check_dedupe_key(ctx: AuditContext) -> Outcome:
     exchanges = [ctx.send(r, valid=True) for r in requests]
     case = _effect_case(ctx, "redeliveries with fresh timestamps and signatures", exchanges)
     if case.status == "fail" and (case.effect or 0) > 1:
+        # The hint is for receivers that deduplicate on the wrong key: an identical copy of the
+        # last attempt must then be recognised.  A receiver that applies that too does no dedupe.
+        ctx.send(exchanges[-1].request, valid=True)
+        again = ctx.effect(exchanges[0].request.event_id)
+        hint = (
+            " (deduplicating on something that changes per attempt? use the event id)"
+            if again == case.effect
+            else " (an identical copy was applied again too: the receiver does not deduplicate at all)"
+        )
         case = CaseResult(
-            case.label,
-            "fail",
-            case.why + " (deduplicating on something that changes per attempt? use the event id)",
-            case.expected,
-            case.exchanges,
-            case.effect,
+            case.label, "fail", case.why + hint, case.expected, case.exchanges, case.effect, cause="dedupe"
         )
     return case.status, case.why, [case]
 

@@ -1,30 +1,77 @@
 """The audit report: text for people, one JSON document for tools, JUnit XML for CI.
 
-Every failure says what was sent, what came back, what a correct receiver does, and gives the
-request as a ``curl`` command with the secret redacted.  No output of the report ever contains
-the secret or a value derived from it.
+The text report fits a CI log: one line per check, and for each failing check its first failing
+case, abbreviated (what was sent, what came back, what a correct receiver does, a ``curl``
+command).  Bodies and header sets longer than :data:`INLINE_BYTES` are written to files (named in
+the report; the ``curl`` command reads them with ``@FILE``).  ``verbose=True`` shows every case of
+every check; the JSON document always keeps every case in full, each with its own status.  No
+output of the report ever contains the secret or a value derived from it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..clock import MS, SECOND
-from .curl import Redactor, render_curl
+from .curl import Redactor, header_lines, render_curl
 from .model import STATUSES, CaseResult, CheckResult, Exchange
 
-__all__ = ["AuditReport"]
+__all__ = ["INLINE_BYTES", "AuditReport", "describe_target"]
 
 _BODY_PREVIEW = 160
+#: Bodies (and header sets) longer than this go to a file in the text report.
+INLINE_BYTES = 400
+#: How much of a check's detail, a case's reason or a header value the default text shows.
+_DETAIL_CHARS = 240
+_HEADER_CHARS = 80
 
 
 def _preview(data: bytes, limit: int = _BODY_PREVIEW) -> str:
     text = data.decode("utf-8", "replace")
     shown = text if len(text) <= limit else text[:limit] + "…"
     return json.dumps(shown, ensure_ascii=False) + f" ({len(data)} bytes)"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _callable_name(app: Any) -> str:
+    """``module:name`` for a function or class, ``module:Class()`` for an instance."""
+    name = getattr(app, "__qualname__", None) or getattr(app, "__name__", None)
+    module = getattr(app, "__module__", None)
+    if name is None or module is None:
+        kind = type(app)
+        module, name = kind.__module__, f"{kind.__qualname__}()"
+    return f"{module}:{name}"
+
+
+def _is_asgi(app: Any) -> bool:
+    if inspect.isfunction(app) or inspect.ismethod(app):
+        return inspect.iscoroutinefunction(app)
+    return inspect.iscoroutinefunction(type(app).__call__) if callable(app) else False
+
+
+def describe_target(target: Any) -> str:
+    """A readable title for a target: the URL, or ``module:name`` and the path of an app."""
+    if isinstance(target, str):
+        return target
+    app, path = target, "/"
+    if isinstance(target, tuple) and len(target) == 2 and callable(target[0]):
+        app, path = target[0], str(target[1])
+    elif hasattr(target, "app") and hasattr(target, "url") and callable(target.app):
+        from urllib.parse import urlsplit
+
+        app, path = target.app, urlsplit(str(target.url)).path or "/"
+    kind = "ASGI" if _is_asgi(app) else "WSGI"
+    return f"{_callable_name(app)} {path} (in-process {kind})"
 
 
 @dataclass
@@ -37,6 +84,11 @@ class AuditReport:
     duration_ns: int
     url: str | None = None
     redactor: Redactor | None = field(default=None, repr=False)
+    #: How many requests the audit sent (None: count the ones the cases kept).
+    requests: int | None = None
+    #: Where the text report writes long bodies and header sets (None: a new temporary
+    #: directory, made the first time one is needed).
+    files_dir: str | None = None
 
     # -- queries ---------------------------------------------------------------------------
     @property
@@ -63,7 +115,8 @@ class AuditReport:
     def summary(self) -> dict[str, Any]:
         counts: dict[str, Any] = {s: sum(1 for c in self.checks if c.status == s) for s in STATUSES}
         counts["total"] = len(self.checks)
-        counts["requests"] = sum(len(e) for e in (self._exchanges(c) for c in self.checks))
+        kept = sum(len(e) for e in (self._exchanges(c) for c in self.checks))
+        counts["requests"] = self.requests if self.requests is not None else kept
         counts["duration_s"] = round(self.duration_ns / SECOND, 3)
         counts["ok"] = self.ok
         return counts
@@ -89,9 +142,44 @@ class AuditReport:
                     seen.append(exchange)
         return seen
 
-    def _sent(self, exchange: Exchange) -> str:
-        headers = ", ".join(f"{k}: {v}" for k, v in exchange.request.headers.items())
+    def _sent(self, exchange: Exchange, *, short: bool = False) -> str:
+        items = exchange.request.headers.items()
+        if short:
+            headers = ", ".join(f"{k}: {_cut(v, _HEADER_CHARS)}" for k, v in items)
+            return f"POST {{{headers}}} body {_preview(exchange.request.body, 80)}"
+        headers = ", ".join(f"{k}: {v}" for k, v in items)
         return f"POST {{{headers}}} body {_preview(exchange.request.body)}"
+
+    # -- files for long bodies and headers ------------------------------------------------
+    def _file(self, data: bytes, kind: str) -> str:
+        """Write ``data`` to a file named after its hash (written once); return its path."""
+        if self.files_dir is None:
+            self.files_dir = tempfile.mkdtemp(prefix="hookmock-audit-")
+        os.makedirs(self.files_dir, exist_ok=True)
+        name = f"{kind}-{hashlib.sha256(data).hexdigest()[:12]}.{'txt' if kind == 'headers' else 'bin'}"
+        path = os.path.join(self.files_dir, name)
+        if not os.path.exists(path):
+            with open(path, "wb") as fh:
+                fh.write(data)
+        return path
+
+    def _secretless(self, data: bytes) -> bytes:
+        secret = self.redactor.secret.encode() if self.redactor is not None and self.redactor.secret else b""
+        return data.replace(secret, b"<redacted>") if secret else data
+
+    def curl_with_files(self, exchange: Exchange) -> str:
+        """The ``curl`` command, with a long body and long headers read from files."""
+        request = exchange.request
+        body_file = headers_file = None
+        if len(request.body) > INLINE_BYTES:
+            body_file = self._file(self._secretless(request.body), "body")
+        lines = header_lines(request)
+        if sum(len(line) for line in lines) > INLINE_BYTES:
+            text = "\n".join(self._redact(line) for line in lines) + "\n"
+            masked = self.redactor(text, request.masks) if self.redactor is not None else text
+            headers_file = self._file(masked.encode("latin-1", "replace"), "headers")
+        redact = self.redactor or (lambda text, extra=(): text)
+        return render_curl(request, self.url, redact, body_file=body_file, headers_file=headers_file)  # type: ignore[arg-type]
 
     @staticmethod
     def _received(exchange: Exchange) -> str:
@@ -105,33 +193,45 @@ class AuditReport:
         redact = self.redactor or (lambda text, extra=(): text)
         return render_curl(exchange.request, self.url, redact)  # type: ignore[arg-type]
 
-    def case_details(self, case: CaseResult, *, with_curl: bool = True) -> list[str]:
-        lines = [f"    - {case.label}: {case.why}"]
-        for exchange in case.exchanges[:3]:
-            lines.append(f"      sent:     {self._sent(exchange)}")
+    def case_details(self, case: CaseResult, *, with_curl: bool = True, short: bool = False) -> list[str]:
+        """What was sent and received for ``case``; ``short``: abbreviated, for the default text."""
+        why = _cut(case.why, _DETAIL_CHARS) if short else case.why
+        lines = [f"    - {case.status} {case.label}: {why}"]
+        for exchange in case.exchanges[: 1 if short else 3]:
+            if not (short and with_curl):  # the curl command shows what was sent
+                lines.append(f"      sent:     {self._sent(exchange, short=short)}")
             lines.append(f"      received: {self._received(exchange)}")
         lines.append(f"      correct:  {case.expected}")
         if case.exchanges and with_curl:
-            lines.append(f"      curl:     {self.curl(case.exchanges[0])}")
+            curl = self.curl_with_files(case.exchanges[0]) if short else self.curl(case.exchanges[0])
+            lines.append(f"      curl:     {curl}")
         return [self._redact(line, case) for line in lines]
 
     # -- text ------------------------------------------------------------------------------
     def lines(self, *, verbose: bool = False) -> list[str]:
+        """One line per check; then, for each failing check, its first failing case abbreviated.
+        ``verbose``: every case of every check, in full."""
         out = [f"hookmock audit of {self.target} (profile {self.profile})"]
         width = max(len(c.name) for c in self.checks) if self.checks else 10
         for check in self.checks:
             label = f"#{check.defect:<2}" if check.defect else "   "
-            out.append(self._redact(f"{check.status:<4}  {label} {check.name:<{width}}  {check.detail}"))
-            if check.status in ("fail", "warn") or verbose:
-                shown = check.problems if not verbose else check.cases
-                for i, case in enumerate(shown):
-                    # One curl command per check is enough to reproduce it; --verbose shows all.
-                    out.extend(self.case_details(case, with_curl=verbose or i == 0))
+            detail = check.detail if verbose else _cut(check.detail, _DETAIL_CHARS)
+            out.append(self._redact(f"{check.status:<4}  {label} {check.name:<{width}}  {detail}"))
+            if verbose:
+                for case in check.cases:
+                    out.extend(self.case_details(case))
+            elif check.status == "fail":
+                first = next((c for c in check.cases if c.status == "fail"), None)
+                if first is not None:
+                    out.extend(self.case_details(first, short=True))
         s = self.summary
+        requests = f"{s['requests']} request{'' if s['requests'] == 1 else 's'}"
         out.append(
-            f"{s['pass']} passed, {s['fail']} failed, {s['warn']} warnings, {s['skip']} skipped "
-            f"({s['requests']} requests in {s['duration_s']:.2f} s)"
+            f"{s['pass']} passed, {s['fail']} failed, {s['warn']} warnings, {s['see']} attributed to "
+            f"another check, {s['skip']} skipped ({requests} in {s['duration_s']:.2f} s)"
         )
+        if self.files_dir is not None and not verbose:
+            out.append(f"long bodies and headers are in {self.files_dir}")
         return out
 
     def text(self, *, verbose: bool = False) -> str:
@@ -153,25 +253,40 @@ class AuditReport:
                 "expected": check.expected,
                 "duration_ms": round(check.duration_ns / MS, 3),
             }
-            problems = []
-            for case in check.problems:
-                first = case.exchanges[0] if case.exchanges else None
-                problems.append(
-                    {
-                        "case": case.label,
-                        "status": case.status,
-                        "why": self._redact(case.why, case),
-                        "expected": case.expected,
-                        "sent": self._redact(self._sent(first), case) if first else None,
-                        "received": self._received(first) if first else None,
-                        "effect": case.effect,
-                        "curl": self.curl(first) if first else None,
-                    }
-                )
-            item["cases"] = len(check.cases)
-            item["problems"] = problems
+            if check.see is not None:
+                item["see"] = check.see
+            cases = [self._case_dict(case) for case in check.cases]
+            item["cases"] = cases
+            item["problems"] = [c for c in cases if c["status"] in ("fail", "warn")]
             checks.append(item)
         return {"target": self.target, "profile": self.profile, "checks": checks, "summary": self.summary}
+
+    def _case_dict(self, case: CaseResult) -> dict[str, Any]:
+        first = case.exchanges[0] if case.exchanges else None
+        item: dict[str, Any] = {
+            "case": case.label,
+            "status": case.status,
+            "why": self._redact(case.why, case),
+            "expected": case.expected,
+            "sent": self._redact(self._sent(first), case) if first else None,
+            "received": self._received(first) if first else None,
+            "effect": case.effect,
+            "curl": self.curl(first) if first else None,
+        }
+        if case.anonymous is not None:
+            item["anonymous"] = case.anonymous
+        if case.see is not None:
+            item["see"] = case.see
+        if len(case.exchanges) > 1:
+            item["also_sent"] = [
+                {
+                    "sent": self._redact(self._sent(e), case),
+                    "received": self._received(e),
+                    "curl": self.curl(e),
+                }
+                for e in case.exchanges[1:]
+            ]
+        return item
 
     def to_json(self, *, indent: int | None = 2) -> str:
         return json.dumps(self.as_dict(), indent=indent, ensure_ascii=False)
@@ -206,7 +321,7 @@ class AuditReport:
             body = "\n".join(line for case in check.problems for line in self.case_details(case))
             if check.status == "fail":
                 ET.SubElement(case_el, "failure", {"message": detail, "type": "ReceiverDefect"}).text = body
-            elif check.status == "skip":
+            elif check.status in ("skip", "see"):
                 ET.SubElement(case_el, "skipped", {"message": detail})
             elif check.status == "warn":
                 ET.SubElement(case_el, "system-out").text = f"warning: {detail}\n{body}"

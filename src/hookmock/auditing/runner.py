@@ -18,12 +18,13 @@ from ..errors import HookmockError, UsageError
 from ..factories import EventFactory
 from ..profiles import Profile, get_profile
 from ..transport import Transport
+from .attribution import attribute
 from .catalogue import CATALOGUE, Check
 from .context import AuditContext
 from .curl import Redactor
 from .effect import EffectProbe, effect_probe
 from .model import CheckResult
-from .report import AuditReport
+from .report import AuditReport, describe_target
 
 __all__ = ["TargetUnreachable", "audit", "run_audit"]
 
@@ -65,15 +66,6 @@ def _transport_for(target: Any, allow_targets: tuple[str, ...], ca_file: str | N
     from ..transport.wsgi import WSGITransport
 
     return WSGITransport()
-
-
-def _describe(target: Any) -> str:
-    if isinstance(target, str):
-        return target
-    app = getattr(target, "app", target)
-    name = getattr(app, "__qualname__", None) or getattr(app, "__name__", None) or type(app).__name__
-    module = getattr(app, "__module__", None)
-    return f"WSGI app {module}.{name}" if module else f"WSGI app {name}"
 
 
 def _run_check(ctx: AuditContext, check: Check) -> CheckResult:
@@ -153,14 +145,16 @@ def audit(
             abort = _baseline_verdict(result, target)
     if progress is not None:
         progress(len(checks), len(checks), "done")
+    attribute(results)
     redactor = Redactor(prof, secret)
     return AuditReport(
-        target=_describe(target),
+        target=describe_target(target),
         profile=prof.name,
         checks=results,
         duration_ns=_WALL.monotonic_ns() - started,
         url=target if isinstance(target, str) else None,
         redactor=redactor,
+        requests=ctx.requests_sent,
     )
 
 

@@ -1,8 +1,10 @@
-"""hookmock audit URL --profile moda|modio --secret S [--probe-url TEMPLATE] [--json] [--junit FILE]"""
+"""hookmock audit URL --profile moda|modio --secret S [--probe-url TEMPLATE] [--json] [--junit FILE]
+[--seed N] [--report-dir DIR] [-v]"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ._common import add_secret_option, add_target_options, check_output_file, secret_from
@@ -13,9 +15,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "audit",
         help="attack your webhook receiver with every known defect probe and report what is wrong",
         description="Send the full set of defect probes to the receiver at URL and print one line per "
-        "check (pass, fail, warn, skip); for each failure what was sent, what came back, what a correct "
-        "receiver does and a curl command (secret redacted). Exit 0 no check failed, 1 some failed, "
-        "2 usage error or unreachable target.",
+        "check (pass, fail, warn, see, skip); for each failing check its first failing case: what came "
+        "back, what a correct receiver does and a curl command (secret redacted; long bodies are written "
+        "to files the command reads). --verbose shows every case; --json keeps every case in full. "
+        "Exit 0 no check failed, 1 some failed, 2 usage error or unreachable target.",
     )
     p.add_argument(
         "url",
@@ -38,8 +41,27 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--skip", metavar="CHECK", action="append", help="leave this check out (repeatable)")
     p.add_argument("--list", action="store_true", help="list the checks and exit")
-    p.add_argument("-v", "--verbose", action="store_true", help="show every case, not only the failures")
+    p.add_argument("-v", "--verbose", action="store_true", help="show every case of every check, in full")
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        metavar="N",
+        help="make the audit's events reproducible: the same ids and field values on every run",
+    )
+    p.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        help="where the text report writes long bodies and headers for its curl commands "
+        "(default: a new temporary directory, named in the report)",
+    )
     add_target_options(p)
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed {text!r} is not an integer; give e.g. --seed 7") from None
 
 
 class _Progress:
@@ -72,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
     secret = secret_from(args, profile.secret_name)
     if args.junit:
         check_output_file("--junit", args.junit)
+    if args.report_dir is not None and os.path.exists(args.report_dir) and not os.path.isdir(args.report_dir):
+        raise UsageError(f"--report-dir {args.report_dir!r} exists and is not a directory; give a directory")
     progress = _Progress() if sys.stderr.isatty() else None
     try:
         report = audit(
@@ -84,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             only=args.only,
             skip=args.skip,
             progress=progress,
+            seed=args.seed,
         )
     except (TargetUnreachable, ResolutionFailed) as exc:
         print(f"hookmock audit: error: {exc}", file=sys.stderr)
@@ -98,6 +123,12 @@ def run(args: argparse.Namespace) -> int:
             return 2
     if args.json:
         print(report.to_json())
-    else:
+        return 0 if report.ok else 1
+    report.files_dir = args.report_dir
+    try:
         print(report.text(verbose=args.verbose))
+    except OSError as exc:
+        reason = exc.strerror or exc
+        print(f"hookmock audit: cannot write to --report-dir {args.report_dir!r}: {reason}", file=sys.stderr)
+        return 2
     return 0 if report.ok else 1
