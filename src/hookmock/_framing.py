@@ -28,23 +28,33 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import select
 import socket
 import ssl
 import struct
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from socketserver import _SocketWriter  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.serving import WSGIRequestHandler
+from werkzeug.wrappers import Response
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._serving import HardenedWSGIServer, ServerLimits
 
-__all__ = ["BadChunkedBody", "ChunkedBody", "ChunkedBodyTooLarge", "HardenedRequestHandler"]
+__all__ = [
+    "BadChunkedBody",
+    "ChunkedBody",
+    "ChunkedBodyTooLarge",
+    "ErrorRenderer",
+    "HardenedRequestHandler",
+    "json_error",
+]
 
 #: After the answer, what the client still sends is dropped for at most this long (seconds) ...
 LINGER_S = 2.0
@@ -71,15 +81,45 @@ ERROR_CODES = {
 }
 
 
-class BadChunkedBody(BadRequest):
+#: ``(status, code, message) -> (body, headers)``: the body of an error the server answers itself.
+ErrorRenderer = Callable[[int, str, str], tuple[bytes, list[tuple[str, str]]]]
+
+
+def json_error(status: int, code: str, message: str) -> tuple[bytes, list[tuple[str, str]]]:
+    """The default error body: ``{"error": {"status", "code", "message"}}``."""
+    body = {"error": {"status": status, "code": code, "message": message}}
+    return json.dumps(body).encode(), [("Content-Type", "application/json")]
+
+
+class _RenderedError(HTTPException):
+    """An error found while the application reads the body; an application that lets it
+    through (``Request.application``) answers with the server's error body, not HTML."""
+
+    error_code = "bad_request"
+
+    def __init__(self, description: str, render: ErrorRenderer | None) -> None:
+        super().__init__(description)
+        self.render = render or json_error
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        assert self.code is not None
+        body, headers = self.render(self.code, self.error_code, self.description or "")
+        return Response(body, self.code, [*headers, ("Connection", "close")])
+
+
+class BadChunkedBody(_RenderedError, BadRequest):
     """A chunked body that does not follow RFC 9112 (answered 400)."""
 
+    error_code = "invalid_chunked_body"
 
-class ChunkedBodyTooLarge(RequestEntityTooLarge):
+
+class ChunkedBodyTooLarge(_RenderedError, RequestEntityTooLarge):
     """A chunked body longer than the server's limit (answered 413)."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the chunked request body is larger than {limit} bytes")
+    error_code = "body_too_large"
+
+    def __init__(self, limit: int, render: ErrorRenderer | None = None) -> None:
+        super().__init__(f"the request body is larger than {limit} bytes", render)
         self.limit = limit
 
 
@@ -158,9 +198,10 @@ class ChunkedBody(io.RawIOBase):
     _LINE = 4096
     _MAX_TRAILERS = 64
 
-    def __init__(self, rfile: Any, limit: int | None) -> None:
+    def __init__(self, rfile: Any, limit: int | None, render: ErrorRenderer | None = None) -> None:
         self._rfile = rfile
         self.limit = limit
+        self._render = render
         self._left = 0  # bytes left in the current chunk
         self._total = 0
         self._done = False
@@ -168,12 +209,15 @@ class ChunkedBody(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def _bad(self, message: str) -> BadChunkedBody:
+        return BadChunkedBody(message, self._render)
+
     def _line(self, what: str) -> bytes:
         line: bytes = self._rfile.readline(self._LINE + 1)
         if not line.endswith(b"\n"):
             if len(line) > self._LINE:
-                raise BadChunkedBody(f"a chunked body's {what} is longer than {self._LINE} bytes")
-            raise BadChunkedBody(f"the chunked body ended inside a {what} (the client stopped sending)")
+                raise self._bad(f"a chunked body's {what} is longer than {self._LINE} bytes")
+            raise self._bad(f"the chunked body ended inside a {what} (the client stopped sending)")
         return line.rstrip(b"\r\n")
 
     def _next_chunk(self) -> None:
@@ -181,18 +225,18 @@ class ChunkedBody(io.RawIOBase):
         size_text = line.split(b";", 1)[0].strip(b" \t")
         if not _HEX.fullmatch(size_text):
             shown = size_text[:40].decode("latin-1")
-            raise BadChunkedBody(
+            raise self._bad(
                 f"chunk size {shown!r} is not a hexadecimal number of at most 16 digits (RFC 9112 §7.1)"
             )
         size = int(size_text, 16)
         if self.limit is not None and self._total + size > self.limit:
-            raise ChunkedBodyTooLarge(self.limit)
+            raise ChunkedBodyTooLarge(self.limit, self._render)
         if size == 0:
             for _ in range(self._MAX_TRAILERS):
                 if not self._line("trailer field"):
                     self._done = True
                     return
-            raise BadChunkedBody(f"a chunked body has more than {self._MAX_TRAILERS} trailer fields")
+            raise self._bad(f"a chunked body has more than {self._MAX_TRAILERS} trailer fields")
         self._left = size
 
     def readinto(self, buffer: Any) -> int:
@@ -205,13 +249,13 @@ class ChunkedBody(io.RawIOBase):
             want = min(len(view) - read, self._left)
             data = self._rfile.read(want)
             if not data:
-                raise BadChunkedBody("the chunked body ended inside a chunk (the client stopped sending)")
+                raise self._bad("the chunked body ended inside a chunk (the client stopped sending)")
             view[read : read + len(data)] = data
             read += len(data)
             self._left -= len(data)
             self._total += len(data)
             if self._left == 0 and self._rfile.read(2) not in (b"\r\n",):
-                raise BadChunkedBody("a chunk is not followed by CRLF (its size line is wrong)")
+                raise self._bad("a chunk is not followed by CRLF (its size line is wrong)")
             if read and self._left == 0:
                 break  # return what we have; the next read decodes the next chunk
         return read
@@ -366,7 +410,8 @@ class HardenedRequestHandler(WSGIRequestHandler):
     def make_environ(self) -> Any:
         environ = super().make_environ()
         if environ.get("wsgi.input_terminated"):  # chunked: our decoder, with the body limit
-            environ["wsgi.input"] = ChunkedBody(self.rfile, self.server.limits.max_body_bytes)
+            server = self.server
+            environ["wsgi.input"] = ChunkedBody(self.rfile, server.limits.max_body_bytes, server.render_error)
         return environ
 
     # -- answering -----------------------------------------------------------------------

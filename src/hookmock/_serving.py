@@ -17,18 +17,16 @@ The limits are a :class:`ServerLimits`; every server takes one (``limits=``).
 
 from __future__ import annotations
 
-import json
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.serving import LISTEN_QUEUE, ThreadedWSGIServer, get_sockaddr, select_address_family
 
-from ._framing import HardenedRequestHandler
+from ._framing import ErrorRenderer, HardenedRequestHandler, json_error
 from .errors import UsageError
 
 __all__ = [
@@ -39,10 +37,6 @@ __all__ = [
     "json_error",
     "make_server_or_raise",
 ]
-
-#: ``(status, code, message) -> (body, headers)``: the body of an error the server answers itself.
-ErrorRenderer = Callable[[int, str, str], tuple[bytes, list[tuple[str, str]]]]
-
 
 @dataclass(frozen=True)
 class ServerLimits:
@@ -73,12 +67,6 @@ class ServerLimits:
         body = self.max_body_bytes
         if body is not None and (isinstance(body, bool) or not isinstance(body, int) or body < 0):
             raise UsageError(f"max_body_bytes={body!r}: give a number of bytes (or None for no limit)")
-
-
-def json_error(status: int, code: str, message: str) -> tuple[bytes, list[tuple[str, str]]]:
-    """The default error body: ``{"error": {"status", "code", "message"}}``."""
-    body = {"error": {"status": status, "code": code, "message": message}}
-    return json.dumps(body).encode(), [("Content-Type", "application/json")]
 
 
 class _Slot:
