@@ -233,7 +233,9 @@ def test_a_page_on_another_origin_cannot_drive_the_emulator(browser):
             try:
                 browser.get(url)
                 WebDriverWait(browser, 15).until(lambda d: d.current_url.startswith(emu.base_url))
-                WebDriverWait(browser, 5).until(lambda d: '"error"' in d.page_source or "reset" in d.page_source)
+                WebDriverWait(browser, 5).until(
+                    lambda d: '"error"' in d.page_source or "reset" in d.page_source
+                )
                 landed = browser.page_source
             finally:
                 server.shutdown()

@@ -61,7 +61,7 @@ def test_a_form_encoded_reset_from_a_foreign_origin_is_refused(emulator_with_rec
 
 def test_a_text_plain_event_trigger_sends_no_webhook(emulator_with_receiver):
     """``POST /_hookmock/moda/events`` as text/plain used to give 202 and a signed webhook."""
-    emu, api, receiver = emulator_with_receiver
+    _emu, api, receiver = emulator_with_receiver
     payload = json.dumps({"event_type": "task.failed", "callback_url": receiver.url}).encode()
     refused(
         api.call("POST", "/_hookmock/moda/events", raw=payload, headers={"Content-Type": "text/plain"}),
@@ -119,7 +119,11 @@ def test_scripts_curl_and_the_own_origin_still_work(emulator_with_receiver):
 
 def test_a_body_must_be_json(emulator_with_receiver):
     _emu, api, _ = emulator_with_receiver
-    for content_type in ("application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain"):
+    for content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+    ):
         body = refused(
             api.call("POST", "/_hookmock/reset", raw=b"{}", headers={"Content-Type": content_type}),
             415,

@@ -161,7 +161,11 @@ def test_content_length_over_the_limit_is_refused_before_100_continue(emulator):
 FRAMING_ERRORS = [
     ("request line too long", b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 414),
     ("header line too long", request("GET", "/_hookmock/health", {"X-Big": "a" * 70_000}), 431),
-    ("headers too large", request("GET", "/_hookmock/health", {f"X-H{i}": "a" * 900 for i in range(90)}), 431),
+    (
+        "headers too large",
+        request("GET", "/_hookmock/health", {f"X-H{i}": "a" * 900 for i in range(90)}),
+        431,
+    ),
     ("too many headers", request("GET", "/_hookmock/health", {f"X-H{i}": "1" for i in range(150)}), 431),
     ("one word", b"GARBAGE\r\n\r\n", 400),
     ("HTTP/0.9", b"GET /_hookmock/health\r\n\r\n", 400),
@@ -171,34 +175,57 @@ FRAMING_ERRORS = [
     ("empty line", b"\r\n\r\n", 400),
     (
         "Content-Length and chunked",
-        request("POST", "/_hookmock/clock/advance", {"Content-Length": "2", "Transfer-Encoding": "chunked"}, b"0\r\n\r\n"),
+        request(
+            "POST",
+            "/_hookmock/clock/advance",
+            {"Content-Length": "2", "Transfer-Encoding": "chunked"},
+            b"0\r\n\r\n",
+        ),
         400,
     ),
-    ("two Content-Lengths", request("POST", "/_hookmock/clock/advance", {"Content-Length": "1, 2"}, b"{}"), 400),
+    (
+        "two Content-Lengths",
+        request("POST", "/_hookmock/clock/advance", {"Content-Length": "1, 2"}, b"{}"),
+        400,
+    ),
     ("negative Content-Length", request("POST", "/_hookmock/clock/advance", {"Content-Length": "-1"}), 400),
     ("gzip transfer coding", request("POST", "/_hookmock/clock/advance", {"Transfer-Encoding": "gzip"}), 501),
     (
         "bad chunk size",
-        request("POST", "/_hookmock/clock/advance", {"Transfer-Encoding": "chunked", "Content-Type": "application/json"})
+        request(
+            "POST",
+            "/_hookmock/clock/advance",
+            {"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        )
         + b"zz\r\n{}\r\n0\r\n\r\n",
         400,
     ),
     (
         "huge chunk size",
-        request("POST", "/_hookmock/clock/advance", {"Transfer-Encoding": "chunked", "Content-Type": "application/json"})
+        request(
+            "POST",
+            "/_hookmock/clock/advance",
+            {"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        )
         + b"ffffffffffffffff\r\n{}",
         413,
     ),
     (
         "chunk without CRLF",
-        request("POST", "/_hookmock/clock/advance", {"Transfer-Encoding": "chunked", "Content-Type": "application/json"})
+        request(
+            "POST",
+            "/_hookmock/clock/advance",
+            {"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        )
         + b"2\r\n{}XX0\r\n\r\n",
         400,
     ),
 ]
 
 
-@pytest.mark.parametrize(("raw", "status"), [c[1:] for c in FRAMING_ERRORS], ids=[c[0] for c in FRAMING_ERRORS])
+@pytest.mark.parametrize(
+    ("raw", "status"), [c[1:] for c in FRAMING_ERRORS], ids=[c[0] for c in FRAMING_ERRORS]
+)
 def test_framing_errors_get_modas_error_body(emulator, raw, status):
     emu, _api = emulator
     data, closed, _ = exchange(emu.port, raw)
@@ -209,7 +236,7 @@ def test_framing_errors_get_modas_error_body(emulator, raw, status):
 def test_chunk_extensions_and_trailers_are_legal():
     """RFC 9112 allows ``2;a=b`` and trailer fields; the listener used to answer 500 for them."""
     with FakeReceiver("moda") as receiver:
-        body = b"2;a=b\r\nhi\r\n3 ; name=\"v\"\r\n!!!\r\n0\r\nX-Trailer: 1\r\n\r\n"
+        body = b'2;a=b\r\nhi\r\n3 ; name="v"\r\n!!!\r\n0\r\nX-Trailer: 1\r\n\r\n'
         raw = request("POST", "/webhook", {"Transfer-Encoding": "chunked"}, body)
         data, closed, _ = exchange(receiver.port, raw)
         assert parse(data)[0] == 200 and closed
@@ -292,7 +319,10 @@ def test_pipelined_requests_get_one_answer_then_a_close(emulator):
 # -- slow, silent and many clients ------------------------------------------------------------
 @pytest.mark.realtime
 def test_a_silent_connection_is_closed_after_the_idle_timeout():
-    with FakeReceiver("moda", limits=ServerLimits(idle_timeout=0.4)) as receiver, connect(receiver.port) as sock:
+    with (
+        FakeReceiver("moda", limits=ServerLimits(idle_timeout=0.4)) as receiver,
+        connect(receiver.port) as sock,
+    ):
         data, closed, seconds = read_to_eof(sock, timeout=5)
     assert (data, closed) == (b"", True) and 0.3 < seconds < 2.5
 
@@ -384,7 +414,12 @@ def test_a_silent_tls_client_does_not_block_other_clients():
 def test_server_limits_are_checked():
     from hookmock import UsageError
 
-    for bad in ({"idle_timeout": 0}, {"header_timeout": -1.0}, {"max_connections": 0}, {"max_body_bytes": -5}):
+    for bad in (
+        {"idle_timeout": 0},
+        {"header_timeout": -1.0},
+        {"max_connections": 0},
+        {"max_body_bytes": -5},
+    ):
         with pytest.raises(UsageError, match=next(iter(bad))):
             ServerLimits(**bad)
     with pytest.raises(UsageError, match="ServerLimits"):

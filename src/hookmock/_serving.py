@@ -17,6 +17,7 @@ The limits are a :class:`ServerLimits`; every server takes one (``limits=``).
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import threading
@@ -37,6 +38,7 @@ __all__ = [
     "json_error",
     "make_server_or_raise",
 ]
+
 
 @dataclass(frozen=True)
 class ServerLimits:
@@ -91,10 +93,9 @@ class _Slot:
 
     def evict(self) -> None:
         self.evicted = True
-        try:  # the base class's shutdown, also for a TLS socket: wakes the thread blocked in recv
+        # the base class's shutdown, also for a TLS socket: wakes the thread blocked in recv
+        with contextlib.suppress(OSError):
             socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class HardenedWSGIServer(ThreadedWSGIServer):
@@ -119,7 +120,9 @@ class HardenedWSGIServer(ThreadedWSGIServer):
         super().__init__(host, port, app, handler, False, None, fd=fd)
         if ssl_context is not None:
             # the handshake is left to the connection's thread (under the header timeout)
-            self.socket = ssl_context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+            self.socket = ssl_context.wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
             self.ssl_context = ssl_context
 
     # -- the bound -----------------------------------------------------------------------
@@ -162,8 +165,8 @@ class HardenedWSGIServer(ThreadedWSGIServer):
             body, headers = self.render_error(
                 503,
                 "too_many_connections",
-                f"the server holds {held} connections, all busy (max_connections={self.limits.max_connections})"
-                "; retry shortly",
+                f"the server holds {held} connections, all busy "
+                f"(max_connections={self.limits.max_connections}); retry shortly",
             )
             head = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n"
             head += "".join(f"{k}: {v}\r\n" for k, v in headers)

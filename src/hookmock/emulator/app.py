@@ -53,7 +53,9 @@ class EmulatorApp:
         #: The page's forms carry this (one per process): see :mod:`.websafety`.
         self.form_token = secrets.token_urlsafe(24)
 
-    def render_framing_error(self, status: int, code: str, message: str) -> tuple[bytes, list[tuple[str, str]]]:
+    def render_framing_error(
+        self, status: int, code: str, message: str
+    ) -> tuple[bytes, list[tuple[str, str]]]:
         """Moda's error body for what the HTTP server refuses before the app runs (400, 408,
         413, 414, 431, 501, 503, 505)."""
         request_id = crockford_id("req")

@@ -82,7 +82,10 @@ def index(ctx: Ctx) -> Response:
     ]
     for profile, title in (("moda", "Moda deliveries"), ("modio", "mod.io webhook history")):
         items = gw.ui_rows(profile, limit=100)
-        rows = "".join(_row(i, ctx.form_token) for i in items) or "<tr><td colspan=8>No deliveries yet.</td></tr>"
+        rows = (
+            "".join(_row(i, ctx.form_token) for i in items)
+            or "<tr><td colspan=8>No deliveries yet.</td></tr>"
+        )
         parts.append(f"<h2>{title}</h2><table id='{profile}-deliveries'>{_HEAD}{rows}</table>")
     games = ctx.core.store.games()
     if games:

@@ -49,7 +49,10 @@ def _cross_site(request: Request, why: str) -> ApiError:
         f"refused {request.method} {request.path}: {why}. The control API and the history page "
         "accept state-changing requests only from the emulator's own page or from a client that is "
         "not a browser (a script, curl, the test suite)",
-        details={"origin": request.headers.get("Origin"), "sec_fetch_site": request.headers.get("Sec-Fetch-Site")},
+        details={
+            "origin": request.headers.get("Origin"),
+            "sec_fetch_site": request.headers.get("Sec-Fetch-Site"),
+        },
     )
 
 
@@ -63,10 +66,13 @@ def check_request(request: Request, endpoint: str, form_token: str) -> None:
     origin = request.headers.get("Origin")
     if origin is not None and origin.strip().lower() != own_origin(request):
         raise _cross_site(
-            request, f"its Origin {origin.strip()[:100]!r} is not this emulator's origin {own_origin(request)!r}"
+            request,
+            f"its Origin {origin.strip()[:100]!r} is not this emulator's origin {own_origin(request)!r}",
         )
     mimetype = request.mimetype
-    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    has_body = (
+        bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    )
     if mimetype == "application/json" or (not mimetype and not has_body):
         return
     if endpoint in FORM_ENDPOINTS and mimetype in _FORM_TYPES:
