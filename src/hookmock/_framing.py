@@ -163,6 +163,8 @@ class _DeadlineReader(io.RawIOBase):
             remaining = min(remaining, self.limits.idle_timeout)
         if remaining <= 0:
             return self._timed_out(phase)
+        if phase in ("idle", "head"):  # never read past the header limit: the bound is exact
+            buffer = memoryview(buffer)[: self.limits.max_header_bytes - self.head_bytes]
         self.sock.settimeout(remaining)
         try:
             count = self.sock.recv_into(buffer)
