@@ -34,7 +34,6 @@ import select
 import socket
 import ssl
 import struct
-import time
 from collections.abc import Callable
 from http import HTTPStatus
 from socketserver import _SocketWriter  # type: ignore[attr-defined]
@@ -43,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Response
+
+from .clock import SECOND, RealClock
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._serving import HardenedWSGIServer, ServerLimits
@@ -55,6 +56,14 @@ __all__ = [
     "HardenedRequestHandler",
     "json_error",
 ]
+
+_REAL = RealClock()
+
+
+def monotonic() -> float:
+    """Real seconds (socket deadlines are real time, whatever clock the server's app uses)."""
+    return _REAL.monotonic_ns() / SECOND
+
 
 #: After the answer, what the client still sends is dropped for at most this long (seconds) ...
 LINGER_S = 2.0
@@ -135,7 +144,7 @@ class _DeadlineReader(io.RawIOBase):
         self.limits = limits
         self.on_phase = on_phase
         self.phase = "idle"
-        self.deadline = time.monotonic() + limits.idle_timeout
+        self.deadline = monotonic() + limits.idle_timeout
         self.head_bytes = 0
         self.head_overflow = False
         self.head_timed_out = False
@@ -146,9 +155,9 @@ class _DeadlineReader(io.RawIOBase):
     def enter(self, phase: str) -> None:
         self.phase = phase
         if phase == "head":
-            self.deadline = time.monotonic() + self.limits.header_timeout
+            self.deadline = monotonic() + self.limits.header_timeout
         elif phase == "body":
-            self.deadline = time.monotonic() + self.limits.body_timeout
+            self.deadline = monotonic() + self.limits.body_timeout
         self.on_phase(phase)
 
     def readinto(self, buffer: Any) -> int:
@@ -158,7 +167,7 @@ class _DeadlineReader(io.RawIOBase):
         if phase == "head" and self.head_bytes >= self.limits.max_header_bytes:
             self.head_overflow = True
             return 0
-        remaining = self.deadline - time.monotonic()
+        remaining = self.deadline - monotonic()
         if phase == "body":
             remaining = min(remaining, self.limits.idle_timeout)
         if remaining <= 0:
@@ -318,10 +327,10 @@ class HardenedRequestHandler(WSGIRequestHandler):
         with contextlib.suppress(OSError, ValueError):
             if plain:
                 sock.shutdown(socket.SHUT_WR)
-            end = time.monotonic() + LINGER_S
+            end = monotonic() + LINGER_S
             dropped = 0
             while dropped < LINGER_MAX_BYTES:
-                wait = min(LINGER_PAUSE_S, end - time.monotonic())
+                wait = min(LINGER_PAUSE_S, end - monotonic())
                 if wait <= 0 or not select.select([sock], [], [], wait)[0]:
                     break
                 sock.settimeout(wait)

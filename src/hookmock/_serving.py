@@ -21,13 +21,12 @@ import contextlib
 import socket
 import ssl
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.serving import LISTEN_QUEUE, ThreadedWSGIServer, get_sockaddr, select_address_family
 
-from ._framing import ErrorRenderer, HardenedRequestHandler, json_error
+from ._framing import ErrorRenderer, HardenedRequestHandler, json_error, monotonic
 from .errors import UsageError
 
 __all__ = [
@@ -79,12 +78,12 @@ class _Slot:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.phase = "idle"
-        self.since = time.monotonic()
+        self.since = monotonic()
         self.evicted = False
 
     def set_phase(self, phase: str) -> None:
         self.phase = phase
-        self.since = time.monotonic()
+        self.since = monotonic()
 
     @property
     def waiting(self) -> bool:
