@@ -376,6 +376,28 @@ def test_idle_connections_cannot_starve_a_health_check():
 
 
 @pytest.mark.realtime
+def test_stalled_bodies_cannot_starve_a_health_check():
+    """Slow-body clients (headers sent, the body a byte now and then) fill every slot; a new client
+    is still answered: the body that has stalled longest is closed to make room."""
+    emu = Emulator(EmulatorConfig(port=0, clock="virtual"), limits=ServerLimits(max_connections=3)).start()
+    headers = {"Content-Length": "100", "Content-Type": "application/json"}
+    slow = [connect(emu.port) for _ in range(3)]
+    try:
+        for sock in slow:
+            sock.sendall(request("POST", "/_hookmock/clock/advance", headers, b'{"seconds"'))
+        time.sleep(1.3)  # past the stall allowance (real time is the thing under test)
+        start = time.monotonic()
+        data, _closed, _ = exchange(emu.port, request("GET", "/_hookmock/health"))
+        assert parse(data)[0] == 200 and time.monotonic() - start < 2
+        closed = [read_to_eof(sock, timeout=0.5)[1] for sock in slow]
+        assert closed.count(True) >= 1
+    finally:
+        for sock in slow:
+            sock.close()
+        emu.stop()
+
+
+@pytest.mark.realtime
 def test_when_every_connection_is_busy_a_new_one_gets_503():
     clock = VirtualClock()
     limits = ServerLimits(max_connections=2)

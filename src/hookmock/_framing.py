@@ -86,10 +86,10 @@ class _DeadlineReader(io.RawIOBase):
     ``done`` (answered: reads return end-of-file at once).
     """
 
-    def __init__(self, sock: socket.socket, limits: ServerLimits, on_phase: Any) -> None:
+    def __init__(self, sock: socket.socket, limits: ServerLimits, slot: Any) -> None:
         self.sock = sock
         self.limits = limits
-        self.on_phase = on_phase
+        self.slot = slot  # the server's record of this connection (phase, stalled body)
         self.phase = "idle"
         self.deadline = monotonic() + limits.idle_timeout
         self.head_bytes = 0
@@ -105,7 +105,7 @@ class _DeadlineReader(io.RawIOBase):
             self.deadline = monotonic() + self.limits.header_timeout
         elif phase == "body":
             self.deadline = monotonic() + self.limits.body_timeout
-        self.on_phase(phase)
+        self.slot.set_phase(phase)
 
     def readinto(self, buffer: Any) -> int:
         phase = self.phase
@@ -122,12 +122,16 @@ class _DeadlineReader(io.RawIOBase):
         if phase in ("idle", "head"):  # never read past the header limit: the bound is exact
             buffer = memoryview(buffer)[: self.limits.max_header_bytes - self.head_bytes]
         self.sock.settimeout(remaining)
+        if phase == "body":
+            self.slot.waiting_for_body(True)
         try:
             count = self.sock.recv_into(buffer)
         except (TimeoutError, BlockingIOError, ssl.SSLWantReadError):
             return self._timed_out(phase)
         finally:
             self.sock.settimeout(self.limits.idle_timeout)  # writes: a client that stops reading
+            if phase == "body":
+                self.slot.waiting_for_body(False)
         if phase == "idle" and count:
             self.enter("head")
         if self.phase == "head":
@@ -169,7 +173,7 @@ class HardenedRequestHandler(WSGIRequestHandler):
                 self.wfile = io.BytesIO()
                 self.close_connection = True
                 return
-        self._reader = _DeadlineReader(self.connection, limits, self._slot.set_phase)
+        self._reader = _DeadlineReader(self.connection, limits, self._slot)
         self.rfile = io.BufferedReader(self._reader, 64 * 1024)
         self.connection.settimeout(limits.idle_timeout)  # for writes: a client that stops reading
         self.wfile = _SocketWriter(self.connection)

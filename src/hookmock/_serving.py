@@ -70,25 +70,39 @@ class ServerLimits:
             raise UsageError(f"max_body_bytes={body!r}: give a number of bytes (or None for no limit)")
 
 
+#: A body that has not moved for this long (seconds) may be closed to make room for a new client.
+STALL_S = 1.0
+
+
 class _Slot:
     """One connection the server holds, and what it is doing."""
 
-    __slots__ = ("evicted", "phase", "since", "sock")
+    __slots__ = ("evicted", "phase", "since", "sock", "stalled_since")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.phase = "idle"
         self.since = monotonic()
         self.evicted = False
+        #: When the wait for the next piece of the body began (None: not waiting for the body).
+        self.stalled_since: float | None = None
 
     def set_phase(self, phase: str) -> None:
         self.phase = phase
         self.since = monotonic()
 
+    def waiting_for_body(self, waiting: bool) -> None:
+        self.stalled_since = monotonic() if waiting else None
+
     @property
     def waiting(self) -> bool:
         """Not yet a whole request head: closing it loses nothing the client was promised."""
         return self.phase in ("idle", "head") and not self.evicted
+
+    def stalled(self, now: float) -> bool:
+        """Its body has not moved for ``STALL_S``: a slow sender, not the application at work."""
+        since = self.stalled_since
+        return not self.evicted and since is not None and now - since > STALL_S
 
     def evict(self) -> None:
         self.evicted = True
@@ -129,11 +143,13 @@ class HardenedWSGIServer(ThreadedWSGIServer):
         with self._slots_lock:
             live = [s for s in self._slots.values() if not s.evicted]
             if len(live) >= self.limits.max_connections:
-                waiting = [s for s in live if s.waiting]
+                # first the longest idle (or slow) request head, then the longest stalled body
+                now = monotonic()
+                waiting = [s for s in live if s.waiting] or [s for s in live if s.stalled(now)]
                 if not waiting:
                     self._refuse(request, len(live))
                     return
-                min(waiting, key=lambda s: s.since).evict()
+                min(waiting, key=lambda s: s.stalled_since or s.since).evict()
             self._slots[id(request)] = _Slot(request)
         try:
             super().process_request(request, client_address)
