@@ -185,3 +185,12 @@ def test_the_v1_api_is_not_usable_cross_site(emulator_with_receiver):
     )
     assert "Access-Control-Allow-Origin" not in headers
     assert tasks(api) == 1
+
+
+def test_the_page_cannot_be_framed_by_another_page(emulator_with_receiver):
+    """Clickjacking: a foreign page framing the history page would make its buttons same-origin."""
+    _emu, api, _ = emulator_with_receiver
+    status, _, headers = api.call("GET", "/_hookmock/ui")
+    assert status == 200
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
