@@ -1,5 +1,6 @@
-"""The emulator's WSGI app: routing, the Host check, API keys, the API version header, request ids,
-body limits, and Moda's error body for every error (unknown routes, 405 and 413 included).
+"""The emulator's WSGI app: routing, the Host check, cross-site refusal (:mod:`.websafety`), API keys,
+the API version header, request ids, body limits, and Moda's error body for every error (unknown
+routes, 405 and 413 included, and what the HTTP server refuses itself: :meth:`render_framing_error`).
 """
 
 from __future__ import annotations
