@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "SchemaValidationError": ".errors",
     "Sender": ".sender",
     "Sequence": ".receiver.faults",
+    "ServerLimits": "._serving",
     "TargetNotAllowed": ".errors",
     "TargetPolicy": ".transport.targets",
     "TimestampTooNew": ".errors",

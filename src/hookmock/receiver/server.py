@@ -27,7 +27,7 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from .._serving import make_server_or_raise
+from .._serving import ServerLimits, make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
@@ -71,7 +71,9 @@ class FakeReceiver(HTTPServer):
     for each request.  ``clock`` is shared with the sender (a ``VirtualClock`` makes delays free).
     ``handler`` is a WSGI app (or an upstream URL, wrapped in a ``FaultProxy``) that answers
     requests the plan leaves alone.  ``grace`` is how long (real seconds) the receiver waits for a
-    sender to hang up once its deadline has passed before it gives up waiting.
+    sender to hang up once its deadline has passed before it gives up waiting.  ``limits`` bounds
+    what one client may take (timeouts, header and body sizes, connections; see
+    :class:`hookmock.ServerLimits`).
     """
 
     DEFAULT_PATH = "/webhook"
@@ -88,8 +90,12 @@ class FakeReceiver(HTTPServer):
         handler: WSGIApp | str | None = None,
         grace: float = 1.0,
         on_request: Callable[[ReceivedRequest], object] | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         super().__init__(host=host, port=port, threaded=True)
+        if limits is not None and not isinstance(limits, ServerLimits):
+            raise UsageError(f"limits={limits!r}: give a hookmock.ServerLimits")
+        self.limits = limits or ServerLimits()
         self.profile = get_profile(profile)
         self.clock: Clock = clock if clock is not None else RealClock()
         self.secret = _checked_secret(self.profile, secret)
@@ -204,9 +210,9 @@ class FakeReceiver(HTTPServer):
             self.host,
             self.port,
             Request.application(self.application),
-            threaded=True,
             request_handler=FaultRequestHandler,
             ssl_context=self.ssl_context,
+            limits=self.limits,
         )
         self.port = self.server.port
         self.server_thread = threading.Thread(
