@@ -318,7 +318,7 @@ class Gateway:
                 "use duplicate",
             )
         secret = self._secret_for(records[0])
-        now = self.core.clock.time()
+        now = unix_s(self.core.clock)
         plan: list[tuple[DeliveryRecord, str, int]] = []
         if mode == "duplicate":
             plan = [(records[0], secret, now), (records[0], secret, now)]
