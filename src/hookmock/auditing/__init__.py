@@ -13,7 +13,7 @@ from .catalogue import CATALOGUE, Check, check_names
 from .effect import EffectProbe, ProbeFailed
 from .model import CaseResult, CheckResult, Exchange, ProbeRequest
 from .report import AuditReport
-from .runner import TargetUnreachable, audit, run_audit
+from .runner import TargetUnreachable, WrongPath, audit, run_audit
 
 __all__ = [
     "CATALOGUE",
@@ -26,6 +26,7 @@ __all__ = [
     "ProbeFailed",
     "ProbeRequest",
     "TargetUnreachable",
+    "WrongPath",
     "audit",
     "check_names",
     "run_audit",
