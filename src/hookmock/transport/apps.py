@@ -12,7 +12,8 @@ every fixture) takes a target through :func:`as_target`:
   hookmock cannot recognise.
 
 An app is ASGI when it (or its ``__call__``) is a coroutine function, as asgiref decides it (that
-also recognises Django's ``markcoroutinefunction``); anything else callable is WSGI.
+also recognises Django's ``markcoroutinefunction``), or when it takes exactly the three arguments
+``(scope, receive, send)``; anything else callable is WSGI (``(environ, start_response)``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ def is_asgi(app: object) -> bool:
     if iscoroutinefunction(app):
         return True
     call = getattr(app, "__call__", None)  # an instance with an async __call__ (FastAPI, Starlette)
-    return call is not None and bool(iscoroutinefunction(call))
+    if call is not None and iscoroutinefunction(call):
+        return True
+    try:  # a plain wrapper def __call__(self, scope, receive, send) returning the app's coroutine
+        params = inspect.signature(app).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) == 3 and all(p.default is p.empty for p in positional)
 
 
 def split_url(url: str) -> tuple[str, str]:

@@ -19,8 +19,8 @@ server), so state an app binds to its loop (locks, queues, pools) keeps working 
 to the next and from any calling thread.
 
 The ASGI plumbing comes from **asgiref**, the ASGI reference library (maintained with Django,
-pure Python, no dependencies): ASGI 2 apps are adapted with ``guarantee_single_callable``, and an
-app is recognised with its ``iscoroutinefunction``.  httpx's ``ASGITransport`` was not chosen: it
+pure Python, no dependencies): ASGI 2 apps are adapted with its ``double_to_single_callable``,
+and an app is recognised with its ``iscoroutinefunction`` (which knows Django's markers).  httpx's ``ASGITransport`` was not chosen: it
 collects the whole response body in memory (no bounded read, so an endless body is never cut
 off) and awaits the app's background work before answering, unlike a server.  asgiref is the
 optional extra ``hookmock[asgi]``; without it an ASGI target is refused with how to install it.
@@ -29,6 +29,7 @@ optional extra ``hookmock[asgi]``; without it an ASGI target is refused with how
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from time import monotonic_ns
 from collections.abc import Callable, Mapping
@@ -47,14 +48,19 @@ _RESERVED_HEADERS = frozenset({"host", "content-length", "connection", "transfer
 
 
 def _single_callable(app: Any) -> Callable[..., Any]:
+    """The app as an ASGI 3 callable: an ASGI 2 app (a class called with the scope) is adapted."""
     try:
-        from asgiref.compatibility import guarantee_single_callable
+        from asgiref.compatibility import double_to_single_callable, is_double_callable
     except ImportError:
         raise UsageError(
             "delivering to an ASGI application in-process needs asgiref: pip install 'hookmock[asgi]' "
             "(or serve the app and give its URL)"
         ) from None
-    return guarantee_single_callable(app)  # type: ignore[no-any-return]
+    # asgiref counts any callable that is not a coroutine function as ASGI 2; hookmock already knows
+    # this one is ASGI (a wrapper returning a coroutine is ASGI 3), so only a class is ASGI 2.
+    if inspect.isclass(app) or (is_double_callable(app) and getattr(app, "_asgi_double_callable", False)):
+        return double_to_single_callable(app)  # type: ignore[no-any-return]
+    return app  # type: ignore[no-any-return]
 
 
 class _Loop:
