@@ -67,7 +67,7 @@ def test_correct_framework_receiver_passes_the_same_in_process_and_over_sockets(
     inproc_app = FRAMEWORKS[framework](profile, secret)
     in_process = audit((inproc_app, path), profile=profile, secret=secret, probe=inproc_app.count, seed=7)
     assert in_process.ok and in_process.summary["warn"] == 0, in_process.text()
-    assert in_process.target.startswith(("ASGI app" if framework == "fastapi" else "WSGI app"))
+    assert in_process.target.startswith("ASGI app" if framework == "fastapi" else "WSGI app")
     assert in_process.target.endswith(f"at {path}")
 
     served_app = FRAMEWORKS[framework](profile, secret)
@@ -86,9 +86,11 @@ def test_a_path_without_the_webhook_route_stops_the_audit(framework: str) -> Non
     with pytest.raises(WrongPath, match=r"HTTP 404 \(no such route\), so the path is probably wrong") as info:
         audit(app, profile="moda", secret=secret, probe=app.count)  # delivered to "/": no route there
     assert "(app, '/webhooks/moda')" in str(info.value)
-    with _serve(framework, FRAMEWORKS[framework]("moda", secret)) as base:
-        with pytest.raises(WrongPath, match="HTTP 404") as info:
-            audit(base + "/hooks", profile="moda", secret=secret)
+    with (
+        _serve(framework, FRAMEWORKS[framework]("moda", secret)) as base,
+        pytest.raises(WrongPath, match="HTTP 404") as info,
+    ):
+        audit(base + "/hooks", profile="moda", secret=secret)
     assert "http://127.0.0.1:8000/webhooks/moda" in str(info.value)
     assert app.count("anything") == 0
 

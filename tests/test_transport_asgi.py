@@ -189,7 +189,10 @@ def test_fastapi_through_sender_and_fault_proxy_with_a_path() -> None:
     clock = VirtualClock()
     sender = Sender("moda", clock=clock)
     delivery = sender.send((app, "/webhooks/moda"), "task.succeeded")
-    assert delivery.status == "succeeded" and delivery.target == "asgi://fastapi.applications.FastAPI/webhooks/moda"
+    assert (
+        delivery.status == "succeeded"
+        and delivery.target == "asgi://fastapi.applications.FastAPI/webhooks/moda"
+    )
     assert got[0][1] == delivery.body
     proxy = FaultProxy((app, "/webhooks/moda"), "moda", clock=clock)
     proxy.lose_ack(503)

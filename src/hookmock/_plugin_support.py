@@ -55,7 +55,9 @@ class Verifier:
     def __repr__(self) -> str:  # never shows the secret
         return f"<hookmock_verify {self.profile.name} clock={self.clock!r}>"
 
-    def sign(self, body: bytes, *, timestamp: float | None = None, secret: str | None = None) -> dict[str, str]:
+    def sign(
+        self, body: bytes, *, timestamp: float | None = None, secret: str | None = None
+    ) -> dict[str, str]:
         """Every header the provider sends with ``body`` now (or at ``timestamp``, unix seconds)."""
         return _api.sign(
             self.profile,

@@ -6,7 +6,8 @@
 The target is a URL (real HTTP, loopback unless allowed), or a WSGI or ASGI application, or
 ``(app, "/path")`` (in-process, no server).  When the first valid delivery is answered 404 or 405
 the audit stops with a :class:`WrongPath` usage error: the receiver is not at that path, and
-every rejection check would pass for the wrong reason.  Each probe uses a fresh event, so probes never interfere.  Timestamps come from the
+every rejection check would pass for the wrong reason.  Each probe uses a fresh event, so probes
+never interfere.  Timestamps come from the
 audit's clock (the real clock by default; pass the receiver's :class:`VirtualClock` in tests).
 """
 

@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from ..clock import MS, VirtualClock
+from ..clock import MS, VirtualClock, unix_s
 from ..delivery.log import DeliveryLog
 from ..delivery.machine import Phase
 from ..delivery.records import DeliveryRecord

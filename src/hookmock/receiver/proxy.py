@@ -156,7 +156,9 @@ class FaultProxy:
         assert isinstance(self._target, AppTarget)
         if self._fixed_path:
             return self._target
-        return AppTarget(self._target.app, path if path.startswith("/") else "/" + path, self._target.interface)
+        return AppTarget(
+            self._target.app, path if path.startswith("/") else "/" + path, self._target.interface
+        )
 
     # -- rules -------------------------------------------------------------------------
     def fail(

@@ -40,8 +40,9 @@ def is_asgi(app: object) -> bool:
         iscoroutinefunction = inspect.iscoroutinefunction
     if iscoroutinefunction(app):
         return True
-    call = getattr(app, "__call__", None)  # an instance with an async __call__ (FastAPI, Starlette)
-    if call is not None and iscoroutinefunction(call):
+    if not callable(app):
+        return False
+    if iscoroutinefunction(type(app).__call__):  # an instance with an async __call__ (FastAPI)
         return True
     try:  # a plain wrapper def __call__(self, scope, receive, send) returning the app's coroutine
         params = inspect.signature(app).parameters.values()

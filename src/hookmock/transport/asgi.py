@@ -20,7 +20,8 @@ to the next and from any calling thread.
 
 The ASGI plumbing comes from **asgiref**, the ASGI reference library (maintained with Django,
 pure Python, no dependencies): ASGI 2 apps are adapted with its ``double_to_single_callable``,
-and an app is recognised with its ``iscoroutinefunction`` (which knows Django's markers).  httpx's ``ASGITransport`` was not chosen: it
+and an app is recognised with its ``iscoroutinefunction`` (which knows Django's markers).
+httpx's ``ASGITransport`` was not chosen: it
 collects the whole response body in memory (no bounded read, so an endless body is never cut
 off) and awaits the app's background work before answering, unlike a server.  asgiref is the
 optional extra ``hookmock[asgi]``; without it an ASGI target is refused with how to install it.
@@ -31,8 +32,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from time import monotonic_ns
 from collections.abc import Callable, Mapping
+from time import monotonic_ns
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -59,8 +60,8 @@ def _single_callable(app: Any) -> Callable[..., Any]:
     # asgiref counts any callable that is not a coroutine function as ASGI 2; hookmock already knows
     # this one is ASGI (a wrapper returning a coroutine is ASGI 3), so only a class is ASGI 2.
     if inspect.isclass(app) or (is_double_callable(app) and getattr(app, "_asgi_double_callable", False)):
-        return double_to_single_callable(app)  # type: ignore[no-any-return]
-    return app  # type: ignore[no-any-return]
+        return double_to_single_callable(app)
+    return app
 
 
 class _Loop:

@@ -122,6 +122,6 @@ class InProcessTransport:
                 f"InProcessTransport got the URL {resolved!r}; give the application itself, or "
                 "(app, '/path'), or use HTTPTransport for a real server"
             )
-        return self.transport_for(resolved).send(  # type: ignore[no-any-return]
+        return self.transport_for(resolved).send(
             resolved, headers, body, deadline_ns=deadline_ns, clock=clock
         )
