@@ -86,7 +86,7 @@ def test_proxy_forwards_to_the_path_it_was_given(app, hookmock_sender, hookmock_
     delivery = hookmock_sender.send(proxy, "task.succeeded")
     assert [a.status for a in delivery.attempts] == [401, 200]  # rejected, not "no such route"
     assert app.paths == ["/webhooks/moda", "/webhooks/moda"]
-    assert repr(proxy).endswith(" app at /webhooks/moda>")
+    assert repr(proxy).endswith(" at /webhooks/moda>") and "SGI app " in repr(proxy)
 
 
 def test_a_bare_app_behind_the_proxy_gets_the_incoming_path(app, hookmock_sender, hookmock_proxy):
@@ -102,7 +102,7 @@ def test_scenario_takes_app_and_path(app, hookmock_scenario):
 
 def test_audit_takes_app_and_path(app, hookmock_audit):
     report = hookmock_audit((app, "/webhooks/moda"), probe=app.count, only=["signature", "idempotency"])
-    assert report.target.endswith(" app at /webhooks/moda")
+    assert report.target.startswith(("WSGI app ", "ASGI app ")) and report.target.endswith(" at /webhooks/moda")
 
 
 def test_audit_of_the_wrong_path_stops_with_a_usage_error(app, hookmock_audit):
