@@ -102,12 +102,19 @@ def test_scenario_takes_app_and_path(app, hookmock_scenario):
 
 def test_audit_takes_app_and_path(app, hookmock_audit):
     report = hookmock_audit((app, "/webhooks/moda"), probe=app.count, only=["signature", "idempotency"])
-    assert report.target.startswith(("WSGI app ", "ASGI app ")) and report.target.endswith(" at /webhooks/moda")
+    assert report.target.startswith(("WSGI app ", "ASGI app "))
+    assert report.target.endswith(" at /webhooks/moda")
 
 
 def test_audit_of_the_wrong_path_stops_with_a_usage_error(app, hookmock_audit):
     with pytest.raises(UsageError, match="the path is probably wrong"):
         hookmock_audit(app)
+
+
+def test_a_receiver_serves_the_app_behind_a_real_socket(app, hookmock_sender, hookmock_make_receiver):
+    server = hookmock_make_receiver(handler=app)
+    delivery = hookmock_sender.send(server.url_for("/webhooks/moda"), "task.succeeded")
+    assert delivery.status == "succeeded" and app.paths == ["/webhooks/moda"]
 
 
 def test_sender_takes_the_app_with_its_path(app, hookmock_sender):
@@ -119,7 +126,7 @@ def test_sender_takes_the_app_with_its_path(app, hookmock_sender):
 def test_every_fixture_takes_app_and_path_wsgi_and_asgi(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(APPS)
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=12)
+    result.assert_outcomes(passed=14)
 
 
 def test_repr_of_a_fault_proxy_never_raises() -> None:
