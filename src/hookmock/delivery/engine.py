@@ -40,7 +40,7 @@ class AttemptEvent:
         return self.state.next_due_ns if self.state.status == "pending" else None
 
 
-#: Finds the transport and the target object (URL string or WSGI app) for a stored target URL.
+#: Finds the transport and the target object (URL string or in-process app) for a stored target URL.
 Resolver = Callable[[str], tuple[Transport, object]]
 
 

@@ -1,7 +1,7 @@
 """Run a scenario: hookmock's Sender -> the fault proxy -> the receiver under test.
 
 The sender delivers in-process to a :class:`~hookmock.receiver.proxy.FaultProxy` whose upstream
-is the target (a WSGI app, or a URL reached over real HTTP).  Before each attempt the step's
+is the target (an app, ``(app, "/path")``, or a URL reached over real HTTP).  Before each attempt the step's
 proxy action for that attempt is armed (``lost_ack``, ``duplicate``, ``tamper`` …); ``fail``
 (:meth:`FaultProxy.fail`) answers the sender without the handler seeing the attempt.  Time is a
 virtual clock (started at the real time, so a real receiver accepts the timestamps): Moda's retry
@@ -303,7 +303,8 @@ def run_scenario(
     allow_targets: tuple[str, ...] = (),
     ca_file: str | None = None,
 ) -> ScenarioResult:
-    """Run a scenario (a :class:`Scenario` or a file path) against ``target`` (a WSGI app or URL).
+    """Run a scenario (a :class:`Scenario` or a file path) against ``target`` (a URL, a WSGI or
+    ASGI app, or ``(app, "/path")``).
 
     ``secret``: the signing secret / webhook token the receiver is configured with.  ``probe``:
     effect probe (callable or URL template with ``{event_id}``).  ``clock``: share the receiver's
