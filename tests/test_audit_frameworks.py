@@ -100,3 +100,14 @@ def test_a_get_only_route_is_a_wrong_path_too() -> None:
     app = make_fastapi_receiver("moda", secret)
     with pytest.raises(WrongPath, match=r"HTTP 405 \(method not allowed\)"):
         audit((app, "/effects/evt_1"), profile="moda", secret=secret)
+
+
+def test_the_cli_exits_2_on_a_wrong_path(capsys: pytest.CaptureFixture[str]) -> None:
+    from hookmock.cli import main
+
+    secret = get_profile("moda").generate_secret()
+    with _serve_wsgi(make_django_receiver("moda", secret)) as base:
+        code = main(["audit", base + "/", "--profile", "moda", "--secret", secret])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "path is probably wrong" in err and "Traceback" not in err
