@@ -18,7 +18,9 @@ also recognises Django's ``markcoroutinefunction``), or when it takes exactly th
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import weakref
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,17 +34,33 @@ DEFAULT_URL = "http://localhost/"
 INTERFACES = ("wsgi", "asgi")
 
 
+try:  # asgiref also recognises callables marked with markcoroutinefunction (Django)
+    from asgiref.sync import iscoroutinefunction as _iscoroutinefunction
+except ImportError:  # pragma: no cover - asgiref is an optional extra
+    _iscoroutinefunction = inspect.iscoroutinefunction
+
+#: is_asgi answers per app (detection reads signatures: not redone on every delivery)
+_KNOWN: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
 def is_asgi(app: object) -> bool:
     """Whether ``app`` is an ASGI application (single callable, ``async def``)."""
-    try:  # asgiref also recognises callables marked with markcoroutinefunction (Django)
-        from asgiref.sync import iscoroutinefunction
-    except ImportError:  # pragma: no cover - asgiref is an optional extra
-        iscoroutinefunction = inspect.iscoroutinefunction
-    if iscoroutinefunction(app):
+    try:
+        return _KNOWN[app]
+    except (KeyError, TypeError):  # not seen yet, or cannot be remembered (not weak-referenceable)
+        pass
+    answer = _detect_asgi(app)
+    with contextlib.suppress(TypeError):
+        _KNOWN[app] = answer
+    return answer
+
+
+def _detect_asgi(app: object) -> bool:
+    if _iscoroutinefunction(app):
         return True
     if not callable(app):
         return False
-    if iscoroutinefunction(type(app).__call__):  # an instance with an async __call__ (FastAPI)
+    if _iscoroutinefunction(type(app).__call__):  # an instance with an async __call__ (FastAPI)
         return True
     try:  # a plain wrapper def __call__(self, scope, receive, send) returning the app's coroutine
         params = inspect.signature(app).parameters.values()
