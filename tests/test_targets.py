@@ -176,3 +176,16 @@ def test_an_app_handed_clock_time_agrees_in_process_and_over_sockets() -> None:
     verdicts = {c.name: c.status for c in in_process}
     assert verdicts == {c.name: c.status for c in over_sockets}
     assert verdicts["timestamp-parsing"] == "fail"  # the overflow is caught both ways
+
+
+def test_a_bare_path_needs_an_app_unless_the_senders_transport_has_one() -> None:
+    from hookmock import Sender, UsageError, WSGITransport
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        return [environ["PATH_INFO"].encode()]
+
+    with pytest.raises(UsageError, match=r"give \(app, '/hooks'\)"):
+        Sender("moda", clock=VirtualClock()).send("/hooks", "task.succeeded")
+    sender = Sender("moda", clock=VirtualClock(), transport=WSGITransport(app=app))
+    assert sender.send("/hooks", "task.succeeded").attempts[0].excerpt == b"/hooks"

@@ -62,15 +62,19 @@ class Routes:
 
     def register(self, target: object) -> str:
         """The ``target_url`` to record for ``target``; refuses a disallowed URL at once."""
-        resolved = as_target(target)  # UsageError for anything that names no target
-        if isinstance(resolved, str):
-            if resolved.startswith(_APP_SCHEMES):
-                raise UsageError(f"{resolved!r} names an in-process app; pass the application itself")
-            if self.transport is None:
+        if isinstance(target, str):
+            if target.startswith(_APP_SCHEMES):
+                raise UsageError(f"{target!r} names an in-process app; pass the application itself")
+            if (
+                self.transport is None
+            ):  # (a transport of the caller's may take paths, e.g. WSGITransport(app=))
+                as_target(target)  # a bare path: UsageError naming (app, path)
                 check = getattr(self.http(), "check_target", None)
                 if check is not None:
-                    check(resolved)  # TargetNotAllowed / UsageError before anything is accepted
-            return resolved
+                    check(target)  # TargetNotAllowed / UsageError before anything is accepted
+            return target
+        resolved = as_target(target)  # UsageError for anything that names no target
+        assert isinstance(resolved, AppTarget)
         name = _app_name(resolved)
         candidate, n = name, 1
         while candidate in self._apps and self._apps[candidate] != resolved:

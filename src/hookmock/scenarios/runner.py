@@ -334,8 +334,9 @@ def run_scenario(
     unreachable = run.proxy.check_upstream()
     if unreachable is not None:
         from ..auditing.runner import TargetUnreachable
+        from ..transport.apps import describe_target
 
-        raise TargetUnreachable(f"cannot reach {target}: {unreachable}")
+        raise TargetUnreachable(f"cannot reach {describe_target(target)}: {unreachable}")
     started = _WALL.monotonic_ns()
     steps = [run.run_step(step) for step in loaded.steps]
     return ScenarioResult(
