@@ -134,3 +134,31 @@ def test_handler_time_on_the_real_clock_is_the_clock_s_own_measure() -> None:
     took = timer.finish()
     assert took is not None and 0 <= took < 5 * SECOND
     assert HandlerTime(RealClock(), 1).timeout_ns() == 1
+
+
+@pytest.mark.realtime
+def test_scenario_attempt_times_follow_the_schedule_whatever_the_handler_takes() -> None:
+    """A 100 ms handler starts the retry 1.1 s after the first attempt (Moda waits 1 s after the
+    attempt *ended*); the drill's ``attempt_times = [0, 1]`` is the schedule, and still holds."""
+    import json
+
+    from flask import Flask, request
+
+    from hookmock.scenarios import example_paths, run_scenario
+
+    applied: set[str] = set()
+    app = Flask("slow_shop")
+
+    @app.post("/webhooks/moda")
+    def hook() -> str:
+        time.sleep(0.1)
+        applied.add(json.loads(request.get_data())["id"])
+        return "ok"
+
+    drill = next(p for p in example_paths() if p.stem == "moda-lost-ack")
+    clock = VirtualClock()
+    result = run_scenario(
+        drill, (app, "/webhooks/moda"), secret="whsec_x", clock=clock, probe=lambda e: int(e in applied)
+    )
+    assert result.ok, result.text()
+    assert "+1.1" in result.steps[0].timeline  # the retry really came 1.1 s after the first start
