@@ -264,3 +264,20 @@ def test_without_asgiref_an_asgi_target_is_refused_with_how_to_install_it(
 def test_bad_targets_are_named_with_what_to_give(target: Any, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         as_target(target)
+
+
+@pytest.mark.realtime
+def test_an_async_handler_s_real_time_counts_and_moves_the_virtual_clock() -> None:
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await asyncio.sleep(0.2)
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    clock = VirtualClock()
+    start = clock.now_ns()
+    result = _send(slow, clock=clock)
+    assert result.outcome == "response" and 200 * MS <= result.duration_ns < 5 * SECOND
+    assert clock.now_ns() - start == result.duration_ns
+    late = _send(slow, clock=clock, deadline_ns=100 * MS)  # past a (shortened) deadline
+    assert late.outcome == "timeout" and late.duration_ns == 100 * MS

@@ -152,7 +152,7 @@ class WSGITransport:
                     _close_awaitable(app_rv)
                     raise _Malformed(
                         "the app returned a coroutine: it is an ASGI application hookmock did not "
-                        "recognise; give AppTarget(app, path, interface='asgi')"
+                        "recognise; give hookmock.AppTarget(app, '/path', interface='asgi')"
                     )
                 iterator = iter(app_rv)
                 while True:
