@@ -129,8 +129,8 @@ class FakeReceiver(HTTPServer):
         """
         new_profile = self.profile if profile is KEEP else get_profile(profile)
         new_secret = self.secret if secret is KEEP else _checked_secret(new_profile, secret)
-        if not (handler is KEEP or handler is None or isinstance(handler, str) or callable(handler)):
-            raise UsageError(f"handler={handler!r}: give a WSGI application or an upstream URL")
+        if not (handler is KEEP or handler is None or isinstance(handler, (str, tuple)) or callable(handler)):
+            raise UsageError(f"handler={handler!r}: give a WSGI or ASGI application or an upstream URL")
         self.clear()
         self.profile, self.secret = new_profile, new_secret
         if clock is not KEEP:
@@ -143,12 +143,15 @@ class FakeReceiver(HTTPServer):
         return self
 
     def _wrap_handler(self, handler: WSGIApp | str | None) -> WSGIApp | None:
-        if isinstance(handler, str):
+        from ..transport.apps import is_asgi
+
+        # an upstream URL, an ASGI app or (app, path): served through a (rule-less) fault proxy
+        if isinstance(handler, (str, tuple)) or (callable(handler) and is_asgi(handler)):
             from .proxy import FaultProxy
 
             return FaultProxy(handler, self.profile, clock=self.clock)
         if handler is not None and not callable(handler):
-            raise UsageError(f"handler={handler!r}: give a WSGI application or an upstream URL")
+            raise UsageError(f"handler={handler!r}: give a WSGI or ASGI application or an upstream URL")
         return handler
 
     def __repr__(self) -> str:  # never shows the secret
