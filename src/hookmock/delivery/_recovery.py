@@ -9,7 +9,8 @@ completes without re-opening its delivery.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._base import LogBase
@@ -66,13 +67,19 @@ class Recovery(LogBase):
         return touched
 
     def cancel_pending(
-        self, now_ns: int, *, profile: str | None = None, delivery_ids: Sequence[str] | None = None
+        self,
+        now_ns: int,
+        *,
+        profile: str | None = None,
+        delivery_ids: Sequence[str] | None = None,
+        alongside: Callable[[sqlite3.Connection], object] | None = None,
     ) -> list[str]:
         """End every pending delivery (of ``profile``, or only ``delivery_ids``) for good.
 
         Each becomes ``canceled`` (``failed`` in the providers' views): no driver sends it again,
         since drivers re-read the log before every attempt.  Nothing is deleted; an attempt in
         flight completes normally without re-opening its delivery.  Returns the ids canceled.
+        ``alongside(db)``: the caller's own writes (same file), committed in the same transaction.
         """
         touched: list[str] = []
         self._materialize()
@@ -89,4 +96,6 @@ class Recovery(LogBase):
                     continue
                 store_state(db, record.id, canceled(record.state, now_ns))
                 touched.append(record.id)
+            if alongside is not None:
+                alongside(db)
         return touched

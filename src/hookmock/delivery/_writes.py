@@ -61,6 +61,8 @@ class Writes(LogBase):
             data,
         )
 
+        also = self._alongside_writes()
+
         def write(db: sqlite3.Connection) -> int:
             cur = db.execute(
                 "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, phase, "
@@ -83,6 +85,8 @@ class Writes(LogBase):
                     data,
                 ),
             )
+            for extra in also:  # the caller's rows: committed with the delivery or not at all
+                extra(db, delivery_id)
             return int(cur.lastrowid or 0)
 
         if self.durable:
@@ -97,6 +101,10 @@ class Writes(LogBase):
                 self._materialize()
             record = _new_record(self._next_seq(), *fields)
             self._held[delivery_id] = Held(record)
+            if also:  # nothing in memory survives a crash: a transaction of its own is enough
+                with self._write() as db:
+                    for extra in also:
+                        extra(db, delivery_id)
         return record
 
     def start_attempt(

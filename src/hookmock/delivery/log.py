@@ -54,6 +54,7 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
         self._flying = {}  # an in-memory log's attempts in flight (see LogBase)
         self._held = {}  # an in-memory log's deliveries not yet written (see LogBase)
         self._last_seq = None
+        self._alongside = threading.local()
         if self.path != ":memory:":
             p = Path(self.path)
             if p.is_dir():

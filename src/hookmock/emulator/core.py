@@ -179,5 +179,4 @@ class EmulatorCore:
 
     # -- reset -------------------------------------------------------------------------
     def reset(self) -> None:
-        self.store.reset()
-        self.gateway.reset()
+        self.gateway.reset()  # tasks, games and pending deliveries: one transaction

@@ -19,6 +19,7 @@ These timings are hookmock's own (*decided*), not Moda's; ``Timings`` changes th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections.abc import Callable, Iterable, Mapping
@@ -91,7 +92,9 @@ def find_magic(values: Iterable[Any]) -> str:
     return "succeed"
 
 
-FireFn = Callable[[TaskRow, str, dict[str, Any]], "str | None"]
+#: ``fire(row, event_type, envelope, fields)`` creates the task's webhook delivery and commits the
+#: task's ``fields`` (plus ``delivery_id``) in the same transaction; returns the delivery id.
+FireFn = Callable[[TaskRow, str, dict[str, Any], dict[str, Any]], "str | None"]
 
 
 class TaskEngine:
@@ -194,12 +197,15 @@ class TaskEngine:
         if row.status in TERMINAL_STATUSES:
             raise ApiError("conflict", "task_already_finished", f"task {task_id} is already {row.status}")
         row.outcome = outcome
-        self.store.update_task(row.id, outcome=outcome)
+        extra: dict[str, Any] = {"outcome": outcome}  # committed with the end of the task
         if row.started_ns is None and outcome != "expire":
-            row.started_ns = self.clock.now_ns()
-        return self._finish(row, _FINAL[outcome])
+            extra["started_ns"] = row.started_ns = self.clock.now_ns()
+        return self._finish(row, _FINAL[outcome], **extra)
 
-    def _finish(self, row: TaskRow, status: str) -> TaskRow:
+    def _finish(self, row: TaskRow, status: str, **extra: Any) -> TaskRow:
+        """End the task with ``status``.  With a webhook, the task's new state and its delivery
+        are committed in ONE transaction (see :meth:`fire_pending`): a crash leaves either the
+        task unfinished (the next tick finishes it) or finished with exactly one delivery."""
         now = self.clock.now_ns()
         result = self._result(row) if status == "succeeded" else None
         error = None
@@ -208,25 +214,27 @@ class TaskEngine:
             error = {"message": _ERRORS["fail-retryable" if retryable else "fail"], "retryable": retryable}
         event_type = event_for_task(row.kind, status)
         fire = event_type is not None and row.callback_url is not None
-        event_id = crockford_id("evt", ms=now // 1_000_000) if fire else None
-        self.store.update_task(
-            row.id,
-            status=status,
-            completed_ns=now,
-            due_ns=None,
-            result_json=None if result is None else json.dumps(result),
-            error_json=None if error is None else json.dumps(error),
-            event_id=event_id,
-            fired=1 if fire else 0,
-        )
-        fresh = self.get(row.id)
+        fields: dict[str, Any] = {
+            **extra,
+            "status": status,
+            "completed_ns": now,
+            "due_ns": None,
+            "result_json": None if result is None else json.dumps(result),
+            "error_json": None if error is None else json.dumps(error),
+            "event_id": crockford_id("evt", ms=now // 1_000_000) if fire else None,
+            "fired": 1 if fire else 0,
+        }
         if fire:
-            self.fire_pending(fresh)
-            fresh = self.get(row.id)
-        return fresh
+            self.fire_pending(dataclasses.replace(row, **fields), fields)
+        else:
+            self.store.update_task(row.id, **fields)
+        return self.get(row.id)
 
-    def fire_pending(self, row: TaskRow) -> None:
-        """Hand a terminal task's webhook to the sender (again after a crash: same event id)."""
+    def fire_pending(self, row: TaskRow, fields: dict[str, Any] | None = None) -> None:
+        """Hand a terminal task's webhook to the sender, same event id every time.
+
+        ``fields`` (the task's own new columns) are committed in the transaction that creates the
+        delivery, with ``delivery_id`` set: a task has its webhook recorded, or not at all."""
         event_type = event_for_task(row.kind, row.status)
         if event_type is None or row.event_id is None or row.callback_url is None:
             return
@@ -236,14 +244,19 @@ class TaskEngine:
             event_id=row.event_id,
             created_s=(row.completed_ns or self.clock.now_ns()) // SECOND,
         )
-        delivery_id = self.fire(row, event_type, envelope)
-        if delivery_id:
-            self.store.update_task(row.id, delivery_id=delivery_id)
+        self.fire(row, event_type, envelope, dict(fields or {}))
 
     def recover(self) -> int:
+        """Fire the webhooks decided but never handed over (rows written before the task's state
+        and its delivery were one transaction).  A delivery that already exists for the task's
+        event is linked, never created a second time."""
         rows = self.store.unfired_tasks()
         for row in rows:
-            self.fire_pending(row)
+            existing = self.store.task_delivery(row.id, row.event_id or "")
+            if existing is not None:
+                self.store.update_task(row.id, delivery_id=existing)
+            else:
+                self.fire_pending(row)
         return len(rows)
 
     # -- reading -----------------------------------------------------------------------
