@@ -5,10 +5,11 @@ One *cycle*: start ``hookmock serve --clock virtual`` on the database, fire a fe
 the control API, create tasks with a callback and fire mod.io events, all at a loopback receiver,
 while another thread advances the virtual clock (so tasks end and retries come due), and kill the
 process: at a random real-time moment, or at a crash point (``HOOKMOCK_CRASH_POINT``, the Nth time it
-is reached: in the engine around an attempt, or in the emulator right after a delivery is accepted).  While it is dead, the attempt rows are
-read and compared with the previous snapshot (rows are only added, or completed once from in flight;
-never changed afterwards, never deleted) and ``PRAGMA integrity_check`` is run.  After the restart,
-every attempt that was in flight at the kill must be completed as ``interrupted``.  A final clean run
+is reached: in the engine around an attempt, or in the emulator right after a delivery is accepted).
+While it is dead, the attempt rows are read and compared with the previous snapshot (rows are only
+added, or completed once from in flight; never changed afterwards, never deleted) and
+``PRAGMA integrity_check`` is run.  After the restart, every attempt that was in flight at the kill
+must be completed as ``interrupted``.  A final clean run
 drains everything: every delivery ever accepted ends ``succeeded`` and its event reached the receiver,
 every event has EXACTLY ONE delivery (no redelivery is asked for), and every task knows its delivery.
 
@@ -269,9 +270,8 @@ def _traffic(
         for _ in range(events):
             if stop.is_set():
                 return
-            status, body, _ = api.call(
-                "POST", "/_hookmock/moda/events", {"event_type": "task.succeeded", "callback_url": receiver.url}
-            )
+            event = {"event_type": "task.succeeded", "callback_url": receiver.url}
+            status, body, _ = api.call("POST", "/_hookmock/moda/events", event)
             if status == 202:
                 acked.append(body["id"])
             api.call("POST", "/v1/tasks", {"prompt": "kill loop", "callback_url": receiver.url})
@@ -396,7 +396,7 @@ def run_kill_loop(
         assert all(r[3] is None for r in rows), f"seed={seed}: a redelivery nobody asked for"
         # every task ended with its one webhook, and knows it
         for task_id, status, event_id, delivery_id in tasks:
-            assert status == "succeeded" and delivery_id in ids, f"seed={seed}: task {task_id} lost its webhook"
+            assert status == "succeeded" and delivery_id in ids, f"seed={seed}: {task_id} lost its webhook"
             assert linked[delivery_id] == task_id and per_event[event_id] == 1
         result.tasks = len(tasks)
         missing = {r[1] for r in rows} - set(receiver.accepted)

@@ -33,7 +33,8 @@ def _rows(db: Path) -> list[tuple[Any, ...]]:
     conn = sqlite3.connect(db, timeout=30)
     try:
         return conn.execute(
-            "SELECT id, profile, event_id, status, replayed_from_id, agent_job_id FROM deliveries ORDER BY seq"
+            "SELECT id, profile, event_id, status, replayed_from_id, agent_job_id "
+            "FROM deliveries ORDER BY seq"
         ).fetchall()
     finally:
         conn.close()
