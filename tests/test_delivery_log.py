@@ -165,6 +165,13 @@ def test_pagination_newest_first_with_filters(log: DeliveryLog):
         ({"status": "done"}, "status='done'"),
         ({"created_from": "yesterday"}, "from='yesterday'"),
         ({"created_to": "2026-05-01T00:00:00"}, "with an offset"),
+        # outside what the log can hold (SQLite's 64-bit nanoseconds): was an OverflowError
+        ({"created_from": "9999-12-31T23:59:59Z"}, "from='9999-12-31T23:59:59Z' is outside"),
+        ({"created_to": "9999-12-31T23:59:59Z"}, "to='9999-12-31T23:59:59Z' is outside"),
+        ({"created_from": "0001-01-01T00:00:00Z"}, "from='0001-01-01T00:00:00Z' is outside"),
+        ({"created_from": "0001-01-01T00:00:00+01:00"}, "0001-01-01T00:00:00\\+01:00' is outside"),
+        ({"created_to": "9999-12-31T23:59:59-01:00"}, "is outside"),
+        ({"created_from": 2**63}, "is outside"),
     ],
 )
 def test_bad_query_arguments_are_clear_errors(log: DeliveryLog, kwargs: dict[str, object], match: str):

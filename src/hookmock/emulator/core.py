@@ -11,13 +11,13 @@ import secrets
 import tempfile
 import threading
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..clock import SECOND, Clock, RealClock, VirtualClock, format_iso
 from ..errors import HookmockError, UsageError
 from ..ids import random_token
 from ..profiles import get_profile
 from ..profiles.moda import API_KEY_PREFIX
+from ..transport.targets import parse_target
 from .config import EmulatorConfig
 from .cursors import CursorCodec
 from .errors import ApiError
@@ -98,9 +98,18 @@ class EmulatorCore:
 
     # -- checks ------------------------------------------------------------------------
     def check_callback_url(self, url: str) -> None:
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme == "http" and not self.config.allow_http_callbacks:
+        """Parse with the one target-URL validator (brackets, port, host syntax, DNS label
+        lengths), then Moda's HTTPS rule, then the outbound-safety check."""
+        try:
+            target = parse_target(url)
+        except UsageError as exc:
+            raise ApiError(
+                "invalid_request",
+                "parameter_invalid",
+                f"callback_url is not an absolute https:// URL: {exc}",
+                details={"parameter": "callback_url"},
+            ) from None
+        if target.scheme == "http" and not self.config.allow_http_callbacks:
             raise ApiError(
                 "invalid_request",
                 "callback_url_not_https",
@@ -108,16 +117,9 @@ class EmulatorCore:
                 "--allow-http-callbacks to allow plain HTTP)",
                 details={"parameter": "callback_url"},
             )
-        if scheme not in ("http", "https") or not parts.hostname:
-            raise ApiError(
-                "invalid_request",
-                "parameter_invalid",
-                f"callback_url {url!r} is not an absolute https:// URL",
-                details={"parameter": "callback_url"},
-            )
         try:
             self.gateway.check_target(url)
-        except HookmockError as exc:  # TargetNotAllowed, an unparsable URL, an unresolvable host
+        except HookmockError as exc:  # TargetNotAllowed, an unresolvable host
             raise ApiError(
                 "invalid_request", "callback_url_not_allowed", str(exc), details={"parameter": "callback_url"}
             ) from None
