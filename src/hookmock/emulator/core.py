@@ -81,8 +81,8 @@ class EmulatorCore:
     # -- start and stop ----------------------------------------------------------------
     def start(self) -> None:
         """Recover after a restart: webhooks decided but not handed over, deliveries in flight."""
+        self.gateway.start()  # attempts left in flight closed first, then every pending one resumed
         self.engine.recover()
-        self.gateway.start()
 
     def close(self) -> None:
         self.gateway.close()
