@@ -10,6 +10,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..ids import uuid4
+from ..profiles.modio import TOKEN_HEADER
 from .errors import ApiError
 from .http import Ctx, json_response
 
@@ -45,7 +46,7 @@ def _game(ctx: Ctx) -> dict[str, str]:
 
 
 def _check_header_value(token: str) -> None:
-    """The token is sent as the ``X-Modio-Webhook-Token`` header value: refused here, at PUT, if it
+    """The token is sent as a header value (the profile's token header): refused here, at PUT, if it
     could not be (a line break, NUL or other control character, a character beyond latin-1, or
     blanks at either end, which receivers strip), instead of failing every delivery later."""
     problem = None
@@ -63,7 +64,7 @@ def _check_header_value(token: str) -> None:
         raise ApiError(
             "invalid_request",
             "parameter_invalid",
-            f"token contains {problem}; it is sent as the X-Modio-Webhook-Token header, so use "
+            f"token contains {problem}; it is sent as the {TOKEN_HEADER} header, so use "
             "printable latin-1 characters only",
             details={"parameter": "token"},
         )
