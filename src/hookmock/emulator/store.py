@@ -129,7 +129,8 @@ class Store:
         self._db.row_factory = sqlite3.Row
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            # FULL, as the delivery log: a task answered 202 survives a power loss, not only a kill
+            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
