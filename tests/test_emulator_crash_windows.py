@@ -178,3 +178,100 @@ def test_recovery_links_a_delivery_an_older_emulator_left_unrecorded(tmp_path, r
         assert second.engine.recover() == 0
     finally:
         second.close()
+
+
+# --- two writers: a cancel racing the clock ends a task once, with one webhook ----------------------------
+
+
+def _core(tmp_path: Path) -> Any:
+    from hookmock.clock import VirtualClock
+    from hookmock.emulator import EmulatorConfig
+    from hookmock.emulator.core import EmulatorCore
+
+    config = EmulatorConfig(db_path=str(tmp_path / "race.db"), allow_http_callbacks=True)
+    core = EmulatorCore(config, clock=VirtualClock(start=1_800_000_000))
+    core.start()
+    return core
+
+
+def _running_task(core: Any) -> Any:
+    from hookmock.clock import SECOND
+
+    task = core.engine.create(
+        kind="design",
+        input={"prompt": "x"},
+        callback_url="http://127.0.0.1:9/x",
+        api_key_id="k",
+        outcome="succeed",
+    )
+    core.clock.advance_to(core.clock.now_ns() + 3 * SECOND)
+    core.engine.tick()  # running
+    core.clock.advance_to(core.clock.now_ns() + 2 * SECOND)  # and due to succeed
+    return core.store.task(task.id)
+
+
+def _deliveries_of(core: Any, task_id: str) -> list[str]:
+    rows = core.store._db.execute("SELECT event_type FROM deliveries WHERE agent_job_id = ?", (task_id,))
+    return [r[0] for r in rows.fetchall()]
+
+
+def test_the_clock_finding_a_task_canceled_meanwhile_fires_nothing_more(tmp_path):
+    """The interleaving, step by step: the clock read the task running, a cancel ended it, then the
+    clock's transition is applied to what it read.  It must find the task moved and write nothing."""
+    from hookmock.emulator.store import TaskMoved
+
+    core = _core(tmp_path)
+    try:
+        stale = _running_task(core)
+        core.engine.cancel(stale.id)
+        with pytest.raises(TaskMoved):
+            core.engine._step(stale)  # the succeeded webhook is rolled back with the transition
+        assert core.engine.tick() == 0
+        assert _deliveries_of(core, stale.id) == ["task.canceled"]
+        assert core.store.task(stale.id).status == "canceled"
+    finally:
+        core.close()
+
+
+def _race(core: Any, task_id: str) -> list[str]:
+    """Cancel ``task_id`` while the clock ends it, from two threads released together."""
+    import threading
+
+    from hookmock.emulator.errors import ApiError
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def cancel() -> None:
+        barrier.wait()
+        try:
+            core.engine.cancel(task_id)
+            outcomes.append("canceled")
+        except ApiError as exc:
+            outcomes.append(exc.code)
+
+    def clock() -> None:
+        barrier.wait()
+        core.engine.tick()
+
+    threads = [threading.Thread(target=f) for f in (cancel, clock)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    return outcomes
+
+
+def test_a_cancel_racing_the_clock_ends_the_task_once(tmp_path):
+    core = _core(tmp_path)
+    try:
+        for _ in range(15):
+            task = _running_task(core)
+            outcomes = _race(core, task.id)
+            events = _deliveries_of(core, task.id)
+            assert len(events) == 1, f"task {task.id} fired {events}"
+            final = core.store.task(task.id)
+            assert events == [f"task.{final.status}"]
+            assert outcomes == (["canceled"] if final.status == "canceled" else ["task_not_cancelable"])
+    finally:
+        core.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from ..profiles import DEFAULT_TOLERANCE_S, get_profile
 from ..sender import Sender
 from ..transport.http import HTTPTransport
 from .errors import ApiError
-from .store import write_delivery_game, write_reset, write_task
+from .store import write_delivery_game, write_reset
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import EmulatorCore
@@ -120,17 +121,17 @@ class Gateway:
 
     # -- firing ------------------------------------------------------------------------
     def fire_task(
-        self, row: TaskRow, event_type: str, envelope: dict[str, Any], fields: dict[str, Any]
+        self,
+        row: TaskRow,
+        event_type: str,
+        envelope: dict[str, Any],
+        commit: Callable[[sqlite3.Connection, str], None],
     ) -> str | None:
-        """Create a task's webhook delivery; the task's new ``fields`` and its ``delivery_id`` are
-        committed in the same transaction (one SQLite file), so no crash can leave a delivery the
-        task does not know about (a restart would fire the event a second time)."""
+        """Create a task's webhook delivery; ``commit`` (the task's new state and its
+        ``delivery_id``) runs in the same transaction (one SQLite file), so no crash can leave a
+        delivery the task does not know about (a restart would fire the event a second time)."""
         assert row.callback_url is not None
-
-        def link(db: sqlite3.Connection, delivery_id: str) -> None:
-            write_task(db, row.id, {**fields, "delivery_id": delivery_id})
-
-        with self.log.alongside(link):
+        with self.log.alongside(commit):
             delivery = self.moda.submit(row.callback_url, event_type, payload=envelope, agent_job_id=row.id)
         crashpoint.reached("after_delivery_accepted")
         return delivery.id

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._sqlite import immediate
 
-__all__ = ["Store", "TaskRow", "write_delivery_game", "write_reset", "write_task"]
+__all__ = ["Store", "TaskMoved", "TaskRow", "write_delivery_game", "write_reset", "write_task"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS emu_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -103,14 +103,30 @@ class TaskRow:
         return value if isinstance(value, dict) else {}
 
 
-def write_task(db: sqlite3.Connection, task_id: str, fields: dict[str, Any]) -> None:
+class TaskMoved(Exception):
+    """A task was not in the status a transition expected: another thread moved it first (a
+    cancel racing the clock).  Raised inside the write, so nothing of the transition is kept."""
+
+
+def write_task(
+    db: sqlite3.Connection, task_id: str, fields: dict[str, Any], *, expect_status: str | None = None
+) -> None:
     """Update a task's columns on ``db``: the store's own connection, or the delivery log's inside
-    the transaction that creates the task's webhook (one atomic step, see ``DeliveryLog.alongside``)."""
+    the transaction that creates the task's webhook (one atomic step, see ``DeliveryLog.alongside``).
+
+    ``expect_status``: only if the task is still in that status (compare and set), else
+    :class:`TaskMoved`, so two threads can never both end a task (and fire it twice)."""
     unknown = set(fields) - set(_TASK_COLUMNS)
     if unknown:
         raise KeyError(f"unknown task columns {sorted(unknown)}")
     sets = ", ".join(f"{k} = ?" for k in fields)
-    db.execute(f"UPDATE emu_tasks SET {sets} WHERE id = ?", [*fields.values(), task_id])
+    sql = f"UPDATE emu_tasks SET {sets} WHERE id = ?"
+    args = [*fields.values(), task_id]
+    if expect_status is not None:
+        sql += " AND status = ?"
+        args.append(expect_status)
+    if db.execute(sql, args).rowcount != 1 and expect_status is not None:
+        raise TaskMoved(f"task {task_id} is no longer {expect_status}")
 
 
 def write_delivery_game(db: sqlite3.Connection, delivery_id: str, game_id: str) -> None:
@@ -157,9 +173,9 @@ class Store:
         with self._lock:
             self._db.execute(f"INSERT INTO emu_tasks ({', '.join(_TASK_COLUMNS)}) VALUES ({marks})", values)
 
-    def update_task(self, task_id: str, **fields: Any) -> None:
+    def update_task(self, task_id: str, *, expect_status: str | None = None, **fields: Any) -> None:
         with self._lock:
-            write_task(self._db, task_id, fields)
+            write_task(self._db, task_id, fields, expect_status=expect_status)
 
     def task(self, task_id: str) -> TaskRow | None:
         with self._lock:
