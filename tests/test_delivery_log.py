@@ -225,7 +225,8 @@ def test_recover_marks_in_flight_interrupted_and_makes_it_due(tmp_path: Path):
     _attempt(log, waiting, MODA, AttemptResult("response", 1, 500), T0)
     state = m.attempt_started(log.get(flying).state, MODA, T0)
     log.start_attempt(flying, state, timestamp=T0 // SECOND)
-    log._db.close()  # the process "dies" with the attempt in flight
+    log._db.close()  # the process "dies" with the attempt in flight (the kernel drops its lock)
+    log._sendlock.close()  # type: ignore[union-attr]
     with DeliveryLog(path) as again:
         assert again.in_flight_attempts() == 1
         assert again.recover(T0 + 10 * SECOND) == [flying]
@@ -281,6 +282,7 @@ def test_recover_ends_the_in_flight_attempt_of_a_canceled_delivery(tmp_path: Pat
     log.start_attempt(flying, m.attempt_started(log.get(flying).state, MODA, T0))
     log.cancel_pending(T0)
     log._db.close()  # the process "dies" with the attempt of a canceled delivery in flight
+    log._sendlock.close()  # type: ignore[union-attr]
     with DeliveryLog(path) as again:
         assert again.recover(T0 + 4 * SECOND) == []
         assert again.in_flight_attempts() == 0

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from .._sqlite import immediate
 from ._schema import INSERT_ATTEMPT, INSERT_DELIVERY, STATE_SET, attempt_args, delivery_args, state_args
+from ._sendlock import SendLock
 from .machine import DeliveryState
 from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord
 
@@ -41,6 +42,8 @@ class LogBase:
     _cursor_key: bytes
     #: per thread: writes committed with every delivery that thread creates (see ``alongside``)
     _alongside: threading.local
+    #: a file log's "who is sending from this file" lock (None in memory; see ``_sendlock``)
+    _sendlock: SendLock | None
 
     @property
     def durable(self) -> bool:

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..errors import UsageError
 from ._base import LogBase
 from ._schema import DELIVERY_COLUMNS, store_state, to_record
 from .machine import Phase, canceled, interrupted
@@ -24,12 +25,21 @@ _INTERRUPTED_DETAIL = "the sending process stopped before the attempt completed"
 
 
 class Recovery(LogBase):
-    def recover(self, now_ns: int, *, profile: str | None = None) -> list[str]:
+    def recover(self, now_ns: int, *, profile: str | None = None, alone: bool = False) -> list[str]:
         """Mark attempts left in flight ``interrupted``; their deliveries become due at ``now_ns``.
 
-        Call once when a sender starts on a log file another process may have left behind (never
-        while another process is sending from the same file).  Returns the deliveries touched.
+        Call once when a sender starts on a log file another process may have left behind.  While
+        another live process sends from the same file its attempts are not dead: nothing is
+        touched (``[]``), or with ``alone=True`` a :class:`UsageError` says the file is in use.
+        Returns the deliveries touched.
         """
+        if self._sendlock is not None and not self._sendlock.claim():
+            if alone:
+                raise UsageError(
+                    f"delivery log {self.path!r} is in use by another running hookmock process "
+                    "(sending from it); stop that process or give another --db"
+                )
+            return []
         touched: list[str] = []
         self._materialize()
         with self._write() as db:

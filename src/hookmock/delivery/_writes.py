@@ -129,6 +129,9 @@ class Writes(LogBase):
                 self._flying[delivery_id] = (seq, attempt, state)
             return attempt
 
+        if self._sendlock is not None:
+            self._sendlock.share()  # this process sends from the file: recovery elsewhere waits for it
+
         def write(db: sqlite3.Connection) -> None:
             seq, phase = seq_phase_of(db, delivery_id)
             if phase == Phase.CANCELED.value:  # canceled since the driver read it: send nothing

@@ -62,7 +62,11 @@ class EmulatorCore:
         self.codec = CursorCodec(bytes.fromhex(cursor_key))
         self._wake = threading.Event()
         self._advance_lock = threading.Lock()
-        self.gateway = Gateway(self)
+        try:
+            self.gateway = Gateway(self)
+        except BaseException:
+            self.store.close()
+            raise
         self.engine = TaskEngine(self.store, self.clock, self.gateway.fire_task)
         self.base_url = ""  # set by the server once bound
 

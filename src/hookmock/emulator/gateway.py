@@ -59,14 +59,20 @@ class Gateway:
         )
         self._modio: dict[str, Sender] = {}
         self._lock = threading.Lock()
+        # attempts a killed emulator left in flight are closed as interrupted (due again at start);
+        # a --db another live process is sending from is refused: both would send what is pending
+        try:
+            self.log.recover(core.clock.now_ns(), alone=True)
+        except UsageError:
+            self.log.close()
+            raise
         self.modio_profile = get_profile("modio")
 
     # -- life --------------------------------------------------------------------------
     def start(self) -> None:
-        """After a restart: attempts left in flight become due again, and every unfinished
-        delivery is handed back to a driver (nothing is lost).  A mod.io entry whose game no
-        longer has a webhook (no URL, no token) cannot be sent: it is canceled."""
-        self.log.recover(self.core.clock.now_ns())
+        """After a restart: every unfinished delivery (those left in flight were made due again
+        when the gateway was made) is handed back to a driver (nothing is lost).  A mod.io entry
+        whose game no longer has a webhook (no URL, no token) cannot be sent: it is canceled."""
         self.moda.start()
         orphans = []
         for record in self.log.unfinished(profile="modio"):
