@@ -422,6 +422,13 @@ HOSTILE = [
     ("token euro", "PUT", _WEBHOOK, b'{"url": "http://127.0.0.1:9/x", "token": "a\\u20acb"}', ["U+20AC"]),
     ("token blank end", "PUT", _WEBHOOK, b'{"url": "http://127.0.0.1:9/x", "token": "ab "}', ["blanks"]),
     ("webhook url bracket", "PUT", _WEBHOOK, b'{"url": "http://[::1/x", "token": "ab"}', ["http://[::1/x"]),
+    (
+        "game id NUL",
+        "PUT",
+        "/_hookmock/modio/games/a%00b/webhook",
+        b'{"url": "http://127.0.0.1:9/x", "token": "ab"}',
+        ["'a\\x00b'", "control character"],
+    ),
 ]
 
 

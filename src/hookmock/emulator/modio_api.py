@@ -23,6 +23,13 @@ def _game_id(ctx: Ctx) -> str:
     game_id = str(ctx.args["game_id"])
     if not 1 <= len(game_id) <= _GAME_MAX:
         raise ApiError("invalid_request", "parameter_invalid", f"game id must be 1 to {_GAME_MAX} characters")
+    if not game_id.isprintable():
+        raise ApiError(
+            "invalid_request",
+            "parameter_invalid",
+            f"game id {game_id!r} contains a control character; use printable characters only",
+            details={"parameter": "game_id"},
+        )
     return game_id
 
 
