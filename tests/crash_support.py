@@ -297,9 +297,14 @@ def _traffic(
 
 
 def run_kill_loop(
-    tmp: Path, kills: int, *, seed: int | None = None, events_per_cycle: int = 4
+    tmp: Path,
+    kills: int,
+    *,
+    seed: int | None = None,
+    events_per_cycle: int = 4,
+    modes: tuple[str, ...] = MODES,
 ) -> KillLoopResult:
-    """``kills`` kill/restart cycles (modes in rotation), then a clean drain; asserts as it goes."""
+    """``kills`` kill/restart cycles (``modes`` in rotation), then a clean drain; asserts as it goes."""
     seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
     rng = random.Random(seed)
     result = KillLoopResult(seed)
@@ -310,7 +315,7 @@ def run_kill_loop(
     with LoopReceiver(seed) as receiver:
         previous: Snapshot = {}
         for cycle in range(kills):
-            mode = MODES[cycle % len(MODES)]
+            mode = modes[cycle % len(modes)]
             crash = None if mode == "timed" else f"{mode}:{rng.randint(1, 3)}"
             emu = Emu(tmp, db, secret, crash)
             # recovery ran before the emulator said ready (or before it resent anything and died at
