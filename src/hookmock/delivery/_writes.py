@@ -43,7 +43,10 @@ class Writes(LogBase):
         replayed_from_id: str | None = None,
         agent_job_id: str | None = None,
     ) -> DeliveryRecord:
-        """Accept a delivery: committed before this returns; its first attempt is due at once."""
+        """Accept a delivery: committed before this returns; its first attempt is due at once.
+
+        Inside :meth:`alongside` blocks of this thread, the caller's writes commit in the same
+        transaction (the emulator's task state, a mod.io entry's game)."""
         state = new_delivery(created_ns)
 
         data = bytes(body)
