@@ -109,3 +109,28 @@ def test_serve_on_a_db_another_serve_uses_exits_2(tmp_path: Path) -> None:
     finally:
         first.proc.send_signal(signal.SIGTERM)
         assert first.wait(15) == 0
+
+
+@pytest.mark.realtime
+def test_no_attempt_starts_while_another_process_recovers(tmp_path: Path) -> None:
+    """Recovery holds the lock exclusively until it is done: a sender starting meanwhile waits
+    (else its fresh attempt could be taken for a dead one's and marked interrupted)."""
+    import threading
+
+    from hookmock.delivery._sendlock import SendLock
+
+    path = str(tmp_path / "shared.db")
+    recovering, starting = SendLock(path), SendLock(path)
+    try:
+        assert recovering.claim() is True
+        started = threading.Event()
+        thread = threading.Thread(target=lambda: (starting.share(), started.set()))
+        thread.start()
+        assert not started.wait(0.2)  # blocked while the recovery runs
+        recovering.share()  # recovery done
+        assert started.wait(5)
+        thread.join(5)
+        assert recovering.claim() is False  # another sender is alive now
+    finally:
+        recovering.close()
+        starting.close()

@@ -40,6 +40,13 @@ class Recovery(LogBase):
                     "(sending from it); stop that process or give another --db"
                 )
             return []
+        try:  # held exclusively meanwhile: no other process starts an attempt during recovery
+            return self._recover(now_ns, profile)
+        finally:
+            if self._sendlock is not None:
+                self._sendlock.share()
+
+    def _recover(self, now_ns: int, profile: str | None) -> list[str]:
         touched: list[str] = []
         self._materialize()
         with self._write() as db:

@@ -47,7 +47,8 @@ class SendLock:
         return self._fd
 
     def claim(self) -> bool:
-        """True if no other live process sends from this file (then we hold the lock shared)."""
+        """True if no other live process sends from this file: then the lock is held exclusively
+        (no one starts an attempt meanwhile) until :meth:`share`.  False: held shared."""
         with self._lock:
             fd = self._open()
             if fd is None:
@@ -58,16 +59,17 @@ class SendLock:
             except BlockingIOError:
                 self._share(fd)
                 return False
-            self._share(fd)  # converted: other senders may start now
+            self._held = "exclusive"
             return True
 
     def share(self) -> None:
-        """Hold the lock shared (we are sending from this file); cheap once held."""
-        if self._held is not None:
+        """Hold the lock shared (we are sending from this file; after a recovery, other senders
+        may start again); cheap once held."""
+        if self._held == "shared":
             return
         with self._lock:
             fd = self._open()
-            if fd is not None and self._held is None:
+            if fd is not None and self._held != "shared":
                 self._share(fd)
 
     def _share(self, fd: int) -> None:
