@@ -103,12 +103,13 @@ def test_serve_on_a_db_another_serve_uses_exits_2(tmp_path: Path) -> None:
             text=True,
             timeout=60,
         )
-        assert second.returncode == 2, second.stderr
+        assert second.returncode == 2, second.stderr  # (before: it ran until the timeout killed it)
         assert "in use by another running hookmock process" in second.stderr
         assert "Traceback" not in second.stderr
     finally:
         first.proc.send_signal(signal.SIGTERM)
-        assert first.wait(15) == 0
+        if first.wait(15) is None:
+            first.kill()
 
 
 @pytest.mark.realtime

@@ -55,15 +55,31 @@ def _dies(emu: Emu, action: Any) -> None:
     assert emu.wait(15) == -signal.SIGKILL, "the crash point was not reached"
 
 
-def _drain(tmp: Path, db: Path, secret: str, seconds: int = 60) -> None:
+def _drain(serve: Any, db: Path, secret: str, seconds: int = 60) -> None:
     """Restart on ``db`` without a crash point, run the clock ``seconds`` on, stop cleanly."""
-    emu = Emu(tmp, db, secret, None)
+    emu = serve(db, secret, None)
     assert emu.api is not None
     try:
         emu.api.advance(seconds)
     finally:
         emu.proc.send_signal(signal.SIGTERM)
         assert emu.wait(15) == 0
+
+
+@pytest.fixture
+def serve(tmp_path):
+    """Start ``hookmock serve`` processes; any still running at the end (a failed test) is killed."""
+    started: list[Emu] = []
+
+    def start(db: Path, secret: str, crash: str | None) -> Emu:
+        emu = Emu(tmp_path, db, secret, crash)
+        started.append(emu)
+        return emu
+
+    yield start
+    for emu in started:
+        if emu.proc.poll() is None:
+            emu.kill()
 
 
 @pytest.fixture
@@ -78,16 +94,16 @@ def secret() -> str:
     return get_profile("moda").generate_secret()
 
 
-def test_a_crash_after_a_tasks_webhook_is_committed_sends_it_once(tmp_path, receiver, secret):
+def test_a_crash_after_a_tasks_webhook_is_committed_sends_it_once(tmp_path, serve, receiver, secret):
     db = tmp_path / "emu.db"
-    emu = Emu(tmp_path, db, secret, f"{POINT}:1")
+    emu = serve(db, secret, f"{POINT}:1")
     assert emu.api is not None
     task = emu.api.post("/v1/tasks", {"prompt": "once", "callback_url": receiver.url})
     _dies(emu, lambda: emu.api.advance(4))  # the task ends at +3 s and fires its webhook
     [first] = _rows(db)  # committed before the kill, and the task knows it (same transaction)
     assert _task_delivery(db, task["id"]) == first[0]
 
-    _drain(tmp_path, db, secret)
+    _drain(serve, db, secret)
     rows = _rows(db)
     assert len(rows) == 1, f"one task, one event, but {len(rows)} deliveries: {rows}"
     [(delivery_id, _, event_id, status, _, job)] = rows
@@ -95,15 +111,15 @@ def test_a_crash_after_a_tasks_webhook_is_committed_sends_it_once(tmp_path, rece
     assert receiver.accepted == Counter({event_id: 1})
 
 
-def test_a_crash_after_a_mod_io_entry_is_committed_sends_it_once(tmp_path, receiver, secret):
+def test_a_crash_after_a_mod_io_entry_is_committed_sends_it_once(tmp_path, serve, receiver, secret):
     db = tmp_path / "emu.db"
-    emu = Emu(tmp_path, db, secret, f"{POINT}:1")
+    emu = serve(db, secret, f"{POINT}:1")
     assert emu.api is not None
     emu.api.put("/_hookmock/modio/games/42/webhook", {"url": receiver.url, "token": "tok-" + "x" * 30})
     _dies(emu, lambda: emu.api.post("/_hookmock/modio/games/42/events", {"event_name": "ADD_MOD"}))
     assert len(_rows(db)) == 1
 
-    _drain(tmp_path, db, secret)
+    _drain(serve, db, secret)
     [(_, profile, _, status, _, _)] = _rows(db)
     # before the link to the game was committed with the entry, the restart found an entry with
     # no game (so no token to send it with) and canceled it: the event was lost
@@ -111,28 +127,28 @@ def test_a_crash_after_a_mod_io_entry_is_committed_sends_it_once(tmp_path, recei
     assert sum(receiver.receipts.values()) == 1
 
 
-def test_a_crash_after_a_fired_moda_event_is_committed_sends_it_once(tmp_path, receiver, secret):
+def test_a_crash_after_a_fired_moda_event_is_committed_sends_it_once(tmp_path, serve, receiver, secret):
     db = tmp_path / "emu.db"
-    emu = Emu(tmp_path, db, secret, f"{POINT}:1")
+    emu = serve(db, secret, f"{POINT}:1")
     assert emu.api is not None
     event = {"event_type": "task.succeeded", "callback_url": receiver.url}
     _dies(emu, lambda: emu.api.post("/_hookmock/moda/events", event))
 
-    _drain(tmp_path, db, secret)
+    _drain(serve, db, secret)
     [(_, _, event_id, status, _, _)] = _rows(db)
     assert status == "succeeded" and receiver.accepted == Counter({event_id: 1})
 
 
-def test_a_crash_after_a_redelivery_is_committed_sends_it_once(tmp_path, receiver, secret):
+def test_a_crash_after_a_redelivery_is_committed_sends_it_once(tmp_path, serve, receiver, secret):
     db = tmp_path / "emu.db"
-    emu = Emu(tmp_path, db, secret, f"{POINT}:2")  # the first acceptance is the task's webhook
+    emu = serve(db, secret, f"{POINT}:2")  # the first acceptance is the task's webhook
     assert emu.api is not None
     emu.api.post("/v1/tasks", {"prompt": "again", "callback_url": receiver.url})
     emu.api.advance(4)
     [original] = emu.api.get("/v1/webhook_deliveries")["data"]
     _dies(emu, lambda: emu.api.post(f"/v1/webhook_deliveries/{original['id']}/redeliver"))
 
-    _drain(tmp_path, db, secret)
+    _drain(serve, db, secret)
     rows = _rows(db)
     assert [(r[3], r[4]) for r in rows] == [("succeeded", None), ("succeeded", original["id"])]
     assert len({r[2] for r in rows}) == 1  # the same event: its one delivery and one explicit replay
