@@ -38,7 +38,7 @@ Progress = Callable[[int, int, str], None]
 _WALL = RealClock()
 
 #: Outcomes of the first request that mean the target is not there at all.
-_UNREACHABLE = ("refused", "error", "tls_error")
+_UNREACHABLE = ("refused", "dns_error", "error", "tls_error")
 
 
 class TargetUnreachable(HookmockError):

@@ -132,8 +132,8 @@ class HTTPTransport:
         try:
             try:
                 addresses = self.policy.check(parsed)
-            except ResolutionFailed as exc:
-                return AttemptResult("error", attempt.elapsed_ns(), detail=str(exc))
+            except ResolutionFailed as exc:  # a failed attempt, retried like any other
+                return AttemptResult("dns_error", attempt.elapsed_ns(), detail=str(exc))
             return self._run(attempt, parsed, addresses, request)
         finally:
             attempt.finish()
