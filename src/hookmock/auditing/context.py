@@ -21,6 +21,7 @@ from ..profiles import Profile
 from ..transport import AttemptResult, Transport
 from .effect import EffectProbe
 from .model import CaseResult, Exchange, Expect, ProbeRequest, Status, judge, worst
+from .settle import EffectWatcher, Reading
 
 __all__ = ["AuditContext", "AuthShape", "Outcome", "auth_shape"]
 
@@ -75,10 +76,17 @@ class AuditContext:
     shape: AuthShape = field(init=False)
     #: Durations of every valid delivery sent (for the deadline check).
     valid_durations: list[tuple[str, AttemptResult]] = field(default_factory=list)
+    #: Settled reads of the probe (asynchronous receivers); built from ``probe`` when not given.
+    watcher: EffectWatcher | None = None
+    #: ``arm(event_id)``: make the receiver's work fail once for that event (the fail-once hook).
+    fail_once: Callable[[str], Any] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _accepted: set[str] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.shape = auth_shape(self.profile)
+        if self.watcher is None and self.probe is not None:
+            self.watcher = EffectWatcher(self.probe)
 
     # -- time and payloads ---------------------------------------------------------------
     def now(self) -> int:
@@ -151,9 +159,12 @@ class AuditContext:
             deadline_ns=self.profile.deadline_ns,
             clock=self.clock,
         )
-        if valid:
-            with self._lock:
+        accepted = result.outcome == "response" and result.status is not None and 200 <= result.status <= 299
+        with self._lock:
+            if valid:
                 self.valid_durations.append((request.label, result))
+            if accepted and request.event_id is not None:
+                self._accepted.add(request.event_id)
         return Exchange(request, result)
 
     def send_concurrently(self, requests: Sequence[ProbeRequest], *, valid: bool = False) -> list[Exchange]:
@@ -185,8 +196,17 @@ class AuditContext:
         return CaseResult(request.label, status, why, expected, (exchange,))
 
     def effect(self, event_id: str | None) -> int:
-        assert self.probe is not None and event_id is not None
-        return int(self.probe(event_id))
+        """How many times the receiver applied ``event_id``, once the count has settled."""
+        return self.read_effect(event_id).count
+
+    def read_effect(self, event_id: str | None, *, at_least: int | None = None) -> Reading:
+        """The settled reading of ``event_id``'s count.  An event that was answered with a 2xx
+        is waited for until it is applied at least once (``at_least`` overrides that)."""
+        assert self.watcher is not None and event_id is not None
+        if at_least is None:
+            with self._lock:
+                at_least = 1 if event_id in self._accepted else 0
+        return self.watcher.read(event_id, at_least=at_least)
 
 
 def summarize(cases: list[CaseResult], passed: str) -> Outcome:

@@ -55,16 +55,20 @@ def check_baseline(ctx: AuditContext) -> Outcome:
         )
     if ctx.probe is not None:
         try:
-            count = ctx.effect(request.event_id)
+            reading = ctx.read_effect(request.event_id, at_least=1)
         except ProbeFailed as exc:
             return "fail", str(exc), [CaseResult(case.label, "fail", str(exc), case.expected, case.exchanges)]
+        count = reading.count
         if count != 1:
+            waited = f" after waiting {reading.waited_ns / SECOND:.1f} s" if count == 0 else ""
+            progression = reading.progression()
             why = (
-                f"the effect probe counts {count} application(s) of an accepted delivery; expected 1 "
-                "(is the probe URL right?)"
+                f"the effect probe counts {count} application(s) of an accepted delivery{waited}; expected 1"
+                f"{f' ({progression})' if progression else ''} (is the probe URL right?)"
             )
             return "fail", why, [CaseResult(case.label, "fail", why, case.expected, case.exchanges, count)]
-        return "pass", f"{case.why}; the effect probe counts 1", [case]
+        lag = ctx.watcher.describe() if ctx.watcher is not None else ""
+        return "pass", f"{case.why}; the effect probe counts 1 ({lag})", [case]
     return "pass", f"{case.why} for a valid delivery", [case]
 
 
@@ -92,11 +96,15 @@ def _effect_case(ctx: AuditContext, label: str, exchanges: list[Exchange]) -> Ca
             label, "fail", f"the first delivery was not accepted: {why}", ONCE, tuple(exchanges)
         )
     try:
-        count = ctx.effect(first.request.event_id)
+        reading = ctx.read_effect(first.request.event_id, at_least=1)
     except ProbeFailed as exc:
         return CaseResult(label, "fail", str(exc), ONCE, tuple(exchanges))
+    count = reading.count
     if count != 1:
         why = f"{len(exchanges)} deliveries of event {first.request.event_id} were applied {count} time(s)"
+        progression = reading.progression()
+        if progression:
+            why += f" ({progression})"
         return CaseResult(label, "fail", why, ONCE, tuple(exchanges), count)
     return CaseResult(label, "pass", f"{len(exchanges)} deliveries, applied once", ONCE, tuple(exchanges), 1)
 
