@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,8 +81,11 @@ class AuditContext:
     watcher: EffectWatcher | None = None
     #: ``arm(event_id)``: make the receiver's work fail once for that event (the fail-once hook).
     fail_once: Callable[[str], Any] | None = None
+    #: What 'idempotency' found (identical redeliveries applied once: True, more: False; not run:
+    #: None), so that checks with the same root cause point at it instead of failing again.
+    dedupes_identical: bool | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _accepted: set[str] = field(default_factory=set, init=False, repr=False)
+    _accepted: Counter[str] = field(default_factory=Counter, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.shape = auth_shape(self.profile)
@@ -164,7 +168,7 @@ class AuditContext:
             if valid:
                 self.valid_durations.append((request.label, result))
             if accepted and request.event_id is not None:
-                self._accepted.add(request.event_id)
+                self._accepted[request.event_id] += 1
         return Exchange(request, result)
 
     def send_concurrently(self, requests: Sequence[ProbeRequest], *, valid: bool = False) -> list[Exchange]:
@@ -203,10 +207,12 @@ class AuditContext:
         """The settled reading of ``event_id``'s count.  An event that was answered with a 2xx
         is waited for until it is applied at least once (``at_least`` overrides that)."""
         assert self.watcher is not None and event_id is not None
+        with self._lock:
+            accepted = self._accepted[event_id]
         if at_least is None:
-            with self._lock:
-                at_least = 1 if event_id in self._accepted else 0
-        return self.watcher.read(event_id, at_least=at_least)
+            at_least = 1 if accepted else 0
+        # one accepted delivery can only be applied once: no need to wait for more
+        return self.watcher.read(event_id, at_least=at_least, quick=accepted == 1)
 
 
 def summarize(cases: list[CaseResult], passed: str) -> Outcome:

@@ -113,21 +113,42 @@ def check_idempotency(ctx: AuditContext) -> Outcome:
     requests = _redeliveries(ctx, "the same request sent 3 times", fresh=False)
     exchanges = [ctx.send(r, valid=True) for r in requests]
     case = _effect_case(ctx, "identical redeliveries", exchanges)
+    if case.effect is not None:
+        ctx.dedupes_identical = case.effect == 1
     return case.status, case.why, [case]
+
+
+SAME_CAUSE = (
+    "not judged on its own: identical redeliveries are already applied more than once (the "
+    "'idempotency' failure, the same root cause: no deduplication on the event id)"
+)
+
+
+def _same_cause(ctx: AuditContext, case: CaseResult) -> CaseResult | None:
+    """``case`` as a pointer to 'idempotency' when that check found the receiver does not dedupe."""
+    if case.status == "fail" and (case.effect or 0) > 1 and ctx.dedupes_identical is False:
+        return CaseResult(
+            case.label, "skip", f"{case.why}; {SAME_CAUSE}", case.expected, case.exchanges, case.effect
+        )
+    return None
 
 
 def check_dedupe_key(ctx: AuditContext) -> Outcome:
     requests = _redeliveries(ctx, "one event re-signed with a fresh timestamp", fresh=True)
     exchanges = [ctx.send(r, valid=True) for r in requests]
     case = _effect_case(ctx, "redeliveries with fresh timestamps and signatures", exchanges)
+    pointer = _same_cause(ctx, case)
+    if pointer is not None:
+        return "skip", pointer.why, [pointer]
     if case.status == "fail" and (case.effect or 0) > 1:
+        hint = (
+            "identical copies are deduplicated, so the key changes per attempt (the signature or the "
+            "timestamp?): deduplicate on the event id"
+            if ctx.dedupes_identical
+            else "deduplicate on the event id, never on a value that changes per attempt"
+        )
         case = CaseResult(
-            case.label,
-            "fail",
-            case.why + " (deduplicating on something that changes per attempt? use the event id)",
-            case.expected,
-            case.exchanges,
-            case.effect,
+            case.label, "fail", f"{case.why}; {hint}", case.expected, case.exchanges, case.effect
         )
     return case.status, case.why, [case]
 
@@ -144,7 +165,11 @@ def check_concurrent(ctx: AuditContext) -> Outcome:
         if cases:
             return summarize(cases, "")
         return "skip", f"all {len(exchanges)} concurrent copies got a 2xx; " + (needs_probe(ctx) or ""), []
-    cases.append(_effect_case(ctx, f"{len(exchanges)} concurrent copies of one delivery", exchanges))
+    case = _effect_case(ctx, f"{len(exchanges)} concurrent copies of one delivery", exchanges)
+    pointer = _same_cause(ctx, case)
+    if pointer is not None and not cases:
+        return "skip", pointer.why, [pointer]
+    cases.append(case)
     return summarize(cases, f"{len(exchanges)} concurrent copies of one delivery were applied once")
 
 

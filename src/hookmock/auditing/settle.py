@@ -7,7 +7,7 @@ a *settle period*, within a bounded total wait:
 
 * **adaptive** (``settle=None``, the default): the first accepted delivery (the audit's baseline)
   teaches the receiver's lag, the time from its answer to the count reaching 1; the settle period
-  is then three times that lag plus a margin (0 for a receiver that had applied the event before it
+  is then twice that lag plus a margin (0 for a receiver that had applied the event before it
   answered: synchronous receivers cost no waiting at all);
 * **fixed** (``settle=SECONDS``, ``--settle SECONDS``): that settle period, whatever the lag;
   ``settle=0`` reads the probe once, right after the answer.
@@ -33,11 +33,13 @@ __all__ = ["EffectWatcher", "Reading", "check_settle", "settle_arg"]
 #: The longest settle period, learned or given (seconds).
 SETTLE_MAX_S = 60.0
 #: The learned settle period: LAG_FACTOR x the baseline's lag + LAG_MARGIN, at most LEARNED_MAX.
-LAG_FACTOR = 3
+LAG_FACTOR = 2
 LAG_MARGIN_NS = 20 * MS
 LEARNED_MAX_NS = 5 * SECOND
-#: How long a read waits for an accepted event's first application, at least.
+#: How long the first read (the baseline) waits for an accepted event's first application.
 APPEAR_WAIT_NS = 2 * SECOND
+#: How long later reads wait at least (more for a slow receiver: 10 x its lag, 4 x the period).
+APPEAR_MIN_NS = 250 * MS
 
 
 def check_settle(settle: object, option: str = "settle=") -> float | None:
@@ -133,14 +135,22 @@ class EffectWatcher:
             f"{period:.0f} ms without a change"
         )
 
-    def read(self, event_id: str, *, at_least: int = 0) -> Reading:
-        """Read the count of ``event_id`` until it is stable for the settle period (and, with
-        ``at_least``, has reached it), within ``max(APPEAR_WAIT, 4 x period)``."""
+    def _bound_ns(self, learning: bool) -> int:
+        """The longest a read waits (for the count to reach ``at_least`` and then settle)."""
+        if learning:
+            return APPEAR_WAIT_NS
+        return max(APPEAR_MIN_NS, 10 * (self.lag_ns or 0), 4 * self.period_ns())
+
+    def read(self, event_id: str, *, at_least: int = 0, quick: bool = False) -> Reading:
+        """Read the count of ``event_id`` until it is stable for the settle period and has reached
+        ``at_least``, within a bound.  ``quick``: stop as soon as it reaches ``at_least`` (for an
+        event delivered once: nothing more can come)."""
         learning = self.adaptive and self.lag_ns is None and at_least >= 1
-        if self.never_applied or (self.fixed_ns == 0):
+        if self.never_applied or self.fixed_ns == 0:
             at_least = 0
+        quick = quick and at_least >= 1
         period = 0 if learning else self.period_ns()
-        bound = max(APPEAR_WAIT_NS, 4 * self.period_ns() if not learning else 0)
+        bound = self._bound_ns(learning)
         interval_ns = min(50 * MS, max(5 * MS, period // 4))
         start = self._now()
         count = int(self.probe(event_id))
@@ -148,7 +158,7 @@ class EffectWatcher:
         last_change = start
         while True:
             now = self._now()
-            if count >= at_least and now - last_change >= period:
+            if count >= at_least and (quick or now - last_change >= period):
                 settled = True
                 break
             if now - start >= bound:
@@ -166,12 +176,10 @@ class EffectWatcher:
                 self.lag_ns = history[-1][0]
             else:
                 self.never_applied = True
-            if self.period_ns():  # an asynchronous receiver: also let the first reading settle
+            if self.period_ns() and not quick:  # asynchronous: let the first reading settle too
                 more = self.read(event_id)
                 for t, c in more.history:
                     if c != history[-1][1]:
                         history.append((t + waited, c))
                 count, waited, settled = more.count, waited + more.waited_ns, more.settled
-        elif at_least and count < at_least:
-            self.never_applied = True
         return Reading(count, tuple(history), waited, settled)
