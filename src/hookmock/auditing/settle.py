@@ -65,8 +65,10 @@ def settle_arg(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (e.g. --settle 0.5)") from None
     try:
         check_settle(value, "--settle")
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    except UsageError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of seconds from 0 to {SETTLE_MAX_S:g} (0: read at once)"
+        ) from None
     return value
 
 
