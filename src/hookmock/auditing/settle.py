@@ -34,7 +34,7 @@ __all__ = ["EffectWatcher", "Reading", "check_settle", "settle_arg"]
 SETTLE_MAX_S = 60.0
 #: The learned settle period: LAG_FACTOR x the baseline's lag + LAG_MARGIN, at most LEARNED_MAX.
 LAG_FACTOR = 2
-LAG_MARGIN_NS = 20 * MS
+LAG_MARGIN_NS = 30 * MS
 LEARNED_MAX_NS = 5 * SECOND
 #: How long the first read (the baseline) waits for an accepted event's first application.
 APPEAR_WAIT_NS = 2 * SECOND
@@ -173,6 +173,9 @@ class EffectWatcher:
                 history.append((last_change - start, new))
                 count = new
         waited = self._now() - start
+        if self.adaptive and not learning and self.lag_ns and at_least >= 1 and count >= at_least:
+            reached = next(t for t, c in history if c >= at_least)
+            self.lag_ns = max(self.lag_ns, reached)  # keep learning: only a longer lag matters
         if learning:
             if count >= at_least:
                 self.lag_ns = history[-1][0]
