@@ -192,3 +192,25 @@ def test_repeated_audits_give_the_same_verdicts(factory: Any) -> None:
     """Determinism: the same verdicts on every run (20 runs were checked by hand; 2 here)."""
     runs = [_verdicts(_in_process(factory, "moda")) for _ in range(2)]
     assert runs[0] == runs[1]
+
+
+@pytest.mark.realtime
+def test_scenario_effect_expectations_wait_for_an_async_receiver() -> None:
+    from hookmock._plugin_support import find_scenario
+
+    scenario = find_scenario("moda-replays-and-races")
+    clock = VirtualClock()
+    good = ar.AsyncReceiver("moda", "whsec_scn", clock)
+    bad = ar.AsyncNoDedupeReceiver("moda", "whsec_scn", clock)
+    try:
+        result = hookmock.run_scenario(scenario, good, secret="whsec_scn", probe=good.count, clock=clock)
+        assert result.ok, result.text()
+        at_once = hookmock.run_scenario(
+            scenario, good, secret="whsec_scn", probe=good.count, clock=clock, settle=0
+        )
+        assert not at_once.ok and "applied 0 time(s)" in at_once.text()
+        broken = hookmock.run_scenario(scenario, bad, secret="whsec_scn", probe=bad.count, clock=clock)
+        assert not broken.ok and "the count went 0 → " in broken.text()
+    finally:
+        good.close()
+        bad.close()

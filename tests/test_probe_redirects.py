@@ -231,3 +231,18 @@ def test_the_emulator_clients_return_a_redirect_and_do_not_follow_it(guard: Guar
     assert handle.request("POST", "/_hookmock/reset", {})[0] == 302
     assert [p for _, p in server.paths] == ["/v1/tasks", "/_hookmock/reset"]
     assert guard.refused == []
+
+
+def test_the_fault_proxy_returns_an_upstream_redirect_and_does_not_follow_it(
+    guard: Guard, serve: Any
+) -> None:
+    """The proxy's upstream fetch is the delivery transport: a 3xx is the answer, never followed."""
+    upstream = serve(302, "http://169.254.169.254/latest/")
+    clock = VirtualClock()
+    proxy = hookmock.FaultProxy(upstream.url + "/hooks", "moda", clock=clock)
+    sender = hookmock.Sender("moda", "whsec_px", clock=clock)
+    delivery = sender.send((proxy, "/hooks"), "task.succeeded")
+    assert {a.status for a in delivery.attempts} == {302}
+    assert all(p == ("POST", "/hooks") for p in upstream.paths)
+    assert len(upstream.paths) == len(delivery.attempts)
+    assert guard.refused == []
