@@ -72,7 +72,7 @@ class _Fetcher:
 
         self.option = option
         self.template = template
-        self.transport = HTTPTransport(allow_targets=allow_targets, ca_file=ca_file)
+        self.transport = HTTPTransport(allow_targets=allow_targets, ca_file=ca_file, excerpt_bytes=65536)
         sample = self.url("x")
         self.transport.check_target(sample)  # UsageError / TargetNotAllowed before any packet
         self.host = urlsplit(sample).hostname
