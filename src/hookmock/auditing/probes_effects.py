@@ -149,8 +149,9 @@ def check_retry_after_failure(ctx: AuditContext) -> Outcome:
             exchanges: tuple[Exchange, ...] = (ctx.send(first),)
             answered = exchanges[0].result
             if answered.outcome == "response" and 200 <= (answered.status or 0) <= 299:
-                # acknowledged: the sender will not retry, so read the effect now
-                reading = ctx.read_effect(event_id, at_least=0)
+                # acknowledged: the sender will not retry, so a correct receiver applies it (later,
+                # when its own job queue retries the failed work): wait for that, within the bound
+                reading = ctx.read_effect(event_id, at_least=1)
                 retried = False
             else:
                 exchanges += (ctx.send(retry, valid=True),)
