@@ -246,3 +246,22 @@ def test_the_fault_proxy_returns_an_upstream_redirect_and_does_not_follow_it(
     assert all(p == ("POST", "/hooks") for p in upstream.paths)
     assert len(upstream.paths) == len(delivery.attempts)
     assert guard.refused == []
+
+
+def test_audit_cli_with_a_redirecting_probe_connects_nowhere_else(
+    guard: Guard, serve: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from receivers.rawsocket import make_handler
+    from receivers.rawsocket import serve as serve_receiver
+
+    probe = serve(302, "http://10.0.0.1/")
+    handler, _store = make_handler("moda", "whsec_cli", case_sensitive=False)
+    with serve_receiver(handler) as url:
+        code = main(
+            ["audit", url + "hooks", "--secret", "whsec_cli", "--probe-url", probe.url + "/e/{event_id}",
+             "--only", "idempotency"]
+        )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "redirect to 'http://10.0.0.1/'" in out
+    assert guard.refused == []
