@@ -29,6 +29,7 @@ import dataclasses
 import functools
 import html
 import json
+import re
 import string
 import threading
 from collections.abc import Iterable
@@ -43,6 +44,7 @@ __all__ = [
     "MIN_SECRET",
     "Redactor",
     "forms_of",
+    "hide_userinfo",
     "redactor_for",
 ]
 
@@ -78,13 +80,17 @@ class Form:
     min_piece: int
 
 
-def _base64_runs(data: bytes) -> list[tuple[str, str]]:
+def _base64_runs(data: bytes, public: int = 0) -> list[tuple[str, str]]:
     """The base64 (and base64url) characters that depend only on ``data``, whatever bytes come
-    before or after it: one run for each of the three alignments ``data`` can have."""
+    before or after it: one run for each of the three alignments ``data`` can have.  With a
+    ``public`` prefix of that many bytes, the run starts at the first character holding a bit of
+    what follows the prefix (that character's other bits are the prefix's, known)."""
     runs = []
     for pad in range(3):
         encoded = base64.b64encode(b"\0" * pad + data + b"\0\0").decode("ascii")
         first = -(-8 * pad // 6)  # the first character made of data bits only
+        if public:
+            first = max(first, 8 * (pad + public) // 6)
         last = 8 * (pad + len(data)) // 6  # one past the last such character
         run = encoded[first:last]
         runs.append(("base64", run))
@@ -92,8 +98,10 @@ def _base64_runs(data: bytes) -> list[tuple[str, str]]:
     return runs
 
 
-def forms_of(value: str) -> list[Form]:
-    """Every form of ``value`` a redactor looks for (without duplicates)."""
+def forms_of(value: str, prefix: str = "") -> list[Form]:
+    """Every form of ``value`` a redactor looks for (without duplicates).  With a public
+    ``prefix``, ``value`` is what follows it, and the base64 of the whole (prefix and value) is
+    looked for too, from the first character that holds a bit of ``value``."""
     escaped = json.dumps(value)[1:-1]
     texts: list[tuple[str, str]] = [
         ("raw", value),
@@ -115,10 +123,21 @@ def forms_of(value: str) -> list[Form]:
         raw = variant.encode("utf-8")
         hexed = raw.hex()
         out.setdefault((hexed, True), Form("hex", hexed, True, MIN_HEX_PIECE))
-        for kind, run in _base64_runs(raw):
+        runs = _base64_runs(raw)
+        if prefix:
+            head = variant_prefix(prefix, variant, value).encode("utf-8")
+            runs += _base64_runs(head + raw, public=len(head))
+        for kind, run in runs:
             if len(run) >= MIN_CUT_PIECE:
                 out.setdefault((run, False), Form(kind, run, False, MIN_PIECE))
     return list(out.values())
+
+
+def variant_prefix(prefix: str, variant: str, value: str) -> str:
+    """``prefix`` in the case ``variant`` (``value`` re-cased) has."""
+    if variant == value:
+        return prefix
+    return prefix.lower() if variant == value.lower() else prefix.upper()
 
 
 @dataclass(frozen=True)
@@ -161,7 +180,7 @@ class Redactor:
             core = value[len(prefix) :] if prefix and value.startswith(prefix) else value
             forms: tuple[Form, ...] = ()
             if len(core) >= MIN_PIECE:
-                forms = tuple(forms_of(core))
+                forms = tuple(forms_of(core, value[: len(value) - len(core)]))
             elif len(value) >= MIN_SECRET:  # too short to look for in pieces: only whole forms
                 core = value
                 forms = tuple(dataclasses.replace(f, min_piece=len(f.text)) for f in forms_of(value))
@@ -334,3 +353,12 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def redactor_for(value: str, prefix: str = "") -> Redactor:
     """A (cached) redactor of one secret."""
     return Redactor([(value, prefix)])
+
+
+_USERINFO = re.compile(r"(?P<head>//[^/?#]*?:)[^/?#]*@")
+
+
+def hide_userinfo(url: str) -> str:
+    """``url`` with the password of a ``user:password@`` part replaced by the marker, for
+    messages that show a URL someone gave (the URL is refused, but its message is printed)."""
+    return _USERINFO.sub(lambda m: m.group("head") + MARKER + "@", url) if "@" in url else url

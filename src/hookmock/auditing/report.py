@@ -21,10 +21,10 @@ __all__ = ["AuditReport"]
 _BODY_PREVIEW = 160
 
 
-def _preview(data: bytes, limit: int = _BODY_PREVIEW) -> str:
+def _preview(data: bytes, limit: int = _BODY_PREVIEW, *, size: int | None = None) -> str:
     text = data.decode("utf-8", "replace")
     shown = text if len(text) <= limit else text[:limit] + "…"
-    return json.dumps(shown, ensure_ascii=False) + f" ({len(data)} bytes)"
+    return json.dumps(shown, ensure_ascii=False) + f" ({len(data) if size is None else size} bytes)"
 
 
 @dataclass
@@ -93,12 +93,14 @@ class AuditReport:
         headers = ", ".join(f"{k}: {v}" for k, v in exchange.request.headers.items())
         return f"POST {{{headers}}} body {_preview(exchange.request.body)}"
 
-    @staticmethod
-    def _received(exchange: Exchange) -> str:
+    def _received(self, exchange: Exchange, case: CaseResult | None = None) -> str:
+        """What came back: redacted whole before the body is cut to a preview (a secret the
+        receiver echoed is never cut into a piece that no longer looks like it)."""
         result = exchange.result
-        text = result.describe()
+        text = self._redact(result.describe(), case)
         if result.outcome == "response" and result.excerpt:
-            text += f", body {_preview(result.excerpt, 120)}"
+            body = self._redact(result.excerpt.decode("utf-8", "replace"), case)
+            text += f", body {_preview(body.encode(), 120, size=len(result.excerpt))}"
         return text + f", after {result.duration_ns / MS:.1f} ms"
 
     def curl(self, exchange: Exchange) -> str:
@@ -109,7 +111,7 @@ class AuditReport:
         lines = [f"    - {case.label}: {case.why}"]
         for exchange in case.exchanges[:3]:
             lines.append(f"      sent:     {self._sent(exchange)}")
-            lines.append(f"      received: {self._received(exchange)}")
+            lines.append(f"      received: {self._received(exchange, case)}")
         lines.append(f"      correct:  {case.expected}")
         if case.exchanges and with_curl:
             lines.append(f"      curl:     {self.curl(case.exchanges[0])}")
@@ -163,7 +165,7 @@ class AuditReport:
                         "why": self._redact(case.why, case),
                         "expected": case.expected,
                         "sent": self._redact(self._sent(first), case) if first else None,
-                        "received": self._received(first) if first else None,
+                        "received": self._received(first, case) if first else None,
                         "effect": case.effect,
                         "curl": self.curl(first) if first else None,
                     }

@@ -13,6 +13,7 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
+from .._redact import hide_userinfo
 from ..clock import SECOND, Clock, RealClock, VirtualClock, format_iso
 from ..errors import HookmockError, UsageError
 from ..ids import random_token
@@ -104,15 +105,15 @@ class EmulatorCore:
             raise ApiError(
                 "invalid_request",
                 "callback_url_not_https",
-                f"callback_url {url!r} is not HTTPS; Moda only calls HTTPS URLs (start the emulator with "
-                "--allow-http-callbacks to allow plain HTTP)",
+                f"callback_url {hide_userinfo(url)!r} is not HTTPS; Moda only calls HTTPS URLs (start the "
+                "emulator with --allow-http-callbacks to allow plain HTTP)",
                 details={"parameter": "callback_url"},
             )
         if scheme not in ("http", "https") or not parts.hostname:
             raise ApiError(
                 "invalid_request",
                 "parameter_invalid",
-                f"callback_url {url!r} is not an absolute https:// URL",
+                f"callback_url {hide_userinfo(url)!r} is not an absolute https:// URL",
                 details={"parameter": "callback_url"},
             )
         try:

@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from .._redact import Redactor
+from .._redact import Redactor, hide_userinfo
 from ..clock import MS, VirtualClock
 from ..delivery.log import DeliveryLog
 from ..delivery.machine import Phase
@@ -50,9 +50,7 @@ class Gateway:
         }
         #: Every secret of the emulator (signing secret, API key, each game's token), removed from
         #: every response excerpt and detail before it is stored, and from everything shown.
-        self.redactor = Redactor(
-            [(core.signing_secret, SECRET_PREFIX), (core.api_key, API_KEY_PREFIX)]
-        )
+        self.redactor = Redactor([(core.signing_secret, SECRET_PREFIX), (core.api_key, API_KEY_PREFIX)])
         self.moda = Sender(
             "moda", core.signing_secret, api_key_id=core.api_key_id, recover=False, **self._opts
         )
@@ -109,7 +107,7 @@ class Gateway:
             raise ApiError(
                 "invalid_request",
                 "parameter_invalid",
-                f"url {url!r} is not an http(s) URL",
+                f"url {hide_userinfo(url)!r} is not an http(s) URL",
                 details={"parameter": "url"},
             )
         try:

@@ -15,6 +15,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
+from .._files import write_private
 from .._serving import make_server_or_raise
 from ..clock import Clock
 from ..errors import UsageError
@@ -121,12 +122,10 @@ class Emulator:
             self.core.wait(wait)
 
     def write_state_file(self, path: str) -> None:
-        tmp = f"{path}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(self.state(), fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
+        """Write :meth:`state` (secrets included) to ``path``, mode 0600, replacing it atomically
+        through an exclusively created temporary file; a link or special file there is refused."""
+        data = (json.dumps(self.state(), indent=2) + "\n").encode("utf-8")
+        write_private(path, data, option="--state-file")
 
     def stop(self) -> None:
         self._stop.set()
