@@ -51,7 +51,11 @@ def check_regular_or_absent(path: str, option: str, *, follow: bool = False) -> 
     except OSError as exc:
         raise UsageError(f"{option} {path!r} cannot be used: {exc.strerror or exc}") from None
     if not stat.S_ISREG(info.st_mode):
-        what = "points to " + _kind(info.st_mode) if follow and os.path.islink(path) else _kind(info.st_mode)
+        what = _kind(info.st_mode)
+        if stat.S_ISLNK(info.st_mode):
+            what += f" (to {os.readlink(path)!r})"
+        elif follow and os.path.islink(path):
+            what = f"a symbolic link to {what}"
         raise UsageError(
             f"{option} {path!r} is {what}, not a regular file; hookmock only writes regular files "
             "there, so give the path of a regular file (or of one that does not exist yet)"
