@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import random
 import string
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +19,8 @@ from hookmock import FakeReceiver
 from hookmock._redact import MARKER, MIN_CUT_PIECE, MIN_PIECE, Redactor, hide_userinfo
 from hookmock.auditing import audit
 from hookmock.cli import main
-from hookmock.emulator import EmulatorConfig
+from hookmock.emulator import Emulator, EmulatorConfig
+from hookmock.emulator.client import EmulatorClient
 from hookmock.ids import random_token
 from hookmock.profiles import get_profile
 from secrets_support import N_CUT, N, Needles, encodings
@@ -141,3 +144,21 @@ def test_reprs_never_show_a_secret() -> None:
         shown = repr(rx.requests) + repr(report) + report.text(verbose=True) + json.dumps(report.as_dict())
     assert token[:N] not in shown and token.lower()[:N] not in shown.lower()
     assert Needles([(token, "")]).hits(shown) == [] and N_CUT <= MIN_CUT_PIECE
+
+
+def test_emulator_log_records_never_show_a_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = get_profile("moda").generate_secret()
+    config = EmulatorConfig(port=0, clock="virtual", db_path=str(tmp_path / "e.db"), signing_secret=secret)
+    with Emulator(config) as emu, caplog.at_level(logging.INFO, logger="hookmock.emulator"):
+
+        def broken(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError(f"could not sign with {secret} ({base64.b64encode(secret.encode()).decode()})")
+
+        monkeypatch.setattr(emu.core.gateway, "list_moda", broken)
+        status, body, _ = EmulatorClient(emu.base_url, emu.api_key).call("GET", "/v1/webhook_deliveries")
+        assert status == 500 and body["error"]["code"] == "internal_error"
+    shown = caplog.text + "".join(logging.Formatter().format(r) for r in caplog.records)
+    assert "could not sign with whsec_" in shown and "Traceback" in shown
+    assert Needles([(secret, "whsec_")]).hits(shown) == []

@@ -29,6 +29,7 @@ import dataclasses
 import functools
 import html
 import json
+import logging
 import re
 import string
 import threading
@@ -42,6 +43,7 @@ __all__ = [
     "MIN_HEX_PIECE",
     "MIN_PIECE",
     "MIN_SECRET",
+    "RedactingFilter",
     "Redactor",
     "forms_of",
     "hide_userinfo",
@@ -362,3 +364,23 @@ def hide_userinfo(url: str) -> str:
     """``url`` with the password of a ``user:password@`` part replaced by the marker, for
     messages that show a URL someone gave (the URL is refused, but its message is printed)."""
     return _USERINFO.sub(lambda m: m.group("head") + MARKER + "@", url) if "@" in url else url
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that removes a redactor's secrets from each record's message and
+    traceback (attach it to the loggers of a component that holds secrets)."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self.redactor.text(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.redactor.text(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = self.redactor.text(record.exc_text)
+        return True

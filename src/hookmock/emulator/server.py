@@ -16,6 +16,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
 from .._files import write_private
+from .._redact import RedactingFilter
 from .._serving import make_server_or_raise
 from ..clock import Clock
 from ..errors import UsageError
@@ -25,6 +26,8 @@ from .core import EmulatorCore
 
 __all__ = ["Emulator"]
 
+#: The emulator's loggers (their records never show a secret).
+LOGGERS = ("hookmock.emulator", "hookmock.emulator.access")
 #: The real-clock runner looks at the task table at least this often (real seconds).
 POLL_S = 0.2
 
@@ -43,6 +46,8 @@ class Emulator:
         self._server: BaseWSGIServer | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
+        #: Keeps the emulator's secrets out of its log records (messages and tracebacks).
+        self._log_filter = RedactingFilter(self.core.gateway.redactor)
 
     # -- what a user needs -------------------------------------------------------------
     @property
@@ -80,6 +85,8 @@ class Emulator:
 
     # -- life --------------------------------------------------------------------------
     def start(self) -> Emulator:
+        for name in LOGGERS:
+            logging.getLogger(name).addFilter(self._log_filter)
         self._server = make_server_or_raise(
             self.config.host, self.config.port, self.app, threaded=True, request_handler=_QuietHandler
         )
@@ -136,6 +143,8 @@ class Emulator:
         for thread in self._threads:
             thread.join(5)
         self.core.close()
+        for name in LOGGERS:
+            logging.getLogger(name).removeFilter(self._log_filter)
 
     def serve_forever(self) -> None:
         """Block until interrupted (the CLI)."""
