@@ -16,6 +16,7 @@ import pytest
 
 from hookmock import Sender, VirtualClock
 from hookmock._files import write_private
+from hookmock._plugin_emulator import _shown_log, start_emulator
 from hookmock.cli import main
 from hookmock.emulator import Emulator, EmulatorConfig
 from hookmock.errors import UsageError
@@ -149,3 +150,18 @@ def test_state_file_refusal_comes_from_the_python_api_too(tmp_path: Path) -> Non
     with pytest.raises(UsageError, match="FIFO"):
         Emulator(EmulatorConfig(port=0, clock="virtual", state_file=str(fifo)))
     assert main(["serve", "--port", "0", "--state-file", str(fifo)]) == 2
+
+
+def test_the_plugin_emulator_keeps_its_files_private_and_masks_its_banner(tmp_path: Path) -> None:
+    emulator = start_emulator(tmp_path / "emu", ["--clock", "virtual"])
+    try:
+        files = {p.name: mode(p) for p in (tmp_path / "emu").iterdir()}
+        assert {"emulator.log", "state.json", "emulator.sqlite3"} <= set(files)
+        assert set(files.values()) == {0o600}, files
+        log = tmp_path / "emu" / "emulator.log"
+        assert emulator.state["signing_secret"] in log.read_text()  # the banner is in the log...
+        shown = _shown_log(log)  # ...and an error message quoting the log masks it
+        assert emulator.state["signing_secret"] not in shown and emulator.state["api_key"] not in shown
+        assert "signing secret  (hidden)" in shown and "base URL" in shown
+    finally:
+        emulator.stop()
