@@ -150,15 +150,22 @@ def test_emulator_log_records_never_show_a_secret(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     secret = get_profile("moda").generate_secret()
-    config = EmulatorConfig(port=0, clock="virtual", db_path=str(tmp_path / "e.db"), signing_secret=secret)
+    admin = random_token(32)
+    config = EmulatorConfig(
+        port=0, clock="virtual", db_path=str(tmp_path / "e.db"), signing_secret=secret, admin_token=admin
+    )
     with Emulator(config) as emu, caplog.at_level(logging.INFO, logger="hookmock.emulator"):
 
         def broken(*args: Any, **kwargs: Any) -> None:
-            raise RuntimeError(f"could not sign with {secret} ({base64.b64encode(secret.encode()).decode()})")
+            b64 = base64.b64encode(secret.encode()).decode()
+            raise RuntimeError(f"could not sign with {secret} ({b64}) as {admin.lower()}")
 
         monkeypatch.setattr(emu.core.gateway, "list_moda", broken)
-        status, body, _ = EmulatorClient(emu.base_url, emu.api_key).call("GET", "/v1/webhook_deliveries")
+        client = EmulatorClient(emu.base_url, emu.api_key)
+        status, body, _ = client.call(
+            "GET", "/v1/webhook_deliveries", headers={"X-Hookmock-Admin-Token": admin}
+        )
         assert status == 500 and body["error"]["code"] == "internal_error"
     shown = caplog.text + "".join(logging.Formatter().format(r) for r in caplog.records)
     assert "could not sign with whsec_" in shown and "Traceback" in shown
-    assert Needles([(secret, "whsec_")]).hits(shown) == []
+    assert Needles([(secret, "whsec_"), (admin, "")]).hits(shown) == []

@@ -48,9 +48,11 @@ class Gateway:
             "ca_file": cfg.ca_file,
             "deadline_s": cfg.deadline_s,  # None: the profile's own (faithful)
         }
-        #: Every secret of the emulator (signing secret, API key, each game's token), removed from
-        #: every response excerpt and detail before it is stored, and from everything shown.
+        #: Every secret of the emulator (signing secret, API key, admin token, each game's token),
+        #: removed from every response excerpt and detail before it is stored, from everything
+        #: shown, and from its log records.
         self.redactor = Redactor([(core.signing_secret, SECRET_PREFIX), (core.api_key, API_KEY_PREFIX)])
+        self.redactor.add(cfg.admin_token)
         self.moda = Sender(
             "moda", core.signing_secret, api_key_id=core.api_key_id, recover=False, **self._opts
         )
