@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookmock import FakeReceiver
+from hookmock import FakeReceiver, Sender, VirtualClock
 from hookmock._redact import MARKER, MIN_CUT_PIECE, MIN_PIECE, Redactor, hide_userinfo
 from hookmock.auditing import audit
 from hookmock.cli import main
@@ -23,6 +23,7 @@ from hookmock.emulator import Emulator, EmulatorConfig
 from hookmock.emulator.client import EmulatorClient
 from hookmock.ids import random_token
 from hookmock.profiles import get_profile
+from hookmock.transport import EXCERPT_BYTES
 from secrets_support import N_CUT, N, Needles, encodings
 
 SPECIAL = '"/+&<\\'
@@ -169,3 +170,24 @@ def test_emulator_log_records_never_show_a_secret(
     shown = caplog.text + "".join(logging.Formatter().format(r) for r in caplog.records)
     assert "could not sign with whsec_" in shown and "Traceback" in shown
     assert Needles([(secret, "whsec_"), (admin, "")]).hits(shown) == []
+
+
+@pytest.mark.parametrize("at", [EXCERPT_BYTES - 3, EXCERPT_BYTES - 1, EXCERPT_BYTES - 30])
+def test_a_secret_across_the_2kb_cut_is_redacted_whole_before_the_cut(tmp_path: Path, at: int) -> None:
+    """Over real sockets: not even the 1-3 characters the cut-end rule allows are kept."""
+    token = random_token(40)
+    body = b"." * at + token.encode() + b" tail"
+
+    def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("500 Internal Server Error", [("Content-Length", str(len(body)))])
+        return [body]
+
+    with (
+        FakeReceiver("modio", None, handler=echo) as rx,
+        Sender("modio", token, clock=VirtualClock(), log=tmp_path / "log.db") as sender,
+    ):
+        delivery = sender.send(rx.url)
+    kept = delivery.attempts[0].excerpt
+    assert kept == (b"." * at + MARKER.encode() + b" tail")[:EXCERPT_BYTES]
+    assert token.encode()[:1] not in kept
+    assert token[:4].encode() not in (tmp_path / "log.db").read_bytes()

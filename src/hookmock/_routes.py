@@ -97,14 +97,18 @@ class Routes:
 
     def http(self) -> Transport:
         if self._http is None:
+            from .transport import EXCERPT_READ_BYTES
             from .transport.http import HTTPTransport
 
-            self._http = HTTPTransport(ca_file=self._ca_file, allow_targets=self.allow_targets)
+            self._http = HTTPTransport(
+                ca_file=self._ca_file, allow_targets=self.allow_targets, excerpt_bytes=EXCERPT_READ_BYTES
+            )  # read past the 2 KB kept: the engine redacts before it cuts
         return self._http
 
     def wsgi(self) -> Transport:
         if self._wsgi is None:
+            from .transport import EXCERPT_READ_BYTES
             from .transport.wsgi import WSGITransport
 
-            self._wsgi = WSGITransport()
+            self._wsgi = WSGITransport(excerpt_bytes=EXCERPT_READ_BYTES)
         return self._wsgi

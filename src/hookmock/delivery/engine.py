@@ -109,15 +109,16 @@ class Engine:
 
     def redacted(self, result: AttemptResult) -> AttemptResult:
         """``result`` with every secret of :attr:`redactor` removed from what the receiver
-        controls and the log keeps: the body excerpt (redacted whole, then cut to what the log
-        keeps, then its end redacted as a cut) and the detail.  A receiver that echoes the token
-        back, in any encoding and however the excerpt cuts it, leaves no piece of it.  (Response
-        headers are neither logged nor reported.)"""
+        controls and the log keeps: the body excerpt (read past the 2 KB kept, redacted whole,
+        then cut to what the log keeps, then its end redacted as a cut) and the detail.  A
+        receiver that echoes the token back, in any encoding and however the excerpt cuts it,
+        leaves no piece of it.  (Response headers are neither logged nor reported.)"""
         redactor = self.redactor
         body_bytes = result.extra.get("body_bytes") if result.extra else None
-        was_cut = len(result.excerpt) >= EXCERPT_BYTES or (
-            isinstance(body_bytes, int) and body_bytes > len(result.excerpt)
-        )
+        if isinstance(body_bytes, int):  # the transport read past what it kept: its end is a cut
+            was_cut = body_bytes > len(result.excerpt)
+        else:
+            was_cut = len(result.excerpt) >= EXCERPT_BYTES
         excerpt = redactor.excerpt(result.excerpt, EXCERPT_BYTES, was_cut=was_cut)
         detail = redactor.text(result.detail, cut=True)
         if excerpt == result.excerpt and detail == result.detail:
