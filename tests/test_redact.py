@@ -189,5 +189,4 @@ def test_a_secret_across_the_2kb_cut_is_redacted_whole_before_the_cut(tmp_path: 
         delivery = sender.send(rx.url)
     kept = delivery.attempts[0].excerpt
     assert kept == (b"." * at + MARKER.encode() + b" tail")[:EXCERPT_BYTES]
-    assert token.encode()[:1] not in kept
     assert token[:4].encode() not in (tmp_path / "log.db").read_bytes()

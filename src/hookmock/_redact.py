@@ -298,10 +298,8 @@ class _Table:
 
     def __init__(self, secrets: list[_Secret], mode: str) -> None:
         groups: dict[tuple[bool, int], _Group] = {}
-        #: Every beginning of a form, at least MIN_CUT_PIECE long, by whether it is folded.
-        self.starts: dict[bool, set[str]] = {True: set(), False: set()}
-        #: Their first MIN_CUT_PIECE characters.
-        self.begins: dict[bool, set[str]] = {True: set(), False: set()}
+        #: The forms by their first MIN_CUT_PIECE characters, by whether they are folded.
+        self.begins: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}
         self.longest = 0
         #: Secrets too short for anything but an exact match.
         self.exact: list[str] = []
@@ -316,25 +314,21 @@ class _Table:
                 if group is None:
                     group = groups[(form.folded, size)] = _Group(form.folded, size)
                 group.add(text)
-                self.starts[form.folded].update(text[:n] for n in range(MIN_CUT_PIECE, len(text) + 1))
-                self.begins[form.folded].add(text[:MIN_CUT_PIECE])
+                self.begins[form.folded].setdefault(text[:MIN_CUT_PIECE], []).append(text)
                 self.longest = max(self.longest, len(text))
         self.groups = list(groups.values())
 
     def cut_end(self, text: str, folded: str) -> list[tuple[int, int]]:
         """The longest end of ``text`` (at least :data:`MIN_CUT_PIECE` long) that begins a form."""
         length = len(text)
-        first = max(0, length - self.longest)
-        heads = range(first, length - MIN_CUT_PIECE + 1)
-        for subject, starts, begins in (
-            (folded, self.starts[True], self.begins[True]),
-            (text, self.starts[False], self.begins[False]),
-        ):
-            found = [j for j in heads if subject[j : j + MIN_CUT_PIECE] in begins]
-            for at in found:  # the first (longest) end that begins a form
-                if subject[at:] in starts:
-                    return [(at, length)]
-        return []
+        best = length
+        for subject, begins in ((folded, self.begins[True]), (text, self.begins[False])):
+            for at in range(max(0, length - self.longest), best - MIN_CUT_PIECE + 1):
+                forms = begins.get(subject[at : at + MIN_CUT_PIECE])
+                if forms and any(form.startswith(subject[at:]) for form in forms):
+                    best = at
+                    break
+        return [(best, length)] if best < length else []
 
 
 def _view(text: str, mode: str) -> str:
