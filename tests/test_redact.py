@@ -190,3 +190,11 @@ def test_a_secret_across_the_2kb_cut_is_redacted_whole_before_the_cut(tmp_path: 
     kept = delivery.attempts[0].excerpt
     assert kept == (b"." * at + MARKER.encode() + b" tail")[:EXCERPT_BYTES]
     assert token[:4].encode() not in (tmp_path / "log.db").read_bytes()
+
+
+def test_a_receiver_timeline_never_shows_its_secret() -> None:
+    token = random_token(40)
+    with FakeReceiver("modio", token) as rx, Sender("modio", token, clock=VirtualClock()) as sender:
+        sender.send(f"{rx.url}hook?token={token}&t2={token.lower()}")
+        shown = rx.record.timeline()
+    assert "hook?token=" + MARKER in shown and Needles([(token, "")]).hits(shown) == []

@@ -231,7 +231,8 @@ class Record:
                 f"sha256 {r.body_sha256[:12]}; {r.verdict_text()}; {schema} -> {r.answer} "
                 f"[{r.source}]{ended}{gave_up}"
             )
-        return "\n".join(lines)
+        text = "\n".join(lines)  # shown in test failures: never the secret (a path may carry it)
+        return self.profile.redact(text, self.secret) if self.secret else text
 
 
 def _decode(body: bytes) -> tuple[Any, str | None]:
