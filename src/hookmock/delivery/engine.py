@@ -115,10 +115,11 @@ class Engine:
         leaves no piece of it.  (Response headers are neither logged nor reported.)"""
         redactor = self.redactor
         body_bytes = result.extra.get("body_bytes") if result.extra else None
-        if isinstance(body_bytes, int):  # the transport read past what it kept: its end is a cut
-            was_cut = body_bytes > len(result.excerpt)
-        else:
-            was_cut = len(result.excerpt) >= EXCERPT_BYTES
+        # its end is a cut when the transport read past what it kept, and perhaps when it is
+        # exactly 2 KB or more (a proxy in between may have cut the body it relayed)
+        was_cut = len(result.excerpt) >= EXCERPT_BYTES or (
+            isinstance(body_bytes, int) and body_bytes > len(result.excerpt)
+        )
         excerpt = redactor.excerpt(result.excerpt, EXCERPT_BYTES, was_cut=was_cut)
         detail = redactor.text(result.detail, cut=True)
         if excerpt == result.excerpt and detail == result.detail:
