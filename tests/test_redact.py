@@ -198,22 +198,3 @@ def test_a_receiver_timeline_never_shows_its_secret() -> None:
         sender.send(f"{rx.url}hook?token={token}&t2={token.lower()}")
         shown = rx.record.timeline()
     assert "hook?token=" + MARKER in shown and Needles([(token, "")]).hits(shown) == []
-
-
-def test_a_secret_cut_by_a_proxy_in_between_leaves_no_piece(tmp_path: Path) -> None:
-    """The fault proxy relays at most 2 KB of the app's answer: the cut it made is redacted too."""
-    token = random_token(40)
-    body = b"." * (EXCERPT_BYTES - 5) + token.encode() + b" tail"
-
-    def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response("500 Internal Server Error", [("Content-Length", str(len(body)))])
-        return [body]
-
-    with (
-        FakeReceiver("modio", None, handler=echo) as app,
-        FakeReceiver("modio", token, handler=app.url) as proxy,
-        Sender("modio", token, clock=VirtualClock()) as sender,
-    ):
-        kept = sender.send(proxy.url).attempts[0].excerpt
-    assert kept.startswith(b"." * (EXCERPT_BYTES - 5)) and not kept.endswith(token[:4].encode())
-    assert kept.endswith(MARKER.encode()[:5]) or kept.endswith(MARKER.encode())
