@@ -115,8 +115,8 @@ class Engine:
         leaves no piece of it.  (Response headers are neither logged nor reported.)"""
         redactor = self.redactor
         body_bytes = result.extra.get("body_bytes") if result.extra else None
-        # its end is a cut when the transport read past what it kept, and perhaps when it is
-        # exactly 2 KB or more (a proxy in between may have cut the body it relayed)
+        # its end is a cut when the transport read past what it kept; one of 2 KB or more is
+        # treated as cut too (a transport that reports no body size, or a body cut upstream)
         was_cut = len(result.excerpt) >= EXCERPT_BYTES or (
             isinstance(body_bytes, int) and body_bytes > len(result.excerpt)
         )
