@@ -60,7 +60,7 @@ def test_a_temporary_name_taken_by_a_link_is_skipped_never_followed(
     names = iter(["taken", "taken", "free"])
     monkeypatch.setattr("hookmock._files.secrets.token_hex", lambda n: next(names))
     (tmp_path / ".st.json.taken.tmp").symlink_to(victim)
-    old = os.umask(0)  # the mode is 0600 whatever the umask
+    old = os.umask(0o200)  # the mode is exactly 0600 whatever the umask (this one drops u+w)
     try:
         write_private(str(tmp_path / "st.json"), b'{"secret": 1}\n', option="--state-file")
     finally:
