@@ -31,12 +31,14 @@ def encodings(secret: str) -> dict[str, str]:
         "raw": secret,
         "json": json.dumps(secret)[1:-1],
         "json-in-json": json.dumps(json.dumps(secret)[1:-1])[1:-1],  # in a JSON text in a JSON string
+        "json-go": json.dumps(secret)[1:-1].replace("<", "\\u003c").replace("&", "\\u0026"),  # Go's json
         "html": html.escape(secret),
         "lower": secret.lower(),
         "upper": secret.upper(),
         "base64": base64.b64encode(raw).decode(),
         "base64url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
         "percent": quote(secret, safe=""),
+        "percent-twice": quote(quote(secret, safe=""), safe=""),
         "hex": raw.hex(),
         "HEX": raw.hex().upper(),
     }

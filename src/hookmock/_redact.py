@@ -111,11 +111,13 @@ def forms_of(value: str, prefix: str = "") -> list[Form]:
         ("json", json.dumps(value, ensure_ascii=False)[1:-1]),
         ("json", escaped.replace("/", "\\/")),
         ("json", json.dumps(escaped)[1:-1]),  # JSON inside a JSON string
+        ("json", escaped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")),  # Go
         ("html", html.escape(value)),
         ("html", html.escape(value, quote=False)),
         ("percent", quote(value, safe="")),
         ("percent", quote(value)),
         ("percent", quote_plus(value)),
+        ("percent", quote(quote(value, safe=""), safe="")),  # a URL inside a URL
     ]
     out: dict[tuple[str, bool], Form] = {}
     for kind, text in texts:
