@@ -73,7 +73,7 @@ class Captured:
 
     method: str
     path: str
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...] = field(repr=False)  # the token (mod.io): never in a repr
     body: bytes
     arrival_ns: int
     event_id: str | None

@@ -30,7 +30,7 @@ class ReceivedRequest:
     index: int
     method: str
     path: str
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...] = field(repr=False)  # the token (mod.io): never in a repr
     body: bytes
     arrival_ns: int
     event_id: str | None
@@ -231,7 +231,8 @@ class Record:
                 f"sha256 {r.body_sha256[:12]}; {r.verdict_text()}; {schema} -> {r.answer} "
                 f"[{r.source}]{ended}{gave_up}"
             )
-        return "\n".join(lines)
+        text = "\n".join(lines)  # shown in test failures: never the secret (a path may carry it)
+        return self.profile.redact(text, self.secret) if self.secret else text
 
 
 def _decode(body: bytes) -> tuple[Any, str | None]:
