@@ -7,6 +7,7 @@ The schemas are found with :mod:`importlib.resources`, so they work from an inst
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from functools import cache, lru_cache
 from importlib import resources
@@ -14,7 +15,46 @@ from typing import Any
 
 from .errors import SchemaValidationError, UsageError, Violation
 
-__all__ = ["guess_schema", "load_schema", "schema_names", "validate", "violations"]
+__all__ = [
+    "JSONInputError",
+    "guess_schema",
+    "load_schema",
+    "parse_json",
+    "schema_names",
+    "validate",
+    "violations",
+]
+
+
+class JSONInputError(UsageError):
+    """Text that is not a JSON document hookmock can read; the message names ``what`` and why."""
+
+
+def parse_json(raw: bytes | str, *, what: str) -> Any:
+    """``json.loads`` for input from outside (files, request bodies): every way it can fail, including
+    nesting too deep for Python's recursion limit and integers over Python's digit limit, becomes a
+    :class:`JSONInputError` whose message starts with ``what`` (e.g. ``"'payload.json'"``)."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        return json.loads(text)
+    except UnicodeDecodeError as exc:
+        raise JSONInputError(f"{what} is not UTF-8 text: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise JSONInputError(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise JSONInputError(
+            f"{what} nests arrays/objects too deeply to read (Python's limit is about "
+            f"{sys.getrecursionlimit()} levels); flatten it"
+        ) from None
+    except ValueError as exc:  # int("9" * 5000): Python refuses integers with too many digits
+        if "digits" not in str(exc):
+            raise JSONInputError(f"{what} is not valid JSON: {exc}") from None
+        raise JSONInputError(
+            f"{what} holds an integer with more than {getattr(sys, 'get_int_max_str_digits', int)()} digits, more than "
+            "Python reads; write such a number as a string"
+        ) from None
 
 _SUFFIX = ".schema.json"
 

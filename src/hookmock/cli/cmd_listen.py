@@ -7,6 +7,7 @@ import argparse
 import io
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -14,6 +15,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ..clock import SECOND
+from ..receiver._body import DEFAULT_MAX_BODY_BYTES
 from ._common import add_secret_option, add_target_options, print_json, secret_from
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,6 +53,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_target_options(p, ca_file=False, allow_what="--forward-to host or network")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a CA made now (its file is printed)")
     p.add_argument("--json", action="store_true", help="one JSON object per request, one per line")
+    p.add_argument(
+        "--max-body-bytes",
+        metavar="N",
+        type=int,
+        default=None,
+        help=f"answer 413 to a request body over N bytes (default {DEFAULT_MAX_BODY_BYTES}, "
+        f"{DEFAULT_MAX_BODY_BYTES // 1024 // 1024} MiB)",
+    )
+
+
+#: What ``listen`` keeps of requests it has printed: enough to number attempts of recent events.
+KEEP_REQUESTS = 1000
+KEEP_BYTES = 16 * 1024 * 1024
+#: The largest --max-body-bytes accepted.
+MAX_BODY_CEILING = 1024 * 1024 * 1024
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
     secret = secret_from(args, profile.secret_name)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a TCP port: use 0-65535 (0 picks a free one)")
+    max_body = DEFAULT_MAX_BODY_BYTES if args.max_body_bytes is None else args.max_body_bytes
+    if not 1 <= max_body <= MAX_BODY_CEILING:
+        raise UsageError(
+            f"--max-body-bytes {max_body} is out of range: give 1 to {MAX_BODY_CEILING} (1 GiB)"
+        )
     require_admin_token(args.host, os.environ.get(ADMIN_TOKEN_ENV), exposes="the fake receiver")
     printer = _Printer(profile, secret, as_json=args.json)
     handler: Any = None
@@ -74,7 +96,16 @@ def run(args: argparse.Namespace) -> int:
         if args.script:
             handler = _ScriptedProxy(handler, args.script)
     receiver = FakeReceiver(
-        profile, secret, host=args.host, port=args.port, tls=args.tls, handler=handler, on_request=printer
+        profile,
+        secret,
+        host=args.host,
+        port=args.port,
+        tls=args.tls,
+        handler=handler,
+        on_request=printer,
+        max_body_bytes=max_body,
+        keep_bytes=max(KEEP_BYTES, max_body),
+        keep_requests=KEEP_REQUESTS,
     )
     if args.script and not args.forward_to:
         receiver.script(args.script)
@@ -127,6 +158,21 @@ class _ScriptedProxy:
         return self.proxy(environ, start_response)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Control characters a client sent (newlines, terminal escapes) shown as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _answer_key(item: ReceivedRequest) -> str:
+    """The summary groups answers; a refused body's reason (with its byte counts) is left out."""
+    if item.truncated is None or item.answer == "pending":
+        return item.answer
+    return f"HTTP {item.status} (body refused)" if item.status else "no answer (client left mid-body)"
+
+
 class _Printer:
     def __init__(self, profile: Profile, secret: str, *, as_json: bool) -> None:
         self.profile = profile
@@ -141,7 +187,10 @@ class _Printer:
         self.upstream_down: str | None = None
 
     def _out(self, text: str) -> None:
-        sys.stdout.write(self.profile.redact(text, self.secret) + "\n")
+        # Whatever a client sent (a lone surrogate from "\ud800" in JSON) is printed, escaped.
+        line = self.profile.redact(text, self.secret) + "\n"
+        encoding = sys.stdout.encoding or "utf-8"
+        sys.stdout.write(line.encode(encoding, "backslashreplace").decode(encoding, "replace"))
         sys.stdout.flush()
 
     def ready(self, receiver: Any, args: argparse.Namespace) -> None:
@@ -183,22 +232,25 @@ class _Printer:
                 self.origin = item.arrival_ns
             self.total += 1
             self.verified += bool(item.verdict is not None and item.verdict.ok)
-            self.answers[item.answer] += 1
+            self.answers[_answer_key(item)] += 1
             upstream = item.extra.get("upstream")  # --forward-to: why the app could not answer
             if self.as_json:
                 row = item.to_json(self.origin)
                 row["type"] = "request"
                 if upstream:
                     row["upstream"] = upstream
-                self._out(json.dumps(row, ensure_ascii=False))
+                utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+                self._out(json.dumps(row, ensure_ascii=not utf8))
                 return
             verdict = item.verdict_text()
             schema = "schema ok" if item.schema_valid else "schema INVALID"
             offset = (item.arrival_ns - self.origin) / SECOND
             self._out(
-                f"[+{offset:8.3f}s] {item.method} {item.path} {item.event_type or '?'} "
-                f"{item.event_id or '?'} attempt {item.attempt}: {verdict}; {schema} -> {item.answer}"
-                + (f" (forwarding failed: {upstream})" if upstream else "")
+                _printable(
+                    f"[+{offset:8.3f}s] #{item.index} {item.method} {item.path} {item.event_type or '?'} "
+                    f"{item.event_id or '?'} attempt {item.attempt}: {verdict}; {schema} -> {item.answer}"
+                    + (f" (forwarding failed: {upstream})" if upstream else "")
+                )
             )
 
     def summary(self) -> None:

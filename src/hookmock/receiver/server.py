@@ -31,9 +31,10 @@ from .._serving import make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
+from ._body import DEFAULT_MAX_BODY_BYTES, BodyError, read_body
 from ._connection import Dropped, Exchange, FaultRequestHandler, execute
 from .faults import Chaos, Fault, Plan, Respond, as_plan, fault_for
-from .record import ReceivedRequest, Record
+from .record import DEFAULT_KEEP_BYTES, ReceivedRequest, Record
 
 __all__ = ["FakeReceiver"]
 
@@ -59,6 +60,13 @@ def _checked_secret(profile: Profile, secret: str | None) -> str | None:
     return secret
 
 
+def _checked_count(name: str, value: object, *, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{name}={value!r}: give a whole number of at least 1")
+
+
 #: Environ keys shared with a FaultProxy served behind the receiver.
 ENV_ANSWER = "hookmock.answer"
 ENV_EXCHANGE = "hookmock.exchange"
@@ -72,6 +80,10 @@ class FakeReceiver(HTTPServer):
     ``handler`` is a WSGI app (or an upstream URL, wrapped in a ``FaultProxy``) that answers
     requests the plan leaves alone.  ``grace`` is how long (real seconds) the receiver waits for a
     sender to hang up once its deadline has passed before it gives up waiting.
+
+    Bounds: a request body over ``max_body_bytes`` is answered 413 (and recorded, marked truncated);
+    the record keeps at most ``keep_bytes`` of bodies (the oldest are released first) and, when
+    ``keep_requests`` is set, only the newest that many requests.
     """
 
     DEFAULT_PATH = "/webhook"
@@ -88,7 +100,13 @@ class FakeReceiver(HTTPServer):
         handler: WSGIApp | str | None = None,
         grace: float = 1.0,
         on_request: Callable[[ReceivedRequest], object] | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        keep_bytes: int = DEFAULT_KEEP_BYTES,
+        keep_requests: int | None = None,
     ) -> None:
+        _checked_count("max_body_bytes", max_body_bytes)
+        _checked_count("keep_bytes", keep_bytes)
+        _checked_count("keep_requests", keep_requests, optional=True)
         super().__init__(host=host, port=port, threaded=True)
         self.profile = get_profile(profile)
         self.clock: Clock = clock if clock is not None else RealClock()
@@ -96,7 +114,9 @@ class FakeReceiver(HTTPServer):
         self.tls = tls
         self.grace = grace
         self.on_request = on_request
-        self.record = Record(self.profile, secret, self.clock)
+        self.max_body_bytes = max_body_bytes
+        self._keep = {"keep_bytes": keep_bytes, "keep_requests": keep_requests}
+        self.record = Record(self.profile, secret, self.clock, **self._keep)
         self.handler = self._wrap_handler(handler)
         self._default: Plan = Respond(200)
         self._plans: dict[str | None, Plan] = {}
@@ -129,7 +149,7 @@ class FakeReceiver(HTTPServer):
         self.profile, self.secret = new_profile, new_secret
         if clock is not KEEP:
             self.clock = clock if clock is not None else RealClock()
-        self.record = Record(self.profile, self.secret, self.clock)
+        self.record = Record(self.profile, self.secret, self.clock, **self._keep)
         if handler is not KEEP:
             self.handler = self._wrap_handler(handler)
         if on_request is not KEEP:
@@ -272,16 +292,28 @@ class FakeReceiver(HTTPServer):
             )
 
     # -- serving -----------------------------------------------------------------------
+    def application(self, request: Request) -> Response:
+        """werkzeug's entry point.  Unlike pytest-httpserver's, it neither reads the whole body
+        unbounded nor keeps every request in ``self.log``: :attr:`record` is the (bounded) record."""
+        return self.dispatch(request)
+
     def dispatch(self, request: Request) -> Response:
-        body = request.get_data()
+        handler = request.environ.get("hookmock.handler")
+        problem: BodyError | None = None
+        try:
+            body = read_body(request.environ, None if handler is None else handler.rfile, self.max_body_bytes)
+        except BodyError as exc:
+            body, problem = exc.received, exc
         arrival = self.clock.now_ns()
         headers = tuple((str(k), str(v)) for k, v in request.headers.items())
         path = request.full_path.rstrip("?") if request.query_string else request.path
-        item = self.record.receive(request.method, path, headers, body, arrival)
-        handler = request.environ.get("hookmock.handler")
+        truncated = None if problem is None else f"not read in full: {problem.reason}"
+        item = self.record.receive(request.method, path, headers, body, arrival, truncated=truncated)
         exchange = Exchange(
             item, self.clock, self.profile.deadline_ns, self.grace, self._stopping, handler, self._notify
         )
+        if problem is not None:
+            return _refuse_body(exchange, problem)
         try:
             fault, item.source = self.choose(item)
             if item.source == "default" and self.handler is not None and isinstance(fault, Respond):
@@ -317,3 +349,20 @@ class FakeReceiver(HTTPServer):
                 self.on_request(item)
             except Exception as exc:  # a callback's bug is the test's, re-raised by check()
                 self.handler_errors.append(exc)
+
+
+def _refuse_body(exchange: Exchange, problem: BodyError) -> Response:
+    """A body that was not read in full: 413/400 and close (its rest is never read), or the client
+    left (nothing to answer)."""
+    if problem.status is None:
+        exchange.end(f"no answer: {problem.reason}")
+        raise exchange.drop()
+    if exchange.handler is not None:
+        exchange.handler.leave_body_unread()
+    exchange.end(f"HTTP {problem.status} ({problem.reason})", problem.status)
+    return Response(
+        f"hookmock receiver: {problem.reason}\n",
+        status=problem.status,
+        headers=[] if exchange.handler is not None else [("Connection", "close")],
+        content_type="text/plain; charset=utf-8",
+    )
