@@ -156,7 +156,7 @@ CASES: list[tuple[list[str], str]] = [
     (["sign", "{bin}", *S, "--profile", "nope"], "nope"),
     (["sign", "{bin}", *S, "--timestamp", "noon"], "noon"),
     (["sign", "{bin}", "--secret", ""], "secret"),
-    (["sign", "{bin}", *S, "--timestamp", "-5"], "--timestamp -5"),
+    (["sign", "{bin}", *S, "--timestamp", "-5"], "--timestamp: '-5'"),
     (["demo", "--fast"], "unrecognized"),
     ([], "usage: hookmock"),
     # send (continued)

@@ -138,7 +138,7 @@ def test_hostile_bodies_are_answered_and_printed_in_order(listener: Listener) ->
     escapes = b'{"id": "evt_1\\n\\u001b[2J", "type": "task.succeeded", "data": {}}'
     huge_int = b'{"id": "evt_2", "n": ' + b"9" * 10_000 + b"}"
     answers = [
-        exchange(port, chunked(b"2;a=b\r\n{}\r\n", b"0;last=\"yes\"\r\n", b"X-Trailer: 1\r\n\r\n")),
+        exchange(port, chunked(b"2;a=b\r\n{}\r\n", b'0;last="yes"\r\n', b"X-Trailer: 1\r\n\r\n")),
         exchange(port, plain(deep)),
         exchange(port, plain(surrogate)),
         exchange(port, plain(escapes)),

@@ -51,10 +51,12 @@ def parse_json(raw: bytes | str, *, what: str) -> Any:
     except ValueError as exc:  # int("9" * 5000): Python refuses integers with too many digits
         if "digits" not in str(exc):
             raise JSONInputError(f"{what} is not valid JSON: {exc}") from None
+        most = getattr(sys, "get_int_max_str_digits", int)()
         raise JSONInputError(
-            f"{what} holds an integer with more than {getattr(sys, 'get_int_max_str_digits', int)()} digits, more than "
-            "Python reads; write such a number as a string"
+            f"{what} holds an integer with more than {most} digits, more than Python reads; "
+            "write such a number as a string"
         ) from None
+
 
 _SUFFIX = ".schema.json"
 

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from ..errors import UsageError
+from ._inputs import DEFAULT_MAX_INPUT_BYTES, read_input
 
 __all__ = [
     "SECRET_ENV",
@@ -74,31 +75,17 @@ def check_output_file(option: str, path: str) -> None:
         raise UsageError(f"{option} {path!r} is not writable; pick another path")
 
 
-def read_bytes(path: str) -> bytes:
-    """The bytes of ``path`` (``-`` for standard input); a clear error when unreadable."""
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise UsageError(f"file {path!r} does not exist") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path!r} is a directory; give a JSON file") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+def read_bytes(path: str, *, what: str = "file", limit: int = DEFAULT_MAX_INPUT_BYTES) -> bytes:
+    """The bytes of ``path`` (``-`` for standard input), bounded; a clear error when unreadable."""
+    return read_input(path, what=what, limit=limit)
 
 
-def read_json(path: str) -> Any:
-    raw = read_bytes(path)
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path!r} is not UTF-8 text: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{path!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+def read_json(path: str, *, what: str = "file", limit: int = DEFAULT_MAX_INPUT_BYTES) -> Any:
+    """The JSON document in ``path``; a usage error naming ``path`` for anything that is not one
+    (too large, not UTF-8, not JSON, nested too deeply, an integer with too many digits)."""
+    from ..validation import parse_json
+
+    return parse_json(read_input(path, what=what, limit=limit), what=f"{what} {path!r}")
 
 
 def print_json(obj: Any, *, indent: int | None = None) -> None:

@@ -82,9 +82,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port} is not a TCP port: use 0-65535 (0 picks a free one)")
     max_body = DEFAULT_MAX_BODY_BYTES if args.max_body_bytes is None else args.max_body_bytes
     if not 1 <= max_body <= MAX_BODY_CEILING:
-        raise UsageError(
-            f"--max-body-bytes {max_body} is out of range: give 1 to {MAX_BODY_CEILING} (1 GiB)"
-        )
+        raise UsageError(f"--max-body-bytes {max_body} is out of range: give 1 to {MAX_BODY_CEILING} (1 GiB)")
     require_admin_token(args.host, os.environ.get(ADMIN_TOKEN_ENV), exposes="the fake receiver")
     printer = _Printer(profile, secret, as_json=args.json)
     handler: Any = None

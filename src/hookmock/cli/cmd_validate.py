@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ._common import read_json
+from ._inputs import add_input_limit_option, input_limit
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,13 +18,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("file", metavar="FILE", help="JSON file to check ('-' for standard input)")
     p.add_argument("--schema", metavar="NAME", help="schema name (default: guessed from the payload)")
+    add_input_limit_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..validation import guess_schema, load_schema, violations
 
-    payload = read_json(args.file)
+    payload = read_json(args.file, limit=input_limit(args))
     if args.schema:
         name = args.schema
     else:

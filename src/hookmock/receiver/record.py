@@ -287,7 +287,10 @@ class Record:
         ]
         lines.extend(f"  {note}" for note in self.notes)
         if self.dropped and event_id is None:
-            lines.append(f"  ({self.dropped} earlier request(s) forgotten: only the last {self.keep_requests} are kept)")
+            lines.append(
+                f"  ({self.dropped} earlier request(s) forgotten: "
+                f"only the last {self.keep_requests} are kept)"
+            )
         if not items:
             lines.append("  (nothing received)")
         origin = items[0].arrival_ns if items else 0

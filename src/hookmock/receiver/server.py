@@ -115,8 +115,8 @@ class FakeReceiver(HTTPServer):
         self.grace = grace
         self.on_request = on_request
         self.max_body_bytes = max_body_bytes
-        self._keep = {"keep_bytes": keep_bytes, "keep_requests": keep_requests}
-        self.record = Record(self.profile, secret, self.clock, **self._keep)
+        self._keep_bytes, self._keep_requests = keep_bytes, keep_requests
+        self.record = self._new_record()
         self.handler = self._wrap_handler(handler)
         self._default: Plan = Respond(200)
         self._plans: dict[str | None, Plan] = {}
@@ -149,12 +149,21 @@ class FakeReceiver(HTTPServer):
         self.profile, self.secret = new_profile, new_secret
         if clock is not KEEP:
             self.clock = clock if clock is not None else RealClock()
-        self.record = Record(self.profile, self.secret, self.clock, **self._keep)
+        self.record = self._new_record()
         if handler is not KEEP:
             self.handler = self._wrap_handler(handler)
         if on_request is not KEEP:
             self.on_request = on_request
         return self
+
+    def _new_record(self) -> Record:
+        return Record(
+            self.profile,
+            self.secret,
+            self.clock,
+            keep_bytes=self._keep_bytes,
+            keep_requests=self._keep_requests,
+        )
 
     def _wrap_handler(self, handler: WSGIApp | str | None) -> WSGIApp | None:
         if isinstance(handler, str):

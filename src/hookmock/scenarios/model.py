@@ -198,6 +198,10 @@ def parse_scenario(text: str, *, source: str = "<string>", profile: str | None =
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, [f"not valid TOML: {exc}"]) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ScenarioError(
+            source, ["not readable TOML: arrays or inline tables nested too deeply; flatten them"]
+        ) from None
     meta: dict[str, Any] = doc["scenario"] if isinstance(doc.get("scenario"), dict) else {}
     name = profile or meta.get("profile") or "moda"
     problems: list[tuple[str, str]] = []
