@@ -41,6 +41,19 @@ def files(tmp_path: Path) -> dict[str, str]:
     empty.write_bytes(b"")
     log = tmp_path / "log.db"
     DeliveryLog(log).close()
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="ascii")
+    bigint = tmp_path / "bigint.json"
+    bigint.write_text('{"id": ' + "9" * 10_000 + "}", encoding="ascii")
+    deep_toml = tmp_path / "deep.toml"
+    deep_toml.write_text("a = " + "[" * 5_000 + "]" * 5_000 + "\n", encoding="ascii")
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as fh:  # sparse: 17 MiB on paper, nothing on disk
+        fh.truncate(17 * 1024 * 1024)
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf{}")
+    nul = tmp_path / "nul.json"
+    nul.write_bytes(b'{"id": "a\x00b"}\x00')
     return {
         "dir": str(tmp_path),
         "missing": str(tmp_path / "nope" / "missing.json"),
@@ -52,6 +65,12 @@ def files(tmp_path: Path) -> dict[str, str]:
         "badscenario": str(bad_scenario),
         "log": str(log),
         "unreadable": UNREADABLE,
+        "deep": str(deep),
+        "bigint": str(bigint),
+        "deeptoml": str(deep_toml),
+        "huge": str(huge),
+        "bom": str(bom),
+        "nul": str(nul),
     }
 
 
@@ -161,6 +180,47 @@ CASES: list[tuple[list[str], str]] = [
     ([], "usage: hookmock"),
     # send (continued)
     (["send", URL, *S, "--db", "{missing}"], "does not exist"),
+    # issue 12, item 8: inputs that exhausted memory (FIFOs: test_fifo_inputs_never_hang)
+    (["validate", "/dev/zero"], "larger than 16777216 bytes"),
+    (["validate", "{huge}"], "huge.json' is larger than"),
+    (["validate", "{huge}", "--max-input-bytes", "0"], "--max-input-bytes: '0'"),
+    (["validate", "{huge}", "--max-input-bytes", "1e99"], "1e99"),
+    (["sign", "/dev/zero", *S], "/dev/zero"),
+    (["send", URL, *S, "--data", "/dev/zero"], "--data '/dev/zero' is larger"),
+    (["scenario", "validate", "/dev/zero"], "/dev/zero"),
+    (["scenario", "run", "{huge}", "--target", URL, *S], "huge.json"),
+    (["listen", *S, "--script", "500*1000000000"], "more than 1000 steps"),
+    (["listen", *S, "--script", "500*999,ok*2"], "1001"),
+    (["listen", *S, "--script", "\u00b2"], "\u00b2"),
+    (["listen", *S, "--script", "500*\u00b2"], "500*\u00b2"),
+    (["listen", *S, "--max-body-bytes", "0"], "--max-body-bytes 0"),
+    (["listen", *S, "--max-body-bytes", "99999999999999"], "99999999999999"),
+    # issue 12, item 10: each of these was a traceback
+    (["validate", "{deep}"], "deep.json' nests arrays/objects too deeply"),
+    (["validate", "{bigint}"], "bigint.json' holds an integer with more than"),
+    (["send", URL, *S, "--data", "{deep}"], "deep.json"),
+    (["send", URL, *S, "--data", "{bigint}"], "bigint.json"),
+    (["scenario", "validate", "{deeptoml}"], "nested too deeply"),
+    (["send", "http://" + "a" * 70 + ".localhost/x", *S], "a" * 20),
+    (["send", "http://a..localhost/x", *S], "a..localhost"),
+    (["send", URL, *S, "--deadline", "1e308"], "1e308"),
+    (["send", URL, *S, "--deadline", "nan"], "nan"),
+    (["send", URL, *S, "--deadline", "inf"], "inf"),
+    (["send", URL, *S, "--deadline", "1e-300"], "1e-300"),
+    (["send", URL, *S, "--retry-delays", "1e20"], "1e20"),
+    (["send", URL, *S, "--retry-delays", "1,nan"], "nan"),
+    (["deliveries", "--db", "{log}", "--from", "9999-12-31T23:59:59Z"], "9999-12-31T23:59:59Z"),
+    (["deliveries", "--db", "{log}", "--to", "9999-12-31T23:59:59Z"], "9999-12-31T23:59:59Z"),
+    (["deliveries", "--db", "{log}", "--from", "0001-01-01T00:00:00Z"], "0001-01-01T00:00:00Z"),
+    (["sign", "{bin}", *S, "--timestamp", "99999999999999999999"], "99999999999999999999"),
+    (["scenario", "run", "moda-lost-ack", "--target", "http://a..localhost/x", *S], "a..localhost"),
+    (["listen", *S, "--forward-to", "http://a..localhost/x"], "a..localhost"),
+    # further hostile files
+    (["validate", "{bom}"], "byte order mark"),
+    (["validate", "{nul}"], "nul.json"),
+    (["sign", "{dir}", *S], "directory"),
+    (["scenario", "validate", "{dir}"], "directory"),
+    (["scenario", "validate", "{bin}"], "binary.bin"),
 ]
 
 
@@ -400,3 +460,59 @@ def test_proxy_action_check_agrees_with_the_schema(action: str) -> None:
     pattern = load_schema("scenario")["$defs"]["proxy_action"]["pattern"]
     if _proxy_problem(action) is None:
         assert re.search(pattern, action), f"{action!r} accepted by hookmock but not by the schema"
+
+
+def _run_with_idle_timeout(argv: list[str], idle_s: float = 0.5) -> subprocess.CompletedProcess[str]:
+    """``hookmock ARGV`` in a child process whose FIFO idle timeout is ``idle_s`` (10 s normally)."""
+    code = (
+        "import sys, hookmock.cli._inputs as inputs\n"
+        f"inputs.IDLE_TIMEOUT_S = {idle_s}\n"
+        "from hookmock.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["validate", "{fifo}"],
+        ["sign", "{fifo}", *S],
+        ["scenario", "validate", "{fifo}"],
+        ["scenario", "run", "{fifo}", "--target", URL, *S],
+        ["send", URL, *S, "--data", "{fifo}"],
+    ],
+    ids=["validate", "sign", "scenario validate", "scenario run", "send --data"],
+)
+def test_fifo_nobody_writes_to_is_an_error_not_a_hang(argv: list[str], tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    proc = _run_with_idle_timeout([a.format(fifo=fifo) for a in argv])
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert f"{str(fifo)!r}: nothing to read for 0.5 s" in proc.stderr, proc.stderr
+
+
+def test_a_fifo_that_is_written_is_read_like_a_file(tmp_path: Path) -> None:
+    """``hookmock sign <(cmd)``: a FIFO with a writer is read to its end."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    body = b'{"id": "evt_1"}'
+
+    def write() -> None:
+        with open(fifo, "wb") as fh:  # blocks until the reader opens it
+            fh.write(body)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    proc = _run_with_idle_timeout(["sign", str(fifo), *S, "--timestamp", "1700000000"], idle_s=10)
+    writer.join(timeout=10)
+    assert proc.returncode == 0, proc.stderr
+    from hookmock import sign
+
+    assert json.loads(proc.stdout) == sign("moda", body, S[1], timestamp=1700000000)
+

@@ -36,6 +36,8 @@ def parse_json(raw: bytes | str, *, what: str) -> Any:
     :class:`JSONInputError` whose message starts with ``what`` (e.g. ``"'payload.json'"``)."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        if text.startswith("\ufeff"):
+            raise JSONInputError(f"{what} starts with a byte order mark (BOM); save it as UTF-8 without one")
         return json.loads(text)
     except UnicodeDecodeError as exc:
         raise JSONInputError(f"{what} is not UTF-8 text: {exc}") from None

@@ -56,8 +56,8 @@ def _read_plain(rfile: IO[bytes], length_text: str | None, limit: int) -> bytes:
     text = (length_text or "").strip()
     if not text:
         return b""
-    if not text.isdigit():
-        raise BodyError(400, f"Content-Length {text[:40]!r} is not a number of bytes")
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise BodyError(400, f"Content-Length {text[:40]!r} is not a number of bytes (up to 18 digits)")
     length = int(text)
     if length > limit:
         raise BodyError(413, f"Content-Length {length} is over the receiver's limit of {limit} bytes")

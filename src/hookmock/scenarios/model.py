@@ -98,11 +98,11 @@ def _proxy_problem(action: Any) -> str | None:
     if head in ("pass", "timeout_after_processing", "tamper") and not colon:
         return None
     if head == "fail":
-        if not colon or (arg.isdigit() and 100 <= int(arg) <= 599):
+        if not colon or (arg.isascii() and arg.isdigit() and 100 <= int(arg) <= 599):
             return None
         return f"{action!r}: fail takes an HTTP status 100-599 (fail:503), or nothing for 500"
     if head in ("duplicate", "concurrent"):
-        if not colon or (arg.isdigit() and 1 <= int(arg) <= 99):
+        if not colon or (arg.isascii() and arg.isdigit() and 1 <= int(arg) <= 99):
             return None
         return f"{action!r}: {head} takes a number of copies 1-99 ({head}:3), or nothing for 2"
     if head == "lost_ack":
