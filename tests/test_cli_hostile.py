@@ -470,9 +470,8 @@ def _run_with_idle_timeout(argv: list[str], idle_s: float = 0.5) -> subprocess.C
         "from hookmock.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
-    return subprocess.run(
-        [sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL
-    )
+    child = [sys.executable, "-c", code, *argv]
+    return subprocess.run(child, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
 
 
 @pytest.mark.parametrize(
@@ -515,4 +514,3 @@ def test_a_fifo_that_is_written_is_read_like_a_file(tmp_path: Path) -> None:
     from hookmock import sign
 
     assert json.loads(proc.stdout) == sign("moda", body, S[1], timestamp=1700000000)
-

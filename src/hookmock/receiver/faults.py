@@ -261,7 +261,7 @@ def parse_script(script: str) -> Sequence:
             raise UsageError(
                 f"script {shown!r} has more than {MAX_SCRIPT_STEPS} steps ({raw.strip()[:40]!r} makes "
                 f"{len(faults) + times}); attempts past the last step get the last step again, so end "
-                "with the answer to repeat (e.g. \"500*3,ok\")"
+                'with the answer to repeat (e.g. "500*3,ok")'
             )
         faults.extend([_parse_token(token, shown)] * times)
     return Sequence(faults)
