@@ -52,6 +52,12 @@ def files(tmp_path: Path) -> dict[str, str]:
         fh.truncate(17 * 1024 * 1024)
     bom = tmp_path / "bom.json"
     bom.write_bytes(b"\xef\xbb\xbf{}")
+    after = tmp_path / "after.toml"
+    after.write_text(
+        '[scenario]\nname = "x"\nprofile = "moda"\n[[steps]]\naction = "advance"\nafter = inf\n'
+        '[[steps]]\naction = "advance"\nafter = nan\n[[steps]]\naction = "advance"\nafter = 1e20\n',
+        encoding="utf-8",
+    )
     nul = tmp_path / "nul.json"
     nul.write_bytes(b'{"id": "a\x00b"}\x00')
     return {
@@ -71,6 +77,7 @@ def files(tmp_path: Path) -> dict[str, str]:
         "huge": str(huge),
         "bom": str(bom),
         "nul": str(nul),
+        "after": str(after),
     }
 
 
@@ -221,6 +228,8 @@ CASES: list[tuple[list[str], str]] = [
     (["sign", "{dir}", *S], "directory"),
     (["scenario", "validate", "{dir}"], "directory"),
     (["scenario", "validate", "{bin}"], "binary.bin"),
+    (["scenario", "validate", "{after}"], "steps[1].after: nan is not a number of seconds"),
+    (["scenario", "run", "{after}", "--target", URL, *S], "steps[0].after: inf"),
 ]
 
 
@@ -474,24 +483,38 @@ def _run_with_idle_timeout(argv: list[str], idle_s: float = 0.5) -> subprocess.C
     return subprocess.run(child, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
 
 
+NOBODY_WRITES = "{fifo!r}: nothing to read for 0.5 s"
+NOBODY_READS = "--junit {fifo!r} is a FIFO nobody is reading from"
+
+
 @pytest.mark.parametrize(
-    "argv",
+    ("argv", "expect"),
     [
-        ["validate", "{fifo}"],
-        ["sign", "{fifo}", *S],
-        ["scenario", "validate", "{fifo}"],
-        ["scenario", "run", "{fifo}", "--target", URL, *S],
-        ["send", URL, *S, "--data", "{fifo}"],
+        (["validate", "{fifo}"], NOBODY_WRITES),
+        (["sign", "{fifo}", *S], NOBODY_WRITES),
+        (["scenario", "validate", "{fifo}"], NOBODY_WRITES),
+        (["scenario", "run", "{fifo}", "--target", URL, *S], NOBODY_WRITES),
+        (["send", URL, *S, "--data", "{fifo}"], NOBODY_WRITES),
+        (["scenario", "run", "moda-lost-ack", "--target", URL, *S, "--junit", "{fifo}"], NOBODY_READS),
+        (["audit", URL, *S, "--junit", "{fifo}"], NOBODY_READS),
     ],
-    ids=["validate", "sign", "scenario validate", "scenario run", "send --data"],
+    ids=[
+        "validate",
+        "sign",
+        "scenario validate",
+        "scenario run",
+        "send --data",
+        "scenario --junit",
+        "audit --junit",
+    ],
 )
-def test_fifo_nobody_writes_to_is_an_error_not_a_hang(argv: list[str], tmp_path: Path) -> None:
-    fifo = tmp_path / "pipe"
+def test_fifos_are_an_error_not_a_hang(argv: list[str], expect: str, tmp_path: Path) -> None:
+    fifo = str(tmp_path / "pipe")
     os.mkfifo(fifo)
-    proc = _run_with_idle_timeout([a.format(fifo=fifo) for a in argv])
+    proc = _run_with_idle_timeout([a.replace("{fifo}", fifo) for a in argv])
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
-    assert f"{str(fifo)!r}: nothing to read for 0.5 s" in proc.stderr, proc.stderr
+    assert expect.format(fifo=fifo) in proc.stderr, proc.stderr
 
 
 def test_a_fifo_that_is_written_is_read_like_a_file(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from typing import Any
 
@@ -73,6 +74,13 @@ def check_output_file(option: str, path: str) -> None:
         )
     if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
         raise UsageError(f"{option} {path!r} is not writable; pick another path")
+    if stat.S_ISFIFO(os.stat(path).st_mode if os.path.exists(path) else 0):
+        try:  # opening a FIFO to write waits for a reader; without O_NONBLOCK it would wait for good
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            raise UsageError(
+                f"{option} {path!r} is a FIFO nobody is reading from; start the reader first or give a file"
+            ) from None
 
 
 def read_bytes(path: str, *, what: str = "file", limit: int = DEFAULT_MAX_INPUT_BYTES) -> bytes:

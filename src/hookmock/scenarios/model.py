@@ -9,6 +9,7 @@ reported with its path in the file (``steps[2].event``).
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ else:  # pragma: no cover - Python 3.10
 __all__ = ["Scenario", "ScenarioError", "Step", "load_scenario", "parse_scenario"]
 
 DEFAULT_COPIES = 5
+#: The longest ``after`` a step may give (TOML also allows inf and nan, which no clock can move by).
+MAX_AFTER_S = 30 * 24 * 3600
 
 
 class ScenarioError(UsageError):
@@ -150,6 +153,12 @@ def _step_problems(
         if step_id in ids:
             problems.append((f"{where}.id", f"id {step_id!r} is used twice; give each step its own id"))
         ids.add(step_id)
+    after = raw.get("after")
+    number = isinstance(after, (int, float)) and not isinstance(after, bool)
+    if number and not (math.isfinite(after) and 0 <= after <= MAX_AFTER_S):
+        problems.append(
+            (f"{where}.after", f"{after!r} is not a number of seconds from 0 to {MAX_AFTER_S} (30 days)")
+        )
     proxy = raw.get("proxy")
     for i, item in enumerate(proxy if isinstance(proxy, list) else []):
         problem = _proxy_problem(item)
