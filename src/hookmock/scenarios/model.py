@@ -154,8 +154,8 @@ def _step_problems(
             problems.append((f"{where}.id", f"id {step_id!r} is used twice; give each step its own id"))
         ids.add(step_id)
     after = raw.get("after")
-    number = isinstance(after, (int, float)) and not isinstance(after, bool)
-    if number and not (math.isfinite(after) and 0 <= after <= MAX_AFTER_S):
+    seconds = after if isinstance(after, (int, float)) and not isinstance(after, bool) else 0
+    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_AFTER_S):
         problems.append(
             (f"{where}.after", f"{after!r} is not a number of seconds from 0 to {MAX_AFTER_S} (30 days)")
         )
