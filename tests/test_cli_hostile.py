@@ -537,3 +537,44 @@ def test_a_fifo_that_is_written_is_read_like_a_file(tmp_path: Path) -> None:
     from hookmock import sign
 
     assert json.loads(proc.stdout) == sign("moda", body, S[1], timestamp=1700000000)
+
+
+def _limit_output_file_size() -> None:  # runs in the child before exec
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+
+@pytest.mark.parametrize("argv", [["schema", "moda-envelope"], ["events"], ["scenario", "list"]])
+def test_output_that_cannot_be_written_is_one_line_not_a_traceback(argv: list[str], tmp_path: Path) -> None:
+    """stdout on a full disk (here: a file over RLIMIT_FSIZE, as ``> /dev/full`` would be)."""
+    with open(tmp_path / "out.txt", "wb") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "hookmock", *argv],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+            preexec_fn=_limit_output_file_size,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == f"hookmock {argv[0]}: cannot write the output: File too large\n"
+
+
+def test_output_the_terminal_cannot_encode_is_escaped(tmp_path: Path) -> None:
+    payload = tmp_path / "caf\u00e9.json"
+    payload.write_text('{"id": "caf\u00e9", "type": "task.succeeded", "data": {}}', encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "hookmock", "validate", str(payload)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        encoding="ascii",
+    )
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 1, proc.stderr
+    assert "caf\\xe9.json: invalid moda-envelope" in proc.stdout and "$.id: 'caf\\xe9'" in proc.stdout
