@@ -80,14 +80,15 @@ class FaultRequestHandler(WSGIRequestHandler):
 def _linger(sock: socket.socket, seconds: float = 1.0, most: int = 4 * 1024 * 1024) -> None:
     """Half-close, then read and discard what the client still sends: at most ``most`` bytes, for at
     most ``seconds``."""
-    import time
+    from ..clock import RealClock  # real time: this is about a real socket, whatever the test clock
 
-    end = time.monotonic() + seconds
+    clock = RealClock()
+    end = clock.monotonic_ns() + int(seconds * SECOND)
     with contextlib.suppress(OSError, ValueError):
         sock.shutdown(socket.SHUT_WR)
         drained = 0
-        while drained < most and (left := end - time.monotonic()) > 0:
-            sock.settimeout(left)
+        while drained < most and (left := end - clock.monotonic_ns()) > 0:
+            sock.settimeout(left / SECOND)
             data = sock.recv(65536)
             if not data:
                 return
