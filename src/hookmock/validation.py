@@ -132,8 +132,10 @@ def _path(error: Any) -> str:
     return "$" + parts
 
 
-def violations(payload: Any, schema_name: str | None = None) -> list[Violation]:
-    """Every violation of ``payload`` against the schema (guessed when not named)."""
+def violations(payload: Any, schema_name: str | None = None, *, most: int | None = None) -> list[Violation]:
+    """Every violation of ``payload`` against the schema (guessed when not named); with ``most``,
+    checking stops once that many are found (a large document with an error in each of its million
+    items would otherwise take minutes and gigabytes)."""
     name = schema_name or guess_schema(payload)
     if name not in _schema_files():
         load_schema(name)  # raises the clear error for an unknown name
@@ -142,6 +144,9 @@ def violations(payload: Any, schema_name: str | None = None) -> list[Violation]:
         leaves = _leaves(error)
         for leaf in leaves:
             found.append(Violation(_path(leaf), leaf.message))
+        if most is not None and len(found) >= most:
+            del found[most:]
+            break
     unique = {(v.path, v.message): v for v in found}
     return sorted(unique.values(), key=lambda v: (v.path, v.message))
 

@@ -76,7 +76,7 @@ class ReceivedRequest:
                 from ..validation import violations
 
                 try:
-                    found = tuple(str(v) for v in violations(payload, self.schema))
+                    found = tuple(str(v) for v in violations(payload, self.schema, most=20))
                 except RecursionError:
                     found = ("$: nested too deeply to check against the schema",)
             self._violations = found

@@ -27,6 +27,8 @@ else:  # pragma: no cover - Python 3.10
 __all__ = ["Scenario", "ScenarioError", "Step", "load_scenario", "parse_scenario"]
 
 DEFAULT_COPIES = 5
+#: The most schema problems looked for, and shown, in one scenario file.
+MOST_PROBLEMS = 100
 #: The longest ``after`` a step may give (TOML also allows inf and nan, which no clock can move by).
 MAX_AFTER_S = 30 * 24 * 3600
 
@@ -34,11 +36,16 @@ MAX_AFTER_S = 30 * 24 * 3600
 class ScenarioError(UsageError):
     """A scenario file is not valid; the message names the file, the path and what to do."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: list[str], *, stopped: bool = False) -> None:
         self.source = source
         self.problems = problems
-        listed = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"scenario {source} is not valid ({len(problems)} problem(s)):\n{listed}")
+        listed = "\n".join(f"  - {p}" for p in problems[:MOST_PROBLEMS])
+        count = f"{len(problems)} problem(s)"
+        if len(problems) > MOST_PROBLEMS:
+            listed += f"\n  ... ({len(problems) - MOST_PROBLEMS} more not shown)"
+        if stopped:
+            count += f"; the schema check stopped after {MOST_PROBLEMS}, there may be more"
+        super().__init__(f"scenario {source} is not valid ({count}):\n{listed}")
 
 
 @dataclass(frozen=True)
@@ -225,13 +232,15 @@ def parse_scenario(text: str, *, source: str = "<string>", profile: str | None =
         if isinstance(raw, dict):
             problems.extend(_step_problems(i, raw, prof, ids))
     explained = {path for path, _ in problems}
-    for v in violations(doc, "scenario"):
+    found = violations(doc, "scenario", most=MOST_PROBLEMS)
+    for v in found:
         path = _path(v.path)
         if path not in explained:  # a proxy action or profile already explained in hookmock's words
             problems.append((path, v.message))
     if problems:
         problems.sort(key=lambda p: _order(p[0]))  # stable: schema order within a step is kept
-        raise ScenarioError(source, [f"{path}: {message}" for path, message in problems])
+        stopped = len(found) >= MOST_PROBLEMS
+        raise ScenarioError(source, [f"{path}: {message}" for path, message in problems], stopped=stopped)
     assert prof is not None
     steps = tuple(_step(i, raw) for i, raw in enumerate(doc["steps"]))
     return Scenario(meta["name"], prof.name, steps, meta.get("description", ""), source)
