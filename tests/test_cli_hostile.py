@@ -58,6 +58,13 @@ def files(tmp_path: Path) -> dict[str, str]:
         '[[steps]]\naction = "advance"\nafter = nan\n[[steps]]\naction = "advance"\nafter = 1e20\n',
         encoding="utf-8",
     )
+    toml_head = (
+        '[scenario]\nname = "x"\nprofile = "moda"\n[[steps]]\naction = "send"\nevent = "task.succeeded"\n'
+    )
+    toml_bigint = tmp_path / "bigint.toml"
+    toml_bigint.write_text(toml_head + "data = { n = " + "9" * 5_000 + " }\n", encoding="utf-8")
+    toml_inf = tmp_path / "inf.toml"
+    toml_inf.write_text(toml_head + "data = { n = [1, inf], m = { k = nan } }\n", encoding="utf-8")
     nul = tmp_path / "nul.json"
     nul.write_bytes(b'{"id": "a\x00b"}\x00')
     return {
@@ -78,6 +85,8 @@ def files(tmp_path: Path) -> dict[str, str]:
         "bom": str(bom),
         "nul": str(nul),
         "after": str(after),
+        "tomlbigint": str(toml_bigint),
+        "tomlinf": str(toml_inf),
     }
 
 
@@ -229,6 +238,9 @@ CASES: list[tuple[list[str], str]] = [
     (["scenario", "validate", "{dir}"], "directory"),
     (["scenario", "validate", "{bin}"], "binary.bin"),
     (["scenario", "validate", "{after}"], "steps[1].after: nan is not a number of seconds"),
+    (["scenario", "validate", "{tomlbigint}"], "an integer with more than"),
+    (["scenario", "validate", "{tomlinf}"], "steps[0].data.n[1]: inf is not a JSON number"),
+    (["scenario", "run", "{tomlinf}", "--target", URL, *S], "steps[0].data.m.k: nan"),
     (["scenario", "run", "{after}", "--target", URL, *S], "steps[0].after: inf"),
 ]
 

@@ -133,6 +133,21 @@ def _proxy_problem(action: Any) -> str | None:
     return f"{action!r} is not a proxy action; {choices}"
 
 
+def _non_json_numbers(value: Any, at: str) -> list[tuple[str, str]]:
+    """``inf`` and ``nan`` (legal TOML floats) in a step's ``data``: JSON has no such numbers."""
+    found: list[tuple[str, str]] = []
+    stack = [(value, at)]
+    while stack:  # not recursive: data may nest as deep as tomllib reads
+        item, where = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            found.append((where, f"{item!r} is not a JSON number; give a finite number"))
+        elif isinstance(item, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(item))))
+    return found
+
+
 def _step_problems(
     index: int, raw: dict[str, Any], prof: Profile | None, ids: set[str]
 ) -> list[tuple[str, str]]:
@@ -161,6 +176,7 @@ def _step_problems(
             problems.append((f"{where}.id", f"id {step_id!r} is used twice; give each step its own id"))
         ids.add(step_id)
     after = raw.get("after")
+    problems.extend(_non_json_numbers(raw.get("data"), f"{where}.data"))
     seconds = after if isinstance(after, (int, float)) and not isinstance(after, bool) else 0
     if not (math.isfinite(seconds) and 0 <= seconds <= MAX_AFTER_S):
         problems.append(
@@ -214,6 +230,13 @@ def parse_scenario(text: str, *, source: str = "<string>", profile: str | None =
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, [f"not valid TOML: {exc}"]) from None
+    except ValueError as exc:  # an integer of thousands of digits (Python's int() limit)
+        if "digits" not in str(exc):
+            raise ScenarioError(source, [f"not readable TOML: {exc}"]) from None
+        most = getattr(sys, "get_int_max_str_digits", int)()
+        raise ScenarioError(
+            source, [f"not readable TOML: an integer with more than {most} digits; write it as a string"]
+        ) from None
     except RecursionError:  # tomllib recurses once per nested array or inline table
         raise ScenarioError(
             source, ["not readable TOML: arrays or inline tables nested too deeply; flatten them"]
