@@ -65,6 +65,8 @@ def files(tmp_path: Path) -> dict[str, str]:
     toml_bigint.write_text(toml_head + "data = { n = " + "9" * 5_000 + " }\n", encoding="utf-8")
     toml_inf = tmp_path / "inf.toml"
     toml_inf.write_text(toml_head + "data = { n = [1, inf], m = { k = nan } }\n", encoding="utf-8")
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"id": "evt_1", "n": [1, -Infinity]}', encoding="utf-8")
     nul = tmp_path / "nul.json"
     nul.write_bytes(b'{"id": "a\x00b"}\x00')
     return {
@@ -87,6 +89,7 @@ def files(tmp_path: Path) -> dict[str, str]:
         "after": str(after),
         "tomlbigint": str(toml_bigint),
         "tomlinf": str(toml_inf),
+        "nan": str(nan),
     }
 
 
@@ -233,6 +236,8 @@ CASES: list[tuple[list[str], str]] = [
     (["listen", *S, "--forward-to", "http://a..localhost/x"], "a..localhost"),
     # further hostile files
     (["validate", "{bom}"], "byte order mark"),
+    (["validate", "{nan}"], "nan.json' is not valid JSON: -Infinity is not a JSON number"),
+    (["send", URL, *S, "--data", "{nan}"], "-Infinity is not a JSON number"),
     (["validate", "{nul}"], "nul.json"),
     (["sign", "{dir}", *S], "directory"),
     (["scenario", "validate", "{dir}"], "directory"),
