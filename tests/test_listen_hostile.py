@@ -185,3 +185,23 @@ def test_text_output_escapes_what_a_client_sent() -> None:
     assert len(lines) == 2, out
     assert "#1 POST /hook task\\x0a\\x1b[2Jx evt_\\ud800" in lines[0], lines[0]
     assert "\x1b" not in out and "#2 POST" in lines[1]
+
+
+@pytest.mark.parametrize("script", [None, "ok"], ids=["proxy", "scripted proxy"])
+def test_forwarding_a_hostile_body_is_no_500(script: str | None) -> None:
+    """With --forward-to (and --script), the proxy reads the event id of every body: deep JSON made it
+    answer 500 with a traceback."""
+    from hookmock.receiver.server import FakeReceiver
+
+    with FakeReceiver("moda") as upstream:
+        extra = ["--forward-to", upstream.url] + (["--script", script] if script else [])
+        lis = start_listener(*extra)
+        try:
+            deep = b"[" * 100_000 + b"]" * 100_000
+            assert status_of(exchange(lis.port, plain(deep))) == 200
+            assert status_of(exchange(lis.port, plain(b'{"id": 1e400}'))) == 200
+        finally:
+            rows, err = lis.stop()
+        assert "Traceback" not in err, err
+        assert len(upstream.requests) == 2 and upstream.requests[0].body_size == 200_000
+        assert [r["index"] for r in rows if r["type"] == "request"] == [1, 2]

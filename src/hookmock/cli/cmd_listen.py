@@ -140,13 +140,14 @@ class _ScriptedProxy:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         from ..receiver.faults import Respond
+        from ..validation import JSONInputError, parse_json
 
         body = environ["wsgi.input"].read()
         environ["wsgi.input"] = io.BytesIO(body)
         try:
-            payload = json.loads(body)
+            payload = parse_json(body, what="body")
             event_id = self.proxy.profile.event_id(payload) if isinstance(payload, dict) else None
-        except ValueError:
+        except JSONInputError:
             event_id = None
         with self.lock:
             self.counts[event_id] += 1
