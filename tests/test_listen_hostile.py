@@ -205,3 +205,22 @@ def test_forwarding_a_hostile_body_is_no_500(script: str | None) -> None:
         assert "Traceback" not in err, err
         assert len(upstream.requests) == 2 and upstream.requests[0].body_size == 200_000
         assert [r["index"] for r in rows if r["type"] == "request"] == [1, 2]
+
+
+def test_the_record_bounds_headers_too() -> None:
+    """100 headers of 60 KB each (the most http.server reads) are 6 MB a request: the record counts
+    them against its budget, releasing the oldest requests' bodies and headers first."""
+    from hookmock.receiver.server import FakeReceiver
+
+    big_headers = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"h" * 60_000) for i in range(90))
+    with FakeReceiver("moda", keep_bytes=16 * MIB) as receiver:
+        for _ in range(8):
+            raw = HEAD + big_headers + b"Content-Length: 2\r\n\r\n{}"
+            assert status_of(exchange(receiver.port, raw)) == 200
+        assert receiver.wait_for(8)
+        items = receiver.requests
+    kept = sum(r.kept_bytes for r in items)
+    assert kept <= 16 * MIB, kept
+    assert items[0].headers == () and items[0].truncated and "released" in items[0].truncated
+    assert items[-1].header("X-Pad-0") == "h" * 60_000 and items[-1].truncated is None
+    assert [r.index for r in items] == list(range(1, 9)) and all(r.body_size == 2 for r in items)

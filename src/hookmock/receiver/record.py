@@ -82,12 +82,19 @@ class ReceivedRequest:
             self._violations = found
         return self._violations
 
-    def release_body(self, why: str) -> None:
-        """Forget the body (its size and digest stay); schema problems found so far stay too."""
+    @property
+    def kept_bytes(self) -> int:
+        """What this request holds in memory: its body and its headers."""
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers)
+
+    def release(self, why: str) -> None:
+        """Forget the body and the headers (the body's size and digest stay, and the schema problems
+        found so far)."""
         self._sha256 = self.body_sha256
         if self._violations is None:
             self._violations = () if self.schema is None else (f"$: not checked ({why})",)
         self.body = b""
+        self.headers = ()
         self.truncated = self.truncated or why
 
     @property
@@ -147,9 +154,9 @@ _COUNTED_EVENTS = 100_000
 class Record:
     """Thread-safe list of :class:`ReceivedRequest`, with attempt numbering per event id.
 
-    Bounded: bodies past ``keep_bytes`` in all are released oldest first (the request stays, marked
-    ``truncated``); with ``keep_requests`` only the newest that many requests are kept (``dropped``
-    counts the others), as ``hookmock listen`` does for a receiver that runs for days."""
+    Bounded: bodies and headers past ``keep_bytes`` in all are released oldest first (the request
+    stays, marked ``truncated``); with ``keep_requests`` only the newest that many requests are kept
+    (``dropped`` counts the others), as ``hookmock listen`` does for a receiver that runs for days."""
 
     def __init__(
         self,
@@ -222,10 +229,10 @@ class Record:
 
     def _bound(self, newest: ReceivedRequest) -> None:
         """Keep the record within its bounds (called with the lock held)."""
-        self._kept_bytes += len(newest.body)
+        self._kept_bytes += newest.kept_bytes
         if self.keep_requests is not None:
             while len(self._items) > self.keep_requests:
-                self._kept_bytes -= len(self._items.popleft().body)
+                self._kept_bytes -= self._items.popleft().kept_bytes
                 self.dropped += 1
             while len(self._counts) > max(_COUNTED_EVENTS, self.keep_requests):
                 del self._counts[next(iter(self._counts))]
@@ -233,9 +240,11 @@ class Record:
             for item in self._items:
                 if item is newest or self._kept_bytes <= self.keep_bytes:
                     break
-                if item.body:
-                    self._kept_bytes -= len(item.body)
-                    item.release_body(f"released: the record keeps at most {self.keep_bytes} body bytes")
+                if item.body or item.headers:
+                    self._kept_bytes -= item.kept_bytes
+                    item.release(
+                        f"released with its headers: the record keeps at most {self.keep_bytes} bytes"
+                    )
 
     def clear(self) -> None:
         with self._lock:
