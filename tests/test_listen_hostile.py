@@ -174,7 +174,7 @@ def test_text_output_escapes_what_a_client_sent() -> None:
     try:
         assert proc.stdout is not None
         port = int(proc.stdout.readline().split(":")[2].split("/")[0])
-        body = b'{"id": "evt_\\ud800", "type": "task\\n\\u001b[2Jx", "data": {}}'
+        body = b'{"id": "evt_\\ud800\\u202e", "type": "task\\n\\u001b[2Jx", "data": {}}'
         assert status_of(exchange(port, plain(body))) == 200
         assert status_of(exchange(port, plain(b"{}"))) == 200
     finally:
@@ -183,7 +183,7 @@ def test_text_output_escapes_what_a_client_sent() -> None:
     assert "Traceback" not in err
     lines = [line for line in out.splitlines() if line.startswith("[+")]
     assert len(lines) == 2, out
-    assert "#1 POST /hook task\\x0a\\x1b[2Jx evt_\\ud800" in lines[0], lines[0]
+    assert "#1 POST /hook task\\x0a\\x1b[2Jx evt_\\ud800\\u202e" in lines[0], lines[0]
     assert "\x1b" not in out and "#2 POST" in lines[1]
 
 

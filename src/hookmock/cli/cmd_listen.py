@@ -157,12 +157,15 @@ class _ScriptedProxy:
         return self.proxy(environ, start_response)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: C0/C1 controls, and the invisible and direction-changing characters that can disguise a line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def _printable(text: str) -> str:
-    """Control characters a client sent (newlines, terminal escapes) shown as ``\\xNN``."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Control characters a client sent (newlines, terminal escapes, RTL overrides) shown escaped."""
+    return _CONTROL.sub(
+        lambda m: repr(m.group())[1:-1] if ord(m.group()) > 0xFF else f"\\x{ord(m.group()):02x}", text
+    )
 
 
 def _answer_key(item: ReceivedRequest) -> str:
