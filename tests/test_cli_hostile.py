@@ -212,7 +212,7 @@ CASES: list[tuple[list[str], str]] = [
     (["listen", *S, "--script", "500*999,ok*2"], "1001"),
     (["listen", *S, "--script", "\u00b2"], "\u00b2"),
     (["listen", *S, "--script", "500*\u00b2"], "500*\u00b2"),
-    (["listen", *S, "--max-body-bytes", "0"], "--max-body-bytes 0"),
+    (["listen", *S, "--max-body-bytes", "0"], "--max-body-bytes: '0' is out of range"),
     (["listen", *S, "--max-body-bytes", "99999999999999"], "99999999999999"),
     # issue 12, item 10: each of these was a traceback
     (["validate", "{deep}"], "deep.json' nests arrays/objects too deeply"),

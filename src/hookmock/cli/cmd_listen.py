@@ -17,10 +17,18 @@ from typing import TYPE_CHECKING, Any
 from ..clock import SECOND
 from ..receiver._body import DEFAULT_MAX_BODY_BYTES
 from ._common import add_secret_option, add_target_options, print_json, secret_from
+from ._inputs import number
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..profiles import Profile
     from ..receiver.record import ReceivedRequest
+
+
+#: What ``listen`` keeps of requests it has printed: enough to number attempts of recent events.
+KEEP_REQUESTS = 1000
+KEEP_BYTES = 16 * 1024 * 1024
+#: The largest --max-body-bytes accepted.
+MAX_BODY_CEILING = 1024 * 1024 * 1024
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,18 +64,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--max-body-bytes",
         metavar="N",
-        type=int,
-        default=None,
+        type=number("--max-body-bytes", 1, MAX_BODY_CEILING, integer=True),
+        default=DEFAULT_MAX_BODY_BYTES,
         help=f"answer 413 to a request body over N bytes (default {DEFAULT_MAX_BODY_BYTES}, "
         f"{DEFAULT_MAX_BODY_BYTES // 1024 // 1024} MiB)",
     )
-
-
-#: What ``listen`` keeps of requests it has printed: enough to number attempts of recent events.
-KEEP_REQUESTS = 1000
-KEEP_BYTES = 16 * 1024 * 1024
-#: The largest --max-body-bytes accepted.
-MAX_BODY_CEILING = 1024 * 1024 * 1024
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,9 +81,7 @@ def run(args: argparse.Namespace) -> int:
     secret = secret_from(args, profile.secret_name)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a TCP port: use 0-65535 (0 picks a free one)")
-    max_body = DEFAULT_MAX_BODY_BYTES if args.max_body_bytes is None else args.max_body_bytes
-    if not 1 <= max_body <= MAX_BODY_CEILING:
-        raise UsageError(f"--max-body-bytes {max_body} is out of range: give 1 to {MAX_BODY_CEILING} (1 GiB)")
+    max_body = int(args.max_body_bytes)
     require_admin_token(args.host, os.environ.get(ADMIN_TOKEN_ENV), exposes="the fake receiver")
     printer = _Printer(profile, secret, as_json=args.json)
     handler: Any = None
