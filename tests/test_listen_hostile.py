@@ -224,3 +224,23 @@ def test_the_record_bounds_headers_too() -> None:
     assert items[0].headers == () and items[0].truncated and "released" in items[0].truncated
     assert items[-1].header("X-Pad-0") == "h" * 60_000 and items[-1].truncated is None
     assert [r.index for r in items] == list(range(1, 9)) and all(r.body_size == 2 for r in items)
+
+
+def test_max_body_bytes_is_the_limit_in_both_framings() -> None:
+    lis = start_listener("--max-body-bytes", "10")
+    try:
+        port = lis.port
+        assert status_of(exchange(port, plain(b"x" * 10))) == 200
+        assert status_of(exchange(port, plain(b"x" * 11))) == 413
+        assert status_of(exchange(port, chunked(b"5\r\nxxxxx\r\n", b"5\r\nxxxxx\r\n", b"0\r\n\r\n"))) == 200
+        assert status_of(exchange(port, chunked(b"5\r\nxxxxx\r\n", b"6\r\nxxxxxx\r\n", b"0\r\n\r\n"))) == 413
+    finally:
+        rows, err = lis.stop()
+    requests = [r for r in rows if r["type"] == "request"]
+    assert [(r["status"], r["bytes"], bool(r["truncated"])) for r in requests] == [
+        (200, 10, False),
+        (413, 0, True),
+        (200, 10, False),
+        (413, 5, True),
+    ]
+    assert "Traceback" not in err
