@@ -235,6 +235,16 @@ CASES: list[tuple[list[str], str]] = [
     (["scenario", "run", "moda-lost-ack", "--target", "http://a..localhost/x", *S], "a..localhost"),
     (["listen", *S, "--forward-to", "http://a..localhost/x"], "a..localhost"),
     # further hostile files
+    (
+        ["sign", "{bin}", "--secret", "whsec_\udcff"],
+        "signing secret in --secret has a byte that is not UTF-8",
+    ),
+    (
+        ["sign", "{bin}", "--profile", "modio", "--secret", "tok\r\nX-Evil: 1"],
+        "has a line break at position 3",
+    ),
+    (["send", URL, "--secret", "whsec_a\nb"], "line break"),
+    (["listen", "--secret", "whsec_\udcff"], "not UTF-8"),
     (["validate", "{bom}"], "byte order mark"),
     (["validate", "{nan}"], "nan.json' is not valid JSON: -Infinity is not a JSON number"),
     (["send", URL, *S, "--data", "{nan}"], "-Infinity is not a JSON number"),

@@ -42,6 +42,15 @@ def secret_from(args: argparse.Namespace, secret_name: str) -> str:
     secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV)
     if not secret:
         raise UsageError(f"no {secret_name} given; pass --secret S or set {SECRET_ENV}")
+    where = "--secret" if args.secret is not None else SECRET_ENV
+    for i, ch in enumerate(secret):  # the message never shows the secret itself
+        if "\udc80" <= ch <= "\udcff":  # a byte the command line or environment had that is not UTF-8
+            raise UsageError(f"the {secret_name} in {where} has a byte that is not UTF-8 at position {i}")
+        if ch in "\r\n\x00":
+            raise UsageError(
+                f"the {secret_name} in {where} has a {'line break' if ch != chr(0) else 'NUL'} at position "
+                f"{i}; give it on one line"
+            )
     return str(secret)
 
 
