@@ -214,6 +214,8 @@ CASES: list[tuple[list[str], str]] = [
     (["listen", *S, "--script", "500*\u00b2"], "500*\u00b2"),
     (["listen", *S, "--max-body-bytes", "0"], "--max-body-bytes: '0' is out of range"),
     (["listen", *S, "--max-body-bytes", "99999999999999"], "99999999999999"),
+    (["listen", *S, "--script", "x" * 100_000], "unknown fault 'xxxxxxxx"),
+    (["send", URL, *S, "--deadline", "9" * 100_000], "is out of range"),
     # issue 12, item 10: each of these was a traceback
     (["validate", "{deep}"], "deep.json' nests arrays/objects too deeply"),
     (["validate", "{bigint}"], "bigint.json' holds an integer with more than"),
@@ -281,6 +283,7 @@ def test_bad_input_exits_2_with_a_message(
     assert code == 2, f"exit {code}; stdout={out!r} stderr={err!r}"
     assert err.strip(), "no message on stderr"
     assert expect.lower() in err.lower(), f"stderr does not mention {expect!r}: {err!r}"
+    assert len(err) < 4000, f"a {len(err)}-character message: a huge value was echoed whole"
 
 
 def test_every_subcommand_has_hostile_cases() -> None:

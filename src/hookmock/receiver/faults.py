@@ -206,6 +206,8 @@ def _bad_token(token: str, script: str) -> UsageError:
 
 
 def _parse_token(token: str, script: str) -> Fault:
+    if len(token) > 60:  # no token is this long; keep the message short
+        raise _bad_token(token[:60] + "...", script)
     word = token.strip().lower()
     if word == "ok":
         return Respond(200)
