@@ -67,8 +67,34 @@ def add_target_options(
     )
     if ca_file:
         p.add_argument(
-            "--ca-file", metavar="PATH", help="PEM file of CA certificates to trust for https targets"
+            "--ca-file",
+            metavar="PATH",
+            type=_pem_file,
+            help="PEM file of CA certificates to trust for https targets",
         )
+
+
+def _pem_file(path: str) -> str:
+    """``--ca-file``: an existing regular file of reasonable size (OpenSSL reads it whole, and would
+    wait for good on a FIFO)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{path!r}: {exc.strerror or exc}; give a PEM file of CA certificates"
+        ) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise argparse.ArgumentTypeError(f"{path!r} is a directory; give a PEM file of CA certificates")
+    if not stat.S_ISREG(info.st_mode):
+        raise argparse.ArgumentTypeError(
+            f"{path!r} is not a regular file (a FIFO or a device?); give a PEM file"
+        )
+    if info.st_size > DEFAULT_MAX_INPUT_BYTES:
+        raise argparse.ArgumentTypeError(
+            f"{path!r} is larger than {DEFAULT_MAX_INPUT_BYTES} bytes; a PEM file of CA certificates is "
+            "far smaller"
+        )
+    return path
 
 
 def check_output_file(option: str, path: str) -> None:
