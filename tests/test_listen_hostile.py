@@ -106,8 +106,9 @@ def test_memory_stays_bounded_under_the_memory_attacks(listener: Listener) -> No
     start = time.monotonic()
     # 1. the reported attack: chunk size 2**64-1, a few bytes, then the client leaves
     assert status_of(exchange(port, chunked(b"ffffffffffffffff\r\nabc"), hang_up=True)) == 413
-    # 2. a 100 MB body announced by Content-Length (1 MiB of it sent): refused before reading
-    assert status_of(exchange(port, HEAD + b"Content-Length: 100000000\r\n\r\n" + b"x" * MIB)) == 413
+    # 2. a 12 MB body announced by Content-Length (1 MiB of it sent): refused before reading (the
+    #    receiver's own limit, under the HTTP server layer's: so the refused request is recorded)
+    assert status_of(exchange(port, HEAD + b"Content-Length: 12000000\r\n\r\n" + b"x" * MIB)) == 413
     # 3. a chunked body that keeps coming in legal 1 MiB chunks: refused at the limit
     piece = b"%x\r\n" % MIB + b"y" * MIB + b"\r\n"
     assert status_of(exchange(port, chunked(*[piece] * 12))) == 413

@@ -11,10 +11,15 @@ the body is never read).
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 from typing import IO, Any
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodyError", "read_body"]
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import DechunkedInput
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodyError", "linger", "read_body"]
 
 #: The receiver's default request body limit (``FakeReceiver(max_body_bytes=...)``,
 #: ``hookmock listen --max-body-bytes``).  Webhook payloads are a few kilobytes.
@@ -39,17 +44,39 @@ class BodyError(Exception):
         self.received = received
 
 
-def read_body(environ: dict[str, Any], rfile: IO[bytes] | None, limit: int) -> bytes:
-    """The body of the request in ``environ``, read from ``rfile`` (the connection), at most ``limit``
-    bytes; raises :class:`BodyError` otherwise."""
-    if rfile is None:  # called in-process, not on a socket: the stream is the caller's, already framed
-        data: bytes = environ["wsgi.input"].read(limit + 1)
-        if len(data) > limit:
-            raise BodyError(413, f"body over the receiver's limit of {limit} bytes", data[:limit])
-        return data
+def read_body(environ: dict[str, Any], limit: int, *, on_socket: bool = True) -> bytes:
+    """The body of the request in ``environ``, at most ``limit`` bytes; raises :class:`BodyError`
+    otherwise.  ``on_socket=False``: an in-process call, whose stream the caller has framed."""
+    stream = environ["wsgi.input"]
+    if not on_socket:
+        return _read_stream(stream, limit)
     if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-        return _read_chunked(rfile, limit)
-    return _read_plain(rfile, environ.get("CONTENT_LENGTH"), limit)
+        if isinstance(stream, DechunkedInput):  # werkzeug's own decoder: unbounded, so read it here
+            return _read_chunked(stream._rfile, limit)
+        return _read_stream(stream, limit)  # a server's decoder that checks sizes itself
+    return _read_plain(stream, environ.get("CONTENT_LENGTH"), limit)
+
+
+def _read_stream(stream: IO[bytes], limit: int) -> bytes:
+    """Read a decoded stream to its end, at most ``limit`` bytes; a decoder's own refusal (an
+    ``HTTPException`` such as 400 or 413) becomes a :class:`BodyError` with its status."""
+    parts: list[bytes] = []
+    got = 0
+    try:
+        while got <= limit:
+            piece = stream.read(min(_PIECE, limit + 1 - got))
+            if not piece:
+                break
+            parts.append(piece)
+            got += len(piece)
+    except HTTPException as exc:
+        raise BodyError(exc.code, exc.description or str(exc), b"".join(parts)[:limit]) from None
+    except OSError as exc:  # the connection broke or timed out mid-body
+        raise BodyError(None, f"the body did not arrive in full ({exc})", b"".join(parts)[:limit]) from None
+    data = b"".join(parts)
+    if len(data) > limit:
+        raise BodyError(413, f"body over the receiver's limit of {limit} bytes", data[:limit])
+    return data
 
 
 def _read_plain(rfile: IO[bytes], length_text: str | None, limit: int) -> bytes:
@@ -121,3 +148,22 @@ def _read_chunked(rfile: IO[bytes], limit: int) -> bytes:
             raise BodyError(400, f"trailers longer than {_MAX_TRAILERS} bytes", body)
         if not line.strip(b"\r\n"):
             return body
+
+
+def linger(sock: socket.socket, seconds: float = 1.0, most: int = 4 * 1024 * 1024) -> None:
+    """Half-close, then read and drop what the client still sends (at most ``most`` bytes, for at
+    most ``seconds``): closing with unread bytes would reset the connection, and the client could
+    lose the answer.  Without this, werkzeug reads the whole rest of the body after answering."""
+    from ..clock import SECOND, RealClock  # real time: a real socket, whatever the test's clock
+
+    clock = RealClock()
+    end = clock.monotonic_ns() + int(seconds * SECOND)
+    with contextlib.suppress(OSError, ValueError):
+        sock.shutdown(socket.SHUT_WR)
+        drained = 0
+        while drained < most and (left := end - clock.monotonic_ns()) > 0:
+            sock.settimeout(left / SECOND)
+            data = sock.recv(65536)
+            if not data:
+                return
+            drained += len(data)

@@ -10,7 +10,6 @@ nothing more is written.
 from __future__ import annotations
 
 import contextlib
-import io
 import select
 import socket
 import struct
@@ -37,17 +36,6 @@ class FaultRequestHandler(WSGIRequestHandler):
     """werkzeug's handler, quiet, able to end a connection with a RST."""
 
     rst_on_close = False
-    #: The connection's reader, set aside by :meth:`leave_body_unread`.
-    _unread: Any = None
-
-    def leave_body_unread(self) -> None:
-        """The rest of this request's body is not wanted (a 413 or 400 is answered).  werkzeug would
-        read it all after the answer, blocking on ``rfile.read(10_000_000)`` for a client that sends
-        slowly or not at all; instead, after the answer, a little is drained (so the client reads the
-        answer rather than a reset caused by its unread bytes) and the connection is closed."""
-        self.close_connection = True
-        if self._unread is None:
-            self._unread, self.rfile = self.rfile, io.BytesIO()
 
     def make_environ(self) -> Any:
         environ = super().make_environ()
@@ -62,11 +50,6 @@ class FaultRequestHandler(WSGIRequestHandler):
 
     def finish(self) -> None:
         super().finish()
-        if self._unread is not None:
-            with contextlib.suppress(OSError):
-                self._unread.close()
-            if not self.rst_on_close:
-                _linger(self.connection)
         if self.rst_on_close:
             # With SO_LINGER on and a zero timeout, close() sends RST instead of FIN.  rfile
             # (the only makefile reference) is closed above, so this close is the real one.
@@ -75,24 +58,6 @@ class FaultRequestHandler(WSGIRequestHandler):
                 self.connection.close()
             except OSError:
                 pass
-
-
-def _linger(sock: socket.socket, seconds: float = 1.0, most: int = 4 * 1024 * 1024) -> None:
-    """Half-close, then read and discard what the client still sends: at most ``most`` bytes, for at
-    most ``seconds``."""
-    from ..clock import RealClock  # real time: this is about a real socket, whatever the test clock
-
-    clock = RealClock()
-    end = clock.monotonic_ns() + int(seconds * SECOND)
-    with contextlib.suppress(OSError, ValueError):
-        sock.shutdown(socket.SHUT_WR)
-        drained = 0
-        while drained < most and (left := end - clock.monotonic_ns()) > 0:
-            sock.settimeout(left / SECOND)
-            data = sock.recv(65536)
-            if not data:
-                return
-            drained += len(data)
 
 
 @dataclass

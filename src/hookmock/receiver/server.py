@@ -31,7 +31,7 @@ from .._serving import make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
-from ._body import DEFAULT_MAX_BODY_BYTES, BodyError, read_body
+from ._body import DEFAULT_MAX_BODY_BYTES, BodyError, linger, read_body
 from ._connection import Dropped, Exchange, FaultRequestHandler, execute
 from .faults import Chaos, Fault, Plan, Respond, as_plan, fault_for
 from .record import DEFAULT_KEEP_BYTES, ReceivedRequest, Record
@@ -310,7 +310,7 @@ class FakeReceiver(HTTPServer):
         handler = request.environ.get("hookmock.handler")
         problem: BodyError | None = None
         try:
-            body = read_body(request.environ, None if handler is None else handler.rfile, self.max_body_bytes)
+            body = read_body(request.environ, self.max_body_bytes, on_socket=handler is not None)
         except BodyError as exc:
             body, problem = exc.received, exc
         arrival = self.clock.now_ns()
@@ -366,12 +366,27 @@ def _refuse_body(exchange: Exchange, problem: BodyError) -> Response:
     if problem.status is None:
         exchange.end(f"no answer: {problem.reason}")
         raise exchange.drop()
-    if exchange.handler is not None:
-        exchange.handler.leave_body_unread()
     exchange.end(f"HTTP {problem.status} ({problem.reason})", problem.status)
+    body = f"hookmock receiver: {problem.reason}\n".encode()
+    headers = [("Content-Length", str(len(body)))]
+    handler = exchange.handler
+    if handler is None:
+        headers.append(("Connection", "close"))
+        return Response(
+            body, status=problem.status, headers=headers, content_type="text/plain; charset=utf-8"
+        )
+    handler.close_connection = True  # the server then says "Connection: close" itself
+    unread, handler.rfile = handler.rfile, io.BytesIO()  # nothing more is read as this request
+
+    def answer() -> Any:
+        yield body
+        unread.close()  # the answer is out: half-close, and drop a little of what the client still
+        linger(handler.connection)  # sends, so it reads the answer rather than a reset
+
     return Response(
-        f"hookmock receiver: {problem.reason}\n",
+        answer(),
         status=problem.status,
-        headers=[] if exchange.handler is not None else [("Connection", "close")],
+        headers=headers,
         content_type="text/plain; charset=utf-8",
+        direct_passthrough=True,
     )
