@@ -247,6 +247,13 @@ CASES: list[tuple[list[str], str]] = [
     ),
     (["send", URL, "--secret", "whsec_a\nb"], "line break"),
     (["listen", "--secret", "whsec_\udcff"], "not UTF-8"),
+    # empty values are values, not "not given"
+    (["scenario", "validate", ""], "FILE is empty"),
+    (["listen", *S, "--forward-to", ""], "target URL ''"),
+    (["listen", *S, "--script", ""], "empty fault script"),
+    (["schema", ""], "unknown schema ''"),
+    (["events", "--example", ""], "'' is not a Moda event"),
+    (["validate", "{badpayload}", "--schema", ""], "unknown schema ''"),
     (["validate", "{bom}"], "byte order mark"),
     (["validate", "{nan}"], "nan.json' is not valid JSON: -Infinity is not a JSON number"),
     (["send", URL, *S, "--data", "{nan}"], "-Infinity is not a JSON number"),

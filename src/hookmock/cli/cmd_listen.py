@@ -85,12 +85,12 @@ def run(args: argparse.Namespace) -> int:
     require_admin_token(args.host, os.environ.get(ADMIN_TOKEN_ENV), exposes="the fake receiver")
     printer = _Printer(profile, secret, as_json=args.json)
     handler: Any = None
-    if args.forward_to:
+    if args.forward_to is not None:
         from ..receiver.proxy import FaultProxy
 
         handler = FaultProxy(args.forward_to, profile, allow_targets=args.allow_target)
         printer.upstream_down = handler.check_upstream(timeout_s=2.0)
-        if args.script:
+        if args.script is not None:
             handler = _ScriptedProxy(handler, args.script)
     receiver = FakeReceiver(
         profile,
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         keep_bytes=max(KEEP_BYTES, max_body),
         keep_requests=KEEP_REQUESTS,
     )
-    if args.script and not args.forward_to:
+    if args.script is not None and args.forward_to is None:
         receiver.script(args.script)
     try:
         receiver.start()

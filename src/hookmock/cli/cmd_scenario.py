@@ -50,6 +50,8 @@ def _resolve(name: str) -> Path:
     from ..errors import UsageError
     from ..scenarios import example_paths
 
+    if not name.strip():
+        raise UsageError("FILE is empty; give a scenario file, or the name of a shipped example")
     path = Path(name)
     if path.exists():
         return path

@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from ..validation import guess_schema, load_schema, violations
 
     payload = read_json(args.file, limit=input_limit(args))
-    if args.schema:
+    if args.schema is not None:
         name = args.schema
     else:
         try:
