@@ -338,6 +338,8 @@ SERVE_CASES: list[tuple[list[str], str]] = [
     (["--signing-secret", ""], "--signing-secret"),
     (["--port", "0", "--state-file", "{missing}"], "--state-file"),
     (["--port", "0", "--state-file", "{dir}"], "--state-file"),
+    (["--port", "0", "--api-key", "key\nsecond line"], "--api-key has a line break at position 3"),
+    (["--port", "0", "--signing-secret", "whsec_\udcff"], "--signing-secret has a byte that is not UTF-8"),
 ]
 
 

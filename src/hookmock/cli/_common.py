@@ -18,6 +18,7 @@ __all__ = [
     "add_secret_option",
     "add_target_options",
     "check_output_file",
+    "check_secret_text",
     "print_json",
     "read_bytes",
     "read_json",
@@ -42,16 +43,22 @@ def secret_from(args: argparse.Namespace, secret_name: str) -> str:
     secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV)
     if not secret:
         raise UsageError(f"no {secret_name} given; pass --secret S or set {SECRET_ENV}")
-    where = "--secret" if args.secret is not None else SECRET_ENV
-    for i, ch in enumerate(secret):  # the message never shows the secret itself
+    check_secret_text(
+        str(secret), f"the {secret_name} in {'--secret' if args.secret is not None else SECRET_ENV}"
+    )
+    return str(secret)
+
+
+def check_secret_text(secret: str, what: str) -> None:
+    """A secret, key or token from the command line or the environment is one line of UTF-8 text
+    (it is signed with, or sent in a header); the message names ``what``, never the value."""
+    for i, ch in enumerate(secret):
         if "\udc80" <= ch <= "\udcff":  # a byte the command line or environment had that is not UTF-8
-            raise UsageError(f"the {secret_name} in {where} has a byte that is not UTF-8 at position {i}")
+            raise UsageError(f"{what} has a byte that is not UTF-8 at position {i}")
         if ch in "\r\n\x00":
             raise UsageError(
-                f"the {secret_name} in {where} has a {'line break' if ch != chr(0) else 'NUL'} at position "
-                f"{i}; give it on one line"
+                f"{what} has a {'line break' if ch != chr(0) else 'NUL'} at position {i}; give it on one line"
             )
-    return str(secret)
 
 
 def add_target_options(
