@@ -176,6 +176,9 @@ class Profile(ABC):
         try:
             ts = self.verify(headers, body, secret, now=now, tolerance=tolerance)
         except VerificationError as exc:
+            # The verdict keeps the exception: without its traceback, which would keep every frame
+            # of the check alive (and with them the request body) for as long as the verdict lives.
+            exc = exc.with_traceback(None)
             return self._verdict_for(exc, headers, now=now, tolerance=tolerance)
         return Verdict(ok=True, authentic=True, fresh=True if self.has_timestamp else None, timestamp=ts)
 
