@@ -160,7 +160,7 @@ def start_emulator(workdir: Path, extra_args: list[str]) -> EmulatorProcess:
     env = {k: v for k, v in os.environ.items() if k != "HOOKMOCK_ADMIN_TOKEN"}
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     log.close()
-    from .clock import SECOND, RealClock
+    from ..clock import SECOND, RealClock
 
     wall = RealClock()
     deadline = wall.monotonic_ns() + int(READY_TIMEOUT_S * SECOND)

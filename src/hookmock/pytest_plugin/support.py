@@ -14,17 +14,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _api
-from ._headers import HeadersLike
-from ._plugin_settings import Settings
-from .clock import Clock, VirtualClock
-from .factories import EventFactory
-from .profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile
+from .. import _api
+from .._headers import HeadersLike
+from ..clock import Clock, VirtualClock
+from ..factories import EventFactory
+from ..profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile
+from .settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._plugin_receiver import PluginReceiver
-    from .receiver.proxy import FaultProxy
-    from .sender import Sender
+    from ..receiver.proxy import FaultProxy
+    from ..sender import Sender
+    from .receiver import PluginReceiver
 
 __all__ = ["SessionResources", "TestState", "Verifier", "default_secret"]
 
@@ -144,7 +144,7 @@ class SessionResources:
 
     def tls_files(self) -> Any:
         if self._tls is None:
-            from ._tls import make_tls_files
+            from .._tls import make_tls_files
 
             directory = self.base_dir / "tls"
             directory.mkdir(parents=True, exist_ok=True)
@@ -155,7 +155,7 @@ class SessionResources:
     def new_receiver(
         self, profile: str | Profile, secret: str | None, *, clock: Clock, tls: bool, **kw: Any
     ) -> PluginReceiver:
-        from ._plugin_receiver import PluginReceiver
+        from .receiver import PluginReceiver
 
         receiver = PluginReceiver(profile, secret, clock=clock, tls=tls, **kw)
         if tls:
@@ -275,7 +275,7 @@ def make_sender(
     seed: int,
     kwargs: Mapping[str, Any],
 ) -> Sender:
-    from .sender import Sender
+    from ..sender import Sender
 
     options = dict(kwargs)
     options.setdefault("seed", seed)  # the same test sends the same events on every run
@@ -290,8 +290,8 @@ def find_scenario(scenario: Any) -> Any:
     """A scenario object or path as given, or the path of the shipped example of that name."""
     if not isinstance(scenario, str) or scenario.endswith(".toml") or "/" in scenario or "\\" in scenario:
         return scenario
-    from .errors import UsageError
-    from .scenarios import example_paths
+    from ..errors import UsageError
+    from ..scenarios import example_paths
 
     examples = {path.stem: path for path in example_paths()}
     if scenario in examples:
