@@ -13,7 +13,7 @@ from ._version import __version__
 
 # name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {  # sorted by name
-    "ABSENT": "._overrides",
+    "ABSENT": "._util.overrides",
     "AttemptResult": ".transport",
     "AuditReport": ".auditing",
     "BadSignature": ".errors",
@@ -97,7 +97,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._api import check, sign, verify
-    from ._overrides import ABSENT
+    from ._util.overrides import ABSENT
     from .auditing import AuditReport, audit
     from .clock import Clock, RealClock, VirtualClock
     from .emulator import Emulator, EmulatorConfig

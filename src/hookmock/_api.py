@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._headers import HeadersLike
+from ._util.headers import HeadersLike
 from .clock import Clock, RealClock
 from .profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from .._sqlite import immediate
+from .._util.sqlite import immediate
 from ._schema import INSERT_ATTEMPT, INSERT_DELIVERY, STATE_SET, attempt_args, delivery_args, state_args
 from .machine import DeliveryState
 from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord

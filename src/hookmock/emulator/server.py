@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
-from .._serving import make_server_or_raise
+from .._util.serving import make_server_or_raise
 from ..clock import Clock
 from ..errors import UsageError
 from .app import EmulatorApp

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from .._sqlite import immediate
+from .._util.sqlite import immediate
 
 __all__ = ["Store", "TaskRow"]
 

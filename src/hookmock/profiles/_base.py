@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._headers import HeadersLike
+from .._util.headers import HeadersLike
 from .._version import __version__
 from ..clock import SECOND
 from ..errors import VerificationError
@@ -198,7 +198,7 @@ class Profile(ABC):
     def body_variants(self, payload: Mapping[str, Any]) -> dict[str, bytes]:
         """Byte-different encodings of ``payload`` that decode to equal JSON values, and that a
         receiver re-serializing the JSON before verifying would get wrong."""
-        from .._bodies import hostile_variants
+        from .._util.bodies import hostile_variants
 
         return hostile_variants(payload)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import _api
-from .._headers import HeadersLike
+from .._util.headers import HeadersLike
 from ..clock import Clock, VirtualClock
 from ..factories import EventFactory
 from ..profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile
@@ -144,7 +144,7 @@ class SessionResources:
 
     def tls_files(self) -> Any:
         if self._tls is None:
-            from .._tls import make_tls_files
+            from .._util.tls import make_tls_files
 
             directory = self.base_dir / "tls"
             directory.mkdir(parents=True, exist_ok=True)

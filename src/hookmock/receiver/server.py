@@ -27,7 +27,7 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from .._serving import make_server_or_raise
+from .._util.serving import make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
@@ -229,7 +229,7 @@ class FakeReceiver(HTTPServer):
             self.ssl_context = None
 
     def _make_ssl_context(self) -> ssl.SSLContext:
-        from .._tls import make_tls_files
+        from .._util.tls import make_tls_files
 
         self._tls_dir = tempfile.mkdtemp(prefix="hookmock-tls-")
         hosts = ["localhost", "127.0.0.1", "::1"]
