@@ -66,7 +66,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "assert_valid_bodies": ".receiver.assertions",
     "audit": ".auditing",
     "available_profiles": ".profiles",
-    "check": "._api",
+    "check": ".signing",
     "get_profile": ".profiles",
     "load_schema": ".validation",
     "make_event": ".factories",
@@ -74,9 +74,9 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "register_profile": ".profiles",
     "run_scenario": ".scenarios",
     "schema_names": ".validation",
-    "sign": "._api",
+    "sign": ".signing",
     "validate": ".validation",
-    "verify": "._api",
+    "verify": ".signing",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -96,7 +96,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._api import check, sign, verify
     from ._util.overrides import ABSENT
     from .auditing import AuditReport, audit
     from .clock import Clock, RealClock, VirtualClock
@@ -144,6 +143,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .receiver.server import FakeReceiver
     from .scenarios import run_scenario
     from .sender import Delivery, DeliveryLog, Sender
+    from .signing import check, sign, verify
     from .transport import AttemptResult, Transport
     from .transport.http import HTTPTransport
     from .transport.targets import TargetPolicy

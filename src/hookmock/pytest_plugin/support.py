@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import _api
+from .. import signing
 from .._util.headers import HeadersLike
 from ..clock import Clock, VirtualClock
 from ..factories import EventFactory
@@ -57,7 +57,7 @@ class Verifier:
 
     def sign(self, body: bytes, *, timestamp: int | None = None, secret: str | None = None) -> dict[str, str]:
         """Every header the provider sends with ``body`` now (or at ``timestamp``, unix seconds)."""
-        return _api.sign(
+        return signing.sign(
             self.profile,
             body,
             self.secret if secret is None else secret,
@@ -81,7 +81,9 @@ class Verifier:
         tolerance: int = DEFAULT_TOLERANCE_S,
     ) -> None:
         """Raise a :class:`~hookmock.VerificationError` unless authentic and fresh at ``now``."""
-        _api.verify(self.profile, headers, body, self.secret, now=now, clock=self.clock, tolerance=tolerance)
+        signing.verify(
+            self.profile, headers, body, self.secret, now=now, clock=self.clock, tolerance=tolerance
+        )
 
     def check(
         self,
@@ -91,7 +93,7 @@ class Verifier:
         now: int | None = None,
         tolerance: int = DEFAULT_TOLERANCE_S,
     ) -> Verdict:
-        return _api.check(
+        return signing.check(
             self.profile, headers, body, self.secret, now=now, clock=self.clock, tolerance=tolerance
         )
 

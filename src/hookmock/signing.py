@@ -1,4 +1,5 @@
-"""Profile-generic signing and verification, for integrators' receivers and tests."""
+"""Profile-generic signing and verification, for integrators' receivers and tests: ``hookmock.sign``,
+``hookmock.verify`` and ``hookmock.check`` are the functions of this module."""
 
 from __future__ import annotations
 
