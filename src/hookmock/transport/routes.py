@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from ..errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .transport import Transport
+    from . import Transport
 
 __all__ = ["WSGI_SCHEME", "Routes"]
 
@@ -97,14 +97,14 @@ class Routes:
 
     def http(self) -> Transport:
         if self._http is None:
-            from .transport.http import HTTPTransport
+            from .http import HTTPTransport
 
             self._http = HTTPTransport(ca_file=self._ca_file, allow_targets=self.allow_targets)
         return self._http
 
     def wsgi(self) -> Transport:
         if self._wsgi is None:
-            from .transport.wsgi import WSGITransport
+            from .wsgi import WSGITransport
 
             self._wsgi = WSGITransport()
         return self._wsgi
