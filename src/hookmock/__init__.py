@@ -2,6 +2,9 @@
 
 The public API is re-exported here and loaded on first use, so ``import hookmock`` stays cheap:
 nothing heavy (jsonschema, faker, hypothesis, werkzeug) is imported until it is needed.
+``_EXPORTS`` is the one list of public names, each pointing at the module that defines it; the
+``TYPE_CHECKING`` imports below repeat it for type checkers, and ``tests/test_public_api.py`` checks
+that the two match.
 """
 
 from __future__ import annotations
@@ -15,18 +18,18 @@ from ._version import __version__
 _EXPORTS: dict[str, str] = {  # sorted by name
     "ABSENT": "._util.overrides",
     "AttemptResult": ".transport",
-    "AuditReport": ".auditing",
+    "AuditReport": ".auditing.report",
     "BadSignature": ".errors",
     "BadToken": ".errors",
     "Chaos": ".receiver.faults",
     "Clock": ".clock",
     "CloseBeforeStatus": ".receiver.faults",
     "Delay": ".receiver.faults",
-    "Delivery": ".sender",
-    "DeliveryLog": ".sender",
+    "Delivery": ".delivery.result",
+    "DeliveryLog": ".delivery.log",
     "Dribble": ".receiver.faults",
-    "Emulator": ".emulator",
-    "EmulatorConfig": ".emulator",
+    "Emulator": ".emulator.server",
+    "EmulatorConfig": ".emulator.config",
     "EventFactory": ".factories",
     "FakeReceiver": ".receiver.server",
     "FaultProxy": ".receiver.proxy",
@@ -36,7 +39,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "Malformed": ".receiver.faults",
     "MalformedHeader": ".errors",
     "MissingHeader": ".errors",
-    "Profile": ".profiles",
+    "Profile": ".profiles._base",
     "RealClock": ".clock",
     "Reset": ".receiver.faults",
     "Respond": ".receiver.faults",
@@ -51,7 +54,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "UnknownEventType": ".errors",
     "UnknownProfile": ".errors",
     "UsageError": ".errors",
-    "Verdict": ".profiles",
+    "Verdict": ".profiles._base",
     "VerificationError": ".errors",
     "VirtualClock": ".clock",
     "WSGITarget": ".transport.wsgi",
@@ -64,7 +67,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "assert_same_event_id": ".receiver.assertions",
     "assert_schedule": ".receiver.assertions",
     "assert_valid_bodies": ".receiver.assertions",
-    "audit": ".auditing",
+    "audit": ".auditing.runner",
     "available_profiles": ".profiles",
     "check": ".signing",
     "get_profile": ".profiles",
@@ -72,7 +75,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "make_event": ".factories",
     "parse_script": ".receiver.faults",
     "register_profile": ".profiles",
-    "run_scenario": ".scenarios",
+    "run_scenario": ".scenarios.runner",
     "schema_names": ".validation",
     "sign": ".signing",
     "validate": ".validation",
@@ -97,9 +100,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._util.overrides import ABSENT
-    from .auditing import AuditReport, audit
+    from .auditing.report import AuditReport
+    from .auditing.runner import audit
     from .clock import Clock, RealClock, VirtualClock
-    from .emulator import Emulator, EmulatorConfig
+    from .delivery.log import DeliveryLog
+    from .delivery.result import Delivery
+    from .emulator.config import EmulatorConfig
+    from .emulator.server import Emulator
     from .errors import (
         BadSignature,
         BadToken,
@@ -116,7 +123,8 @@ if TYPE_CHECKING:  # pragma: no cover
         VerificationError,
     )
     from .factories import EventFactory, make_event
-    from .profiles import Profile, Verdict, available_profiles, get_profile, register_profile
+    from .profiles import available_profiles, get_profile, register_profile
+    from .profiles._base import Profile, Verdict
     from .receiver.assertions import (
         assert_attempts,
         assert_faithful_sender,
@@ -141,8 +149,8 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .receiver.proxy import FaultProxy
     from .receiver.server import FakeReceiver
-    from .scenarios import run_scenario
-    from .sender import Delivery, DeliveryLog, Sender
+    from .scenarios.runner import run_scenario
+    from .sender import Sender
     from .signing import check, sign, verify
     from .transport import AttemptResult, Transport
     from .transport.http import HTTPTransport
