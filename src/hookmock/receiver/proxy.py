@@ -30,8 +30,8 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
+from ._connection import ENV_ANSWER, ENV_EXCHANGE
 from .faults import SOCKET_FAULTS, Delay, Fault, Hang, Respond, as_plan, fault_for
-from .server import ENV_ANSWER, ENV_EXCHANGE
 
 __all__ = ["UPSTREAM_OUTCOME_HEADER", "Captured", "FaultProxy", "UpstreamAnswer"]
 

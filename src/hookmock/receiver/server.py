@@ -31,7 +31,7 @@ from .._util.serving import make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
-from ._connection import Dropped, Exchange, FaultRequestHandler, execute
+from ._connection import ENV_ANSWER, ENV_EXCHANGE, Dropped, Exchange, FaultRequestHandler, execute
 from .faults import Chaos, Fault, Plan, Respond, as_plan, fault_for
 from .record import ReceivedRequest, Record
 
@@ -57,11 +57,6 @@ def _checked_secret(profile: Profile, secret: str | None) -> str | None:
     if secret is not None and (not isinstance(secret, str) or not secret):
         raise UsageError(f"secret={secret!r}: give the {profile.secret_name} as a non-empty string")
     return secret
-
-
-#: Environ keys shared with a FaultProxy served behind the receiver.
-ENV_ANSWER = "hookmock.answer"
-ENV_EXCHANGE = "hookmock.exchange"
 
 
 class FakeReceiver(HTTPServer):
