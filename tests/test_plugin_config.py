@@ -212,7 +212,7 @@ def test_a_run_that_uses_no_fixture_loads_none_of_their_work(
 
         def test_plain():
             loaded = [m for m in sys.modules if m.startswith("hookmock.") and m != "hookmock._version"]
-            assert sorted(loaded) == ["hookmock.pytest_plugin"]
+            assert sorted(loaded) == ["hookmock.pytest_plugin", "hookmock.pytest_plugin.stash"]
 
         def test_uses_one(hookmock_clock):
             assert "hookmock.pytest_plugin.fixtures" in sys.modules

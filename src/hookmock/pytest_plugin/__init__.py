@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .stash import STATE
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..clock import VirtualClock
     from ..factories import EventFactory
@@ -35,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .emulator import EmulatorProcess
     from .receiver import PluginReceiver
     from .settings import Settings
-    from .support import SessionResources, TestState, Verifier
+    from .support import SessionResources, Verifier
 
 __all__ = [
     "_hookmock_emulator_process",
@@ -59,9 +61,6 @@ __all__ = [
     "pytest_runtest_call",
     "pytest_runtest_makereport",
 ]
-
-#: Where a test's hookmock objects are kept (for the end-of-test checks and the failure report).
-STATE: pytest.StashKey[TestState] = pytest.StashKey()
 
 MARKER = (
     "hookmock(profile=None, secret=None, seed=None, tls=None, clock_start=None): configure hookmock's "

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from ..clock import SECOND, Clock, RealClock, VirtualClock
-from . import STATE
 from .settings import MARKER_KEYS, Settings, SettingsError, resolve_settings
+from .stash import STATE
 from .support import SessionResources, TestState, Verifier, default_secret, make_sender, profile_named
 
 if TYPE_CHECKING:  # pragma: no cover
