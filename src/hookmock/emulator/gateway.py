@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..clock import MS, VirtualClock
+from ..clock import MS, Clock, VirtualClock
 from ..delivery.log import DeliveryLog
 from ..delivery.machine import Phase
 from ..delivery.records import DeliveryRecord
@@ -24,17 +24,35 @@ from ..transport.http import HTTPTransport
 from .errors import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core import EmulatorCore
-    from .store import TaskRow
+    from .config import EmulatorConfig
+    from .store import Store, TaskRow
 
-__all__ = ["Gateway"]
+__all__ = ["Gateway", "GatewayHost"]
 
 #: How long (real seconds) :meth:`Gateway.settle` waits for due attempts before moving on.
 SETTLE_TIMEOUT_S = 5.0
 
 
+class GatewayHost(Protocol):
+    """What the gateway needs from the emulator core that builds it: its settings, clock and
+    tables, the Moda credentials, and ``wake()`` for the core's loop.  (A protocol, so the gateway
+    does not import the core that imports it.)"""
+
+    @property
+    def config(self) -> EmulatorConfig: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def signing_secret(self) -> str: ...
+    @property
+    def api_key_id(self) -> str: ...
+    def wake(self) -> None: ...
+
+
 class Gateway:
-    def __init__(self, core: EmulatorCore) -> None:
+    def __init__(self, core: GatewayHost) -> None:
         self.core = core
         cfg = core.config
         assert cfg.db_path is not None
