@@ -1,5 +1,5 @@
 """A corpus of webhook receivers for testing the audit: correct ones in several styles, and
-broken ones, at least one per defect class of ``shared/docs/receiver-defects.md``.
+broken ones, at least one per defect class of ``docs/audit-catalogue.md``.
 
 ``CORRECT`` maps a style name to a factory ``(profile, secret, clock) -> WSGI app`` (each app has
 ``.count(event_id)``, the effect probe).  ``BROKEN`` lists (factory, profiles it applies to, the

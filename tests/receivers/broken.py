@@ -1,7 +1,7 @@
 """Deliberately broken receivers: each gets exactly one thing wrong (one defect class each).
 
 They are what integrators really write (see the public bug trackers cited in
-``shared/docs/receiver-defects.md``).  Header names appear here because this is receiver code.
+``docs/audit-catalogue.md``).  Header names appear here because this is receiver code.
 """
 
 from __future__ import annotations

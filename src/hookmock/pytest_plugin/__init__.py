@@ -165,7 +165,7 @@ def pytest_runtest_makereport(
     return report
 
 
-# -- fixtures: declared here, carried out in _plugin_fixtures ------------------------------------
+# -- fixtures: declared here, carried out in .fixtures --------------------------------------------
 
 
 @pytest.fixture
