@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
@@ -16,10 +16,10 @@ from werkzeug.wrappers import Request, Response
 from ..errors import UsageError
 from ..ids import crockford_id
 from ..profiles.moda import API_KEY_PREFIX, API_VERSION, LEGACY_API_VERSIONS, VERSION_HEADER
-from . import control, moda_api, modio_api, openapi, ui
 from .config import ADMIN_TOKEN_HEADER
 from .errors import ApiError, error_body
 from .http import Ctx, json_response
+from .routes import Handler, all_routes
 
 if TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -30,14 +30,9 @@ __all__ = ["EmulatorApp"]
 
 log = logging.getLogger("hookmock.emulator")
 
-Handler = Callable[[Ctx], Response]
 SUPPORTED_VERSIONS = (API_VERSION, *LEGACY_API_VERSIONS)
 #: Routes under the control prefix that need no admin token (probes and the API description).
 _OPEN_CONTROL = {"health", "ready", "openapi"}
-
-
-def all_routes() -> list[tuple[str, list[str], str, Handler]]:
-    return [*moda_api.ROUTES, *modio_api.ROUTES, *control.ROUTES, *ui.ROUTES, *openapi.ROUTES]
 
 
 class EmulatorApp:
