@@ -355,3 +355,24 @@ def hookmock_emulator(
     from . import fixtures as impl
 
     yield from impl.emulator(request, hookmock_settings, _hookmock_emulator_process)
+
+
+# -- the fixtures' types, for annotations --------------------------------------------------------
+
+#: ``def test_x(hookmock_receiver: PluginReceiver)``: the types the fixtures give, importable from
+#: here and loaded on first use (with their module), so start-up stays as light as before.
+FIXTURE_TYPES = {
+    "EmulatorProcess": ".emulator",
+    "PluginReceiver": ".receiver",
+    "Settings": ".settings",
+    "Verifier": ".support",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = FIXTURE_TYPES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module, __name__), name)
