@@ -1,8 +1,10 @@
-"""The fixtures' types are importable from the plugin for annotations, without loading them at start-up."""
+"""The plugin's surface: one list of its fixtures and hooks, and the fixtures' types importable for
+annotations without loading them at start-up."""
 
 from __future__ import annotations
 
 import pytest
+from _pytest.fixtures import getfixturemarker
 
 import hookmock.pytest_plugin as plugin
 
@@ -42,3 +44,16 @@ def test_annotations_with_the_types_work_in_a_user_test(
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "hookmock")
     result.assert_outcomes(passed=1)
+
+
+def test_all_lists_exactly_the_fixtures_and_hooks_the_plugin_defines() -> None:
+    fixtures = {name for name in dir(plugin) if getfixturemarker(getattr(plugin, name)) is not None}
+    hooks = {name for name in dir(plugin) if name.startswith("pytest_") and callable(getattr(plugin, name))}
+    assert plugin.__all__ == sorted(plugin.__all__)
+    assert set(plugin.__all__) == fixtures | hooks
+
+
+def test_the_docstring_names_every_public_fixture() -> None:
+    public = [name for name in plugin.__all__ if name.startswith("hookmock_")]
+    doc = plugin.__doc__ or ""
+    assert [name for name in public if f"``{name}``" not in doc] == []
