@@ -7,6 +7,7 @@
 - :mod:`.tls`: a test CA and server certificates made at run time;
 - :mod:`.serving`: werkzeug's ``make_server`` that raises instead of exiting.
 
-These sit at the bottom of the layering: they import the standard library, third-party packages and
-:mod:`hookmock.clock` only, never another hookmock layer.  Importing this package imports none of them.
+These sit at the bottom of the layering: they import the standard library, third-party packages,
+:mod:`hookmock.clock` and :mod:`hookmock.errors` only, never another hookmock layer.  Importing this package
+imports none of them.
 """

@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..clock import MS, Clock, VirtualClock
+from ..clock import MS, VirtualClock
 from ..delivery.log import DeliveryLog
 from ..delivery.machine import Phase
 from ..delivery.records import DeliveryRecord
@@ -24,6 +24,7 @@ from ..transport.http import HTTPTransport
 from .errors import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..clock import Clock
     from .config import EmulatorConfig
     from .store import Store, TaskRow
 
@@ -35,8 +36,8 @@ SETTLE_TIMEOUT_S = 5.0
 
 class GatewayHost(Protocol):
     """What the gateway needs from the emulator core that builds it: its settings, clock and
-    tables, the Moda credentials, and ``wake()`` for the core's loop.  (A protocol, so the gateway
-    does not import the core that imports it.)"""
+    tables, the Moda credentials (signing secret, API key and its id), and ``wake()`` for the
+    core's loop.  A protocol, so the gateway does not import the core that imports it."""
 
     @property
     def config(self) -> EmulatorConfig: ...
@@ -46,6 +47,8 @@ class GatewayHost(Protocol):
     def store(self) -> Store: ...
     @property
     def signing_secret(self) -> str: ...
+    @property
+    def api_key(self) -> str: ...
     @property
     def api_key_id(self) -> str: ...
     def wake(self) -> None: ...
