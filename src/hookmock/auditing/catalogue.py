@@ -1,4 +1,4 @@
-"""The probe catalogue: one check per defect class of ``docs/audit-catalogue.md``.
+"""The probe catalogue: one check per defect class of ``shared/docs/receiver-defects.md``.
 
 A check that a profile cannot have (timestamp checks for a provider that sends no timestamp,
 token checks for one that signs) is reported as ``skip`` with the reason, never silently dropped,

@@ -1,7 +1,7 @@
 """The Moda profile: every fact hookmock knows about Moda's webhooks.
 
-Sources: Moda's webhook documentation and its API reference; the gaps are settled in
-``docs/providers.md`` (the provider fact sheet) and marked *decided* in the README.
+Sources: Moda's webhook documentation and its API reference; ``docs/providers.md`` says which
+fact is documented and which gap hookmock settled (*decided*, also marked in the README).
 
 * Registration per task (``callback_url``), HTTPS only.
 * Closed event set: ``task.succeeded``, ``task.failed``, ``task.canceled``, ``export.succeeded``,

@@ -1,7 +1,7 @@
 """The mod.io profile: every fact hookmock knows about mod.io's Rules Engine webhooks.
 
-Sources: mod.io's webhook documentation and ``modio/modio-docs``; the gaps are settled in
-``docs/providers.md`` (the provider fact sheet) and marked *decided* in the README.
+Sources: mod.io's webhook documentation (``modio/modio-docs``); ``docs/providers.md`` says which
+fact is documented and which gap hookmock settled (*decided*, also marked in the README).
 
 * Configured per game: a URL and a security token, sent as ``X-Modio-Webhook-Token``
   (a plain shared secret: no HMAC, no timestamp).
