@@ -16,10 +16,22 @@ from hookmock.cli import main as cli_main
 from hookmock.emulator import EmulatorConfig
 from hookmock.errors import UsageError
 from hookmock.profiles import get_profile
+from hookmock.profiles import modio as modio_profile
 from hookmock.profiles.modio import TOKEN_HEADER
 from hookmock.receiver.server import FakeReceiver
 
 MODIO = get_profile("modio")
+
+
+@pytest.fixture(autouse=True)
+def _catalogue_restored():
+    """Registered mod.io names live in the process's catalogue: put it back after each test, so
+    that no other test in this worker sees them."""
+    shapes, events = dict(modio_profile._SHAPES), dict(modio_profile._EVENTS)
+    yield
+    for table, saved in ((modio_profile._SHAPES, shapes), (modio_profile._EVENTS, events)):
+        table.clear()
+        table.update(saved)
 
 
 @pytest.fixture

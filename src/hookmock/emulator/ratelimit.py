@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 import re
 import threading
-import time
 
+from ..clock import SECOND, RealClock
 from ..errors import UsageError
 from .errors import ApiError
 
@@ -38,14 +38,15 @@ class RateLimiter:
         self.rate = per_second
         self.capacity = max(1.0, per_second)
         self._tokens = self.capacity
-        self._last = time.monotonic()
+        self._wall = RealClock()
+        self._last = self._wall.monotonic_ns()
         self._lock = threading.Lock()
 
     def check(self) -> None:
         """Take one request from the bucket, or raise the 429."""
         with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+            now = self._wall.monotonic_ns()
+            self._tokens = min(self.capacity, self._tokens + (now - self._last) / SECOND * self.rate)
             self._last = now
             if self._tokens >= 1:
                 self._tokens -= 1
