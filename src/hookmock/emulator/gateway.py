@@ -29,6 +29,7 @@ from ..profiles.moda import API_KEY_PREFIX, SECRET_PREFIX
 from ..sender import Sender
 from ..transport.http import HTTPTransport
 from .errors import ApiError, bad_cursor
+from .events import check_faithful, endpoint, flat_overrides
 from .store import write_delivery_game, write_reset
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,12 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Gateway", "GatewayHost"]
 
-#: The fields (flat override keys) that say which event a payload is: overriding one would send an
-#: event outside the provider's set, so the control API asks for ``"unfaithful": true`` first.
-_DEFINING: dict[str, tuple[str, ...]] = {
-    "moda": ("id", "type", "api_version", "data__kind", "data__status"),
-    "modio": ("event_name", "event", "event_uuid"),
-}
 
 #: How long (real seconds) :meth:`Gateway.settle` waits for due attempts before moving on.
 SETTLE_TIMEOUT_S = 5.0
@@ -199,24 +194,9 @@ class Gateway:
         return self._moda_row(self.log.get(delivery.id))
 
     def _generate(self, profile: str, event_type: str, overrides: dict[str, Any], unfaithful: bool) -> Any:
-        flat = _flat(overrides)
+        flat = flat_overrides(overrides)
         if not unfaithful:
-            defining = _DEFINING[profile]
-            refused = sorted(
-                k
-                for k in flat
-                for d in defining
-                if k == d or k.startswith(d + "__") or d.startswith(k + "__")
-            )
-            if refused:
-                raise ApiError(
-                    "invalid_request",
-                    "override_not_faithful",
-                    f"overrides of {', '.join(refused)} would change which event this is "
-                    f"({', '.join(defining)} define it): choose another event_type instead, or send "
-                    '"unfaithful": true to send such an event on purpose',
-                    details={"parameter": "overrides", "fields": refused},
-                )
+            check_faithful(profile, flat)
         with self._lock:
             return self._factories[profile].event(event_type, **flat)
 
@@ -332,7 +312,7 @@ class Gateway:
         game_id = self.core.store.delivery_game(record.id)
         game = self.core.store.game(game_id) if game_id else None
         entry["ruleset_uuid"] = game["ruleset_uuid"] if game else None
-        entry["endpoint"] = _endpoint(entry["payload"])
+        entry["endpoint"] = endpoint(entry["payload"])
         return entry
 
     def list_moda(self, filters: dict[str, Any], *, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -490,34 +470,3 @@ class Gateway:
             "duration_ms": result.duration_ns // MS,
             "response_body_excerpt": self._redact(result.excerpt_text),
         }
-
-
-def _endpoint(payload: Any) -> str | None:
-    """The details' "Endpoint": the request that raised the event, ``"{request_method}
-    {request_resource.resource_url}"`` (decided: mod.io names the field but shows no value); None
-    for the Test button's PING, which no request raised."""
-    if not isinstance(payload, dict):
-        return None
-    method = payload.get("request_method")
-    resource = payload.get("request_resource")
-    url = resource.get("resource_url") if isinstance(resource, dict) else None
-    if not isinstance(method, str) or not isinstance(url, str):
-        return None
-    return f"{method} {url}"
-
-
-def _flat(overrides: dict[str, Any]) -> dict[str, Any]:
-    """``{"data": {"kind": "x"}}`` → ``{"data__kind": "x"}`` (the factory's override syntax);
-    keys already written with ``__`` pass through."""
-    flat: dict[str, Any] = {}
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict) and value:
-            for k, v in value.items():
-                walk(f"{prefix}__{k}" if prefix else str(k), v)
-        else:
-            flat[prefix] = value
-
-    for key, value in overrides.items():
-        walk(str(key), value)
-    return flat
