@@ -19,6 +19,7 @@ from typing import Any
 from . import (
     awx_webhooks,
     bloomberg_github_webhook,
+    deltacrown_runbook,
     discord_bouncer_stripe,
     dragonmaus_gitlab,
     fastapi_gitlab_agent,
@@ -59,5 +60,6 @@ PORTED: tuple[Ported, ...] = (
     Ported("opsconductor-stripe", opsconductor_stripe.make, "moda", opsconductor_stripe.DEFECTS),
     Ported("opsconductor-stripe-v2", opsconductor_stripe_v2.make, "moda", opsconductor_stripe_v2.DEFECTS),
     Ported("razius-github-handler", razius_github_handler.make, "moda", razius_github_handler.DEFECTS),
+    Ported("deltacrown-runbook", deltacrown_runbook.make, "moda", deltacrown_runbook.DEFECTS),
     Ported("svix-fastapi", svix_fastapi.make, "moda", svix_fastapi.DEFECTS),
 )
