@@ -13,6 +13,7 @@ receivers".
 from __future__ import annotations
 
 import contextlib
+import inspect
 import threading
 import time
 from collections.abc import Iterator
@@ -48,30 +49,25 @@ def serving(app: Any) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+#: Whether this hookmock's audit takes a fail-once hook (the ``retry-after-failure`` check).
+HAS_FAIL_ONCE = "fail_once" in inspect.signature(audit).parameters
+
+
 def audit_port(port: Ported, *, sockets: bool = False, seed: int | None = 7, **kwargs: Any) -> AuditReport:
-    """One audit of a fresh instance of ``port``.  In-process it runs on a virtual clock started at
-    the real time (two ports verify with the real ``stripe`` library, which reads ``time.time()``)."""
+    """One audit of a fresh instance of ``port``, with its effect probe (``count``) and, where the
+    audit takes one, its fail-once hook (``apply_effect``, the receiver's work).  In-process it runs
+    on a virtual clock started at the real time (three ports verify with the real ``stripe``
+    library, which reads ``time.time()``)."""
     secret = secret_for(port)
-    kwargs.setdefault("fail_once", None)
-    if kwargs["fail_once"] is None:
-        del kwargs["fail_once"]
-    if sockets:
-        app = port.make(port.profile, secret, None)
-        with serving(app) as url:
-            return audit(
-                url + app.path, profile=port.profile, secret=secret, probe=app.count, seed=seed, **kwargs
-            )
-    clock = VirtualClock(start=int(time.time()))
+    clock = None if sockets else VirtualClock(start=int(time.time()))
     app = port.make(port.profile, secret, clock)
-    return audit(
-        (app, app.path),
-        profile=port.profile,
-        secret=secret,
-        probe=app.count,
-        clock=clock,
-        seed=seed,
-        **kwargs,
-    )
+    if HAS_FAIL_ONCE:
+        kwargs.setdefault("fail_once", (app, port.work))
+    common: dict[str, Any] = {"profile": port.profile, "secret": secret, "probe": app.count, "seed": seed}
+    if sockets:
+        with serving(app) as url:
+            return audit(url + app.path, **common, **kwargs)
+    return audit((app, app.path), clock=clock, **common, **kwargs)
 
 
 @dataclass
