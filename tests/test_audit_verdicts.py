@@ -263,16 +263,17 @@ def test_an_in_process_target_has_a_readable_title() -> None:
 
     secret = "whsec_title_00000000000000000000000"
     report = audit((receiver, "/hooks/moda"), secret=secret, clock=VirtualClock(), only=["baseline"])
-    name = f"{__name__}:test_an_in_process_target_has_a_readable_title.<locals>.receiver"
-    assert report.target == f"{name} /hooks/moda (in-process WSGI)"
+    name = f"{__name__}.test_an_in_process_target_has_a_readable_title.locals.receiver"
+    assert report.target == f"WSGI app {name} at /hooks/moda"
     assert "tuple" not in report.text()
 
-    from hookmock.auditing.report import describe_target
+    from hookmock.transport.apps import describe_target
 
     async def asgi_app(scope: Any, receive: Any, send: Any) -> None:
         return None
 
-    assert describe_target(asgi_app).endswith(" / (in-process ASGI)")
+    assert describe_target(asgi_app).startswith("ASGI app ")
+    assert describe_target(asgi_app).endswith(" at /")
 
 
 def test_an_https_audit_over_a_certificate_made_at_test_time(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from hookmock.clock import MS, SECOND, RealClock, VirtualClock, format_iso, to_ns
+from hookmock.clock import MS, SECOND, RealClock, VirtualClock, format_iso, to_ns, unix_s
 
 
 def test_virtual_clock_is_still_until_moved():
@@ -15,7 +15,21 @@ def test_virtual_clock_is_still_until_moved():
     clock.advance(30)
     clock.advance(ms=1500)
     assert clock.now_ns() == (1_700_000_031 * SECOND) + 500 * MS
-    assert clock.time() == 1_700_000_031
+    assert clock.time() == 1_700_000_031.5
+    assert unix_s(clock) == 1_700_000_031
+
+
+def test_time_is_float_seconds_on_both_clocks_like_time_time():
+    """An app handed ``now=clock.time`` gets the same type in-process (virtual) and over sockets
+    (real): float seconds, as ``time.time()`` returns; whole seconds come from ``unix_s``."""
+    import time
+
+    virtual, real = VirtualClock(start=1_700_000_000), RealClock()
+    assert type(virtual.time()) is type(real.time()) is type(time.time()) is float
+    assert abs(real.time() - time.time()) < 5
+    assert type(unix_s(virtual)) is type(unix_s(real)) is int
+    virtual.advance(ms=999)
+    assert unix_s(virtual) == 1_700_000_000 and virtual.time() == 1_700_000_000.999
 
 
 def test_virtual_clock_never_goes_backwards():

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import logging
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -147,3 +150,109 @@ def test_page_is_empty_but_fine_without_deliveries(browser):
     with running() as (emu, _api):
         browser.get(emu.base_url + "/_hookmock/ui")
         assert "No deliveries yet." in browser.find_element(By.ID, "moda-deliveries").text
+
+
+# -- a page on another origin attacks the emulator ----------------------------------------------
+ATTACK_PAGE = """<!doctype html><html><head><title>attacker</title></head><body>
+<form id=reset method=post action="{{EMU}}/_hookmock/reset"><input name=x value=1></form>
+<form id=events method=post enctype="text/plain" target=sink action="{{EMU}}/_hookmock/moda/events">
+<input name='{"event_type":"task.failed","callback_url":"{{HOOK}}","x":"' value='"}'></form>
+<iframe name=sink></iframe>
+<script>
+const base = "{{EMU}}", hook = "{{HOOK}}";
+(async () => {
+  const attempts = [
+    ["/_hookmock/reset", {method: "POST", mode: "no-cors"}],
+    ["/_hookmock/reset", {method: "POST", mode: "no-cors",
+      headers: {"Content-Type": "application/x-www-form-urlencoded"}, body: "x=1"}],
+    ["/_hookmock/moda/events", {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
+      body: JSON.stringify({event_type: "task.failed", callback_url: hook})}],
+    ["/_hookmock/clock/advance", {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
+      body: '{"seconds": 3600}'}],
+    // JSON needs a CORS preflight, which the emulator never grants
+    ["/_hookmock/reset", {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"}],
+  ];
+  const results = [];
+  for (const [path, init] of attempts) {
+    try { const r = await fetch(base + path, init); results.push(r.type + " " + r.status); }
+    catch (e) { results.push("blocked"); }
+  }
+  document.title = "fetched: " + results.join(", ");
+  document.getElementById("events").submit();
+  setTimeout(() => document.getElementById("reset").submit(), 500);
+})();
+</script></body></html>"""
+
+
+class _Access(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _serve_page(html: str) -> tuple[http.server.ThreadingHTTPServer, str]:
+    body = html.encode()
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def test_a_page_on_another_origin_cannot_drive_the_emulator(browser):
+    """Form posts (urlencoded and the text/plain JSON trick) and no-cors fetches from a page on
+    another loopback port: the emulator refuses them all, and its state does not change."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    receiver = FakeReceiver("moda")
+    receiver.start()
+    access = _Access()
+    logger = logging.getLogger("hookmock.emulator.access")
+    old_level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(access)
+    try:
+        with running(allow_http_callbacks=True) as (emu, api):
+            api.post("/v1/tasks", {"prompt": "keep me", "callback_url": receiver.url})
+            clock_before = api.get("/_hookmock/clock")["now"]
+            page = ATTACK_PAGE.replace("{{EMU}}", emu.base_url).replace("{{HOOK}}", receiver.url)
+            server, url = _serve_page(page)
+            try:
+                browser.get(url)
+                WebDriverWait(browser, 15).until(lambda d: d.current_url.startswith(emu.base_url))
+                WebDriverWait(browser, 5).until(
+                    lambda d: '"error"' in d.page_source or "reset" in d.page_source
+                )
+                landed = browser.page_source
+            finally:
+                server.shutdown()
+                server.server_close()
+            # the attacks reached the emulator and were refused (the form post landed on the refusal) ...
+            assert "cross_site_request" in landed, landed[:500]
+            refused = [line for line in access.lines if line.startswith('"POST') and line.endswith(" 403")]
+            assert len(refused) >= 5, access.lines
+            assert not any(line.startswith('"POST') and line.endswith(" 200") for line in access.lines)
+            # ... and changed nothing: the task is there, the clock has not moved, no webhook was sent
+            assert int(api.get("/_hookmock/ready")["tasks"]) == 1
+            assert api.get("/_hookmock/clock")["now"] == clock_before
+            assert receiver.requests == []
+            api.advance(10)  # the task's own webhook, and nothing else
+            assert receiver.wait_for(1)
+            assert [json.loads(r.body)["type"] for r in receiver.requests] == ["task.succeeded"]
+    finally:
+        logger.removeHandler(access)
+        logger.setLevel(old_level)
+        receiver.stop()

@@ -229,7 +229,7 @@ import datetime, pathlib, pytest
 from hookmock.clock import RealClock
 
 def _dump(name, clock, events):
-    real = RealClock().time()
+    real = int(RealClock().time())
     event = events.event("task.succeeded")
     pathlib.Path(name + ".txt").write_text(f"{clock.now_ns()} {real} {event['id'][-16:]} {event['created']}")
 

@@ -153,7 +153,7 @@ def test_the_timeline_shows_the_fault_proxy(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "fault proxy in front of <function app at *>:",
+            "fault proxy in front of WSGI app *.app at /:",
             "  #1 POST / event evt_*: handler answered ?HTTP 200?; "
             "sender got lost acknowledgement: HTTP 502*",
             "  #2 POST / event evt_*: handler answered ?HTTP 200?; sender got upstream*",

@@ -18,6 +18,7 @@ def test_the_names_the_readme_and_users_need_are_exported():
         "Sender", "Delivery", "DeliveryLog", "FakeReceiver", "FaultProxy", "run_scenario", "audit",
         "HTTPTransport", "WSGITransport", "WSGITarget", "TargetPolicy", "Emulator", "EmulatorConfig",
         "Respond", "Hang", "Reset", "assert_attempts", "assert_schedule",
+        "AppTarget", "ASGITransport", "InProcessTransport",
     }  # fmt: skip
     assert needed <= set(hookmock.__all__)
     from hookmock.emulator import Emulator

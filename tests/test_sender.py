@@ -241,7 +241,10 @@ def test_wsgi_app_in_process(clock: VirtualClock):
     delivery = sender.send(app, "export.failed")
     assert delivery.status == "succeeded" and [a.status for a in delivery.attempts] == [500, 500, 200]
     assert delivery.target.startswith("wsgi://") and len({body for body, _ in calls}) == 1
-    assert starts_s(delivery) == [0, DELAYS_S[0], DELAYS_S[0] + DELAYS_S[1]]
+    # each retry comes the delay after the previous attempt ended (the app's real time counts)
+    first, second, third = delivery.attempts
+    assert second.started_ns == first.started_ns + first.duration_ns + DELAYS_S[0] * SECOND
+    assert third.started_ns == second.started_ns + second.duration_ns + DELAYS_S[1] * SECOND
 
 
 def test_payload_and_body_are_sent_byte_for_byte(server: HTTPServer, clock: VirtualClock):

@@ -14,6 +14,8 @@ from ._version import __version__
 # name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {  # sorted by name
     "ABSENT": "._overrides",
+    "ASGITransport": ".transport.asgi",
+    "AppTarget": ".transport.apps",
     "AttemptResult": ".transport",
     "AuditReport": ".auditing",
     "BadSignature": ".errors",
@@ -33,6 +35,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "HTTPTransport": ".transport.http",
     "Hang": ".receiver.faults",
     "HookmockError": ".errors",
+    "InProcessTransport": ".transport.inprocess",
     "Malformed": ".receiver.faults",
     "MalformedHeader": ".errors",
     "MissingHeader": ".errors",
@@ -43,6 +46,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "SchemaValidationError": ".errors",
     "Sender": ".sender",
     "Sequence": ".receiver.faults",
+    "ServerLimits": "._serving",
     "TargetNotAllowed": ".errors",
     "TargetPolicy": ".transport.targets",
     "TimestampTooNew": ".errors",
@@ -145,7 +149,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .scenarios import run_scenario
     from .sender import Delivery, DeliveryLog, Sender
     from .transport import AttemptResult, Transport
+    from .transport.apps import AppTarget
+    from .transport.asgi import ASGITransport
     from .transport.http import HTTPTransport
+    from .transport.inprocess import InProcessTransport
     from .transport.targets import TargetPolicy
     from .transport.wsgi import WSGITarget, WSGITransport
     from .validation import load_schema, schema_names, validate

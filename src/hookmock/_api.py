@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import math
+
 from ._headers import HeadersLike
-from .clock import Clock, RealClock
+from .clock import Clock, RealClock, unix_s
+from .errors import UsageError
 from .profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile
 
 __all__ = ["check", "sign", "verify"]
 
 
-def _now(now: int | None, clock: Clock | None) -> int:
+def _now(now: float | None, clock: Clock | None) -> int:
+    """Whole unix seconds: ``now`` (an int, or a float such as ``clock.time() + 301``, floored)."""
     if now is not None:
-        return int(now)
-    return (clock or RealClock()).time()
+        if isinstance(now, bool) or not isinstance(now, (int, float)):
+            raise UsageError(f"a time must be unix seconds (int or float), not {now!r}")
+        return math.floor(now)
+    return unix_s(clock or RealClock())
 
 
 def sign(
@@ -20,7 +26,7 @@ def sign(
     body: bytes,
     secret: str,
     *,
-    timestamp: int | None = None,
+    timestamp: float | None = None,
     clock: Clock | None = None,
 ) -> dict[str, str]:
     """The headers a provider sends with ``body``: signature and timestamp (Moda) or token (mod.io).
@@ -36,7 +42,7 @@ def verify(
     body: bytes,
     secret: str,
     *,
-    now: int | None = None,
+    now: float | None = None,
     clock: Clock | None = None,
     tolerance: int = DEFAULT_TOLERANCE_S,
 ) -> None:
@@ -54,7 +60,7 @@ def check(
     body: bytes,
     secret: str,
     *,
-    now: int | None = None,
+    now: float | None = None,
     clock: Clock | None = None,
     tolerance: int = DEFAULT_TOLERANCE_S,
 ) -> Verdict:

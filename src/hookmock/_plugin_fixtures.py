@@ -63,7 +63,7 @@ def state(request: pytest.FixtureRequest) -> TestState:
 def clock(request: pytest.FixtureRequest, hookmock_settings: Settings) -> VirtualClock:
     start = hookmock_settings.clock_start
     if start is None:
-        start = RealClock().time() * SECOND
+        start = RealClock().now_ns() // SECOND * SECOND
     state(request).clock_start_ns = start
     made = VirtualClock(start=start // SECOND)
     made.advance_to(start)  # a pinned start may have a fraction of a second

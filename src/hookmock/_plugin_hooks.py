@@ -285,8 +285,9 @@ def hookmock_proxy(
     hookmock_clock: VirtualClock,
 ) -> Callable[..., Any]:
     """``make(upstream, profile=None, *, clock=None, **options) -> FaultProxy``: a fault proxy in front
-    of a WSGI app (or an upstream URL) on this test's profile and clock.  Give the proxy to a sender
-    as its target: ``lose_ack()``, ``duplicate()``, ``tamper()``, ``replay(captured)``."""
+    of an app (WSGI or ASGI, or ``(app, "/path")``; or an upstream URL) on this test's profile and
+    clock.  Give the proxy to a sender as its target: ``lose_ack()``, ``duplicate()``,
+    ``tamper()``, ``replay(captured)``."""
     from . import _plugin_fixtures as impl
 
     return impl.proxy(request, hookmock_settings, hookmock_profile, hookmock_clock)
@@ -301,8 +302,8 @@ def hookmock_audit(
     hookmock_clock: VirtualClock,
 ) -> Callable[..., Any]:
     """``run(target, *, probe=None, check=True, **audit_options) -> AuditReport``: the receiver audit
-    against a URL or WSGI app with this test's profile, secret, seed and clock; with ``check=True`` a
-    failed check fails the test with the report."""
+    against a URL, a WSGI or ASGI app, or ``(app, "/path")``, with this test's profile, secret,
+    seed and clock; with ``check=True`` a failed check fails the test with the report."""
     from . import _plugin_fixtures as impl
 
     return impl.audit(request, hookmock_settings, hookmock_profile, hookmock_secret, hookmock_clock)
@@ -317,7 +318,8 @@ def hookmock_scenario(
 ) -> Callable[..., Any]:
     """``run(scenario, target, *, probe=None, check=True, **options) -> ScenarioResult``: a scenario
     file (a path, or the name of an example shipped with hookmock such as ``"moda-lost-ack"``)
-    against a WSGI app or URL, with this test's secret and clock; a failed step fails the test."""
+    against an app (WSGI or ASGI), ``(app, "/path")`` or URL, with this test's secret and clock; a
+    failed step fails the test."""
     from . import _plugin_fixtures as impl
 
     return impl.scenario(request, hookmock_settings, hookmock_secret, hookmock_clock)

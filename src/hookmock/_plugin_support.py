@@ -55,7 +55,9 @@ class Verifier:
     def __repr__(self) -> str:  # never shows the secret
         return f"<hookmock_verify {self.profile.name} clock={self.clock!r}>"
 
-    def sign(self, body: bytes, *, timestamp: int | None = None, secret: str | None = None) -> dict[str, str]:
+    def sign(
+        self, body: bytes, *, timestamp: float | None = None, secret: str | None = None
+    ) -> dict[str, str]:
         """Every header the provider sends with ``body`` now (or at ``timestamp``, unix seconds)."""
         return _api.sign(
             self.profile,
@@ -66,7 +68,7 @@ class Verifier:
         )
 
     def signed_request(
-        self, event_type: str | None = None, /, *, timestamp: int | None = None, **overrides: Any
+        self, event_type: str | None = None, /, *, timestamp: float | None = None, **overrides: Any
     ) -> tuple[dict[str, str], bytes]:
         """A fresh event as ``(headers, body)``: post it to the receiver under test yourself."""
         body = self.events.body(event_type, **overrides)
@@ -77,7 +79,7 @@ class Verifier:
         headers: HeadersLike,
         body: bytes,
         *,
-        now: int | None = None,
+        now: float | None = None,
         tolerance: int = DEFAULT_TOLERANCE_S,
     ) -> None:
         """Raise a :class:`~hookmock.VerificationError` unless authentic and fresh at ``now``."""
@@ -88,20 +90,20 @@ class Verifier:
         headers: HeadersLike,
         body: bytes,
         *,
-        now: int | None = None,
+        now: float | None = None,
         tolerance: int = DEFAULT_TOLERANCE_S,
     ) -> Verdict:
         return _api.check(
             self.profile, headers, body, self.secret, now=now, clock=self.clock, tolerance=tolerance
         )
 
-    def assert_valid(self, headers: HeadersLike, body: bytes, *, now: int | None = None) -> None:
+    def assert_valid(self, headers: HeadersLike, body: bytes, *, now: float | None = None) -> None:
         """``AssertionError`` naming the reason unless the request verifies."""
         verdict = self.check(headers, body, now=now)
         if not verdict.ok:
             raise AssertionError(f"the request does not verify as {self.profile.name}: {verdict.describe()}")
 
-    def assert_rejected(self, headers: HeadersLike, body: bytes, *, now: int | None = None) -> Verdict:
+    def assert_rejected(self, headers: HeadersLike, body: bytes, *, now: float | None = None) -> Verdict:
         verdict = self.check(headers, body, now=now)
         if verdict.ok:
             raise AssertionError(f"the request verifies as {self.profile.name}, expected it to be rejected")
@@ -255,7 +257,9 @@ def _sender_timelines(sender: Sender) -> list[str]:
 
 
 def _proxy_text(proxy: FaultProxy) -> str:
-    lines = [f"fault proxy in front of {proxy.upstream!r}:"]
+    from .transport.apps import describe_target
+
+    lines = [f"fault proxy in front of {describe_target(proxy.upstream)}:"]
     for n, item in enumerate(proxy.captured, start=1):
         upstream = ", ".join(
             f"HTTP {a.status}" if a.status is not None else f"{a.outcome} {a.detail}".strip()

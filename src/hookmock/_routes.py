@@ -1,10 +1,11 @@
 """Where a sender's deliveries go: target registration and the choice of transport.
 
-A target is a URL (sent over :class:`~hookmock.transport.http.HTTPTransport`, checked by the
-outbound-safety policy before anything is accepted) or an in-process WSGI application (a callable,
-a ``WSGITarget`` or an ``(app, url)`` pair), recorded in the log as ``wsgi://module.name`` and
-delivered through :class:`~hookmock.transport.wsgi.WSGITransport`.  A transport given to the
-sender replaces both.
+A target is anything :func:`~hookmock.transport.apps.as_target` accepts: a URL (sent over
+:class:`~hookmock.transport.http.HTTPTransport`, checked by the outbound-safety policy before
+anything is accepted), or an in-process WSGI or ASGI application (the app, ``(app, "/path")`` or
+an ``AppTarget``), recorded in the log as ``wsgi://module.Name/path`` (``asgi://`` for ASGI) and
+delivered through :class:`~hookmock.transport.inprocess.InProcessTransport`.  A transport given
+to the sender replaces both.
 """
 
 from __future__ import annotations
@@ -13,20 +14,23 @@ import os
 from typing import TYPE_CHECKING
 
 from .errors import UsageError
+from .transport.apps import AppTarget, as_target
 
 if TYPE_CHECKING:  # pragma: no cover
     from .transport import Transport
 
-__all__ = ["WSGI_SCHEME", "Routes"]
+__all__ = ["ASGI_SCHEME", "WSGI_SCHEME", "Routes"]
 
 #: ``target_url`` recorded for deliveries to an in-process WSGI application.
 WSGI_SCHEME = "wsgi://"
+#: ``target_url`` recorded for deliveries to an in-process ASGI application.
+ASGI_SCHEME = "asgi://"
+_APP_SCHEMES = (WSGI_SCHEME, ASGI_SCHEME)
 
 
-def _app_name(app: object) -> str:
-    name = getattr(app, "__qualname__", None) or type(app).__qualname__
-    module = getattr(app, "__module__", None) or type(app).__module__
-    return f"{WSGI_SCHEME}{module}.{name}".replace("<", "").replace(">", "")
+def _app_name(target: AppTarget) -> str:
+    path = target.path
+    return f"{target.interface}://{target.name}{'' if path == '/' else path}"
 
 
 class Routes:
@@ -43,8 +47,9 @@ class Routes:
         self.allow_targets = allow_targets
         self._ca_file = ca_file
         self._http: Transport | None = None
-        self._wsgi: Transport | None = None
-        self._apps: dict[str, object] = {}
+        self._inprocess: Transport | None = None
+        self._apps: dict[str, AppTarget] = {}
+        self._given: dict[str, object] = {}
 
     @property
     def ca_file(self) -> str | os.PathLike[str] | None:
@@ -58,39 +63,37 @@ class Routes:
     def register(self, target: object) -> str:
         """The ``target_url`` to record for ``target``; refuses a disallowed URL at once."""
         if isinstance(target, str):
-            if target.startswith(WSGI_SCHEME):
-                raise UsageError(f"{target!r} names an in-process app; pass the WSGI application itself")
-            if self.transport is None:
+            if target.startswith(_APP_SCHEMES):
+                raise UsageError(f"{target!r} names an in-process app; pass the application itself")
+            if (
+                self.transport is None
+            ):  # (a transport of the caller's may take paths, e.g. WSGITransport(app=))
+                as_target(target)  # a bare path: UsageError naming (app, path)
                 check = getattr(self.http(), "check_target", None)
                 if check is not None:
                     check(target)  # TargetNotAllowed / UsageError before anything is accepted
             return target
-        app = getattr(target, "app", None)  # a WSGITarget
-        if isinstance(target, tuple) and len(target) == 2 and callable(target[0]):
-            app = target[0]
-        if callable(target) or callable(app):
-            name = _app_name(app if callable(app) else target)
-            candidate, n = name, 1
-            while self._apps.get(candidate, target) is not target:
-                n += 1
-                candidate = f"{name}-{n}"
-            self._apps[candidate] = target
-            return candidate
-        raise UsageError(
-            f"a target must be a URL string, a WSGI application, a WSGITarget or an (app, url) pair, "
-            f"not {type(target).__name__}"
-        )
+        resolved = as_target(target)  # UsageError for anything that names no target
+        assert isinstance(resolved, AppTarget)
+        name = _app_name(resolved)
+        candidate, n = name, 1
+        while candidate in self._apps and self._apps[candidate] != resolved:
+            n += 1
+            candidate = f"{name}-{n}"
+        self._apps[candidate] = resolved
+        self._given[candidate] = target
+        return candidate
 
     def resolve(self, target_url: str) -> tuple[Transport, object]:
         """The transport for a recorded ``target_url`` and what to pass it as the target."""
         app = self._apps.get(target_url)
-        if self.transport is not None:
-            return self.transport, (app if app is not None else target_url)
+        if self.transport is not None:  # a transport of the caller's gets the target as given
+            return self.transport, self._given.get(target_url, target_url)
         if app is not None:
-            return self.wsgi(), app
-        if target_url.startswith(WSGI_SCHEME):
+            return self.inprocess(), app
+        if target_url.startswith(_APP_SCHEMES):
             raise UsageError(
-                f"{target_url} is an in-process WSGI app of another sender or process; "
+                f"{target_url} is an in-process app of another sender or process; "
                 "send to it again with the app object"
             )
         return self.http(), target_url
@@ -102,9 +105,9 @@ class Routes:
             self._http = HTTPTransport(ca_file=self._ca_file, allow_targets=self.allow_targets)
         return self._http
 
-    def wsgi(self) -> Transport:
-        if self._wsgi is None:
-            from .transport.wsgi import WSGITransport
+    def inprocess(self) -> Transport:
+        if self._inprocess is None:
+            from .transport.inprocess import InProcessTransport
 
-            self._wsgi = WSGITransport()
-        return self._wsgi
+            self._inprocess = InProcessTransport()
+        return self._inprocess

@@ -1,7 +1,10 @@
 """Clocks: the only place in hookmock that reads the system time.
 
-Time is an integer number of nanoseconds since the Unix epoch.  Everything that needs time
-takes a clock argument; nothing reads ``time.time()`` itself.
+Time is an integer number of nanoseconds since the Unix epoch (:meth:`Clock.now_ns`); only
+:meth:`Clock.time` gives float seconds, as ``time.time()`` does, so a clock's ``time`` can be
+handed to code written for ``time.time`` (the same type on a real and a virtual clock).  hookmock
+itself stamps whole seconds (:func:`unix_s`).  Everything that needs time takes a clock
+argument; nothing reads ``time.time()`` itself.
 
 * :class:`RealClock` reads the wall clock and really sleeps.
 * :class:`VirtualClock` holds time still until it is moved with :meth:`VirtualClock.advance`,
@@ -29,6 +32,7 @@ __all__ = [
     "VirtualClock",
     "format_iso",
     "to_ns",
+    "unix_s",
 ]
 
 SECOND = 1_000_000_000
@@ -52,6 +56,11 @@ def to_ns(value: int | float | datetime) -> int:
     return round(value * SECOND)
 
 
+def unix_s(clock: Clock) -> int:
+    """Whole seconds since the Unix epoch on ``clock`` (what goes into a timestamp header)."""
+    return clock.now_ns() // SECOND
+
+
 def format_iso(ns: int) -> str:
     """ISO 8601 in UTC with an explicit ``+00:00`` offset and second precision."""
     return datetime.fromtimestamp(ns // SECOND, tz=timezone.utc).isoformat()
@@ -67,8 +76,8 @@ class Clock(Protocol):
         """Nanoseconds since the Unix epoch."""
         ...
 
-    def time(self) -> int:
-        """Whole seconds since the Unix epoch (what goes into a timestamp header)."""
+    def time(self) -> float:
+        """Seconds since the Unix epoch as a float, like ``time.time()``."""
         ...
 
     def sleep_ns(self, ns: int) -> None:
@@ -84,8 +93,8 @@ class RealClock:
     def now_ns(self) -> int:
         return _time.time_ns()
 
-    def time(self) -> int:
-        return _time.time_ns() // SECOND
+    def time(self) -> float:
+        return _time.time_ns() / SECOND
 
     def monotonic_ns(self) -> int:
         return _time.monotonic_ns()
@@ -121,7 +130,7 @@ class VirtualClock:
     >>> clock = VirtualClock(start=1_700_000_000)
     >>> clock.advance(30)
     >>> clock.time()
-    1700000030
+    1700000030.0
     """
 
     is_virtual = True
@@ -139,8 +148,9 @@ class VirtualClock:
     def monotonic_ns(self) -> int:
         return self._now
 
-    def time(self) -> int:
-        return self._now // SECOND
+    def time(self) -> float:
+        """Seconds since the Unix epoch as a float, like ``time.time()``."""
+        return self._now / SECOND
 
     # -- moving ------------------------------------------------------------------------
     def advance(self, seconds: int | float = 0, *, ms: int = 0, ns: int = 0) -> int:

@@ -16,7 +16,7 @@ import random
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .clock import Clock, RealClock, VirtualClock
+from .clock import Clock, RealClock, VirtualClock, unix_s
 from .profiles import Profile, get_profile
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,7 +68,7 @@ class EventFactory:
             event_type = self.rng.choice(self.profile.event_types)
         fake = self.fake
         return self.profile.build_payload(
-            event_type, fake=fake, rng=self.rng, now_s=self.clock.time(), overrides=overrides
+            event_type, fake=fake, rng=self.rng, now_s=unix_s(self.clock), overrides=overrides
         )
 
     def body(self, event_type: str | None = None, /, **overrides: Any) -> bytes:

@@ -144,7 +144,8 @@ class Sender:
         agent_job_id: str | None = None,
         **overrides: Any,
     ) -> Delivery:
-        """Deliver one event to ``target`` (a URL or a WSGI app) and run it to completion."""
+        """Deliver one event to ``target`` (a URL, a WSGI or ASGI app, or ``(app, "/path")``) and run
+        it to completion."""
         record = self._accept_record(target, event_type, payload, body, agent_job_id, overrides)
         run_inline(self.engine, [record.id], on_wait=self.on_wait, known={record.id: record})
         return self.get(record.id)

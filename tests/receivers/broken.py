@@ -56,7 +56,7 @@ class _ManualModa(WerkzeugReceiver):
             ts = self.parse_ts(ts_raw)
         except ValueError:
             return Response("bad timestamp", status=400)
-        now = self.clock.time()
+        now = int(self.clock.time())
         if now - ts > self.tolerance_past or ts - now > self.tolerance_future:
             return Response("stale", status=401)
         return None

@@ -37,7 +37,7 @@ def make_flask_receiver(profile: str = "moda", secret: str = "", clock: Clock | 
         expected = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(sig[3:].encode(), expected.encode()):
             return False
-        return abs(clk.time() - int(ts)) <= TOLERANCE_S
+        return abs(int(clk.time()) - int(ts)) <= TOLERANCE_S
 
     @app.post("/")
     @app.post("/webhook")

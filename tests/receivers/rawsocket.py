@@ -63,7 +63,7 @@ def make_handler(
                     ts.isdigit()
                     and len(ts) <= 15
                     and hmac.compare_digest(sig.encode(), f"v1={mac}".encode())
-                    and abs(clk.time() - int(ts)) <= 300
+                    and abs(int(clk.time()) - int(ts)) <= 300
                 )
             if not ok:
                 return self.answer(401, "unauthorized")

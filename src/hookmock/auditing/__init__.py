@@ -1,8 +1,8 @@
 """The receiver audit: attack a webhook receiver with every known defect probe.
 
 ``hookmock.audit(target, profile=, secret=, probe=)`` runs the catalogue (:mod:`.catalogue`, one
-check per defect class) against a URL or a WSGI app and returns an :class:`AuditReport` (text,
-JSON, JUnit XML, ``curl`` commands with the secret redacted).
+check per defect class) against a URL or an in-process app (WSGI or ASGI) and returns an
+:class:`AuditReport` (text, JSON, JUnit XML, ``curl`` commands with the secret redacted).
 
 The package is called ``auditing`` so that ``hookmock.audit`` can be the function itself.
 """
@@ -13,7 +13,7 @@ from .catalogue import CATALOGUE, Check, check_names
 from .effect import EffectProbe, ProbeFailed
 from .model import CaseResult, CheckResult, Exchange, ProbeRequest
 from .report import AuditReport
-from .runner import TargetUnreachable, audit, run_audit
+from .runner import TargetUnreachable, WrongPath, audit, run_audit
 
 __all__ = [
     "CATALOGUE",
@@ -26,6 +26,7 @@ __all__ = [
     "ProbeFailed",
     "ProbeRequest",
     "TargetUnreachable",
+    "WrongPath",
     "audit",
     "check_names",
     "run_audit",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..clock import SECOND, Clock
+from ..clock import SECOND, Clock, unix_s
 from ..factories import EventFactory
 from ..profiles import Profile
 from ..transport import AttemptResult, Transport
@@ -84,7 +84,7 @@ class AuditContext:
 
     # -- time and payloads ---------------------------------------------------------------
     def now(self) -> int:
-        return self.clock.time()
+        return unix_s(self.clock)  # whole seconds: what a timestamp header carries
 
     def event(self, event_type: str | None = None, /, **overrides: Any) -> dict[str, Any]:
         """A fresh event (fresh id) so that probes never interfere with each other."""

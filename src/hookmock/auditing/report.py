@@ -11,7 +11,6 @@ output of the report ever contains the secret or a value derived from it.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import tempfile
@@ -23,7 +22,7 @@ from ..clock import MS, SECOND
 from .curl import Redactor, header_lines, render_curl
 from .model import STATUSES, CaseResult, CheckResult, Exchange
 
-__all__ = ["INLINE_BYTES", "AuditReport", "describe_target"]
+__all__ = ["INLINE_BYTES", "AuditReport"]
 
 _BODY_PREVIEW = 160
 #: Bodies (and header sets) longer than this go to a file in the text report.
@@ -41,37 +40,6 @@ def _preview(data: bytes, limit: int = _BODY_PREVIEW) -> str:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _callable_name(app: Any) -> str:
-    """``module:name`` for a function or class, ``module:Class()`` for an instance."""
-    name = getattr(app, "__qualname__", None) or getattr(app, "__name__", None)
-    module = getattr(app, "__module__", None)
-    if name is None or module is None:
-        kind = type(app)
-        module, name = kind.__module__, f"{kind.__qualname__}()"
-    return f"{module}:{name}"
-
-
-def _is_asgi(app: Any) -> bool:
-    if inspect.isfunction(app) or inspect.ismethod(app):
-        return inspect.iscoroutinefunction(app)
-    return inspect.iscoroutinefunction(type(app).__call__) if callable(app) else False
-
-
-def describe_target(target: Any) -> str:
-    """A readable title for a target: the URL, or ``module:name`` and the path of an app."""
-    if isinstance(target, str):
-        return target
-    app, path = target, "/"
-    if isinstance(target, tuple) and len(target) == 2 and callable(target[0]):
-        app, path = target[0], str(target[1])
-    elif hasattr(target, "app") and hasattr(target, "url") and callable(target.app):
-        from urllib.parse import urlsplit
-
-        app, path = target.app, urlsplit(str(target.url)).path or "/"
-    kind = "ASGI" if _is_asgi(app) else "WSGI"
-    return f"{_callable_name(app)} {path} (in-process {kind})"
 
 
 @dataclass

@@ -3,8 +3,11 @@
 >>> report = hookmock.audit(app, profile="moda", secret="whsec_…", probe=store.count)  # doctest: +SKIP
 >>> report.ok, report.summary["fail"]  # doctest: +SKIP
 
-The target is a URL (real HTTP, loopback unless allowed) or a WSGI application (in-process, no
-server).  Each probe uses a fresh event, so probes never interfere.  Timestamps come from the
+The target is a URL (real HTTP, loopback unless allowed), or a WSGI or ASGI application, or
+``(app, "/path")`` (in-process, no server).  When the first valid delivery is answered 404 or 405
+the audit stops with a :class:`WrongPath` usage error: the receiver is not at that path, and
+every rejection check would pass for the wrong reason.  Each probe uses a fresh event, so probes
+never interfere.  Timestamps come from the
 audit's clock (the real clock by default; pass the receiver's :class:`VirtualClock` in tests).
 """
 
@@ -18,15 +21,16 @@ from ..errors import HookmockError, UsageError
 from ..factories import EventFactory
 from ..profiles import Profile, get_profile
 from ..transport import Transport
+from ..transport.apps import as_target, describe_target
 from .attribution import attribute
 from .catalogue import CATALOGUE, Check
 from .context import AuditContext
 from .curl import Redactor
 from .effect import EffectProbe, effect_probe
 from .model import CheckResult
-from .report import AuditReport, describe_target
+from .report import AuditReport
 
-__all__ = ["TargetUnreachable", "audit", "run_audit"]
+__all__ = ["TargetUnreachable", "WrongPath", "audit", "run_audit"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -39,6 +43,10 @@ _UNREACHABLE = ("refused", "error", "tls_error")
 
 class TargetUnreachable(HookmockError):
     """The audit's first request could not reach the target (refused, DNS, TLS)."""
+
+
+class WrongPath(UsageError):
+    """The first valid delivery was answered 404 or 405: there is no webhook route at that path."""
 
 
 def _select(only: Iterable[str] | None, skip: Iterable[str] | None) -> list[Check]:
@@ -63,9 +71,9 @@ def _transport_for(target: Any, allow_targets: tuple[str, ...], ca_file: str | N
         transport = HTTPTransport(allow_targets=allow_targets, ca_file=ca_file)
         transport.check_target(target)  # UsageError / TargetNotAllowed before any packet leaves
         return transport
-    from ..transport.wsgi import WSGITransport
+    from ..transport.inprocess import InProcessTransport
 
-    return WSGITransport()
+    return InProcessTransport()
 
 
 def _run_check(ctx: AuditContext, check: Check) -> CheckResult:
@@ -98,13 +106,15 @@ def audit(
 ) -> AuditReport:
     """Attack the receiver at ``target`` with every probe of the catalogue; return the report.
 
-    ``target``: a URL, or a WSGI application (delivered in-process).  ``secret``: the signing
+    ``target``: a URL, or a WSGI or ASGI application, or ``(app, "/path")`` (delivered
+    in-process).  ``secret``: the signing
     secret or webhook token the receiver is configured with.  ``probe``: the effect probe, a
     callable ``probe(event_id) -> int`` or a URL template with ``{event_id}``; checks that need it
     are skipped without one.  ``only`` / ``skip``: check names to run or leave out.
     ``progress(done, total, name)`` is called before each check.  ``seed`` makes the events
     reproducible (the same ids and field values on every run; without it they are random).  Raises
-    :class:`TargetUnreachable` when the first request cannot reach a URL target.
+    :class:`TargetUnreachable` when the first request cannot reach a URL target, and
+    :class:`WrongPath` when it is answered 404 or 405 (no webhook route at that path).
     """
     prof = get_profile(profile)
     if not isinstance(secret, str) or not secret:
@@ -118,11 +128,12 @@ def audit(
     allow = tuple(allow_targets)
     clk: Clock = clock or RealClock()
     checks = _select(only, skip)
-    tx = transport or _transport_for(target, allow, ca_file)
+    resolved = as_target(target)  # UsageError for anything that names no target
+    tx = transport or _transport_for(resolved, allow, ca_file)
     ctx = AuditContext(
         profile=prof,
         secret=secret,
-        target=target,
+        target=target if transport is not None else resolved,
         transport=tx,
         clock=clk,
         factory=EventFactory(prof, seed=seed, clock=clk),
@@ -142,30 +153,43 @@ def audit(
         result = _run_check(ctx, check)
         results.append(result)
         if check.name == "baseline":
-            abort = _baseline_verdict(result, target)
+            abort = _baseline_verdict(result, resolved)
     if progress is not None:
         progress(len(checks), len(checks), "done")
     attribute(results)
     redactor = Redactor(prof, secret)
     return AuditReport(
-        target=describe_target(target),
+        target=describe_target(resolved),
         profile=prof.name,
         checks=results,
         duration_ns=_WALL.monotonic_ns() - started,
-        url=target if isinstance(target, str) else None,
+        url=resolved if isinstance(resolved, str) else None,
         redactor=redactor,
         requests=ctx.requests_sent,
     )
 
 
 def _baseline_verdict(result: CheckResult, target: Any) -> str | None:
-    """Raise for an unreachable URL; the reason to skip the rest when the receiver timed out."""
+    """Raise for an unreachable URL or a wrong path; the reason to skip the rest when the receiver
+    timed out."""
     exchanges = [e for c in result.cases for e in c.exchanges]
     if not exchanges:
         return None
     outcome = exchanges[0].result
     if isinstance(target, str) and outcome.outcome in _UNREACHABLE:
         raise TargetUnreachable(f"cannot reach {target}: {outcome.describe()}")
+    if outcome.outcome == "response" and outcome.status in (404, 405):
+        where = describe_target(target)
+        how = (
+            "give the URL of the webhook route, e.g. http://127.0.0.1:8000/webhooks/moda"
+            if isinstance(target, str)
+            else "give the app with its webhook path, e.g. (app, '/webhooks/moda')"
+        )
+        raise WrongPath(
+            f"the audit stopped: a valid delivery to {where} was answered HTTP {outcome.status} "
+            f"({'no such route' if outcome.status == 404 else 'method not allowed'}), so the path is "
+            f"probably wrong; {how}.  Every rejection check would otherwise pass for the wrong reason."
+        )
     if outcome.outcome == "timeout":
         return (
             "not run: the receiver did not answer a valid delivery within the deadline, so every probe "

@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from ..clock import Clock
+from ..clock import Clock, unix_s
 from ..profiles import Profile
 from ..transport import AttemptResult, Transport
 from . import crashpoint, machine
@@ -40,7 +40,7 @@ class AttemptEvent:
         return self.state.next_due_ns if self.state.status == "pending" else None
 
 
-#: Finds the transport and the target object (URL string or WSGI app) for a stored target URL.
+#: Finds the transport and the target object (URL string or in-process app) for a stored target URL.
 Resolver = Callable[[str], tuple[Transport, object]]
 
 
@@ -75,7 +75,7 @@ class Engine:
         None if the delivery was canceled in the log meanwhile (nothing is sent)."""
         now = self.clock.now_ns()
         state = machine.attempt_started(record.state, self.rules, now)
-        timestamp = self.clock.time()
+        timestamp = unix_s(self.clock)  # whole seconds, as the header carries them
         headers = self.profile.delivery_headers(record.body, self._secret, timestamp)
         try:
             self.log.start_attempt(

@@ -1,9 +1,11 @@
-"""The emulator's WSGI app: routing, the Host check, API keys, the API version header, request ids,
-body limits, and Moda's error body for every error (unknown routes, 405 and 413 included).
+"""The emulator's WSGI app: routing, the Host check, cross-site refusal (:mod:`.websafety`), API keys,
+the API version header, request ids, body limits, and Moda's error body for every error (unknown
+routes, 405 and 413 included, and what the HTTP server refuses itself: :meth:`render_framing_error`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable
@@ -16,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 from ..errors import UsageError
 from ..ids import crockford_id
 from ..profiles.moda import API_KEY_PREFIX, API_VERSION, LEGACY_API_VERSIONS, VERSION_HEADER
-from . import control, moda_api, modio_api, openapi, ui
+from . import control, moda_api, modio_api, openapi, ui, websafety
 from .config import ADMIN_TOKEN_HEADER
 from .errors import ApiError, error_body
 from .http import Ctx, json_response
@@ -49,10 +51,32 @@ class EmulatorApp:
             rules.append(Rule(path, methods=methods, endpoint=endpoint))
             self.handlers[endpoint] = handler
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        #: The page's forms carry this (one per process): see :mod:`.websafety`.
+        self.form_token = secrets.token_urlsafe(24)
+
+    def render_framing_error(
+        self, status: int, code: str, message: str
+    ) -> tuple[bytes, list[tuple[str, str]]]:
+        """Moda's error body for what the HTTP server refuses before the app runs (400, 408,
+        413, 414, 431, 501, 503, 505)."""
+        request_id = crockford_id("req")
+        details = {"max_bytes": self.core.config.max_body_bytes} if status == 413 else None
+        err = ApiError(
+            "rate_limited" if status == 503 else "invalid_request",
+            code,
+            message,
+            status=status,
+            details=details,
+            retry_after_ms=1000 if status == 503 else None,
+        )
+        body = json.dumps(error_body(err, request_id), separators=(",", ":")).encode()
+        return body, [("Content-Type", "application/json"), ("X-Request-ID", request_id)]
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
-        request.max_content_length = self.core.config.max_body_bytes
+        # one byte over the limit is read, so a longer body (chunked: no Content-Length to check
+        # first) is refused instead of cut at the limit; Ctx.body checks the length it got
+        request.max_content_length = self.core.config.max_body_bytes + 1
         request_id = crockford_id("req")
         response = self.respond(request, request_id)
         response.headers["X-Request-ID"] = request_id
@@ -73,7 +97,9 @@ class EmulatorApp:
                 headers[VERSION_HEADER] = self._version(request)
             adapter = self.url_map.bind_to_environ(request.environ)
             endpoint, args = adapter.match()
-            ctx = Ctx(self.core, request, request_id, dict(args))
+            ctx = Ctx(self.core, request, request_id, dict(args), form_token=self.form_token)
+            if not faithful:
+                websafety.check_request(request, str(endpoint), self.form_token)
             if faithful:
                 ctx.api_key_id = self._authenticate(request)
             elif endpoint not in _OPEN_CONTROL:

@@ -34,6 +34,7 @@ class EmulatorClient:
         data = raw
         if body is not None:
             data = json.dumps(body).encode()
+        if data is not None:  # raw bytes too: a JSON client (urllib would say form-urlencoded)
             h["Content-Type"] = "application/json"
         h.update(headers or {})
         request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=h)

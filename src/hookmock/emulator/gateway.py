@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from ..clock import MS, VirtualClock
+from ..clock import MS, VirtualClock, unix_s
 from ..delivery.log import DeliveryLog
 from ..delivery.machine import Phase
 from ..delivery.records import DeliveryRecord
@@ -318,7 +318,7 @@ class Gateway:
                 "use duplicate",
             )
         secret = self._secret_for(records[0])
-        now = self.core.clock.time()
+        now = unix_s(self.core.clock)
         plan: list[tuple[DeliveryRecord, str, int]] = []
         if mode == "duplicate":
             plan = [(records[0], secret, now), (records[0], secret, now)]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from .errors import ApiError
@@ -36,6 +37,8 @@ class Ctx:
     request_id: str
     args: dict[str, Any] = field(default_factory=dict)
     api_key_id: str | None = None
+    #: The history page's form token (see :mod:`.websafety`).
+    form_token: str = ""
     _json: Any = _MISSING
 
     # -- body --------------------------------------------------------------------------
@@ -43,6 +46,8 @@ class Ctx:
         """The JSON object in the body; an empty body is ``{}`` unless ``required``."""
         if self._json is _MISSING:
             raw = self.request.get_data(cache=True)
+            if len(raw) > self.core.config.max_body_bytes:  # chunked: nothing told the length before
+                raise RequestEntityTooLarge()
             if not raw.strip():
                 if required:
                     raise ApiError("invalid_request", "missing_body", "the request needs a JSON object body")

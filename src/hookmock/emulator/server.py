@@ -7,15 +7,15 @@ the real clock, the start-up banner and the state file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import threading
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
-
-from .._serving import make_server_or_raise
+from .._framing import HardenedRequestHandler
+from .._serving import HardenedWSGIServer, ServerLimits, make_server_or_raise
 from ..clock import Clock
 from ..errors import UsageError
 from .app import EmulatorApp
@@ -28,18 +28,32 @@ __all__ = ["Emulator"]
 POLL_S = 0.2
 
 
-class _QuietHandler(WSGIRequestHandler):
+class _QuietHandler(HardenedRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # the request line only: paths and statuses, never headers (API keys) or bodies
         logging.getLogger("hookmock.emulator.access").info('"%s" %s', self.requestline, code)
 
+    def log_error(self, format: str, *args: Any) -> None:
+        # framing errors answered by the server (408, 413, 414, 431 ...): never headers or bodies
+        logging.getLogger("hookmock.emulator.access").info(format, *args)
+
 
 class Emulator:
-    def __init__(self, config: EmulatorConfig | None = None, *, clock: Clock | None = None) -> None:
+    """The emulator on a socket.  ``limits`` bounds what one client may take (timeouts, header
+    size, connections); the body limit is always ``config.max_body_bytes``."""
+
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        clock: Clock | None = None,
+        limits: ServerLimits | None = None,
+    ) -> None:
         self.config = config or EmulatorConfig()
         self.core = EmulatorCore(self.config, clock=clock)
         self.app = EmulatorApp(self.core)
-        self._server: BaseWSGIServer | None = None
+        self.limits = dataclasses.replace(limits or ServerLimits(), max_body_bytes=self.config.max_body_bytes)
+        self._server: HardenedWSGIServer | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
 
@@ -80,9 +94,13 @@ class Emulator:
     # -- life --------------------------------------------------------------------------
     def start(self) -> Emulator:
         self._server = make_server_or_raise(
-            self.config.host, self.config.port, self.app, threaded=True, request_handler=_QuietHandler
+            self.config.host,
+            self.config.port,
+            self.app,
+            request_handler=_QuietHandler,
+            limits=self.limits,
+            render_error=self.app.render_framing_error,
         )
-        self._server.daemon_threads = True  # type: ignore[attr-defined]
         host = self.config.host
         shown = f"[{host}]" if ":" in host else host
         self.core.base_url = f"http://{shown}:{self._server.server_port}"

@@ -15,6 +15,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from .http import Ctx
+from .websafety import FORM_TOKEN_FIELD
 
 __all__ = ["ROUTES"]
 
@@ -35,14 +36,30 @@ def _page(title: str, body: str) -> Response:
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body>{body}</body></html>"
     )
-    return Response(html, mimetype="text/html")
+    return Response(html, mimetype="text/html", headers=_PAGE_HEADERS)
+
+
+#: The page may not be framed by another page (clickjacking its buttons) and runs no script.  The
+#: referrer policy is ``same-origin``, not ``no-referrer``: with that one, browsers send
+#: ``Origin: null`` on the page's own form posts, which are then refused as cross-site.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def _status_class(status: str) -> str:
     return {"succeeded": "ok", "failed": "bad"}.get(status, "pending")
 
 
-def _row(item: dict[str, Any]) -> str:
+def _token_field(token: str) -> str:
+    return f"<input type=hidden name={FORM_TOKEN_FIELD} value='{escape(token)}'>"
+
+
+def _row(item: dict[str, Any], token: str) -> str:
     did = escape(item["id"])
     status = item["status"]
     http = "—" if item["http_status"] is None else str(item["http_status"])
@@ -55,7 +72,7 @@ def _row(item: dict[str, Any]) -> str:
         f"<td class=resp title='{escape(item['response'] or '')}'>{escape(item['response'] or '')}</td>"
         f"<td class=duration>{escape(duration)}</td><td class=attempts>{item['attempts']}</td>"
         f"<td class='status {_status_class(status)}'>{escape(status)}</td>"
-        f"<td><form method=post action='/_hookmock/ui/deliveries/{did}/retry'>"
+        f"<td><form method=post action='/_hookmock/ui/deliveries/{did}/retry'>{_token_field(token)}"
         f"<button type=submit class=retry>{label}</button></form> "
         f"<a class=details href='/_hookmock/ui/deliveries/{did}'>View details</a></td></tr>"
     )
@@ -77,13 +94,17 @@ def index(ctx: Ctx) -> Response:
     ]
     for profile, title in (("moda", "Moda deliveries"), ("modio", "mod.io webhook history")):
         items = gw.ui_rows(profile, limit=100)
-        rows = "".join(_row(i) for i in items) or "<tr><td colspan=8>No deliveries yet.</td></tr>"
+        rows = (
+            "".join(_row(i, ctx.form_token) for i in items)
+            or "<tr><td colspan=8>No deliveries yet.</td></tr>"
+        )
         parts.append(f"<h2>{title}</h2><table id='{profile}-deliveries'>{_HEAD}{rows}</table>")
     games = ctx.core.store.games()
     if games:
         listed = "".join(
             f"<li>game <b>{escape(g['game_id'])}</b> → {escape(g['url'])} "
             f"<form method=post action='/_hookmock/ui/modio/games/{escape(g['game_id'])}/test'>"
+            f"{_token_field(ctx.form_token)}"
             f"<button type=submit class=test data-game='{escape(g['game_id'])}'>Test</button></form></li>"
             for g in games
         )

@@ -9,6 +9,7 @@ schedule and what counts as success.  Nothing outside a profile module knows the
 from __future__ import annotations
 
 import json
+import math
 import random
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -180,10 +181,12 @@ class Profile(ABC):
     ) -> Verdict:
         return Verdict(ok=False, authentic=False, fresh=None, error=exc)
 
-    def delivery_headers(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
-        """Every header of one delivery attempt: content type, user agent, authenticity."""
+    def delivery_headers(self, body: bytes, secret: str, timestamp: float) -> dict[str, str]:
+        """Every header of one delivery attempt: content type, user agent, authenticity.
+        ``timestamp``: unix seconds; a float (``clock.time()``) is floored to whole seconds."""
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
-        headers.update(self.sign(body, secret, timestamp))
+        whole = math.floor(timestamp) if isinstance(timestamp, float) else timestamp
+        headers.update(self.sign(body, secret, whole))
         return headers
 
     @abstractmethod

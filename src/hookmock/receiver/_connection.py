@@ -12,15 +12,14 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
-import struct
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from werkzeug import Response
-from werkzeug.serving import WSGIRequestHandler
 
+from .._framing import HardenedRequestHandler
 from ..clock import SECOND, Clock
 from .faults import CloseBeforeStatus, Delay, Dribble, Fault, Hang, Malformed, Reset, Respond
 from .record import ReceivedRequest
@@ -32,10 +31,8 @@ class Dropped(ConnectionError):
     """Raised to end an exchange without (finishing) an answer."""
 
 
-class FaultRequestHandler(WSGIRequestHandler):
-    """werkzeug's handler, quiet, able to end a connection with a RST."""
-
-    rst_on_close = False
+class FaultRequestHandler(HardenedRequestHandler):
+    """hookmock's hardened handler (timeouts, limits; able to end a connection with a RST), quiet."""
 
     def make_environ(self) -> Any:
         environ = super().make_environ()
@@ -47,17 +44,6 @@ class FaultRequestHandler(WSGIRequestHandler):
 
     def log_error(self, format: str, *args: Any) -> None:
         pass
-
-    def finish(self) -> None:
-        super().finish()
-        if self.rst_on_close:
-            # With SO_LINGER on and a zero timeout, close() sends RST instead of FIN.  rfile
-            # (the only makefile reference) is closed above, so this close is the real one.
-            try:
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.connection.close()
-            except OSError:
-                pass
 
 
 @dataclass

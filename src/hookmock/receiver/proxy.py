@@ -7,6 +7,11 @@
     proxy.tamper(signature=True)   # the handler gets a broken signature
     later = proxy.replay(proxy.captured[0])   # original bytes and headers, now stale
 
+The upstream is any target hookmock accepts: a URL (reached over real HTTP), a WSGI or ASGI
+application, or ``(app, "/webhooks/moda")``.  An app given with a path (or a URL with a path) gets
+every request at that path; a bare app or a bare origin gets the path the proxy was called with.
+In-process upstreams are called through the same transport as a Sender's in-process deliveries.
+
 The proxy is a WSGI application.  Give it to hookmock's Sender as the target (in-process, no
 socket: a ``Hang``/``Delay`` lost acknowledgement then advances the clock so the in-process
 transport sees a timeout) or serve it behind a real socket with
@@ -25,11 +30,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug import Request, Response
-from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
+from ..transport.apps import AppTarget, as_target, describe_target
 from .faults import SOCKET_FAULTS, Delay, Fault, Hang, Respond, as_plan, fault_for
 from .server import ENV_ANSWER, ENV_EXCHANGE
 
@@ -40,6 +45,9 @@ __all__ = ["UPSTREAM_OUTCOME_HEADER", "Captured", "FaultProxy", "UpstreamAnswer"
 UPSTREAM_OUTCOME_HEADER = "X-Hookmock-Upstream-Outcome"
 
 WSGIApp = Callable[..., Any]
+
+#: How much of an in-process upstream's answer the proxy keeps (and passes back to the sender).
+UPSTREAM_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -97,33 +105,60 @@ class FaultProxy:
 
     def __init__(
         self,
-        upstream: WSGIApp | str,
+        upstream: WSGIApp | str | tuple[Any, str] | AppTarget,
         profile: str | Profile = "moda",
         *,
         clock: Clock | None = None,
         allow_targets: Iterable[str] = (),
         ca_file: str | None = None,
     ) -> None:
-        if not (callable(upstream) or isinstance(upstream, str)):
-            raise UsageError(f"FaultProxy upstream {upstream!r}: give a WSGI application or a URL")
         self.upstream = upstream
-        self.profile = get_profile(profile)
-        self.clock: Clock = clock if clock is not None else RealClock()
-        self._transport: Any = None
-        if isinstance(upstream, str):
-            from ..transport.http import HTTPTransport
-
-            self._transport = HTTPTransport(ca_file=ca_file, allow_targets=tuple(allow_targets))
-            self._transport.check_target(upstream)
         self._lock = threading.Lock()
         self._fail: list[_Rule] = []
         self._lose: list[_Rule] = []
         self._dup: list[_Rule] = []
         self._tamper: list[_Rule] = []
         self.captured: list[Captured] = []
+        self.profile = get_profile(profile)
+        self.clock: Clock = clock if clock is not None else RealClock()
+        try:
+            self._target = as_target(upstream)
+        except UsageError as exc:
+            raise UsageError(f"FaultProxy upstream: {exc}") from None
+        #: An app given as (app, path) / AppTarget gets every request at its path.
+        self._fixed_path = not isinstance(upstream, str) and not callable(upstream)
+        self._transport: Any
+        if isinstance(self._target, str):
+            from ..transport.http import HTTPTransport
 
-    def __repr__(self) -> str:
-        return f"<FaultProxy {self.profile.name} -> {self.upstream!r}>"
+            self._transport = HTTPTransport(ca_file=ca_file, allow_targets=tuple(allow_targets))
+            self._transport.check_target(self._target)
+        else:
+            from ..transport.inprocess import InProcessTransport
+
+            self._transport = InProcessTransport(excerpt_bytes=UPSTREAM_BODY_BYTES)
+
+    def __repr__(self) -> str:  # safe on a half-built proxy too
+        profile = getattr(getattr(self, "profile", None), "name", "?")
+        try:
+            upstream = describe_target(self.upstream)
+        except Exception:
+            upstream = repr(getattr(self, "upstream", None))
+        return f"<FaultProxy {profile} -> {upstream}>"
+
+    def upstream_url(self, path: str = "/") -> str:
+        """Where a request the proxy got at ``path`` is forwarded (``wsgi app ... at /path`` in-process)."""
+        if isinstance(self._target, str):
+            return _upstream_url(self._target, path)
+        return self._in_process(path).describe()
+
+    def _in_process(self, path: str) -> AppTarget:
+        assert isinstance(self._target, AppTarget)
+        if self._fixed_path:
+            return self._target
+        return AppTarget(
+            self._target.app, path if path.startswith("/") else "/" + path, self._target.interface
+        )
 
     # -- rules -------------------------------------------------------------------------
     def fail(
@@ -193,40 +228,33 @@ class FaultProxy:
     ) -> UpstreamAnswer:
         """Send one request to the upstream handler as is, and return its answer."""
         headers = tuple((k, v) for k, v in headers if k.lower() not in _HOP and k.lower() != "host")
-        if self._transport is not None:
-            assert isinstance(self.upstream, str)
-            url = _upstream_url(self.upstream, path)
-            sent = dict(headers)
-            result = self._transport.send(
-                url, sent, body, deadline_ns=self.profile.deadline_ns, clock=self.clock
-            )
-            if result.outcome != "response":
-                return UpstreamAnswer(None, outcome=result.outcome, detail=result.detail)
-            return UpstreamAnswer(result.status, result.excerpt, tuple(result.headers))
-        builder = EnvironBuilder(path=path.split("?")[0], method=method, headers=list(headers), data=body)
-        if "?" in path:
-            builder.query_string = path.split("?", 1)[1]
-        environ = builder.get_environ()
-        assert callable(self.upstream)
-        app_iter, status, response_headers = run_wsgi_app(self.upstream, environ, buffered=True)
-        data = b"".join(app_iter)
-        return UpstreamAnswer(int(status.split()[0]), data, tuple(response_headers.items()))
+        target: object = (
+            _upstream_url(self._target, path) if isinstance(self._target, str) else self._in_process(path)
+        )
+        result = self._transport.send(
+            target, dict(headers), body, deadline_ns=self.profile.deadline_ns, clock=self.clock
+        )
+        exception = result.extra.get("exception")
+        if isinstance(exception, Exception):  # an in-process handler raised: as if called directly
+            raise exception
+        if result.outcome != "response":
+            return UpstreamAnswer(None, outcome=result.outcome, detail=result.detail)
+        return UpstreamAnswer(result.status, result.excerpt, tuple(result.headers))
 
     def check_upstream(self, timeout_s: float = 5.0) -> str | None:
         """For a URL upstream, whether anything accepts connections there: ``None`` if so, else
         why not (``refused: 127.0.0.1:1: ECONNREFUSED Connection refused``).  Nothing is sent (a
         TCP connect, then close); raises ``UsageError`` / ``TargetNotAllowed`` for a URL the
-        outbound policy rejects.  Always ``None`` for an in-process (WSGI) upstream."""
-        if self._transport is None:
+        outbound policy rejects.  Always ``None`` for an in-process (WSGI/ASGI) upstream."""
+        if not isinstance(self._target, str):
             return None
         import socket
 
         from ..transport.http import _errno_name
         from ..transport.targets import ResolutionFailed
 
-        assert isinstance(self.upstream, str)
         try:
-            addresses = self._transport.check_target(self.upstream)
+            addresses = self._transport.check_target(self._target)
         except ResolutionFailed as exc:
             return f"error: {exc}"
         failures: list[tuple[str, OSError]] = []

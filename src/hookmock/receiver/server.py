@@ -27,7 +27,7 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from .._serving import make_server_or_raise
+from .._serving import ServerLimits, make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
@@ -71,7 +71,9 @@ class FakeReceiver(HTTPServer):
     for each request.  ``clock`` is shared with the sender (a ``VirtualClock`` makes delays free).
     ``handler`` is a WSGI app (or an upstream URL, wrapped in a ``FaultProxy``) that answers
     requests the plan leaves alone.  ``grace`` is how long (real seconds) the receiver waits for a
-    sender to hang up once its deadline has passed before it gives up waiting.
+    sender to hang up once its deadline has passed before it gives up waiting.  ``limits`` bounds
+    what one client may take (timeouts, header and body sizes, connections; see
+    :class:`hookmock.ServerLimits`).
     """
 
     DEFAULT_PATH = "/webhook"
@@ -88,8 +90,12 @@ class FakeReceiver(HTTPServer):
         handler: WSGIApp | str | None = None,
         grace: float = 1.0,
         on_request: Callable[[ReceivedRequest], object] | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         super().__init__(host=host, port=port, threaded=True)
+        if limits is not None and not isinstance(limits, ServerLimits):
+            raise UsageError(f"limits={limits!r}: give a hookmock.ServerLimits")
+        self.limits = limits or ServerLimits()
         self.profile = get_profile(profile)
         self.clock: Clock = clock if clock is not None else RealClock()
         self.secret = _checked_secret(self.profile, secret)
@@ -123,8 +129,8 @@ class FakeReceiver(HTTPServer):
         """
         new_profile = self.profile if profile is KEEP else get_profile(profile)
         new_secret = self.secret if secret is KEEP else _checked_secret(new_profile, secret)
-        if not (handler is KEEP or handler is None or isinstance(handler, str) or callable(handler)):
-            raise UsageError(f"handler={handler!r}: give a WSGI application or an upstream URL")
+        if not (handler is KEEP or handler is None or isinstance(handler, (str, tuple)) or callable(handler)):
+            raise UsageError(f"handler={handler!r}: give a WSGI or ASGI application or an upstream URL")
         self.clear()
         self.profile, self.secret = new_profile, new_secret
         if clock is not KEEP:
@@ -137,12 +143,15 @@ class FakeReceiver(HTTPServer):
         return self
 
     def _wrap_handler(self, handler: WSGIApp | str | None) -> WSGIApp | None:
-        if isinstance(handler, str):
+        from ..transport.apps import is_asgi
+
+        # an upstream URL, an ASGI app or (app, path): served through a (rule-less) fault proxy
+        if isinstance(handler, (str, tuple)) or (callable(handler) and is_asgi(handler)):
             from .proxy import FaultProxy
 
             return FaultProxy(handler, self.profile, clock=self.clock)
         if handler is not None and not callable(handler):
-            raise UsageError(f"handler={handler!r}: give a WSGI application or an upstream URL")
+            raise UsageError(f"handler={handler!r}: give a WSGI or ASGI application or an upstream URL")
         return handler
 
     def __repr__(self) -> str:  # never shows the secret
@@ -204,9 +213,9 @@ class FakeReceiver(HTTPServer):
             self.host,
             self.port,
             Request.application(self.application),
-            threaded=True,
             request_handler=FaultRequestHandler,
             ssl_context=self.ssl_context,
+            limits=self.limits,
         )
         self.port = self.server.port
         self.server_thread = threading.Thread(

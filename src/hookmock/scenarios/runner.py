@@ -1,7 +1,7 @@
 """Run a scenario: hookmock's Sender -> the fault proxy -> the receiver under test.
 
 The sender delivers in-process to a :class:`~hookmock.receiver.proxy.FaultProxy` whose upstream
-is the target (a WSGI app, or a URL reached over real HTTP).  Before each attempt the step's
+is the target (an app, ``(app, "/path")``, or a URL reached over real HTTP).  Before each attempt the step's
 proxy action for that attempt is armed (``lost_ack``, ``duplicate``, ``tamper`` …); ``fail``
 (:meth:`FaultProxy.fail`) answers the sender without the handler seeing the attempt.  Time is a
 virtual clock (started at the real time, so a real receiver accepts the timestamps): Moda's retry
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..clock import SECOND, Clock, RealClock, VirtualClock
+from ..clock import SECOND, Clock, RealClock, VirtualClock, unix_s
 from ..delivery.engine import AttemptEvent
 from ..delivery.result import Delivery
 from ..errors import UsageError
@@ -31,6 +31,8 @@ __all__ = ["run_scenario"]
 
 EffectProbe = Callable[[str], int]
 DEFAULT_STALE_S = 3600
+#: How far ``attempt_times`` may be off, in seconds.
+ATTEMPT_TIME_SLACK_S = 0.001
 _WALL = RealClock()
 
 
@@ -160,11 +162,13 @@ class _Run:
             ):
                 result.failures.append(f"attempt answers {got}, expected {wanted}")
         if "attempt_times" in expect and attempts:
-            first = attempts[0].started_ns
-            got_t = [round((a.started_ns - first) / SECOND, 3) for a in attempts]
+            got_t, answering = _schedule_times(attempts)
             wanted_t = [float(t) for t in expect["attempt_times"]]
-            if len(got_t) != len(wanted_t) or any(abs(g - w) > 0.001 for g, w in zip(got_t, wanted_t)):
-                result.failures.append(f"attempts started at {got_t} s, expected {wanted_t} s")
+            if len(got_t) != len(wanted_t) or any(
+                abs(g - w) > ATTEMPT_TIME_SLACK_S for g, w in zip(got_t, wanted_t)
+            ):
+                took = f" (not counting {answering:g} s the answers took)" if answering else ""
+                result.failures.append(f"attempts started at {got_t} s{took}, expected {wanted_t} s")
         if expect.get("answer") is not None and attempts:
             last = attempts[-1]
             if not _matches(expect["answer"], last.status, last.outcome):
@@ -232,7 +236,7 @@ class _Run:
             headers = dict(item.headers)
             auth = {n.lower() for n in self.profile.sign(b"", "x", 0)}
             headers = {k: v for k, v in headers.items() if k.lower() not in auth}
-            headers.update(self.profile.sign(item.body, self.secret, self.clock.time() - int(after)))
+            headers.update(self.profile.sign(item.body, self.secret, unix_s(self.clock) - int(after)))
             answer = self.proxy.forward(item.method, item.path, headers.items(), item.body)
             if self.profile.has_timestamp:
                 how = f"re-sent the captured body signed {after:g} s in the past (a replay that much later)"
@@ -281,6 +285,21 @@ class _Run:
         result.notes.append(f"advanced the clock {step.after:g} s")
 
 
+def _schedule_times(attempts: Any) -> tuple[list[float], float]:
+    """Each attempt's start, in seconds from the first, *not counting the time answers took*: a retry
+    is due a delay after the previous attempt ended, and the handler's real time (which moves the
+    virtual clock) is the receiver's, not the schedule's.  A timeout counts in full (the sender
+    waited the whole deadline): ``[0, 31]`` for a timeout then a retry 1 s later."""
+    first = attempts[0].started_ns
+    answering = 0
+    times = []
+    for n, attempt in enumerate(attempts):
+        times.append(round((attempt.started_ns - first - answering) / SECOND, 3))
+        if n < len(attempts) - 1 and attempt.outcome != "timeout" and attempt.duration_ns:
+            answering += attempt.duration_ns
+    return times, round(answering / SECOND, 3)
+
+
 def _only_new_attempts(delivery: Delivery, before: int) -> Delivery:
     from dataclasses import replace
 
@@ -298,7 +317,8 @@ def run_scenario(
     allow_targets: tuple[str, ...] = (),
     ca_file: str | None = None,
 ) -> ScenarioResult:
-    """Run a scenario (a :class:`Scenario` or a file path) against ``target`` (a WSGI app or URL).
+    """Run a scenario (a :class:`Scenario` or a file path) against ``target`` (a URL, a WSGI or
+    ASGI app, or ``(app, "/path")``).
 
     ``secret``: the signing secret / webhook token the receiver is configured with.  ``probe``:
     effect probe (callable or URL template with ``{event_id}``).  ``clock``: share the receiver's
@@ -314,7 +334,7 @@ def run_scenario(
         )
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, profile=profile)
     shared = clock is not None
-    clk: Clock = clock if clock is not None else VirtualClock(start=_WALL.time())
+    clk: Clock = clock if clock is not None else VirtualClock(start=unix_s(_WALL))
     run = _Run(
         loaded,
         target,
@@ -328,8 +348,9 @@ def run_scenario(
     unreachable = run.proxy.check_upstream()
     if unreachable is not None:
         from ..auditing.runner import TargetUnreachable
+        from ..transport.apps import describe_target
 
-        raise TargetUnreachable(f"cannot reach {target}: {unreachable}")
+        raise TargetUnreachable(f"cannot reach {describe_target(target)}: {unreachable}")
     started = _WALL.monotonic_ns()
     steps = [run.run_step(step) for step in loaded.steps]
     return ScenarioResult(

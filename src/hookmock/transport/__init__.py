@@ -69,7 +69,8 @@ class AttemptResult:
 
 @runtime_checkable
 class Transport(Protocol):
-    """Sends one attempt.  ``target`` is a URL string or, for in-process transports, a WSGI app."""
+    """Sends one attempt.  ``target`` is a URL string or, for in-process transports, an app
+    (WSGI or ASGI, see :mod:`hookmock.transport.apps`)."""
 
     def send(
         self,

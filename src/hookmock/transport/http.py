@@ -120,7 +120,7 @@ class HTTPTransport:
         if not isinstance(target, str):
             raise UsageError(
                 f"HTTPTransport needs a URL string, not {type(target).__name__}; "
-                "use WSGITransport to deliver to a WSGI application"
+                "use InProcessTransport to deliver to an application in-process"
             )
         if not isinstance(deadline_ns, int) or deadline_ns <= 0:
             raise UsageError(f"deadline_ns={deadline_ns!r} must be a positive integer number of nanoseconds")

@@ -6,50 +6,46 @@ URL-dependent part is built by it once per URL and copied, the headers and body 
 app's response is consumed like the HTTP transport consumes one: the status, the headers, the
 first ``excerpt_bytes`` of the body, the rest counted and dropped, redirects never followed.
 
-Deadline: an in-process call cannot be interrupted, so the deadline is judged on the clock.  If
-the app (or a fault proxy wrapping it) moves a virtual clock to or past ``start + deadline``
-before the response is complete, the outcome is ``"timeout"`` with ``duration_ns ==
-deadline_ns``; body iteration also stops once the deadline (or its real-time backstop) passes,
-so an endless body cannot hang the sender.  An exception raised by the app is the outcome
-``"error"``, with the exception kept in ``extra["exception"]`` so a test can re-raise it.
+Time and deadline (see :mod:`hookmock.transport.inprocess`): the attempt counts the app's real
+elapsed time (on a virtual clock, the clock moves by it).  An in-process call cannot be
+interrupted, so the deadline is judged when the app returns: an app that took longer (in real
+time, or by moving a virtual clock itself) is a ``"timeout"`` with ``duration_ns ==
+deadline_ns``; body iteration also stops once the deadline passes, so an endless body cannot hang
+the sender.  An exception raised by the app is the outcome ``"error"``, with the exception kept in
+``extra["exception"]`` so a test can re-raise it.
+
+Targets: a WSGI callable, ``(app, "/path")``, an :class:`~hookmock.transport.apps.AppTarget`
+(``WSGITarget`` is the same class), or a URL/path for the app given as ``WSGITransport(app=...)``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-from ..clock import SECOND, Clock, RealClock
+from ..clock import SECOND, Clock
 from ..errors import UsageError
 from . import EXCERPT_BYTES, AttemptResult
+from .apps import AppTarget, absolute, as_target, split_url
+from .inprocess import HandlerTime
 
 __all__ = ["WSGITarget", "WSGITransport"]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-_REAL = RealClock()
 _STATUS_RE = re.compile(r"^([0-9]{3})(?: (.*))?$")
 _RESERVED_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding"})
 #: base environs (no headers, no body) kept per (URL, REMOTE_ADDR); building one costs ~35 µs
 _BASE_CACHE_SIZE = 64
 
 
-@dataclass(frozen=True)
-class WSGITarget:
-    """A WSGI application and the URL to deliver to inside it (path, query, host, scheme)."""
-
-    app: WSGIApp
-    url: str = "http://localhost/"
-
-    def __post_init__(self) -> None:
-        if not callable(self.app):
-            raise UsageError(f"WSGITarget needs a WSGI application (a callable), not {self.app!r}")
+#: The in-process target class (kept under its older name).
+WSGITarget = AppTarget
 
 
 class _Malformed(Exception):
@@ -59,9 +55,9 @@ class _Malformed(Exception):
 class WSGITransport:
     """Deliver attempts to WSGI applications in-process.
 
-    ``send(target, ...)`` accepts a WSGI callable (delivered to ``default_url``), a
-    :class:`WSGITarget`, an ``(app, url_or_path)`` tuple, or, when the transport was made with
-    ``app=``, a URL or path string for that app.
+    ``send(target, ...)`` accepts a WSGI callable (delivered to ``default_url``), an
+    :class:`~hookmock.transport.apps.AppTarget`, an ``(app, url_or_path)`` tuple, or, when the
+    transport was made with ``app=``, a URL or path string for that app.
     """
 
     def __init__(
@@ -76,7 +72,7 @@ class WSGITransport:
             raise UsageError(f"WSGITransport(app=...) needs a WSGI application (a callable), not {app!r}")
         if excerpt_bytes < 0:
             raise UsageError(f"excerpt_bytes={excerpt_bytes} is negative; use 0 or more")
-        _split_url(default_url)
+        split_url(default_url)
         self.app = app
         self.default_url = default_url
         self.excerpt_bytes = excerpt_bytes
@@ -87,23 +83,25 @@ class WSGITransport:
         return f"WSGITransport(app={self.app!r}, default_url={self.default_url!r})"
 
     def _resolve(self, target: object) -> tuple[WSGIApp, str]:
-        if isinstance(target, WSGITarget):
-            return target.app, target.url
-        if isinstance(target, tuple) and len(target) == 2 and callable(target[0]):
-            return target[0], _absolute(self.default_url, str(target[1]))
         if isinstance(target, str):
             if self.app is None:
                 raise UsageError(
                     f"WSGITransport got the URL {target!r} but no application; pass the WSGI app as the "
-                    "target (or WSGITarget(app, url)), or use HTTPTransport for a real server"
+                    "target (or (app, path)), or use HTTPTransport for a real server"
                 )
-            return self.app, _absolute(self.default_url, target)
-        if callable(target):
+            return self.app, absolute(target, self.default_url)
+        if isinstance(target, tuple) and len(target) == 2 and callable(target[0]):
+            return target[0], absolute(target[1], self.default_url)
+        if callable(target) and not isinstance(target, AppTarget):
             return target, self.default_url
-        raise UsageError(
-            f"WSGITransport cannot deliver to {target!r}; give a WSGI application, WSGITarget(app, url) "
-            "or (app, path)"
-        )
+        resolved = as_target(target)
+        assert isinstance(resolved, AppTarget)
+        if resolved.interface == "asgi":
+            raise UsageError(
+                f"{resolved.describe()} is an ASGI application; deliver it with InProcessTransport "
+                "(what Sender and audit use for any app) or ASGITransport"
+            )
+        return resolved.app, resolved.url
 
     def send(
         self,
@@ -118,16 +116,12 @@ class WSGITransport:
             raise UsageError(f"deadline_ns={deadline_ns!r} must be a positive integer number of nanoseconds")
         app, url = self._resolve(target)
         environ = self._environ(url, headers, bytes(body))
-        start = clock.now_ns()
-        real_deadline = _REAL.monotonic_ns() + deadline_ns
-
-        def expired() -> bool:
-            return clock.now_ns() - start >= deadline_ns or _REAL.monotonic_ns() >= real_deadline
+        timer = HandlerTime(clock, deadline_ns)
+        expired = timer.expired
 
         def timeout(where: str, **extra: object) -> AttemptResult:
-            duration = deadline_ns if clock.is_virtual else clock.now_ns() - start
             detail = f"no complete response within {deadline_ns / SECOND:g} s ({where})"
-            return AttemptResult("timeout", duration, detail=detail, peer="wsgi", extra=extra)
+            return AttemptResult("timeout", timer.timeout_ns(), detail=detail, peer="wsgi", extra=extra)
 
         started: list[tuple[str, list[tuple[str, str]]]] = []
         written: list[bytes] = []
@@ -154,6 +148,12 @@ class WSGITransport:
         try:
             try:
                 app_rv = app(environ, start_response)
+                if inspect.isawaitable(app_rv):
+                    _close_awaitable(app_rv)
+                    raise _Malformed(
+                        "the app returned a coroutine: it is an ASGI application hookmock did not "
+                        "recognise; give hookmock.AppTarget(app, '/path', interface='asgi')"
+                    )
                 iterator = iter(app_rv)
                 while True:
                     for piece in written:
@@ -174,19 +174,20 @@ class WSGITransport:
                     with contextlib.suppress(Exception):
                         close()
         except _Malformed as exc:
-            if expired():
+            took = timer.finish()
+            if took is None:
                 return timeout("the app answered after the deadline")
-            return AttemptResult("malformed", clock.now_ns() - start, detail=str(exc), peer="wsgi")
+            return AttemptResult("malformed", took, detail=str(exc), peer="wsgi")
         except Exception as exc:
-            if clock.now_ns() - start >= deadline_ns:
+            took = timer.finish()
+            if took is None:
                 return timeout("the app raised after the deadline", exception=exc)
             detail = f"the app raised {type(exc).__name__}: {exc}"
-            return AttemptResult(
-                "error", clock.now_ns() - start, detail=detail, peer="wsgi", extra={"exception": exc}
-            )
-        elapsed = clock.now_ns() - start
-        if elapsed >= deadline_ns or _REAL.monotonic_ns() >= real_deadline:
+            return AttemptResult("error", took, detail=detail, peer="wsgi", extra={"exception": exc})
+        took = timer.finish()
+        if took is None:
             return timeout("the app answered after the deadline")
+        elapsed = took
         if not started:
             return AttemptResult(
                 "malformed", elapsed, detail="the app never called start_response", peer="wsgi"
@@ -236,7 +237,7 @@ class WSGITransport:
         if base is None:
             from werkzeug.test import EnvironBuilder
 
-            root, path = _split_url(url)
+            root, path = split_url(url)
             builder = EnvironBuilder(
                 path=path, base_url=root, method="POST", environ_base={"REMOTE_ADDR": self.remote_addr}
             )
@@ -252,20 +253,8 @@ class WSGITransport:
         return base
 
 
-def _split_url(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"WSGI target URL {url!r} must be an absolute http:// or https:// URL")
-    path = parts.path or "/"
-    if parts.query:
-        path = f"{path}?{parts.query}"
-    return f"{parts.scheme}://{parts.netloc}/", path
-
-
-def _absolute(default_url: str, url_or_path: str) -> str:
-    if url_or_path.startswith(("http://", "https://")):
-        return url_or_path
-    if not url_or_path.startswith("/"):
-        raise UsageError(f"WSGI target path {url_or_path!r} must start with '/' (or be a full URL)")
-    base, _ = _split_url(default_url)
-    return base.rstrip("/") + url_or_path
+def _close_awaitable(value: object) -> None:
+    close = getattr(value, "close", None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            close()

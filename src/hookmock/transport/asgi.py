@@ -1,0 +1,311 @@
+"""The in-process transport for ASGI applications (FastAPI, Starlette, Django's ``ASGIHandler``...).
+
+Same semantics as :class:`~hookmock.transport.wsgi.WSGITransport`: a POST with the exact body
+bytes and headers (names lower-cased, values latin-1, as a server hands them over); the status,
+the headers and the first ``excerpt_bytes`` of the body are kept, the rest counted and dropped;
+the outcomes are the same (``"error"`` with ``extra["exception"]`` when the app raises before
+answering, ``"malformed"`` for a response that breaks the ASGI spec, ``"timeout"`` past the
+deadline, counted on real handler time as in :mod:`hookmock.transport.inprocess`).
+
+Like a server, and unlike a test client, the attempt ends when the response is complete: work
+the app does afterwards (FastAPI ``BackgroundTasks``, a task it spawned) carries on while the
+sender moves on, so an asynchronous receiver behaves in-process as it does over a socket.  A
+response still incomplete at the deadline is a timeout; the app is then told the client went away
+(``receive()`` answers ``http.disconnect``, ``send()`` raises ``OSError``), as a server would.
+Lifespan events are not run (as with Starlette's ``TestClient`` used without ``with``).
+
+Every app runs on one event loop in one background thread for the whole process (as under a
+server), so state an app binds to its loop (locks, queues, pools) keeps working from one delivery
+to the next and from any calling thread.
+
+The ASGI plumbing comes from **asgiref**, the ASGI reference library (maintained with Django,
+pure Python, no dependencies): ASGI 2 apps are adapted with its ``double_to_single_callable``,
+and an app is recognised with its ``iscoroutinefunction`` (which knows Django's markers).
+httpx's ``ASGITransport`` was not chosen: it
+collects the whole response body in memory (no bounded read, so an endless body is never cut
+off) and awaits the app's background work before answering, unlike a server.  asgiref is the
+optional extra ``hookmock[asgi]``; without it an ASGI target is refused with how to install it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from collections.abc import Callable, Mapping
+from time import monotonic_ns
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ..clock import SECOND, Clock
+from ..errors import UsageError
+from . import EXCERPT_BYTES, AttemptResult
+from .apps import AppTarget, as_target
+from .inprocess import HandlerTime
+
+__all__ = ["ASGITransport"]
+
+_RESERVED_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding"})
+
+
+def _single_callable(app: Any) -> Callable[..., Any]:
+    """The app as an ASGI 3 callable: an ASGI 2 app (a class called with the scope) is adapted."""
+    try:
+        from asgiref.compatibility import double_to_single_callable, is_double_callable
+    except ImportError:
+        raise UsageError(
+            "delivering to an ASGI application in-process needs asgiref: pip install 'hookmock[asgi]' "
+            "(or serve the app and give its URL)"
+        ) from None
+    # asgiref counts any callable that is not a coroutine function as ASGI 2; hookmock already knows
+    # this one is ASGI (a wrapper returning a coroutine is ASGI 3), so only a class is ASGI 2.
+    if inspect.isclass(app) or (is_double_callable(app) and getattr(app, "_asgi_double_callable", False)):
+        return double_to_single_callable(app)
+    return app
+
+
+class _Loop:
+    """One event loop in a daemon thread, where every in-process ASGI app runs."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, name="hookmock-asgi", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+
+_LOOP: _Loop | None = None
+_LOOP_LOCK = threading.Lock()
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    global _LOOP
+    with _LOOP_LOCK:
+        if _LOOP is None or not _LOOP.thread.is_alive():
+            _LOOP = _Loop()
+        return _LOOP.loop
+
+
+class _Disconnected(OSError):
+    """Raised by ``send()`` once the sender has stopped waiting (the deadline passed)."""
+
+
+class _Exchange:
+    """One request and its response, between the calling thread and the app's task on the loop."""
+
+    def __init__(self, body: bytes, excerpt_bytes: int) -> None:
+        self.body = body
+        self.excerpt_limit = excerpt_bytes
+        self.request_taken = False
+        self.status: int | None = None
+        self.reason = ""
+        self.headers: tuple[tuple[str, str], ...] = ()
+        self.excerpt = bytearray()
+        self.total = 0
+        self.complete_at: int | None = None  # monotonic_ns when the response was complete
+        self.malformed: str | None = None
+        self.exception: BaseException | None = None
+        self.returned = False
+        self.abandoned = False
+        self.wake = threading.Event()  # set on a complete response, a failure, or an abort
+        self.disconnect = asyncio.Event()  # binds to the loop on first use (Python >= 3.10)
+
+    # -- the ASGI callables (on the loop) --------------------------------------------------
+    async def receive(self) -> dict[str, Any]:
+        if not self.request_taken:
+            self.request_taken = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        await self.disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(self, message: Mapping[str, Any]) -> None:
+        if self.abandoned:
+            raise _Disconnected("hookmock: the sender stopped waiting (the deadline passed)")
+        if self.complete_at is not None or self.malformed is not None:
+            raise RuntimeError(f"ASGI message {message.get('type')!r} sent after the response was complete")
+        kind = message.get("type") if isinstance(message, Mapping) else None
+        if kind == "http.response.start":
+            self._start(message)
+        elif kind == "http.response.body":
+            self._body(message)
+            await asyncio.sleep(0)  # an endless body cannot starve the loop
+        else:
+            self._fail(f"the app sent {kind!r}, not an HTTP response message")
+
+    def _start(self, message: Mapping[str, Any]) -> None:
+        if self.status is not None:
+            self._fail("the app sent http.response.start twice")
+        status = message.get("status")
+        if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 999:
+            self._fail(f"bad ASGI status {status!r}")
+        headers = []
+        for pair in message.get("headers", ()) or ():
+            try:
+                name, value = pair
+                headers.append((bytes(name).decode("latin-1"), bytes(value).decode("latin-1")))
+            except (TypeError, ValueError):
+                self._fail(f"bad ASGI response header {pair!r}: give (name, value) byte strings")
+        self.status = status
+        self.headers = tuple(headers)
+
+    def _body(self, message: Mapping[str, Any]) -> None:
+        if self.status is None:
+            self._fail("the app sent http.response.body before http.response.start")
+        chunk = message.get("body", b"")
+        if not isinstance(chunk, (bytes, bytearray)):
+            self._fail(f"the app sent a body of {type(chunk).__name__}, not bytes")
+        room = self.excerpt_limit - len(self.excerpt)
+        if room > 0:
+            self.excerpt.extend(chunk[:room])
+        self.total += len(chunk)
+        if not message.get("more_body", False):
+            self.complete_at = monotonic_ns()
+            self.disconnect.set()  # the exchange is over, as when a server's client hangs up
+            self.wake.set()
+
+    def _fail(self, detail: str) -> None:
+        self.malformed = detail
+        self.wake.set()
+        raise RuntimeError(detail)
+
+    async def run(self, app: Callable[..., Any], scope: dict[str, Any]) -> None:
+        try:
+            await app(scope, self.receive, self.send)
+        except Exception as exc:  # after a complete response it is the app's own business
+            if self.complete_at is None and self.malformed is None and not self.abandoned:
+                self.exception = exc
+        finally:
+            self.returned = True
+            self.wake.set()
+
+    # -- from the calling thread -----------------------------------------------------------
+    def abandon(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.abandoned = True
+        self.wake.set()
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(self.disconnect.set)
+
+
+class ASGITransport:
+    """Deliver attempts to ASGI applications in-process (see the module docstring)."""
+
+    def __init__(self, *, excerpt_bytes: int = EXCERPT_BYTES, remote_addr: str = "127.0.0.1") -> None:
+        if excerpt_bytes < 0:
+            raise UsageError(f"excerpt_bytes={excerpt_bytes} is negative; use 0 or more")
+        self.excerpt_bytes = excerpt_bytes
+        self.remote_addr = remote_addr
+
+    def __repr__(self) -> str:
+        return "ASGITransport()"
+
+    def send(
+        self,
+        target: object,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        deadline_ns: int,
+        clock: Clock,
+    ) -> AttemptResult:
+        if not isinstance(deadline_ns, int) or deadline_ns <= 0:
+            raise UsageError(f"deadline_ns={deadline_ns!r} must be a positive integer number of nanoseconds")
+        resolved = as_target(target)
+        if isinstance(resolved, str):
+            raise UsageError(f"ASGITransport got the URL {resolved!r}; give (app, '/path') for an ASGI app")
+        app = _single_callable(resolved.app)
+        scope = self._scope(resolved, headers, bytes(body))
+        exchange = _Exchange(bytes(body), self.excerpt_bytes)
+        loop = _loop()
+        timer = HandlerTime(clock, deadline_ns)
+        abort = None
+        if clock.is_virtual and hasattr(clock, "call_at"):  # another thread moving the clock past it
+            abort = clock.call_at(timer.start_ns + deadline_ns, exchange.wake.set)
+        asyncio.run_coroutine_threadsafe(exchange.run(app, scope), loop)
+        try:
+            while not exchange.wake.wait(timer.real_left_s()) and not timer.expired():
+                pass
+        finally:
+            if abort is not None:
+                abort.cancel()
+        return self._result(exchange, timer, loop)
+
+    def _result(
+        self, exchange: _Exchange, timer: HandlerTime, loop: asyncio.AbstractEventLoop
+    ) -> AttemptResult:
+        deadline_s = timer.deadline_ns / SECOND
+
+        def timeout(where: str, **extra: object) -> AttemptResult:
+            exchange.abandon(loop)
+            detail = f"no complete response within {deadline_s:g} s ({where})"
+            return AttemptResult("timeout", timer.timeout_ns(), detail=detail, peer="asgi", extra=extra)
+
+        if exchange.complete_at is not None:
+            took = timer.finish(exchange.complete_at)
+            if took is None:
+                return timeout("the app answered after the deadline")
+            return AttemptResult(
+                "response",
+                took,
+                status=exchange.status,
+                headers=exchange.headers,
+                excerpt=bytes(exchange.excerpt),
+                peer="asgi",
+                extra={"body_bytes": exchange.total, "framing": "asgi"},
+            )
+        if exchange.malformed is None and exchange.exception is None and not exchange.returned:
+            return timeout("the app had not finished its response")
+        took = timer.finish()
+        if exchange.exception is not None:
+            exc = exchange.exception
+            if took is None:
+                return timeout("the app raised after the deadline", exception=exc)
+            detail = f"the app raised {type(exc).__name__}: {exc}"
+            return AttemptResult("error", took, detail=detail, peer="asgi", extra={"exception": exc})
+        if took is None:
+            return timeout("the app answered after the deadline")
+        detail = exchange.malformed or (
+            "the app returned without sending a response"
+            if exchange.status is None
+            else "the app returned before its response body was complete"
+        )
+        return AttemptResult("malformed", took, detail=detail, peer="asgi")
+
+    def _scope(self, target: AppTarget, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+        parts = urlsplit(target.url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        raw_path = parts.path or "/"
+        pairs: list[tuple[bytes, bytes]] = [
+            (b"host", parts.netloc.encode("latin-1")),
+            (b"content-length", str(len(body)).encode("ascii")),
+        ]
+        for name, value in headers.items():
+            if not isinstance(name, str) or not isinstance(value, str):
+                raise UsageError(f"header {name!r}: names and values must be strings")
+            if "\r" in value or "\n" in value or "\0" in value:
+                raise UsageError(f"header {name!r} has a line break in its value; remove it")
+            if name.lower() in _RESERVED_HEADERS:
+                continue
+            try:
+                pairs.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+            except UnicodeEncodeError as exc:
+                raise UsageError(
+                    f"a header value is not latin-1 text: {exc.object[exc.start : exc.end]!r}"
+                ) from None
+        return {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": parts.scheme,
+            "path": unquote(raw_path),
+            "raw_path": raw_path.encode("latin-1"),
+            "query_string": parts.query.encode("latin-1"),
+            "root_path": "",
+            "headers": pairs,
+            "client": (self.remote_addr, 50000),
+            "server": (parts.hostname or "localhost", port),
+            "state": {},
+        }
