@@ -56,6 +56,15 @@ class Port:
         return self.wsgi(environ, start_response)
 
 
+class AsgiPort(Port):
+    """A port of an ASGI (FastAPI) original: ``self.asgi`` is the real FastAPI app."""
+
+    asgi: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:  # type: ignore[override]
+        await self.asgi(scope, receive, send)
+
+
 def event_id_of(body: bytes | str | Any, key: str = "id") -> str | None:
     """The event id for the effect counter: instrumentation only, never part of the receiver's
     own logic (it never raises)."""

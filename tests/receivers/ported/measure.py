@@ -24,6 +24,7 @@ from werkzeug.serving import make_server
 
 from hookmock.auditing import AuditReport, audit
 from hookmock.clock import VirtualClock
+from hookmock.transport.apps import is_asgi
 
 from . import Ported
 
@@ -37,7 +38,11 @@ def secret_for(port: Ported) -> str:
 
 @contextlib.contextmanager
 def serving(app: Any) -> Iterator[str]:
-    """``app`` on a loopback port; yields its base URL."""
+    """``app`` on a loopback port (uvicorn for an ASGI app, werkzeug for WSGI); yields its base URL."""
+    if is_asgi(app):
+        with _serving_asgi(app) as url:
+            yield url
+        return
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -51,6 +56,28 @@ def serving(app: Any) -> Iterator[str]:
 
 #: Whether this hookmock's audit takes a fail-once hook (the ``retry-after-failure`` check).
 HAS_FAIL_ONCE = "fail_once" in inspect.signature(audit).parameters
+
+
+@contextlib.contextmanager
+def _serving_asgi(app: Any) -> Iterator[str]:
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
 
 
 def audit_port(port: Ported, *, sockets: bool = False, seed: int | None = 7, **kwargs: Any) -> AuditReport:

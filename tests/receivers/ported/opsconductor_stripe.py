@@ -3,7 +3,7 @@
 Original: ``andrewcho-dev/opsconductor-pulse``, ``services/ui_iot/routes/billing.py``
 (``stripe_webhook``: ``construct_webhook_event`` with every exception answered 400, then one handler
 per event type inside ``try/except Exception`` that logs and answers 200 "to avoid Stripe retry
-storms").  Ported to Moda and to Flask: the two Moda headers are joined into the ``t=…,v1=…``
+storms").  Ported to Moda (on a real FastAPI app): the two Moda headers are joined into the ``t=…,v1=…``
 header the real ``stripe`` library parses (Moda's scheme is Stripe's), ``event["data"]["object"]``
 becomes Moda's ``event["data"]``, and the handlers become ``apply_effect``.
 
@@ -24,9 +24,9 @@ import logging
 from typing import Any
 
 import stripe
-from flask import Flask, jsonify, request
+from fastapi import FastAPI, HTTPException, Request
 
-from ._common import SIG, TS, Port
+from ._common import SIG, TS, AsgiPort
 
 logger = logging.getLogger(__name__)
 
@@ -38,28 +38,28 @@ DEFECTS = (
 )
 
 
-class OpsconductorStripe(Port):
+class OpsconductorStripe(AsgiPort):
     path = "/webhook/stripe"
 
     def __init__(self, secret: str, clock: Any = None) -> None:
         super().__init__(secret, clock)
-        app = Flask(__name__)
-        self.wsgi = app
+        app = FastAPI()
+        self.asgi = app
 
         def construct_webhook_event(payload: bytes, sig_header: str) -> Any:
             return stripe.Webhook.construct_event(payload, sig_header, self.secret)
 
         @app.post(self.path)
-        def stripe_webhook() -> Any:
-            payload = request.get_data()
+        async def stripe_webhook(request: Request) -> Any:
+            payload = await request.body()
             sig_header = f"t={request.headers.get(TS)},{request.headers.get(SIG)}"  # the port
             try:
                 event = construct_webhook_event(payload, sig_header)
             except Exception as exc:
                 logger.warning("Stripe webhook signature failed: %s", exc)
-                return jsonify(detail="Invalid signature"), 400
+                raise HTTPException(400, "Invalid signature") from None
             event_type = event["type"]
-            data_object = event["data"]
+            data_object = event["data"]  # event["data"]["object"]
             try:
                 if event_type.startswith(("task.", "export.")):
                     self.apply_effect(event["id"], data_object)
@@ -67,7 +67,8 @@ class OpsconductorStripe(Port):
                     logger.debug("Unhandled Stripe event: %s", event_type)
             except Exception:
                 logger.exception("Error processing Stripe webhook %s", event_type)
-            return jsonify(status="ok")
+                # Return 200 to avoid Stripe retry storms on processing errors
+            return {"status": "ok"}
 
     def apply_effect(self, event_id: str | None, data_object: Any = None) -> None:  # type: ignore[override]
         self.store.apply_always(event_id or "")

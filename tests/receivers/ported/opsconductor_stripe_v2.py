@@ -4,7 +4,7 @@ Original: ``andrewcho-dev/opsconductor-pulse``, ``services/ui_iot/routes/billing
 ``2b81854`` (``stripe_webhook``: a missing header or any verification error -> 400; the payload's
 id, type and data object checked -> 400; then ``INSERT INTO stripe_events ... ON CONFLICT
 (event_id) DO NOTHING RETURNING event_id`` and "already processed" -> 200; then the handlers inside
-``try/except Exception`` that logs and answers 200).  Ported to Moda and to Flask as
+``try/except Exception`` that logs and answers 200).  Ported to Moda on a real FastAPI app as
 :mod:`.opsconductor_stripe` (the two Moda headers joined into the header ``stripe`` parses); the
 port's ``construct_webhook_event`` returns a plain dict, as ``stripe`` objects were dicts when the
 original was written (it calls ``event.get``).
@@ -26,9 +26,9 @@ import logging
 from typing import Any
 
 import stripe
-from flask import Flask, jsonify, request
+from fastapi import FastAPI, HTTPException, Request
 
-from ._common import SIG, TS, Port
+from ._common import SIG, TS, AsgiPort
 
 logger = logging.getLogger(__name__)
 
@@ -39,49 +39,49 @@ DEFECTS = (
 HANDLED_EVENT_TYPES = ("task.succeeded", "task.failed", "task.canceled", "export.succeeded", "export.failed")
 
 
-class OpsconductorStripeV2(Port):
+class OpsconductorStripeV2(AsgiPort):
     path = "/webhook/stripe"
 
     def __init__(self, secret: str, clock: Any = None) -> None:
         super().__init__(secret, clock)
         self.stripe_events: set[str] = set()
-        app = Flask(__name__)
-        self.wsgi = app
+        app = FastAPI()
+        self.asgi = app
 
         def construct_webhook_event(payload: bytes, sig_header: str) -> Any:
             return stripe.Webhook.construct_event(payload, sig_header, self.secret).to_dict()
 
         @app.post(self.path)
-        def stripe_webhook() -> Any:
-            payload = request.get_data()
+        async def stripe_webhook(request: Request) -> Any:
+            payload = await request.body()
             sig_header = request.headers.get(SIG)
             if not sig_header:
-                return jsonify(detail="Missing stripe-signature header"), 400
+                raise HTTPException(400, "Missing stripe-signature header")
             try:
                 event = construct_webhook_event(payload, f"t={request.headers.get(TS)},{sig_header}")
             except stripe.error.SignatureVerificationError:  # type: ignore[attr-defined]
-                return jsonify(detail="Invalid signature"), 400
+                raise HTTPException(400, "Invalid signature") from None
             except Exception:
-                return jsonify(detail="Invalid payload"), 400
+                raise HTTPException(400, "Invalid payload") from None
             event_id = event.get("id")
             event_type = event.get("type")
-            data_object = event.get("data") or {}
+            data_object = event.get("data") or {}  # (event.get("data") or {}).get("object")
             if not event_id or not event_type or not isinstance(data_object, dict):
-                return jsonify(detail="Invalid payload"), 400
+                raise HTTPException(400, "Invalid payload")
             if event_type not in HANDLED_EVENT_TYPES:
-                return jsonify(status="ok")
+                return {"status": "ok"}
             with self.store.lock:  # INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id
                 inserted = event_id not in self.stripe_events
                 self.stripe_events.add(event_id)
             if not inserted:
                 logger.info("Stripe event already processed, skipping")
-                return jsonify(status="ok")
+                return {"status": "ok"}
             try:
                 self.apply_effect(event_id, data_object)
             except Exception:
                 logger.exception("Error processing Stripe webhook %s", event_type)
                 # Return 200 to avoid Stripe retry storms on processing errors
-            return jsonify(status="ok")
+            return {"status": "ok"}
 
     def apply_effect(self, event_id: str | None, data_object: Any = None) -> None:  # type: ignore[override]
         self.store.apply_always(event_id or "")
