@@ -1,14 +1,17 @@
 """The kill loop behind tests/test_crash_kill_loop.py (and bench/kill_loop.py): SIGKILL the emulator
 again and again while deliveries are pending, restart it on the same database, and check the log.
 
-One *cycle*: start ``hookmock serve --clock virtual`` on the database, fire a few Moda events at a
-loopback receiver through the control API while another thread advances the virtual clock (so retries
-come due), and kill the process: at a random real-time moment, or from inside the engine at a crash
-point (``HOOKMOCK_CRASH_POINT``, the Nth time it is reached).  While it is dead, the attempt rows are
-read and compared with the previous snapshot (rows are only added, or completed once from in flight;
-never changed afterwards, never deleted) and ``PRAGMA integrity_check`` is run.  After the restart,
-every attempt that was in flight at the kill must be completed as ``interrupted``.  A final clean run
-drains everything: every delivery ever accepted ends ``succeeded`` and its event reached the receiver.
+One *cycle*: start ``hookmock serve --clock virtual`` on the database, fire a few Moda events through
+the control API, create tasks with a callback and fire mod.io events, all at a loopback receiver,
+while another thread advances the virtual clock (so tasks end and retries come due), and kill the
+process: at a random real-time moment, or at a crash point (``HOOKMOCK_CRASH_POINT``, the Nth time it
+is reached: in the engine around an attempt, or in the emulator right after a delivery is accepted).
+While it is dead, the attempt rows are read and compared with the previous snapshot (rows are only
+added, or completed once from in flight; never changed afterwards, never deleted) and
+``PRAGMA integrity_check`` is run.  After the restart, every attempt that was in flight at the kill
+must be completed as ``interrupted``.  A final clean run
+drains everything: every delivery ever accepted ends ``succeeded`` and its event reached the receiver,
+every event has EXACTLY ONE delivery (no redelivery is asked for), and every task knows its delivery.
 
 The receiver fails each event's first two receipts (one of them slowly, so kills land in flight) and
 accepts later ones, so no delivery can use up Moda's retry budget; interrupted attempts do not count.
@@ -46,7 +49,8 @@ Snapshot = dict[tuple[str, int], tuple[Any, ...]]
 
 
 class LoopReceiver:
-    """Loopback receiver: per event id, receipt 1 → 500, receipt 2 → slow 500, later → 200 (some slow)."""
+    """Loopback receiver: per event id, receipt 1 → 500, receipt 2 → slow 500, later → 200 (some slow);
+    on ``/modio`` (mod.io has no automatic retries) always 200."""
 
     def __init__(self, seed: int) -> None:
         self.lock = threading.Lock()
@@ -63,10 +67,12 @@ class LoopReceiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 try:
-                    event_id = str(json.loads(body)["id"])
-                except (ValueError, KeyError, TypeError):
+                    parsed = json.loads(body)
+                    event_id = str(parsed.get("id") or parsed["event_uuid"])  # Moda, mod.io
+                except (ValueError, KeyError, TypeError, AttributeError):
                     event_id = "?"
-                status, delay = outer.decide(event_id)
+                # mod.io never retries by itself: its entries are accepted at once
+                status, delay = outer.decide(event_id, always=self.path.endswith("/modio"))
                 if delay:
                     time.sleep(delay)
                 reply = b"ok" if status == 200 else b"try again"
@@ -87,14 +93,15 @@ class LoopReceiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+        self.modio_url = f"http://127.0.0.1:{self.server.server_port}/modio"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
 
-    def decide(self, event_id: str) -> tuple[int, float]:
+    def decide(self, event_id: str, *, always: bool = False) -> tuple[int, float]:
         with self.lock:
             self.receipts[event_id] += 1
             n = self.receipts[event_id]
             slow = self.rng.uniform(0.02, 0.15)
-            if self.final or n >= 3:
+            if self.final or always or n >= 3:
                 return 200, slow if self.rng.random() < 0.3 else 0.0
             return 500, slow if n == 2 else 0.0
 
@@ -113,6 +120,7 @@ class KillLoopResult:
     seed: int
     kills: Counter[str] = field(default_factory=Counter)
     deliveries: int = 0
+    tasks: int = 0
     acknowledged: int = 0
     attempts: int = 0
     interrupted: int = 0
@@ -134,6 +142,7 @@ class KillLoopResult:
         modes = ", ".join(f"{k}={v}" for k, v in sorted(self.kills.items()))
         return (
             f"seed={self.seed} kills={self.total_kills} ({modes}) deliveries={self.deliveries} "
+            f"(one per event; {self.tasks} of tasks) "
             f"(acknowledged {self.acknowledged}) attempts={self.attempts} interrupted={self.interrupted} "
             f"in-flight-at-kill={self.in_flight_at_kills} completed-after-restart="
             f"{self.rows_completed_across_restarts} duplicates={self.duplicates_received} "
@@ -247,19 +256,26 @@ class Emu:
         self.stderr.close()
 
 
-def _traffic(emu: Emu, url: str, events: int, advances: int, acked: list[str], stop: threading.Event) -> None:
-    """Fire ``events`` Moda events and advance the virtual clock; stops quietly when the process dies."""
+def _traffic(
+    emu: Emu, receiver: LoopReceiver, events: int, advances: int, acked: list[str], stop: threading.Event
+) -> None:
+    """Send ``events`` events of each kind (a fired Moda event, a task with a callback, a mod.io
+    event) and advance the virtual clock; stops quietly when the process dies."""
 
     api = emu.api
     assert api is not None
 
     def fire() -> None:
+        api.call("PUT", "/_hookmock/modio/games/7/webhook", {"url": receiver.modio_url, "token": "t" * 32})
         for _ in range(events):
             if stop.is_set():
                 return
-            status, body, _ = api.call(
-                "POST", "/_hookmock/moda/events", {"event_type": "task.succeeded", "callback_url": url}
-            )
+            event = {"event_type": "task.succeeded", "callback_url": receiver.url}
+            status, body, _ = api.call("POST", "/_hookmock/moda/events", event)
+            if status == 202:
+                acked.append(body["id"])
+            api.call("POST", "/v1/tasks", {"prompt": "kill loop", "callback_url": receiver.url})
+            status, body, _ = api.call("POST", "/_hookmock/modio/games/7/events", {"event_name": "ADD_MOD"})
             if status == 202:
                 acked.append(body["id"])
 
@@ -281,9 +297,14 @@ def _traffic(emu: Emu, url: str, events: int, advances: int, acked: list[str], s
 
 
 def run_kill_loop(
-    tmp: Path, kills: int, *, seed: int | None = None, events_per_cycle: int = 4
+    tmp: Path,
+    kills: int,
+    *,
+    seed: int | None = None,
+    events_per_cycle: int = 4,
+    modes: tuple[str, ...] = MODES,
 ) -> KillLoopResult:
-    """``kills`` kill/restart cycles (modes in rotation), then a clean drain; asserts as it goes."""
+    """``kills`` kill/restart cycles (``modes`` in rotation), then a clean drain; asserts as it goes."""
     seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
     rng = random.Random(seed)
     result = KillLoopResult(seed)
@@ -294,7 +315,7 @@ def run_kill_loop(
     with LoopReceiver(seed) as receiver:
         previous: Snapshot = {}
         for cycle in range(kills):
-            mode = MODES[cycle % len(MODES)]
+            mode = modes[cycle % len(modes)]
             crash = None if mode == "timed" else f"{mode}:{rng.randint(1, 3)}"
             emu = Emu(tmp, db, secret, crash)
             # recovery ran before the emulator said ready (or before it resent anything and died at
@@ -305,7 +326,7 @@ def run_kill_loop(
                     assert now[key][2] == "interrupted", f"seed={seed}: {key} left in flight: {now[key]}"
             stop = threading.Event()
             traffic = threading.Thread(
-                target=_traffic, args=(emu, receiver.url, events_per_cycle, 3, acked, stop), daemon=True
+                target=_traffic, args=(emu, receiver, events_per_cycle, 3, acked, stop), daemon=True
             )
             if emu.api is None:
                 killed_by = f"{mode} (during recovery)"
@@ -361,7 +382,11 @@ def run_kill_loop(
         assert check == "ok", f"seed={seed}: final integrity_check: {check}"
         result.integrity_checks += 1
         with sqlite3.connect(db, timeout=30) as conn:
-            rows = conn.execute("SELECT id, event_id, status FROM deliveries").fetchall()
+            rows = conn.execute("SELECT id, event_id, status, replayed_from_id FROM deliveries").fetchall()
+            tasks = conn.execute(
+                "SELECT id, status, event_id, delivery_id FROM emu_tasks WHERE callback_url IS NOT NULL"
+            ).fetchall()
+            linked = dict(conn.execute("SELECT id, agent_job_id FROM deliveries").fetchall())
         conn.close()
         ids = {r[0] for r in rows}
         assert set(acked) <= ids, f"seed={seed}: acknowledged deliveries missing: {set(acked) - ids}"
@@ -369,6 +394,16 @@ def run_kill_loop(
         assert not [k for k, r in final.items() if r[2] == "in_flight"], (
             f"seed={seed}: attempts left in flight"
         )
+        # exactly one delivery per event (nothing here asks for a redelivery)
+        per_event = Counter(r[1] for r in rows if r[3] is None)
+        twice = {e: n for e, n in per_event.items() if n != 1}
+        assert not twice, f"seed={seed}: events with more than one delivery: {twice}"
+        assert all(r[3] is None for r in rows), f"seed={seed}: a redelivery nobody asked for"
+        # every task ended with its one webhook, and knows it
+        for task_id, status, event_id, delivery_id in tasks:
+            assert status == "succeeded" and delivery_id in ids, f"seed={seed}: {task_id} lost its webhook"
+            assert linked[delivery_id] == task_id and per_event[event_id] == 1
+        result.tasks = len(tasks)
         missing = {r[1] for r in rows} - set(receiver.accepted)
         assert not missing, f"seed={seed}: events never delivered: {missing}"
         result.deliveries = len(rows)

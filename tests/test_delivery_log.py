@@ -165,6 +165,13 @@ def test_pagination_newest_first_with_filters(log: DeliveryLog):
         ({"status": "done"}, "status='done'"),
         ({"created_from": "yesterday"}, "from='yesterday'"),
         ({"created_to": "2026-05-01T00:00:00"}, "with an offset"),
+        # outside what the log can hold (SQLite's 64-bit nanoseconds): was an OverflowError
+        ({"created_from": "9999-12-31T23:59:59Z"}, "from='9999-12-31T23:59:59Z' is outside"),
+        ({"created_to": "9999-12-31T23:59:59Z"}, "to='9999-12-31T23:59:59Z' is outside"),
+        ({"created_from": "0001-01-01T00:00:00Z"}, "from='0001-01-01T00:00:00Z' is outside"),
+        ({"created_from": "0001-01-01T00:00:00+01:00"}, "0001-01-01T00:00:00\\+01:00' is outside"),
+        ({"created_to": "9999-12-31T23:59:59-01:00"}, "is outside"),
+        ({"created_from": 2**63}, "is outside"),
     ],
 )
 def test_bad_query_arguments_are_clear_errors(log: DeliveryLog, kwargs: dict[str, object], match: str):
@@ -218,7 +225,8 @@ def test_recover_marks_in_flight_interrupted_and_makes_it_due(tmp_path: Path):
     _attempt(log, waiting, MODA, AttemptResult("response", 1, 500), T0)
     state = m.attempt_started(log.get(flying).state, MODA, T0)
     log.start_attempt(flying, state, timestamp=T0 // SECOND)
-    log._db.close()  # the process "dies" with the attempt in flight
+    log._db.close()  # the process "dies" with the attempt in flight (the kernel drops its lock)
+    log._sendlock.close()  # type: ignore[union-attr]
     with DeliveryLog(path) as again:
         assert again.in_flight_attempts() == 1
         assert again.recover(T0 + 10 * SECOND) == [flying]
@@ -274,6 +282,7 @@ def test_recover_ends_the_in_flight_attempt_of_a_canceled_delivery(tmp_path: Pat
     log.start_attempt(flying, m.attempt_started(log.get(flying).state, MODA, T0))
     log.cancel_pending(T0)
     log._db.close()  # the process "dies" with the attempt of a canceled delivery in flight
+    log._sendlock.close()  # type: ignore[union-attr]
     with DeliveryLog(path) as again:
         assert again.recover(T0 + 4 * SECOND) == []
         assert again.in_flight_attempts() == 0
@@ -466,3 +475,65 @@ class FileLogModel(LogModel):
 
 FileLogModel.TestCase.settings = settings(max_examples=10, stateful_step_count=20, deadline=None)
 test_file_log_model = FileLogModel.TestCase
+
+
+# --- writes committed alongside a delivery (the emulator's task and game rows) --------------------------
+
+
+def _side_table(log: DeliveryLog) -> None:
+    with log._write() as db:
+        db.execute("CREATE TABLE IF NOT EXISTS side (delivery_id TEXT, note TEXT)")
+
+
+def _side(log: DeliveryLog) -> list[tuple[str, str]]:
+    with log._lock:
+        return log._db.execute("SELECT delivery_id, note FROM side").fetchall()
+
+
+def test_alongside_commits_the_callers_rows_with_the_delivery(log: DeliveryLog):
+    _side_table(log)
+    with log.alongside(lambda db, did: db.execute("INSERT INTO side VALUES (?, 'task')", (did,))):
+        first = _create(log, 1)
+    second = _create(log, 2)  # outside the block: nothing alongside
+    assert _side(log) == [(first, "task")]
+    assert {r.id for r in log.list().records} == {first, second}
+
+
+def test_alongside_failing_means_no_delivery_either(log: DeliveryLog):
+    """One transaction: if the caller's write fails, the delivery is not created (nor half of it)."""
+    _side_table(log)
+
+    def boom(db: sqlite3.Connection, did: str) -> None:
+        db.execute("INSERT INTO side VALUES (?, 'half')", (did,))
+        raise sqlite3.OperationalError("disk I/O error (simulated)")
+
+    with pytest.raises(sqlite3.OperationalError), log.alongside(boom):
+        _create(log, 1)
+    assert log.list().records == [] and _side(log) == []
+
+
+def test_alongside_belongs_to_the_thread_that_opened_it(log: DeliveryLog):
+    import threading
+
+    _side_table(log)
+    other: list[str] = []
+    with log.alongside(lambda db, did: db.execute("INSERT INTO side VALUES (?, 'mine')", (did,))):
+        t = threading.Thread(target=lambda: other.append(_create(log, 2)))
+        t.start()
+        t.join()
+        mine = _create(log, 1)
+    assert _side(log) == [(mine, "mine")] and len(other) == 1
+
+
+def test_cancel_pending_alongside_is_one_transaction(log: DeliveryLog):
+    _side_table(log)
+    ids = [_create(log, n) for n in range(3)]
+
+    def boom(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO side VALUES ('reset', 'half')")
+        raise sqlite3.OperationalError("disk I/O error (simulated)")
+
+    with pytest.raises(sqlite3.OperationalError):
+        log.cancel_pending(T0, alongside=boom)
+    assert {r.status for r in log.list().records} == {"pending"} and _side(log) == []
+    assert sorted(log.cancel_pending(T0, alongside=lambda db: None)) == sorted(ids)

@@ -347,3 +347,111 @@ def test_non_loopback_bind_needs_admin_token(monkeypatch):
             api.call("POST", "/_hookmock/reset", headers={"X-Hookmock-Admin-Token": "s3cret-admin"})[0] == 200
         )
         assert api.call("GET", "/_hookmock/health")[0] == 200
+
+
+# --- hostile values: each was a 500 (issue 12, items 11 and 12); now a 400 naming the value -------------
+
+_DEEP = b'{"prompt": "x", "extra": ' + b"[" * 990 + b"]" * 990 + b"}"
+_DEEPER = b'{"prompt": "x", "extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+_LABEL = "a" * 70
+_WEBHOOK = "/_hookmock/modio/games/g1/webhook"
+
+HOSTILE = [
+    # (name, method, path, raw body, words the message must contain)
+    ("surrogate in a value", "POST", "/v1/tasks", b'{"prompt": "a\\ud800b"}', ["\\ud800", "$.prompt"]),
+    ("surrogate in a key", "POST", "/v1/tasks", b'{"prompt": "x", "\\ud800": 1}', ["\\ud800", "key"]),
+    (
+        "surrogate deep in overrides",
+        "POST",
+        "/_hookmock/moda/events",
+        b'{"event_type": "task.succeeded", "callback_url": "http://127.0.0.1:9/x", '
+        b'"overrides": {"data": {"x": ["\\udc00"]}}}',
+        ["\\udc00", "$.overrides.data.x[0]"],
+    ),
+    ("nesting 990", "POST", "/v1/tasks", _DEEP, ["64 levels"]),
+    ("nesting 100000", "POST", "/v1/tasks", _DEEPER, ["64 levels"]),
+    ("nesting 65", "POST", "/v1/tasks", b'{"prompt": "x", "e": ' + b"[" * 64 + b"]" * 64 + b"}", ["$.e"]),
+    (
+        "callback bracket",
+        "POST",
+        "/v1/tasks",
+        b'{"prompt": "x", "callback_url": "http://[::1/x"}',
+        ["http://[::1/x", "brackets"],
+    ),
+    (
+        "callback long label",
+        "POST",
+        "/v1/tasks",
+        b'{"prompt": "x", "callback_url": "http://%s.localhost/x"}' % _LABEL.encode(),
+        ["70 characters", "63"],
+    ),
+    (
+        "callback empty label",
+        "POST",
+        "/v1/tasks",
+        b'{"prompt": "x", "callback_url": "http://a..localhost/x"}',
+        ["a..localhost", "empty label"],
+    ),
+    (
+        "event callback bracket",
+        "POST",
+        "/_hookmock/moda/events",
+        b'{"event_type": "task.succeeded", "callback_url": "http://[::1/x"}',
+        ["http://[::1/x"],
+    ),
+    ("from 9999", "GET", "/v1/webhook_deliveries?from=9999-12-31T23:59:59Z", None, ["9999-12-31T23:59:59Z"]),
+    ("to 9999", "GET", "/v1/webhook_deliveries?to=9999-12-31T23:59:59Z", None, ["9999-12-31T23:59:59Z"]),
+    ("from year 1", "GET", "/v1/webhook_deliveries?from=0001-01-01T00:00:00Z", None, ["0001-01-01"]),
+    (
+        "from year 1 with offset",
+        "GET",
+        "/v1/webhook_deliveries?from=0001-01-01T00:00:00%2B01:00",
+        None,
+        ["0001-01-01T00:00:00+01:00"],
+    ),
+    ("advance NaN", "POST", "/_hookmock/clock/advance", b'{"seconds": NaN}', ["NaN"]),
+    ("advance Infinity", "POST", "/_hookmock/clock/advance", b'{"seconds": Infinity}', ["Infinity"]),
+    ("advance -Infinity", "POST", "/_hookmock/clock/advance", b'{"seconds": -Infinity}', ["-Infinity"]),
+    ("advance 1e400", "POST", "/_hookmock/clock/advance", b'{"seconds": 1e400}', ["1e400"]),
+    ("advance huge", "POST", "/_hookmock/clock/advance", b'{"seconds": 1e300}', ["seconds=1e+300"]),
+    ("advance huge ms", "POST", "/_hookmock/clock/advance", b'{"ms": 1' + b"0" * 40 + b"}", ["ms=1000"]),
+    ("advance negative", "POST", "/_hookmock/clock/advance", b'{"seconds": -0.5}', ["seconds=-0.5"]),
+    ("token CR LF", "PUT", _WEBHOOK, b'{"url": "http://127.0.0.1:9/x", "token": "a\\r\\nb"}', ["(CR)"]),
+    ("token LF", "PUT", _WEBHOOK, b'{"url": "http://127.0.0.1:9/x", "token": "ab\\nc"}', ["(LF)"]),
+    ("token NUL", "PUT", _WEBHOOK, b'{"url": "http://127.0.0.1:9/x", "token": "a\\u0000b"}', ["NUL"]),
+    ("token euro", "PUT", _WEBHOOK, b'{"url": "http://127.0.0.1:9/x", "token": "a\\u20acb"}', ["U+20AC"]),
+    ("token blank end", "PUT", _WEBHOOK, b'{"url": "http://127.0.0.1:9/x", "token": "ab "}', ["blanks"]),
+    ("webhook url bracket", "PUT", _WEBHOOK, b'{"url": "http://[::1/x", "token": "ab"}', ["http://[::1/x"]),
+    (
+        "game id NUL",
+        "PUT",
+        "/_hookmock/modio/games/a%00b/webhook",
+        b'{"url": "http://127.0.0.1:9/x", "token": "ab"}',
+        ["'a\\x00b'", "control character"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "method", "path", "raw", "words"), HOSTILE, ids=[c[0] for c in HOSTILE])
+def test_hostile_values_are_a_400_naming_the_value(name, method, path, raw, words):
+    with running(allow_http_callbacks=True) as (_emu, api):
+        status, body, _ = api.call(method, path, raw=raw, headers={"Content-Type": "application/json"})
+        assert status == 400, body
+        validate(body, "moda-error")
+        assert body["error"]["type"] == "invalid_request"
+        for word in words:
+            assert word in body["error"]["message"], body["error"]["message"]
+        assert api.call("GET", "/_hookmock/health")[0] == 200
+
+
+def test_a_valid_token_and_valid_unicode_still_pass():
+    with running(allow_http_callbacks=True) as (_emu, api):
+        ok = {"url": "http://127.0.0.1:9/x", "token": "tok\tén-ÿ"}  # tab and latin-1 are header-safe
+        assert api.call("PUT", _WEBHOOK, ok)[0] == 200
+        raw = '{"prompt": "emoji 😀 and \\ud83d\\ude00 (a pair)"}'.encode()
+        status, body, _ = api.call("POST", "/v1/tasks", raw=raw, headers={"Content-Type": "application/json"})
+        assert status == 202 and body["input"]["prompt"].count("😀") == 2
+        nested = b'{"prompt": "x", "e": ' + b"[" * 63 + b"]" * 63 + b"}"  # 64 levels with the body
+        assert (
+            api.call("POST", "/v1/tasks", raw=nested, headers={"Content-Type": "application/json"})[0] == 202
+        )

@@ -248,14 +248,14 @@ def test_check_target_alone():
     assert [a.address for a in transport.check_target("http://192.0.2.9/")] == ["192.0.2.9"]
 
 
-def test_resolution_failure_is_an_error_outcome():
+def test_resolution_failure_is_a_dns_error_outcome():
     def resolver(host: str, port: int) -> list[str]:
         from hookmock.transport.targets import ResolutionFailed
 
         raise ResolutionFailed(f"cannot resolve host {host!r}")
 
     result = send("http://nowhere.test/", transport=HTTPTransport(policy=TargetPolicy(resolver=resolver)))
-    assert result.outcome == "error" and "nowhere.test" in result.detail
+    assert result.outcome == "dns_error" and "nowhere.test" in result.detail
 
 
 # --- outcomes ------------------------------------------------------------------------------

@@ -162,6 +162,10 @@ def test_address_families_are_reported(resolver):
         ("http://127.0.0.1/\r\nX-Injected: 1", "control characters"),
         ("http://[zz::1]/", "is not a valid URL"),
         ("http://exa%6dple.test/", "not a valid host name"),
+        # DNS limits, checked before any resolver is asked (the IDNA codec raised UnicodeError)
+        ("http://" + "a" * 64 + ".localhost/x", "64 characters long; DNS allows at most 63"),
+        ("http://a..localhost/x", "empty label"),
+        ("http://" + "abcdefgh." * 30 + "localhost/x", "DNS allows at most 253"),
     ],
 )
 def test_bad_urls_are_usage_errors(url: str, fragment: str, resolver):
@@ -171,6 +175,12 @@ def test_bad_urls_are_usage_errors(url: str, fragment: str, resolver):
     assert fragment in str(info.value)
     assert url.strip()[:10] in str(info.value) or "URL" in str(info.value)
     assert resolver.calls == []
+
+
+def test_the_longest_legal_labels_still_parse(resolver):
+    from hookmock.transport.targets import parse_target
+
+    assert parse_target("http://" + "a" * 63 + ".localhost./x").host == "a" * 63 + ".localhost."
 
 
 def test_parse_target_fields():

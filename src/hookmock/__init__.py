@@ -30,12 +30,14 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "Emulator": ".emulator",
     "EmulatorConfig": ".emulator",
     "EventFactory": ".factories",
+    "FailOnce": ".auditing.failonce",
     "FakeReceiver": ".receiver.server",
     "FaultProxy": ".receiver.proxy",
     "HTTPTransport": ".transport.http",
     "Hang": ".receiver.faults",
     "HookmockError": ".errors",
     "InProcessTransport": ".transport.inprocess",
+    "InjectedFailure": ".auditing.failonce",
     "Malformed": ".receiver.faults",
     "MalformedHeader": ".errors",
     "MissingHeader": ".errors",
@@ -71,6 +73,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "audit": ".auditing",
     "available_profiles": ".profiles",
     "check": "._api",
+    "fail_once": ".auditing.failonce",
     "get_profile": ".profiles",
     "load_schema": ".validation",
     "make_event": ".factories",
@@ -103,6 +106,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._api import check, sign, verify
     from ._overrides import ABSENT
     from .auditing import AuditReport, audit
+    from .auditing.failonce import FailOnce, InjectedFailure, fail_once
     from .clock import Clock, RealClock, VirtualClock
     from .emulator import Emulator, EmulatorConfig
     from .errors import (

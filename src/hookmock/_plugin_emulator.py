@@ -92,7 +92,9 @@ class EmulatorProcess:
             sent["Authorization"] = f"Bearer {self.api_key}"
         sent.update(headers or {})
         req = urllib.request.Request(self.base_url + path, data=data, method=method.upper(), headers=sent)
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        from .transport._urllib import direct_opener
+
+        opener = direct_opener()  # no proxy from the environment, no redirects
         try:
             with opener.open(req, timeout=timeout) as response:
                 status, raw = response.status, response.read()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from . import probes_auth as auth
 from . import probes_body as body
 from . import probes_delivery as delivery
+from . import probes_effects as effects
 from .context import AuditContext, Outcome
 
 __all__ = ["CATALOGUE", "Check", "check_names"]
@@ -150,6 +151,24 @@ CATALOGUE: tuple[Check, ...] = (
         "Acknowledges duplicates with a 2xx",
         "2xx for a duplicate",
         delivery.check_duplicate_status,
+    ),
+    Check(
+        "dedupe-poisoning",
+        21,
+        "A forged copy carrying a real event id cannot block the genuine delivery",
+        "the genuine delivery applied once after a forged copy (verify, then deduplicate)",
+        effects.check_dedupe_poisoning,
+        effects.skip_unless_auth,
+        needs_probe=True,
+    ),
+    Check(
+        "retry-after-failure",
+        22,
+        "A retry after a failed attempt still applies the event",
+        "attempt 1 fails (non-2xx), the retry is applied once (needs the fail-once hook)",
+        effects.check_retry_after_failure,
+        effects.needs_fail_once,
+        needs_probe=True,
     ),
     Check(
         "event-types",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from ..profiles import Profile
 from ..transport import AttemptResult, Transport
 from .effect import EffectProbe
 from .model import CaseResult, Exchange, Expect, ProbeRequest, Status, judge, worst
+from .settle import EffectWatcher, Reading
 
 __all__ = ["AuditContext", "AuthShape", "Outcome", "auth_shape"]
 
@@ -77,10 +79,20 @@ class AuditContext:
     valid_durations: list[tuple[str, AttemptResult]] = field(default_factory=list)
     #: How many requests the audit sent (the report's footer).
     requests_sent: int = 0
+    #: Settled reads of the probe (asynchronous receivers); built from ``probe`` when not given.
+    watcher: EffectWatcher | None = None
+    #: ``arm(event_id)``: make the receiver's work fail once for that event (the fail-once hook).
+    fail_once: Callable[[str], Any] | None = None
+    #: What 'idempotency' found (identical redeliveries applied once: True, more: False; not run:
+    #: None), so that checks with the same root cause point at it instead of failing again.
+    dedupes_identical: bool | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _accepted: Counter[str] = field(default_factory=Counter, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.shape = auth_shape(self.profile)
+        if self.watcher is None and self.probe is not None:
+            self.watcher = EffectWatcher(self.probe)
 
     # -- time and payloads ---------------------------------------------------------------
     def now(self) -> int:
@@ -153,10 +165,13 @@ class AuditContext:
             deadline_ns=self.profile.deadline_ns,
             clock=self.clock,
         )
+        accepted = result.outcome == "response" and result.status is not None and 200 <= result.status <= 299
         with self._lock:
             self.requests_sent += 1
             if valid:
                 self.valid_durations.append((request.label, result))
+            if accepted and request.event_id is not None:
+                self._accepted[request.event_id] += 1
         return Exchange(request, result)
 
     def send_concurrently(self, requests: Sequence[ProbeRequest], *, valid: bool = False) -> list[Exchange]:
@@ -188,8 +203,19 @@ class AuditContext:
         return CaseResult(request.label, status, why, expected, (exchange,), expect=expect)
 
     def effect(self, event_id: str | None) -> int:
-        assert self.probe is not None and event_id is not None
-        return int(self.probe(event_id))
+        """How many times the receiver applied ``event_id``, once the count has settled."""
+        return self.read_effect(event_id).count
+
+    def read_effect(self, event_id: str | None, *, at_least: int | None = None) -> Reading:
+        """The settled reading of ``event_id``'s count.  An event that was answered with a 2xx
+        is waited for until it is applied at least once (``at_least`` overrides that)."""
+        assert self.watcher is not None and event_id is not None
+        with self._lock:
+            accepted = self._accepted[event_id]
+        if at_least is None:
+            at_least = 1 if accepted else 0
+        # one accepted delivery can only be applied once: no need to wait for more
+        return self.watcher.read(event_id, at_least=at_least, quick=accepted == 1)
 
 
 def summarize(cases: list[CaseResult], passed: str) -> Outcome:

@@ -55,16 +55,20 @@ def check_baseline(ctx: AuditContext) -> Outcome:
         )
     if ctx.probe is not None:
         try:
-            count = ctx.effect(request.event_id)
+            reading = ctx.read_effect(request.event_id, at_least=1)
         except ProbeFailed as exc:
             return "fail", str(exc), [CaseResult(case.label, "fail", str(exc), case.expected, case.exchanges)]
+        count = reading.count
         if count != 1:
+            waited = f" after waiting {reading.waited_ns / SECOND:.1f} s" if count == 0 else ""
+            progression = reading.progression()
             why = (
-                f"the effect probe counts {count} application(s) of an accepted delivery; expected 1 "
-                "(is the probe URL right?)"
+                f"the effect probe counts {count} application(s) of an accepted delivery{waited}; expected 1"
+                f"{f' ({progression})' if progression else ''} (is the probe URL right?)"
             )
             return "fail", why, [CaseResult(case.label, "fail", why, case.expected, case.exchanges, count)]
-        return "pass", f"{case.why}; the effect probe counts 1", [case]
+        lag = ctx.watcher.describe() if ctx.watcher is not None else ""
+        return "pass", f"{case.why}; the effect probe counts 1 ({lag})", [case]
     return "pass", f"{case.why} for a valid delivery", [case]
 
 
@@ -92,11 +96,15 @@ def _effect_case(ctx: AuditContext, label: str, exchanges: list[Exchange]) -> Ca
             label, "fail", f"the first delivery was not accepted: {why}", ONCE, tuple(exchanges)
         )
     try:
-        count = ctx.effect(first.request.event_id)
+        reading = ctx.read_effect(first.request.event_id, at_least=1)
     except ProbeFailed as exc:
         return CaseResult(label, "fail", str(exc), ONCE, tuple(exchanges))
+    count = reading.count
     if count != 1:
         why = f"{len(exchanges)} deliveries of event {first.request.event_id} were applied {count} time(s)"
+        progression = reading.progression()
+        if progression:
+            why += f" ({progression})"
         return CaseResult(label, "fail", why, ONCE, tuple(exchanges), count)
     return CaseResult(label, "pass", f"{len(exchanges)} deliveries, applied once", ONCE, tuple(exchanges), 1)
 
@@ -105,6 +113,8 @@ def check_idempotency(ctx: AuditContext) -> Outcome:
     requests = _redeliveries(ctx, "the same request sent 3 times", fresh=False)
     exchanges = [ctx.send(r, valid=True) for r in requests]
     case = _effect_case(ctx, "identical redeliveries", exchanges)
+    if case.effect is not None:
+        ctx.dedupes_identical = case.effect == 1
     return case.status, case.why, [case]
 
 
@@ -113,17 +123,26 @@ def check_dedupe_key(ctx: AuditContext) -> Outcome:
     exchanges = [ctx.send(r, valid=True) for r in requests]
     case = _effect_case(ctx, "redeliveries with fresh timestamps and signatures", exchanges)
     if case.status == "fail" and (case.effect or 0) > 1:
-        # The hint is for receivers that deduplicate on the wrong key: an identical copy of the
-        # last attempt must then be recognised.  A receiver that applies that too does no dedupe.
-        ctx.send(exchanges[-1].request, valid=True)
-        again = ctx.effect(exchanges[0].request.event_id)
-        hint = (
-            " (deduplicating on something that changes per attempt? use the event id)"
-            if again == case.effect
-            else " (an identical copy was applied again too: the receiver does not deduplicate at all)"
-        )
+        # The per-attempt-key hint is for receivers that recognise identical copies (found by
+        # 'idempotency'); one that applies those again too does no dedupe at all, and the
+        # attribution step points this case at 'idempotency'.
+        if ctx.dedupes_identical:
+            hint = (
+                "identical copies are deduplicated, so the key changes per attempt (the signature or "
+                "the timestamp?): deduplicate on the event id"
+            )
+        elif ctx.dedupes_identical is False:
+            hint = "an identical copy was applied again too: the receiver does not deduplicate at all"
+        else:
+            hint = "deduplicate on the event id, never on a value that changes per attempt"
         case = CaseResult(
-            case.label, "fail", case.why + hint, case.expected, case.exchanges, case.effect, cause="dedupe"
+            case.label,
+            "fail",
+            f"{case.why}; {hint}",
+            case.expected,
+            case.exchanges,
+            case.effect,
+            cause="dedupe",
         )
     return case.status, case.why, [case]
 
@@ -140,7 +159,8 @@ def check_concurrent(ctx: AuditContext) -> Outcome:
         if cases:
             return summarize(cases, "")
         return "skip", f"all {len(exchanges)} concurrent copies got a 2xx; " + (needs_probe(ctx) or ""), []
-    cases.append(_effect_case(ctx, f"{len(exchanges)} concurrent copies of one delivery", exchanges))
+    case = _effect_case(ctx, f"{len(exchanges)} concurrent copies of one delivery", exchanges)
+    cases.append(case)
     return summarize(cases, f"{len(exchanges)} concurrent copies of one delivery were applied once")
 
 

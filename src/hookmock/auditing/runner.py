@@ -27,8 +27,10 @@ from .catalogue import CATALOGUE, Check
 from .context import AuditContext
 from .curl import Redactor
 from .effect import EffectProbe, effect_probe
+from .failonce import failure_hook
 from .model import CheckResult
 from .report import AuditReport
+from .settle import EffectWatcher, check_settle
 
 __all__ = ["TargetUnreachable", "WrongPath", "audit", "run_audit"]
 
@@ -37,8 +39,12 @@ Progress = Callable[[int, int, str], None]
 #: How long the audit itself took is wall time, whatever clock the probes are stamped with.
 _WALL = RealClock()
 
+#: The least settle period for a URL target (seconds): a receiver on the network may apply an event
+#: a moment after it answered even when the baseline saw it applied at once.
+SOCKET_SETTLE_FLOOR_S = 0.02
+
 #: Outcomes of the first request that mean the target is not there at all.
-_UNREACHABLE = ("refused", "error", "tls_error")
+_UNREACHABLE = ("refused", "dns_error", "error", "tls_error")
 
 
 class TargetUnreachable(HookmockError):
@@ -103,6 +109,8 @@ def audit(
     warn_after_s: float = 1.0,
     progress: Progress | None = None,
     seed: int | None = None,
+    settle: float | None = None,
+    fail_once: Any = None,
 ) -> AuditReport:
     """Attack the receiver at ``target`` with every probe of the catalogue; return the report.
 
@@ -112,7 +120,12 @@ def audit(
     callable ``probe(event_id) -> int`` or a URL template with ``{event_id}``; checks that need it
     are skipped without one.  ``only`` / ``skip``: check names to run or leave out.
     ``progress(done, total, name)`` is called before each check.  ``seed`` makes the events
-    reproducible (the same ids and field values on every run; without it they are random).  Raises
+    reproducible (the same ids and field values on every run; without it they are random).
+    ``settle``: seconds the effect count must stay unchanged before it is read (receivers that
+    apply events asynchronously); ``None`` learns it from the baseline delivery, ``0`` reads at
+    once.  ``fail_once``: how to make the receiver's work fail once for an event, for the
+    ``retry-after-failure`` check: ``(app_or_module, "function_name")`` in-process, a URL template
+    with ``{event_id}`` (POSTed to arm), or a callable ``arm(event_id)``.  Raises
     :class:`TargetUnreachable` when the first request cannot reach a URL target, and
     :class:`WrongPath` when it is answered 404 or 405 (no webhook route at that path).
     """
@@ -126,10 +139,17 @@ def audit(
     if warn_after_s <= 0:
         raise UsageError(f"warn_after_s={warn_after_s}: use a positive number of seconds")
     allow = tuple(allow_targets)
+    settle_s = check_settle(settle)
     clk: Clock = clock or RealClock()
     checks = _select(only, skip)
     resolved = as_target(target)  # UsageError for anything that names no target
     tx = transport or _transport_for(resolved, allow, ca_file)
+    probe_fn = effect_probe(probe, allow_targets=allow, ca_file=ca_file)
+    watcher = None
+    if probe_fn is not None:
+        # over the network a receiver may apply an event a moment after it answered
+        floor = SOCKET_SETTLE_FLOOR_S if isinstance(resolved, str) else 0.0
+        watcher = EffectWatcher(probe_fn, settle=settle_s, floor_s=floor)
     ctx = AuditContext(
         profile=prof,
         secret=secret,
@@ -137,9 +157,11 @@ def audit(
         transport=tx,
         clock=clk,
         factory=EventFactory(prof, seed=seed, clock=clk),
-        probe=effect_probe(probe, allow_targets=allow, ca_file=ca_file),
+        probe=probe_fn,
         concurrency=concurrency,
         warn_after_ns=int(warn_after_s * SECOND),
+        watcher=watcher,
+        fail_once=failure_hook(fail_once, allow_targets=allow, ca_file=ca_file),
     )
     started = _WALL.monotonic_ns()
     results: list[CheckResult] = []

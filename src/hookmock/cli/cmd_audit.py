@@ -10,6 +10,12 @@ import sys
 from ._common import add_secret_option, add_target_options, check_output_file, secret_from
 
 
+def _settle(text: str) -> float:
+    from ..auditing.settle import settle_arg  # loaded only when the option is given
+
+    return settle_arg(text)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "audit",
@@ -33,6 +39,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="TEMPLATE",
         help="URL with {event_id} answering how many times the receiver applied that event (a bare "
         'integer or {"count": N}); without it the checks that need it are skipped',
+    )
+    p.add_argument(
+        "--settle",
+        metavar="SECONDS",
+        type=_settle,
+        help="how long the effect count must stay unchanged before it is read, for receivers that "
+        "apply events asynchronously (default: learned from the receiver's lag; 0: read at once)",
+    )
+    p.add_argument(
+        "--fail-once-url",
+        metavar="TEMPLATE",
+        help="URL with {event_id} that your test build exposes: a POST makes the receiver's work fail "
+        "once for that event (for the retry-after-failure check)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON document instead of the text report")
     p.add_argument("--junit", metavar="FILE", help="also write the report as JUnit XML to FILE")
@@ -103,6 +122,8 @@ def run(args: argparse.Namespace) -> int:
             profile=profile,
             secret=secret,
             probe=args.probe_url,
+            settle=args.settle,
+            fail_once=args.fail_once_url,
             allow_targets=tuple(args.allow_target),
             ca_file=args.ca_file,
             only=args.only,

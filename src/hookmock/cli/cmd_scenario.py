@@ -10,6 +10,12 @@ from pathlib import Path
 from ._common import add_secret_option, add_target_options, check_output_file, secret_from
 
 
+def _settle(text: str) -> float:
+    from ..auditing.settle import settle_arg  # loaded only when the option is given
+
+    return settle_arg(text)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "scenario",
@@ -31,6 +37,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="TEMPLATE",
         help="URL with {event_id} answering how many times the receiver applied that event; "
         "without it effect expectations are not checked (and say so)",
+    )
+    run.add_argument(
+        "--settle",
+        metavar="SECONDS",
+        type=_settle,
+        help="how long the effect count must stay unchanged before it is read, for receivers that "
+        "apply events asynchronously (default: learned from the receiver's lag; 0: read at once)",
     )
     run.add_argument("--junit", metavar="FILE", help="also write the result as JUnit XML to FILE")
     run.add_argument("--json", action="store_true", help="print one JSON document instead of text")
@@ -85,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             args.target,
             secret=secret,
             probe=args.probe_url,
+            settle=args.settle,
             allow_targets=tuple(args.allow_target),
             ca_file=args.ca_file,
         )

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
 from .._sqlite import immediate
 from ._schema import INSERT_ATTEMPT, INSERT_DELIVERY, STATE_SET, attempt_args, delivery_args, state_args
+from ._sendlock import SendLock
 from .machine import DeliveryState
 from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord
 
-__all__ = ["Held", "LogBase"]
+__all__ = ["AlongsideWrite", "Held", "LogBase"]
 
 T = TypeVar("T")
+#: ``write(db, delivery_id)``: the caller's own rows, committed with a new delivery (``alongside``)
+AlongsideWrite = Callable[[sqlite3.Connection, str], object]
 
 
 class LogBase:
@@ -37,6 +40,10 @@ class LogBase:
     #: the ``seq`` of an in-memory log's newest delivery (None until read from the table)
     _last_seq: int | None
     _cursor_key: bytes
+    #: per thread: writes committed with every delivery that thread creates (see ``alongside``)
+    _alongside: threading.local
+    #: a file log's "who is sending from this file" lock (None in memory; see ``_sendlock``)
+    _sendlock: SendLock | None
 
     @property
     def durable(self) -> bool:
@@ -45,6 +52,26 @@ class LogBase:
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         return immediate(self._db, self._lock)
+
+    @contextmanager
+    def alongside(self, write: AlongsideWrite) -> Iterator[None]:
+        """Commit ``write(db, delivery_id)`` in the same transaction as every delivery this thread
+        creates inside the block: the new row and the caller's own rows (tables it keeps in the
+        same SQLite file) become one atomic step, so a crash leaves both or neither.
+
+        ``write`` runs on the log's connection, inside the delivery's transaction; if it raises,
+        the delivery is not created either.  An in-memory log survives no crash, so there it runs
+        in a transaction of its own right after the delivery is held.
+        """
+        stack: list[AlongsideWrite] = self._alongside.__dict__.setdefault("writes", [])
+        stack.append(write)
+        try:
+            yield
+        finally:
+            stack.pop()
+
+    def _alongside_writes(self) -> tuple[AlongsideWrite, ...]:
+        return tuple(self._alongside.__dict__.get("writes", ()))
 
     def _batched(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``fn`` in a write transaction, committed before this returns (group commit).

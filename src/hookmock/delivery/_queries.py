@@ -21,24 +21,52 @@ MAX_LIMIT = 200
 STATUSES = ("pending", "succeeded", "failed")
 
 
+#: The times a delivery log can hold: nanoseconds in SQLite's signed 64-bit INTEGER
+#: (1677-09-21T00:12:44Z to 2262-04-11T23:47:16Z).
+_MIN_NS, _MAX_NS = -(2**63), 2**63 - 1
+
+
 def _time_arg(value: int | str | datetime | None, name: str) -> int | None:
-    """ns since the epoch from ns (int), an aware datetime or an ISO 8601 string."""
+    """ns since the epoch from ns (int), an aware datetime or an ISO 8601 string; the one parser
+    of ``from``/``to`` for the Python API, the CLI and the emulator."""
     if value is None:
         return None
+    ns: int | None = None
     if isinstance(value, datetime):
-        return to_ns(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str):
+        ns = _aware_ns(value, name, value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        ns = value
+    elif isinstance(value, str):
         text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is not None:
-            return to_ns(parsed)
-    raise UsageError(
-        f"{name}={value!r} is not a date-time; give ISO 8601 with an offset, e.g. 2026-05-01T00:00:00+00:00"
+            ns = _aware_ns(parsed, name, value)
+    if ns is None:
+        raise UsageError(
+            f"{name}={value!r} is not a date-time; give ISO 8601 with an offset, "
+            "e.g. 2026-05-01T00:00:00+00:00"
+        )
+    if not _MIN_NS <= ns <= _MAX_NS:
+        raise _out_of_range(name, value)
+    return ns
+
+
+def _aware_ns(parsed: datetime, name: str, given: object) -> int:
+    try:
+        return to_ns(parsed)
+    except OverflowError:  # an offset that moves the time past year 1 or 9999
+        raise _out_of_range(name, given) from None
+    except ValueError as exc:  # a naive datetime
+        raise UsageError(f"{name}={given!r}: {exc}") from None
+
+
+def _out_of_range(name: str, value: object) -> UsageError:
+    return UsageError(
+        f"{name}={value!r} is outside the times a delivery log can hold "
+        "(1677-09-21T00:12:44Z to 2262-04-11T23:47:16Z); give a date-time in that range"
     )
 
 

@@ -9,9 +9,11 @@ completes without re-opening its delivery.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..errors import UsageError
 from ._base import LogBase
 from ._schema import DELIVERY_COLUMNS, store_state, to_record
 from .machine import Phase, canceled, interrupted
@@ -23,12 +25,28 @@ _INTERRUPTED_DETAIL = "the sending process stopped before the attempt completed"
 
 
 class Recovery(LogBase):
-    def recover(self, now_ns: int, *, profile: str | None = None) -> list[str]:
+    def recover(self, now_ns: int, *, profile: str | None = None, alone: bool = False) -> list[str]:
         """Mark attempts left in flight ``interrupted``; their deliveries become due at ``now_ns``.
 
-        Call once when a sender starts on a log file another process may have left behind (never
-        while another process is sending from the same file).  Returns the deliveries touched.
+        Call once when a sender starts on a log file another process may have left behind.  While
+        another live process sends from the same file its attempts are not dead: nothing is
+        touched (``[]``), or with ``alone=True`` a :class:`UsageError` says the file is in use.
+        Returns the deliveries touched.
         """
+        if self._sendlock is not None and not self._sendlock.claim():
+            if alone:
+                raise UsageError(
+                    f"delivery log {self.path!r} is in use by another running hookmock process "
+                    "(sending from it); stop that process or give another --db"
+                )
+            return []
+        try:  # held exclusively meanwhile: no other process starts an attempt during recovery
+            return self._recover(now_ns, profile)
+        finally:
+            if self._sendlock is not None:
+                self._sendlock.share()
+
+    def _recover(self, now_ns: int, profile: str | None) -> list[str]:
         touched: list[str] = []
         self._materialize()
         with self._write() as db:
@@ -66,13 +84,19 @@ class Recovery(LogBase):
         return touched
 
     def cancel_pending(
-        self, now_ns: int, *, profile: str | None = None, delivery_ids: Sequence[str] | None = None
+        self,
+        now_ns: int,
+        *,
+        profile: str | None = None,
+        delivery_ids: Sequence[str] | None = None,
+        alongside: Callable[[sqlite3.Connection], object] | None = None,
     ) -> list[str]:
         """End every pending delivery (of ``profile``, or only ``delivery_ids``) for good.
 
         Each becomes ``canceled`` (``failed`` in the providers' views): no driver sends it again,
         since drivers re-read the log before every attempt.  Nothing is deleted; an attempt in
         flight completes normally without re-opening its delivery.  Returns the ids canceled.
+        ``alongside(db)``: the caller's own writes (same file), committed in the same transaction.
         """
         touched: list[str] = []
         self._materialize()
@@ -89,4 +113,6 @@ class Recovery(LogBase):
                     continue
                 store_state(db, record.id, canceled(record.state, now_ns))
                 touched.append(record.id)
+            if alongside is not None:
+                alongside(db)
         return touched

@@ -43,7 +43,10 @@ class Writes(LogBase):
         replayed_from_id: str | None = None,
         agent_job_id: str | None = None,
     ) -> DeliveryRecord:
-        """Accept a delivery: committed before this returns; its first attempt is due at once."""
+        """Accept a delivery: committed before this returns; its first attempt is due at once.
+
+        Inside :meth:`alongside` blocks of this thread, the caller's writes commit in the same
+        transaction (the emulator's task state, a mod.io entry's game)."""
         state = new_delivery(created_ns)
 
         data = bytes(body)
@@ -60,6 +63,8 @@ class Writes(LogBase):
             agent_job_id,
             data,
         )
+
+        also = self._alongside_writes()
 
         def write(db: sqlite3.Connection) -> int:
             cur = db.execute(
@@ -83,6 +88,8 @@ class Writes(LogBase):
                     data,
                 ),
             )
+            for extra in also:  # the caller's rows: committed with the delivery or not at all
+                extra(db, delivery_id)
             return int(cur.lastrowid or 0)
 
         if self.durable:
@@ -97,6 +104,10 @@ class Writes(LogBase):
                 self._materialize()
             record = _new_record(self._next_seq(), *fields)
             self._held[delivery_id] = Held(record)
+            if also:  # nothing in memory survives a crash: a transaction of its own is enough
+                with self._write() as db:
+                    for extra in also:
+                        extra(db, delivery_id)
         return record
 
     def start_attempt(
@@ -120,6 +131,9 @@ class Writes(LogBase):
                     raise sqlite3.IntegrityError(f"delivery {delivery_id} already has an attempt in flight")
                 self._flying[delivery_id] = (seq, attempt, state)
             return attempt
+
+        if self._sendlock is not None:
+            self._sendlock.share()  # this process sends from the file: recovery elsewhere waits for it
 
         def write(db: sqlite3.Connection) -> None:
             seq, phase = seq_phase_of(db, delivery_id)

@@ -7,6 +7,8 @@ Set ``HOOKMOCK_CRASH_POINT`` before the process starts::
 
 ``after_attempt_recorded``: the attempt row is committed in flight, no request sent yet.
 ``after_response_received``: the transport has returned, the result is not recorded yet.
+``after_delivery_accepted``: the emulator has committed a new delivery (a task's webhook, a fired
+Moda or mod.io event, a redelivery) and has not answered the client yet.
 
 Unset (the normal case) :func:`reached` is one comparison and returns.  Only the crash tests and
 ``bench/`` set it; the process is killed the way ``kill -9`` would, with no cleanup at all.
@@ -21,7 +23,7 @@ import threading
 __all__ = ["ENV", "POINTS", "reached"]
 
 ENV = "HOOKMOCK_CRASH_POINT"
-POINTS = ("after_attempt_recorded", "after_response_received")
+POINTS = ("after_attempt_recorded", "after_response_received", "after_delivery_accepted")
 
 
 def _parse(value: str | None) -> tuple[str, int] | None:

@@ -6,7 +6,8 @@ A file (WAL journal, ``synchronous=FULL``, schema versioned with ``PRAGMA user_v
 Durability rule, kept by the drivers: an attempt row is inserted (``outcome = 'in_flight'``)
 and committed *before* the request is sent, then completed exactly once; attempt rows are never
 deleted or rewritten (triggers refuse it).  :meth:`DeliveryLog.recover` marks attempts left in
-flight by a dead process ``interrupted`` and makes their deliveries due again.
+flight by a dead process ``interrupted`` and makes their deliveries due again; it leaves them
+alone while another live process sends from the same file (see ``_sendlock``).
 :meth:`DeliveryLog.cancel_pending` ends pending deliveries for good (``canceled``) without
 deleting anything: drivers re-read the log before each attempt, and an attempt in flight at that
 moment completes without re-opening its delivery.
@@ -38,6 +39,7 @@ from ._queries import Queries as _Queries
 from ._recovery import Recovery as _Recovery
 from ._schema import MIGRATIONS as MIGRATIONS
 from ._schema import SCHEMA_VERSION, setup
+from ._sendlock import SendLock
 from ._writes import Writes as _Writes
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SCHEMA_VERSION", "DeliveryLog"]
@@ -54,6 +56,8 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
         self._flying = {}  # an in-memory log's attempts in flight (see LogBase)
         self._held = {}  # an in-memory log's deliveries not yet written (see LogBase)
         self._last_seq = None
+        self._alongside = threading.local()
+        self._sendlock = SendLock(self.path) if self.path != ":memory:" else None
         if self.path != ":memory:":
             p = Path(self.path)
             if p.is_dir():
@@ -81,6 +85,8 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._sendlock is not None:
+                self._sendlock.close()
 
     def __enter__(self) -> DeliveryLog:
         return self

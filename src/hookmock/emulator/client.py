@@ -7,6 +7,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from ..transport._urllib import direct_opener
+
 __all__ = ["EmulatorClient"]
 
 
@@ -15,8 +17,8 @@ class EmulatorClient:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.timeout = timeout
-        # never use a proxy from the environment for a loopback emulator
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        # never use a proxy from the environment for a loopback emulator, never follow a redirect
+        self._opener = direct_opener()
 
     def call(
         self,

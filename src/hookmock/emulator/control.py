@@ -52,16 +52,22 @@ def get_clock(ctx: Ctx) -> Response:
     return json_response(ctx.core.now_json())
 
 
+_TEN_YEARS_S = 10 * 365 * 86400
+_MOST = {"seconds": _TEN_YEARS_S, "ms": _TEN_YEARS_S * 1000}
+
+
 def advance_clock(ctx: Ctx) -> Response:
     seconds = ctx.field("seconds", (int, float), default=0)
     ms = ctx.field("ms", int, default=0)
-    if seconds < 0 or ms < 0 or seconds > 10 * 365 * 86400:
-        raise ApiError(
-            "invalid_request",
-            "parameter_invalid",
-            "seconds and ms must be non-negative (and under ten years): a clock cannot go backwards",
-            details={"parameter": "seconds"},
-        )
+    for name, value in (("seconds", seconds), ("ms", ms)):
+        if not 0 <= value <= _MOST[name]:  # NaN fails this too
+            raise ApiError(
+                "invalid_request",
+                "parameter_invalid",
+                f"{name}={value!r} is out of range: give a number from 0 to {_MOST[name]:g} "
+                "(a clock cannot go backwards, nor jump more than ten years at once)",
+                details={"parameter": name, "value": repr(value)},
+            )
     delta = round(seconds * SECOND) + ms * MS
     if ctx.core.clock.now_ns() + delta > _LATEST_NS:
         raise ApiError(

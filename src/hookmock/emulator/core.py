@@ -11,13 +11,13 @@ import secrets
 import tempfile
 import threading
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..clock import SECOND, Clock, RealClock, VirtualClock, format_iso
 from ..errors import HookmockError, UsageError
 from ..ids import random_token
 from ..profiles import get_profile
 from ..profiles.moda import API_KEY_PREFIX
+from ..transport.targets import parse_target
 from .config import EmulatorConfig
 from .cursors import CursorCodec
 from .errors import ApiError
@@ -62,7 +62,11 @@ class EmulatorCore:
         self.codec = CursorCodec(bytes.fromhex(cursor_key))
         self._wake = threading.Event()
         self._advance_lock = threading.Lock()
-        self.gateway = Gateway(self)
+        try:
+            self.gateway = Gateway(self)
+        except BaseException:
+            self.store.close()
+            raise
         self.engine = TaskEngine(self.store, self.clock, self.gateway.fire_task)
         self.base_url = ""  # set by the server once bound
 
@@ -81,8 +85,8 @@ class EmulatorCore:
     # -- start and stop ----------------------------------------------------------------
     def start(self) -> None:
         """Recover after a restart: webhooks decided but not handed over, deliveries in flight."""
+        self.gateway.start()  # attempts left in flight closed first, then every pending one resumed
         self.engine.recover()
-        self.gateway.start()
 
     def close(self) -> None:
         self.gateway.close()
@@ -98,9 +102,18 @@ class EmulatorCore:
 
     # -- checks ------------------------------------------------------------------------
     def check_callback_url(self, url: str) -> None:
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme == "http" and not self.config.allow_http_callbacks:
+        """Parse with the one target-URL validator (brackets, port, host syntax, DNS label
+        lengths), then Moda's HTTPS rule, then the outbound-safety check."""
+        try:
+            target = parse_target(url)
+        except UsageError as exc:
+            raise ApiError(
+                "invalid_request",
+                "parameter_invalid",
+                f"callback_url is not an absolute https:// URL: {exc}",
+                details={"parameter": "callback_url"},
+            ) from None
+        if target.scheme == "http" and not self.config.allow_http_callbacks:
             raise ApiError(
                 "invalid_request",
                 "callback_url_not_https",
@@ -108,16 +121,9 @@ class EmulatorCore:
                 "--allow-http-callbacks to allow plain HTTP)",
                 details={"parameter": "callback_url"},
             )
-        if scheme not in ("http", "https") or not parts.hostname:
-            raise ApiError(
-                "invalid_request",
-                "parameter_invalid",
-                f"callback_url {url!r} is not an absolute https:// URL",
-                details={"parameter": "callback_url"},
-            )
         try:
             self.gateway.check_target(url)
-        except HookmockError as exc:  # TargetNotAllowed, an unparsable URL, an unresolvable host
+        except HookmockError as exc:  # TargetNotAllowed, an unresolvable host
             raise ApiError(
                 "invalid_request", "callback_url_not_allowed", str(exc), details={"parameter": "callback_url"}
             ) from None
@@ -179,5 +185,4 @@ class EmulatorCore:
 
     # -- reset -------------------------------------------------------------------------
     def reset(self) -> None:
-        self.store.reset()
-        self.gateway.reset()
+        self.gateway.reset()  # tasks, games and pending deliveries: one transaction

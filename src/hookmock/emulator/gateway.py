@@ -9,11 +9,14 @@ attempts that came due to finish.  Everything shown to a client is redacted of s
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ..clock import MS, VirtualClock, unix_s
+from ..delivery import crashpoint
 from ..delivery.log import DeliveryLog
 from ..delivery.machine import Phase
 from ..delivery.records import DeliveryRecord
@@ -22,6 +25,7 @@ from ..profiles import DEFAULT_TOLERANCE_S, get_profile
 from ..sender import Sender
 from ..transport.http import HTTPTransport
 from .errors import ApiError
+from .store import write_delivery_game, write_reset
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import EmulatorCore
@@ -39,11 +43,15 @@ class Gateway:
         cfg = core.config
         assert cfg.db_path is not None
         self.log = DeliveryLog(cfg.db_path)
+        # One transport for every sender: the outbound-safety check runs at each attempt, and a
+        # host that stops resolving is a failed attempt (``dns_error``), retried on the profile's
+        # schedule, never a refusal to accept (or to recover) a webhook already decided.  Where a
+        # client hands over a URL, the routes check it first (``check_target``).
+        self._http = HTTPTransport(ca_file=cfg.ca_file, allow_targets=tuple(cfg.allow_targets))
         self._opts: dict[str, Any] = {
             "clock": core.clock,
             "log": self.log,
-            "allow_targets": tuple(cfg.allow_targets),
-            "ca_file": cfg.ca_file,
+            "transport": self._http,
             "deadline_s": cfg.deadline_s,  # None: the profile's own (faithful)
         }
         self.moda = Sender(
@@ -51,15 +59,20 @@ class Gateway:
         )
         self._modio: dict[str, Sender] = {}
         self._lock = threading.Lock()
-        self._http = HTTPTransport(ca_file=cfg.ca_file, allow_targets=tuple(cfg.allow_targets))
+        # attempts a killed emulator left in flight are closed as interrupted (due again at start);
+        # a --db another live process is sending from is refused: both would send what is pending
+        try:
+            self.log.recover(core.clock.now_ns(), alone=True)
+        except UsageError:
+            self.log.close()
+            raise
         self.modio_profile = get_profile("modio")
 
     # -- life --------------------------------------------------------------------------
     def start(self) -> None:
-        """After a restart: attempts left in flight become due again, and every unfinished
-        delivery is handed back to a driver (nothing is lost).  A mod.io entry whose game no
-        longer has a webhook (no URL, no token) cannot be sent: it is canceled."""
-        self.log.recover(self.core.clock.now_ns())
+        """After a restart: every unfinished delivery (those left in flight were made due again
+        when the gateway was made) is handed back to a driver (nothing is lost).  A mod.io entry
+        whose game no longer has a webhook (no URL, no token) cannot be sent: it is canceled."""
         self.moda.start()
         orphans = []
         for record in self.log.unfinished(profile="modio"):
@@ -78,14 +91,15 @@ class Gateway:
         self.log.close()
 
     def reset(self) -> None:
-        """Cancel every pending delivery (none is sent again) and hide the rows so far: the log
-        is append-only, so a reset keeps a watermark and lists show deliveries created after it."""
-        self.core.store.set_meta("reset_seq", str(self.log.last_seq()))
+        """Cancel every pending delivery (none is sent again), forget tasks and games, and hide
+        the rows so far (the log is append-only: a watermark, lists show what comes after it).
+        One transaction: a crash leaves the emulator reset or not, never half of it."""
+        canceled = self.log.cancel_pending(self.core.clock.now_ns(), alongside=write_reset)
         with self._lock:
             senders = [self.moda, *self._modio.values()]
         for sender in senders:
-            sender.cancel_pending()
-        self.log.cancel_pending(self.core.clock.now_ns())  # any no sender of this process holds
+            if sender.pool is not None:
+                sender.pool.release(canceled)
 
     def _since(self) -> int | None:
         """The ``after_seq`` watermark of the last reset (None: never reset)."""
@@ -112,9 +126,20 @@ class Gateway:
             ) from None
 
     # -- firing ------------------------------------------------------------------------
-    def fire_task(self, row: TaskRow, event_type: str, envelope: dict[str, Any]) -> str | None:
+    def fire_task(
+        self,
+        row: TaskRow,
+        event_type: str,
+        envelope: dict[str, Any],
+        commit: Callable[[sqlite3.Connection, str], None],
+    ) -> str | None:
+        """Create a task's webhook delivery; ``commit`` (the task's new state and its
+        ``delivery_id``) runs in the same transaction (one SQLite file), so no crash can leave a
+        delivery the task does not know about (a restart would fire the event a second time)."""
         assert row.callback_url is not None
-        delivery = self.moda.submit(row.callback_url, event_type, payload=envelope, agent_job_id=row.id)
+        with self.log.alongside(commit):
+            delivery = self.moda.submit(row.callback_url, event_type, payload=envelope, agent_job_id=row.id)
+        crashpoint.reached("after_delivery_accepted")
         return delivery.id
 
     def fire_moda_event(self, event_type: str, url: str, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -122,15 +147,23 @@ class Gateway:
             delivery = self.moda.submit(url, event_type, **_flat(overrides))
         except UnknownEventType as exc:
             raise ApiError("invalid_request", "unknown_event_type", str(exc)) from None
+        crashpoint.reached("after_delivery_accepted")
         return self._moda_row(self.log.get(delivery.id))
 
     def fire_modio(self, game: dict[str, str], event_name: str, overrides: dict[str, Any]) -> dict[str, Any]:
+        """A mod.io event: the history entry and its link to the game (which holds the token it is
+        sent with) are committed together; an entry without its game could never be sent."""
         sender = self._modio_sender(game["token"])
+
+        def link(db: sqlite3.Connection, delivery_id: str) -> None:
+            write_delivery_game(db, delivery_id, game["game_id"])
+
         try:
-            delivery = sender.submit(game["url"], event_name, **_flat(overrides))
+            with self.log.alongside(link):
+                delivery = sender.submit(game["url"], event_name, **_flat(overrides))
         except UnknownEventType as exc:
             raise ApiError("invalid_request", "unknown_event_type", str(exc)) from None
-        self.core.store.set_delivery_game(delivery.id, game["game_id"])
+        crashpoint.reached("after_delivery_accepted")
         self.core.wake()
         return self._modio_entry(self.log.get(delivery.id))
 
@@ -160,6 +193,7 @@ class Gateway:
     def redeliver(self, delivery_id: str) -> dict[str, Any]:
         self._record(delivery_id, "moda")
         new = self.moda.redeliver(delivery_id, wait=False)
+        crashpoint.reached("after_delivery_accepted")
         self.core.wake()
         return {"id": new.id, "replayed_from_id": delivery_id, "status": "pending"}
 

@@ -11,6 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from .errors import ApiError
+from .jsonbody import decode_object
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import EmulatorCore
@@ -53,24 +54,7 @@ class Ctx:
                     raise ApiError("invalid_request", "missing_body", "the request needs a JSON object body")
                 self._json = {}
             else:
-                try:
-                    self._json = json.loads(raw)
-                except UnicodeDecodeError:
-                    raise ApiError(
-                        "invalid_request", "invalid_json", "the request body is not UTF-8 encoded JSON"
-                    ) from None
-                except ValueError as exc:
-                    raise ApiError(
-                        "invalid_request",
-                        "invalid_json",
-                        f"the request body is not valid JSON: {exc}",
-                    ) from None
-                if not isinstance(self._json, dict):
-                    raise ApiError(
-                        "invalid_request",
-                        "invalid_body",
-                        f"the request body must be a JSON object, got {type(self._json).__name__}",
-                    )
+                self._json = decode_object(raw)  # strict: the one JSON decoding path
         value: dict[str, Any] = self._json
         return value
 

@@ -10,6 +10,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from ..ids import uuid4
+from ..profiles.modio import TOKEN_HEADER
 from .errors import ApiError
 from .http import Ctx, json_response
 
@@ -22,6 +23,13 @@ def _game_id(ctx: Ctx) -> str:
     game_id = str(ctx.args["game_id"])
     if not 1 <= len(game_id) <= _GAME_MAX:
         raise ApiError("invalid_request", "parameter_invalid", f"game id must be 1 to {_GAME_MAX} characters")
+    if not game_id.isprintable():
+        raise ApiError(
+            "invalid_request",
+            "parameter_invalid",
+            f"game id {game_id!r} contains a control character; use printable characters only",
+            details={"parameter": "game_id"},
+        )
     return game_id
 
 
@@ -44,6 +52,31 @@ def _game(ctx: Ctx) -> dict[str, str]:
     return game
 
 
+def _check_header_value(token: str) -> None:
+    """The token is sent as a header value (the profile's token header): refused here, at PUT, if it
+    could not be (a line break, NUL or other control character, a character beyond latin-1, or
+    blanks at either end, which receivers strip), instead of failing every delivery later."""
+    problem = None
+    for i, ch in enumerate(token):
+        if ch != "\t" and (ord(ch) < 0x20 or ord(ch) == 0x7F):
+            names = {"\r": "a carriage return (CR)", "\n": "a line feed (LF)", "\0": "a NUL"}
+            problem = f"{names.get(ch, 'a control character')} {ch!r} at position {i}"
+        elif ord(ch) > 0xFF:
+            problem = f"the character {ch!r} (U+{ord(ch):04X}) at position {i}, which is not latin-1"
+        if problem:
+            break
+    if problem is None and token != token.strip(" \t"):
+        problem = "blanks at its start or end (receivers strip them from header values)"
+    if problem is not None:
+        raise ApiError(
+            "invalid_request",
+            "parameter_invalid",
+            f"token contains {problem}; it is sent as the {TOKEN_HEADER} header, so use "
+            "printable latin-1 characters only",
+            details={"parameter": "token"},
+        )
+
+
 def put_webhook(ctx: Ctx) -> Response:
     game_id = _game_id(ctx)
     url = ctx.field("url", str, required=True)
@@ -55,6 +88,7 @@ def put_webhook(ctx: Ctx) -> Response:
             "token must be 1 to 512 characters",
             details={"parameter": "token"},
         )
+    _check_header_value(token)
     ctx.core.gateway.check_modio_url(url)
     existing = ctx.core.store.game(game_id)
     ruleset = existing["ruleset_uuid"] if existing else uuid4()

@@ -13,7 +13,7 @@ from typing import Any
 
 from .._sqlite import immediate
 
-__all__ = ["Store", "TaskRow"]
+__all__ = ["Store", "TaskMoved", "TaskRow", "write_delivery_game", "write_reset", "write_task"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS emu_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -103,6 +103,40 @@ class TaskRow:
         return value if isinstance(value, dict) else {}
 
 
+class TaskMoved(Exception):
+    """A task was not in the status a transition expected: another thread moved it first (a
+    cancel racing the clock).  Raised inside the write, so nothing of the transition is kept."""
+
+
+def write_task(
+    db: sqlite3.Connection, task_id: str, fields: dict[str, Any], *, expect_status: str | None = None
+) -> None:
+    """Update a task's columns on ``db``: the store's own connection, or the delivery log's inside
+    the transaction that creates the task's webhook (one atomic step, see ``DeliveryLog.alongside``).
+
+    ``expect_status``: only if the task is still in that status (compare and set), else
+    :class:`TaskMoved`, so two threads can never both end a task (and fire it twice)."""
+    unknown = set(fields) - set(_TASK_COLUMNS)
+    if unknown:
+        raise KeyError(f"unknown task columns {sorted(unknown)}")
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    sql = f"UPDATE emu_tasks SET {sets} WHERE id = ?"
+    args = [*fields.values(), task_id]
+    if expect_status is not None:
+        sql += " AND status = ?"
+        args.append(expect_status)
+    if db.execute(sql, args).rowcount != 1 and expect_status is not None:
+        raise TaskMoved(f"task {task_id} is no longer {expect_status}")
+
+
+def write_delivery_game(db: sqlite3.Connection, delivery_id: str, game_id: str) -> None:
+    """Link a mod.io history entry to its game on ``db`` (see :func:`write_task`)."""
+    db.execute(
+        "INSERT OR REPLACE INTO emu_delivery_games (delivery_id, game_id) VALUES (?, ?)",
+        (delivery_id, game_id),
+    )
+
+
 class Store:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -111,7 +145,8 @@ class Store:
         self._db.row_factory = sqlite3.Row
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            # FULL, as the delivery log: a task answered 202 survives a power loss, not only a kill
+            self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -138,13 +173,9 @@ class Store:
         with self._lock:
             self._db.execute(f"INSERT INTO emu_tasks ({', '.join(_TASK_COLUMNS)}) VALUES ({marks})", values)
 
-    def update_task(self, task_id: str, **fields: Any) -> None:
-        unknown = set(fields) - set(_TASK_COLUMNS)
-        if unknown:
-            raise KeyError(f"unknown task columns {sorted(unknown)}")
-        sets = ", ".join(f"{k} = ?" for k in fields)
+    def update_task(self, task_id: str, *, expect_status: str | None = None, **fields: Any) -> None:
         with self._lock:
-            self._db.execute(f"UPDATE emu_tasks SET {sets} WHERE id = ?", [*fields.values(), task_id])
+            write_task(self._db, task_id, fields, expect_status=expect_status)
 
     def task(self, task_id: str) -> TaskRow | None:
         with self._lock:
@@ -196,6 +227,16 @@ class Store:
             ).fetchall()
         return [TaskRow(**dict(r)) for r in rows]
 
+    def task_delivery(self, task_id: str, event_id: str) -> str | None:
+        """The original delivery of a task's webhook already in the delivery log (same file), if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id FROM deliveries WHERE agent_job_id = ? AND event_id = ? "
+                "AND replayed_from_id IS NULL ORDER BY seq LIMIT 1",
+                (task_id, event_id),
+            ).fetchone()
+        return None if row is None else str(row["id"])
+
     def next_due_ns(self) -> int | None:
         with self._lock:
             row = self._db.execute("SELECT MIN(due_ns) AS d FROM emu_tasks").fetchone()
@@ -224,10 +265,7 @@ class Store:
 
     def set_delivery_game(self, delivery_id: str, game_id: str) -> None:
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO emu_delivery_games (delivery_id, game_id) VALUES (?, ?)",
-                (delivery_id, game_id),
-            )
+            write_delivery_game(self._db, delivery_id, game_id)
 
     def delivery_game(self, delivery_id: str) -> str | None:
         with self._lock:
@@ -239,5 +277,15 @@ class Store:
     def reset(self) -> None:
         """Forget tasks and games (settings such as the cursor key stay)."""
         with self._lock:
-            self._db.execute("DELETE FROM emu_tasks")
-            self._db.execute("DELETE FROM emu_games")
+            write_reset(self._db)
+
+
+def write_reset(db: sqlite3.Connection) -> None:
+    """Forget tasks and games, and hide the deliveries so far (the ``reset_seq`` watermark: the
+    log is append-only); on ``db``, inside the transaction that cancels every pending delivery."""
+    db.execute("DELETE FROM emu_tasks")
+    db.execute("DELETE FROM emu_games")
+    db.execute(
+        "INSERT OR REPLACE INTO emu_meta (key, value) "
+        "VALUES ('reset_seq', (SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM deliveries))"
+    )

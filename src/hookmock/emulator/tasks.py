@@ -19,8 +19,10 @@ These timings are hookmock's own (*decided*), not Moda's; ``Timings`` changes th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +31,7 @@ from ..clock import SECOND, Clock, format_iso
 from ..ids import crockford_id
 from ..profiles.moda import TERMINAL_STATUSES, build_envelope, event_for_task
 from .errors import ApiError
-from .store import Store, TaskRow
+from .store import Store, TaskMoved, TaskRow, write_task
 
 __all__ = ["MAGIC_PREFIX", "OUTCOMES", "TaskEngine", "Timings", "find_magic"]
 
@@ -91,7 +93,9 @@ def find_magic(values: Iterable[Any]) -> str:
     return "succeed"
 
 
-FireFn = Callable[[TaskRow, str, dict[str, Any]], "str | None"]
+#: ``fire(row, event_type, envelope, commit)`` creates the task's webhook delivery and runs
+#: ``commit(db, delivery_id)`` (the task's own new state) in the same transaction; returns its id.
+FireFn = Callable[[TaskRow, str, dict[str, Any], Callable[[sqlite3.Connection, str], None]], "str | None"]
 
 
 class TaskEngine:
@@ -147,7 +151,10 @@ class TaskEngine:
         """Make every transition due by now; returns how many were made."""
         moved = 0
         for row in self.store.due_tasks(self.clock.now_ns()):
-            self._step(row)
+            try:
+                self._step(row)
+            except TaskMoved:  # canceled or forced meanwhile: that transition won
+                continue
             moved += 1
         return moved
 
@@ -159,12 +166,16 @@ class TaskEngine:
                 if now >= row.created_ns + t.expire_ns:
                     self._finish(row, "expired")
                 else:
-                    self.store.update_task(row.id, due_ns=row.created_ns + t.expire_ns)
+                    self.store.update_task(
+                        row.id, expect_status="queued", due_ns=row.created_ns + t.expire_ns
+                    )
                 return
             run = t.slow_run_ns if row.outcome == "slow" else t.run_ns
             if row.outcome == "cancel":
                 run //= 2
-            self.store.update_task(row.id, status="running", started_ns=now, due_ns=now + run)
+            self.store.update_task(
+                row.id, expect_status="queued", status="running", started_ns=now, due_ns=now + run
+            )
         elif row.status == "running":
             self._finish(row, _FINAL[row.outcome])
         else:  # terminal rows have no due time; clear a stray one
@@ -179,7 +190,16 @@ class TaskEngine:
                 f"task {task_id} is already {row.status}; only queued or running tasks can be canceled",
                 details={"status": row.status},
             )
-        return self._finish(row, "canceled")
+        return self._ending(row, "canceled", "task_not_cancelable")
+
+    def _ending(self, row: TaskRow, status: str, code: str, **extra: Any) -> TaskRow:
+        """:meth:`_finish` for a client's request: losing the race to the clock is a conflict."""
+        try:
+            return self._finish(row, status, **extra)
+        except TaskMoved:
+            now = self.get(row.id).status
+            message = f"task {row.id} is already {now}"
+            raise ApiError("conflict", code, message, details={"status": now}) from None
 
     def force(self, task_id: str, outcome: str) -> TaskRow:
         """Control API: end a task now with ``outcome`` (one of :data:`OUTCOMES`)."""
@@ -194,12 +214,17 @@ class TaskEngine:
         if row.status in TERMINAL_STATUSES:
             raise ApiError("conflict", "task_already_finished", f"task {task_id} is already {row.status}")
         row.outcome = outcome
-        self.store.update_task(row.id, outcome=outcome)
+        extra: dict[str, Any] = {"outcome": outcome}  # committed with the end of the task
         if row.started_ns is None and outcome != "expire":
-            row.started_ns = self.clock.now_ns()
-        return self._finish(row, _FINAL[outcome])
+            extra["started_ns"] = row.started_ns = self.clock.now_ns()
+        return self._ending(row, _FINAL[outcome], "task_already_finished", **extra)
 
-    def _finish(self, row: TaskRow, status: str) -> TaskRow:
+    def _finish(self, row: TaskRow, status: str, **extra: Any) -> TaskRow:
+        """End the task with ``status``.  With a webhook, the task's new state and its delivery
+        are committed in ONE transaction (see :meth:`fire_pending`): a crash leaves either the
+        task unfinished (the next tick finishes it) or finished with exactly one delivery.  Only
+        if the task is still in the status read (:class:`TaskMoved` otherwise, nothing written):
+        a cancel racing the clock ends the task once, with one webhook."""
         now = self.clock.now_ns()
         result = self._result(row) if status == "succeeded" else None
         error = None
@@ -208,25 +233,30 @@ class TaskEngine:
             error = {"message": _ERRORS["fail-retryable" if retryable else "fail"], "retryable": retryable}
         event_type = event_for_task(row.kind, status)
         fire = event_type is not None and row.callback_url is not None
-        event_id = crockford_id("evt", ms=now // 1_000_000) if fire else None
-        self.store.update_task(
-            row.id,
-            status=status,
-            completed_ns=now,
-            due_ns=None,
-            result_json=None if result is None else json.dumps(result),
-            error_json=None if error is None else json.dumps(error),
-            event_id=event_id,
-            fired=1 if fire else 0,
-        )
-        fresh = self.get(row.id)
+        fields: dict[str, Any] = {
+            **extra,
+            "status": status,
+            "completed_ns": now,
+            "due_ns": None,
+            "result_json": None if result is None else json.dumps(result),
+            "error_json": None if error is None else json.dumps(error),
+            "event_id": crockford_id("evt", ms=now // 1_000_000) if fire else None,
+            "fired": 1 if fire else 0,
+        }
         if fire:
-            self.fire_pending(fresh)
-            fresh = self.get(row.id)
-        return fresh
+            self.fire_pending(dataclasses.replace(row, **fields), fields, expect_status=row.status)
+        else:
+            self.store.update_task(row.id, expect_status=row.status, **fields)
+        return self.get(row.id)
 
-    def fire_pending(self, row: TaskRow) -> None:
-        """Hand a terminal task's webhook to the sender (again after a crash: same event id)."""
+    def fire_pending(
+        self, row: TaskRow, fields: dict[str, Any] | None = None, *, expect_status: str | None = None
+    ) -> None:
+        """Hand a terminal task's webhook to the sender, same event id every time.
+
+        ``fields`` (the task's own new columns) are committed in the transaction that creates the
+        delivery, with ``delivery_id`` set: a task has its webhook recorded, or not at all.  With
+        ``expect_status``, only if the task is still in it (else :class:`TaskMoved`, no delivery)."""
         event_type = event_for_task(row.kind, row.status)
         if event_type is None or row.event_id is None or row.callback_url is None:
             return
@@ -236,14 +266,24 @@ class TaskEngine:
             event_id=row.event_id,
             created_s=(row.completed_ns or self.clock.now_ns()) // SECOND,
         )
-        delivery_id = self.fire(row, event_type, envelope)
-        if delivery_id:
-            self.store.update_task(row.id, delivery_id=delivery_id)
+        new = dict(fields or {})
+
+        def commit(db: sqlite3.Connection, delivery_id: str) -> None:
+            write_task(db, row.id, {**new, "delivery_id": delivery_id}, expect_status=expect_status)
+
+        self.fire(row, event_type, envelope, commit)
 
     def recover(self) -> int:
+        """Fire the webhooks decided but never handed over (rows written before the task's state
+        and its delivery were one transaction).  A delivery that already exists for the task's
+        event is linked, never created a second time."""
         rows = self.store.unfired_tasks()
         for row in rows:
-            self.fire_pending(row)
+            existing = self.store.task_delivery(row.id, row.event_id or "")
+            if existing is not None:
+                self.store.update_task(row.id, delivery_id=existing)
+            else:
+                self.fire_pending(row)
         return len(rows)
 
     # -- reading -----------------------------------------------------------------------

@@ -60,7 +60,9 @@ class _Run:
         shared_clock: bool,
         allow_targets: tuple[str, ...],
         ca_file: str | None,
+        settle: float | None = None,
     ) -> None:
+        from ..auditing.settle import EffectWatcher
         from ..receiver.proxy import FaultProxy
         from ..sender import Sender
 
@@ -68,6 +70,9 @@ class _Run:
         self.profile = get_profile(scenario.profile)
         self.secret = secret
         self.probe = probe
+        # settled reads: an asynchronous receiver applies an event after it answered
+        floor = 0.02 if isinstance(target, str) else 0.0
+        self.watcher = None if probe is None else EffectWatcher(probe, settle=settle, floor_s=floor)
         self.clock = clock
         self.shared_clock = shared_clock
         self.proxy = FaultProxy(
@@ -179,16 +184,19 @@ class _Run:
     def _check_effect(self, step: Step, event_ids: list[str | None], result: StepResult) -> None:
         if "effect" not in step.expect:
             return
-        if self.probe is None:
+        if self.watcher is None:
             result.notes.append("effect not checked: no effect probe (probe= / --probe-url)")
             return
+        expected = step.expect["effect"]
         for event_id in event_ids:
             if event_id is None:
                 continue
-            count = int(self.probe(event_id))
-            if count != step.expect["effect"]:
+            reading = self.watcher.read(event_id, at_least=min(expected, 1))
+            if reading.count != expected:
+                progression = reading.progression()
                 result.failures.append(
-                    f"event {event_id} applied {count} time(s), expected {step.expect['effect']}"
+                    f"event {event_id} applied {reading.count} time(s), expected {expected}"
+                    + (f" ({progression})" if progression else "")
                 )
 
     def _payload(self, step: Step, event_type: str | None = None) -> dict[str, Any]:
@@ -316,17 +324,21 @@ def run_scenario(
     profile: str | None = None,
     allow_targets: tuple[str, ...] = (),
     ca_file: str | None = None,
+    settle: float | None = None,
 ) -> ScenarioResult:
     """Run a scenario (a :class:`Scenario` or a file path) against ``target`` (a URL, a WSGI or
     ASGI app, or ``(app, "/path")``).
 
     ``secret``: the signing secret / webhook token the receiver is configured with.  ``probe``:
-    effect probe (callable or URL template with ``{event_id}``).  ``clock``: share the receiver's
+    effect probe (callable or URL template with ``{event_id}``); ``settle``: seconds an effect count
+    must stay unchanged before it is checked (``None``: learned from the first effect checked,
+    ``0``: read at once).  ``clock``: share the receiver's
     virtual clock (tests); by default a virtual clock starting at the real time.  Raises
     :class:`~hookmock.auditing.TargetUnreachable` before any step when nothing accepts
     connections at a URL ``target``.
     """
     from ..auditing.effect import effect_probe
+    from ..auditing.settle import check_settle
 
     if not isinstance(secret, str) or not secret:
         raise UsageError(
@@ -344,6 +356,7 @@ def run_scenario(
         shared_clock=shared,
         allow_targets=tuple(allow_targets),
         ca_file=ca_file,
+        settle=check_settle(settle),
     )
     unreachable = run.proxy.check_upstream()
     if unreachable is not None:

@@ -19,7 +19,8 @@ Contract with a virtual clock (shared with a fake receiver in the same process):
 Outcomes (``AttemptResult.outcome``): ``"response"`` (a complete HTTP response, any status; the
 profile decides what counts as success), ``"timeout"``, ``"refused"``, ``"reset"``,
 ``"tls_error"``, ``"malformed"`` (the peer answered something that is not HTTP/1.x, or closed
-before a complete status line and headers), ``"error"`` (any other local failure, e.g. DNS).
+before a complete status line and headers), ``"dns_error"`` (the target's host name did not
+resolve at the time of the attempt), ``"error"`` (any other local failure).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ __all__ = [
 #: How much of a response body is kept (Moda's delivery log keeps the first 2 KB).
 EXCERPT_BYTES = 2048
 
-OUTCOMES = ("response", "timeout", "refused", "reset", "tls_error", "malformed", "error")
+OUTCOMES = ("response", "timeout", "refused", "reset", "tls_error", "malformed", "dns_error", "error")
 
 
 @dataclass(frozen=True)

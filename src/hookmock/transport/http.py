@@ -37,6 +37,7 @@ from .targets import ResolutionFailed, ResolvedAddress, Target, TargetPolicy, pa
 __all__ = ["HTTPTransport"]
 
 _SEND_CHUNK = 64 * 1024
+_METHODS = ("POST", "GET")
 _RESERVED_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding"})
 
 
@@ -110,8 +111,9 @@ class HTTPTransport:
         *,
         deadline_ns: int,
         clock: Clock,
+        method: str = "POST",
     ) -> AttemptResult:
-        """POST ``body`` to the URL ``target``.
+        """POST ``body`` to the URL ``target`` (``method``: another verb, e.g. the effect probe's GET).
 
         Raises :class:`~hookmock.errors.UsageError` (bad URL, bad header) and
         :class:`~hookmock.errors.TargetNotAllowed` before any packet leaves; every network
@@ -127,13 +129,13 @@ class HTTPTransport:
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise UsageError(f"body must be bytes, not {type(body).__name__}")
         parsed = parse_target(target)
-        request = _build_request(parsed, headers, bytes(body))
+        request = _build_request(parsed, headers, bytes(body), method)
         attempt = AttemptClock(clock, deadline_ns)
         try:
             try:
                 addresses = self.policy.check(parsed)
-            except ResolutionFailed as exc:
-                return AttemptResult("error", attempt.elapsed_ns(), detail=str(exc))
+            except ResolutionFailed as exc:  # a failed attempt, retried like any other
+                return AttemptResult("dns_error", attempt.elapsed_ns(), detail=str(exc))
             return self._run(attempt, parsed, addresses, request)
         finally:
             attempt.finish()
@@ -281,9 +283,11 @@ def _recv(attempt: AttemptClock, sock: socket.socket, size: int) -> bytes:
     return data
 
 
-def _build_request(target: Target, headers: Mapping[str, str], body: bytes) -> bytes:
+def _build_request(target: Target, headers: Mapping[str, str], body: bytes, method: str = "POST") -> bytes:
+    if method not in _METHODS:
+        raise UsageError(f"HTTP method {method!r} is not supported here; use one of {', '.join(_METHODS)}")
     lines = [
-        f"POST {target.path} HTTP/1.1",
+        f"{method} {target.path} HTTP/1.1",
         f"Host: {target.host_header}",
         f"Content-Length: {len(body)}",
         "Connection: close",

@@ -151,10 +151,33 @@ def _parse_target(url: str) -> Target:
             raise UsageError(f"target URL {url!r}: [{host}] is not a valid IPv6 address") from None
     elif not _HOSTNAME_RE.match(host):
         raise UsageError(f"target URL {url!r}: {host!r} is not a valid host name or IPv4 address")
+    else:
+        _check_labels(url, host)
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
     return Target(url=url, scheme=scheme, host=host, port=port, path=path)
+
+
+def _check_labels(url: str, host: str) -> None:
+    """DNS limits (RFC 1035): labels of 1 to 63 characters, 253 in all; the resolver would
+    otherwise fail with an encoding error instead of an answer."""
+    name = host[:-1] if host.endswith(".") else host
+    if len(name) > 253:
+        raise UsageError(
+            f"target URL {url!r}: the host name is {len(name)} characters long; DNS allows at most 253"
+        )
+    for label in name.split("."):
+        if not label:
+            raise UsageError(
+                f"target URL {url!r}: host {host!r} has an empty label (two dots in a row, or a "
+                "leading dot); remove it"
+            )
+        if len(label) > 63:
+            raise UsageError(
+                f"target URL {url!r}: the host label {label[:20]}... is {len(label)} characters long; "
+                "DNS allows at most 63 per label"
+            )
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -163,6 +186,8 @@ def system_resolver(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise ResolutionFailed(f"cannot resolve host {host!r}: {exc.strerror or exc}") from None
+    except UnicodeError as exc:  # the IDNA codec refuses the name (e.g. a label too long)
+        raise ResolutionFailed(f"cannot resolve host {host!r}: {exc}") from None
     out: list[str] = []
     for _family, _type, _proto, _canon, sockaddr in infos:
         addr = str(sockaddr[0])
