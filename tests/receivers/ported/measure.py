@@ -13,7 +13,6 @@ receivers".
 from __future__ import annotations
 
 import contextlib
-import inspect
 import threading
 import time
 from collections.abc import Iterator
@@ -54,10 +53,6 @@ def serving(app: Any) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-#: Whether this hookmock's audit takes a fail-once hook (the ``retry-after-failure`` check).
-HAS_FAIL_ONCE = "fail_once" in inspect.signature(audit).parameters
-
-
 @contextlib.contextmanager
 def _serving_asgi(app: Any) -> Iterator[str]:
     import uvicorn
@@ -81,15 +76,14 @@ def _serving_asgi(app: Any) -> Iterator[str]:
 
 
 def audit_port(port: Ported, *, sockets: bool = False, seed: int | None = 7, **kwargs: Any) -> AuditReport:
-    """One audit of a fresh instance of ``port``, with its effect probe (``count``) and, where the
-    audit takes one, its fail-once hook (``apply_effect``, the receiver's work).  In-process it runs
-    on a virtual clock started at the real time (three ports verify with the real ``stripe``
-    library, which reads ``time.time()``)."""
+    """One audit of a fresh instance of ``port``, with its effect probe (``count``) and its
+    fail-once hook (``apply_effect``, the receiver's work; ``fail_once=None`` leaves it out).
+    In-process it runs on a virtual clock started at the real time (three ports verify with the
+    real ``stripe`` library, which reads ``time.time()``)."""
     secret = secret_for(port)
     clock = None if sockets else VirtualClock(start=int(time.time()))
     app = port.make(port.profile, secret, clock)
-    if HAS_FAIL_ONCE:
-        kwargs.setdefault("fail_once", (app, port.work))
+    kwargs.setdefault("fail_once", (app, port.work))
     common: dict[str, Any] = {"profile": port.profile, "secret": secret, "probe": app.count, "seed": seed}
     if sockets:
         with serving(app) as url:
