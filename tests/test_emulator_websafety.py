@@ -146,7 +146,7 @@ def test_the_page_forms_need_the_form_token():
         status, page, _ = api.call(
             "POST", action, raw=urllib.parse.urlencode({"form_token": token}).encode(), headers=form
         )
-        assert status == 200 and "webhook history" in page  # the 303 back to the page, followed
+        assert status == 303  # back to the page (the emulator client never follows redirects)
         # a foreign page that somehow knew the token is still refused by its Origin
         refused(
             api.call("POST", action, raw=f"form_token={token}".encode(), headers={**form, "Origin": FOREIGN}),
