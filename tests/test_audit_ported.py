@@ -55,6 +55,7 @@ SOCKETS = (
     "svix-fastapi",
     "opsconductor-stripe-v2",
     "deltacrown-runbook",
+    "kodiak-ingest",
 )
 
 

@@ -23,6 +23,7 @@ from . import (
     discord_bouncer_stripe,
     dragonmaus_gitlab,
     fastapi_gitlab_agent,
+    kodiak_ingest,
     opsconductor_stripe,
     opsconductor_stripe_v2,
     razius_github_handler,
@@ -61,5 +62,6 @@ PORTED: tuple[Ported, ...] = (
     Ported("opsconductor-stripe-v2", opsconductor_stripe_v2.make, "moda", opsconductor_stripe_v2.DEFECTS),
     Ported("razius-github-handler", razius_github_handler.make, "moda", razius_github_handler.DEFECTS),
     Ported("deltacrown-runbook", deltacrown_runbook.make, "moda", deltacrown_runbook.DEFECTS),
+    Ported("kodiak-ingest", kodiak_ingest.make, "moda", kodiak_ingest.DEFECTS),
     Ported("svix-fastapi", svix_fastapi.make, "moda", svix_fastapi.DEFECTS),
 )
