@@ -11,6 +11,8 @@ Defects, from reading the code (the ground truth):
 * No dedupe: every request is written -> ``idempotency`` fails.
 * The body is never parsed: an authenticated non-event is acknowledged -> ``bad-input`` warns.
 * The token is compared with ``!=`` (not constant-time): advisory, not observable over HTTP.
+* Every request's headers, the token included, are written to ``gitlab.request.headers``: the
+  secret ends up on disk (not observable over HTTP).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ DEFECTS = (
     ("idempotency", "fail", "no dedupe: every request written"),
     ("bad-input", "warn", "the body is never parsed: authenticated garbage acknowledged"),
     ("constant-time", "advisory", "token compared with != (not observable over HTTP)"),
+    ("secret-on-disk", "advisory", "every request's headers, the token included, written to a file"),
 )
 
 

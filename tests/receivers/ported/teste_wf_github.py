@@ -15,6 +15,8 @@ Defects, from reading the code (the ground truth):
   malformed timestamps pass for the same reason: those checks point at ``replay``).
 * No dedupe -> ``idempotency`` fails.
 * The body is never parsed: validly signed garbage is acknowledged -> ``bad-input`` warns.
+* ``app.run(..., debug=True)`` serves the Werkzeug debugger on every crash, and anyone can make it
+  crash (the missing header above).  Not part of the port (the audit serves it), so not counted.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ DEFECTS = (
     ("future-timestamp", "see", "far-future timestamps accepted: the same root cause as replay"),
     ("idempotency", "fail", "no dedupe"),
     ("bad-input", "warn", "the body is never parsed: signed garbage acknowledged"),
+    ("debug-server", "advisory", "app.run(debug=True): the Werkzeug debugger on every crash"),
 )
 
 
