@@ -41,6 +41,34 @@ def files(tmp_path: Path) -> dict[str, str]:
     empty.write_bytes(b"")
     log = tmp_path / "log.db"
     DeliveryLog(log).close()
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="ascii")
+    bigint = tmp_path / "bigint.json"
+    bigint.write_text('{"id": ' + "9" * 10_000 + "}", encoding="ascii")
+    deep_toml = tmp_path / "deep.toml"
+    deep_toml.write_text("a = " + "[" * 5_000 + "]" * 5_000 + "\n", encoding="ascii")
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as fh:  # sparse: 17 MiB on paper, nothing on disk
+        fh.truncate(17 * 1024 * 1024)
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf{}")
+    after = tmp_path / "after.toml"
+    after.write_text(
+        '[scenario]\nname = "x"\nprofile = "moda"\n[[steps]]\naction = "advance"\nafter = inf\n'
+        '[[steps]]\naction = "advance"\nafter = nan\n[[steps]]\naction = "advance"\nafter = 1e20\n',
+        encoding="utf-8",
+    )
+    toml_head = (
+        '[scenario]\nname = "x"\nprofile = "moda"\n[[steps]]\naction = "send"\nevent = "task.succeeded"\n'
+    )
+    toml_bigint = tmp_path / "bigint.toml"
+    toml_bigint.write_text(toml_head + "data = { n = " + "9" * 5_000 + " }\n", encoding="utf-8")
+    toml_inf = tmp_path / "inf.toml"
+    toml_inf.write_text(toml_head + "data = { n = [1, inf], m = { k = nan } }\n", encoding="utf-8")
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"id": "evt_1", "n": [1, -Infinity]}', encoding="utf-8")
+    nul = tmp_path / "nul.json"
+    nul.write_bytes(b'{"id": "a\x00b"}\x00')
     return {
         "dir": str(tmp_path),
         "missing": str(tmp_path / "nope" / "missing.json"),
@@ -52,6 +80,16 @@ def files(tmp_path: Path) -> dict[str, str]:
         "badscenario": str(bad_scenario),
         "log": str(log),
         "unreadable": UNREADABLE,
+        "deep": str(deep),
+        "bigint": str(bigint),
+        "deeptoml": str(deep_toml),
+        "huge": str(huge),
+        "bom": str(bom),
+        "nul": str(nul),
+        "after": str(after),
+        "tomlbigint": str(toml_bigint),
+        "tomlinf": str(toml_inf),
+        "nan": str(nan),
     }
 
 
@@ -156,11 +194,81 @@ CASES: list[tuple[list[str], str]] = [
     (["sign", "{bin}", *S, "--profile", "nope"], "nope"),
     (["sign", "{bin}", *S, "--timestamp", "noon"], "noon"),
     (["sign", "{bin}", "--secret", ""], "secret"),
-    (["sign", "{bin}", *S, "--timestamp", "-5"], "--timestamp -5"),
+    (["sign", "{bin}", *S, "--timestamp", "-5"], "--timestamp: '-5'"),
     (["demo", "--fast"], "unrecognized"),
     ([], "usage: hookmock"),
     # send (continued)
     (["send", URL, *S, "--db", "{missing}"], "does not exist"),
+    # issue 12, item 8: inputs that exhausted memory (FIFOs: test_fifo_inputs_never_hang)
+    (["validate", "/dev/zero"], "larger than 16777216 bytes"),
+    (["validate", "{huge}"], "huge.json' is larger than"),
+    (["validate", "{huge}", "--max-input-bytes", "0"], "--max-input-bytes: '0'"),
+    (["validate", "{huge}", "--max-input-bytes", "1e99"], "1e99"),
+    (["sign", "/dev/zero", *S], "/dev/zero"),
+    (["send", URL, *S, "--data", "/dev/zero"], "--data '/dev/zero' is larger"),
+    (["scenario", "validate", "/dev/zero"], "/dev/zero"),
+    (["scenario", "run", "{huge}", "--target", URL, *S], "huge.json"),
+    (["listen", *S, "--script", "500*1000000000"], "more than 1000 steps"),
+    (["listen", *S, "--script", "500*999,ok*2"], "1001"),
+    (["listen", *S, "--script", "\u00b2"], "\u00b2"),
+    (["listen", *S, "--script", "500*\u00b2"], "500*\u00b2"),
+    (["listen", *S, "--max-body-bytes", "0"], "--max-body-bytes: '0' is out of range"),
+    (["listen", *S, "--max-body-bytes", "99999999999999"], "99999999999999"),
+    (["listen", *S, "--script", "x" * 100_000], "unknown fault 'xxxxxxxx"),
+    (["send", URL, *S, "--deadline", "9" * 100_000], "is out of range"),
+    # issue 12, item 10: each of these was a traceback
+    (["validate", "{deep}"], "deep.json' nests arrays/objects too deeply"),
+    (["validate", "{bigint}"], "bigint.json' holds an integer with more than"),
+    (["send", URL, *S, "--data", "{deep}"], "deep.json"),
+    (["send", URL, *S, "--data", "{bigint}"], "bigint.json"),
+    (["scenario", "validate", "{deeptoml}"], "nested too deeply"),
+    (["send", "http://" + "a" * 70 + ".localhost/x", *S], "a" * 20),
+    (["send", "http://a..localhost/x", *S], "a..localhost"),
+    (["send", URL, *S, "--deadline", "1e308"], "1e308"),
+    (["send", URL, *S, "--deadline", "nan"], "nan"),
+    (["send", URL, *S, "--deadline", "inf"], "inf"),
+    (["send", URL, *S, "--deadline", "1e-300"], "1e-300"),
+    (["send", URL, *S, "--retry-delays", "1e20"], "1e20"),
+    (["send", URL, *S, "--retry-delays", "1,nan"], "nan"),
+    (["deliveries", "--db", "{log}", "--from", "9999-12-31T23:59:59Z"], "9999-12-31T23:59:59Z"),
+    (["deliveries", "--db", "{log}", "--to", "9999-12-31T23:59:59Z"], "9999-12-31T23:59:59Z"),
+    (["deliveries", "--db", "{log}", "--from", "0001-01-01T00:00:00Z"], "0001-01-01T00:00:00Z"),
+    (["sign", "{bin}", *S, "--timestamp", "99999999999999999999"], "99999999999999999999"),
+    (["scenario", "run", "moda-lost-ack", "--target", "http://a..localhost/x", *S], "a..localhost"),
+    (["listen", *S, "--forward-to", "http://a..localhost/x"], "a..localhost"),
+    # further hostile files
+    (
+        ["sign", "{bin}", "--secret", "whsec_\udcff"],
+        "signing secret in --secret has a byte that is not UTF-8",
+    ),
+    (
+        ["sign", "{bin}", "--profile", "modio", "--secret", "tok\r\nX-Evil: 1"],
+        "has a line break at position 3",
+    ),
+    (["send", URL, "--secret", "whsec_a\nb"], "line break"),
+    (["listen", "--secret", "whsec_\udcff"], "not UTF-8"),
+    # empty values are values, not "not given"
+    (["scenario", "validate", ""], "FILE is empty"),
+    (["listen", *S, "--forward-to", ""], "target URL ''"),
+    (["listen", *S, "--script", ""], "empty fault script"),
+    (["schema", ""], "unknown schema ''"),
+    (["events", "--example", ""], "'' is not a Moda event"),
+    (["validate", "{badpayload}", "--schema", ""], "unknown schema ''"),
+    (["validate", "{bom}"], "byte order mark"),
+    (["validate", "{nan}"], "nan.json' is not valid JSON: -Infinity is not a JSON number"),
+    (["send", URL, *S, "--data", "{nan}"], "-Infinity is not a JSON number"),
+    (["validate", "{nul}"], "nul.json"),
+    (["sign", "{dir}", *S], "directory"),
+    (["scenario", "validate", "{dir}"], "directory"),
+    (["scenario", "validate", "{bin}"], "binary.bin"),
+    (["send", "https://127.0.0.1:9/hook", *S, "--ca-file", "/dev/zero"], "not a regular file"),
+    (["send", "https://127.0.0.1:9/hook", *S, "--ca-file", "{huge}"], "huge.json' is larger than"),
+    (["send", "https://127.0.0.1:9/hook", *S, "--ca-file", "{dir}"], "is a directory"),
+    (["scenario", "validate", "{after}"], "steps[1].after: nan is not a number of seconds"),
+    (["scenario", "validate", "{tomlbigint}"], "an integer with more than"),
+    (["scenario", "validate", "{tomlinf}"], "steps[0].data.n[1]: inf is not a JSON number"),
+    (["scenario", "run", "{tomlinf}", "--target", URL, *S], "steps[0].data.m.k: nan"),
+    (["scenario", "run", "{after}", "--target", URL, *S], "steps[0].after: inf"),
 ]
 
 
@@ -185,6 +293,7 @@ def test_bad_input_exits_2_with_a_message(
     assert code == 2, f"exit {code}; stdout={out!r} stderr={err!r}"
     assert err.strip(), "no message on stderr"
     assert expect.lower() in err.lower(), f"stderr does not mention {expect!r}: {err!r}"
+    assert len(err) < 4000, f"a {len(err)}-character message: a huge value was echoed whole"
 
 
 def test_every_subcommand_has_hostile_cases() -> None:
@@ -229,6 +338,8 @@ SERVE_CASES: list[tuple[list[str], str]] = [
     (["--signing-secret", ""], "--signing-secret"),
     (["--port", "0", "--state-file", "{missing}"], "--state-file"),
     (["--port", "0", "--state-file", "{dir}"], "--state-file"),
+    (["--port", "0", "--api-key", "key\nsecond line"], "--api-key has a line break at position 3"),
+    (["--port", "0", "--signing-secret", "whsec_\udcff"], "--signing-secret has a byte that is not UTF-8"),
 ]
 
 
@@ -400,3 +511,131 @@ def test_proxy_action_check_agrees_with_the_schema(action: str) -> None:
     pattern = load_schema("scenario")["$defs"]["proxy_action"]["pattern"]
     if _proxy_problem(action) is None:
         assert re.search(pattern, action), f"{action!r} accepted by hookmock but not by the schema"
+
+
+def _run_with_idle_timeout(argv: list[str], idle_s: float = 0.5) -> subprocess.CompletedProcess[str]:
+    """``hookmock ARGV`` in a child process whose FIFO idle timeout is ``idle_s`` (10 s normally)."""
+    code = (
+        "import sys, hookmock.cli._inputs as inputs\n"
+        f"inputs.IDLE_TIMEOUT_S = {idle_s}\n"
+        "from hookmock.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    child = [sys.executable, "-c", code, *argv]
+    return subprocess.run(child, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+
+
+NOBODY_WRITES = "{fifo!r}: nothing to read for 0.5 s"
+NOBODY_READS = "--junit {fifo!r} is a FIFO nobody is reading from"
+
+
+@pytest.mark.parametrize(
+    ("argv", "expect"),
+    [
+        (["validate", "{fifo}"], NOBODY_WRITES),
+        (["sign", "{fifo}", *S], NOBODY_WRITES),
+        (["scenario", "validate", "{fifo}"], NOBODY_WRITES),
+        (["scenario", "run", "{fifo}", "--target", URL, *S], NOBODY_WRITES),
+        (["send", URL, *S, "--data", "{fifo}"], NOBODY_WRITES),
+        (["scenario", "run", "moda-lost-ack", "--target", URL, *S, "--junit", "{fifo}"], NOBODY_READS),
+        (["audit", URL, *S, "--junit", "{fifo}"], NOBODY_READS),
+    ],
+    ids=[
+        "validate",
+        "sign",
+        "scenario validate",
+        "scenario run",
+        "send --data",
+        "scenario --junit",
+        "audit --junit",
+    ],
+)
+def test_fifos_are_an_error_not_a_hang(argv: list[str], expect: str, tmp_path: Path) -> None:
+    fifo = str(tmp_path / "pipe")
+    os.mkfifo(fifo)
+    proc = _run_with_idle_timeout([a.replace("{fifo}", fifo) for a in argv])
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert expect.format(fifo=fifo) in proc.stderr, proc.stderr
+
+
+def test_a_fifo_that_is_written_is_read_like_a_file(tmp_path: Path) -> None:
+    """``hookmock sign <(cmd)``: a FIFO with a writer is read to its end."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    body = b'{"id": "evt_1"}'
+
+    def write() -> None:
+        with open(fifo, "wb") as fh:  # blocks until the reader opens it
+            fh.write(body)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    proc = _run_with_idle_timeout(["sign", str(fifo), *S, "--timestamp", "1700000000"], idle_s=10)
+    writer.join(timeout=10)
+    assert proc.returncode == 0, proc.stderr
+    from hookmock import sign
+
+    assert json.loads(proc.stdout) == sign("moda", body, S[1], timestamp=1700000000)
+
+
+def _limit_output_file_size() -> None:  # runs in the child before exec
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+
+@pytest.mark.parametrize("argv", [["schema", "moda-envelope"], ["events"], ["scenario", "list"]])
+def test_output_that_cannot_be_written_is_one_line_not_a_traceback(argv: list[str], tmp_path: Path) -> None:
+    """stdout on a full disk (here: a file over RLIMIT_FSIZE, as ``> /dev/full`` would be)."""
+    with open(tmp_path / "out.txt", "wb") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "hookmock", *argv],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+            preexec_fn=_limit_output_file_size,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == f"hookmock {argv[0]}: cannot write the output: File too large\n"
+
+
+def test_output_the_terminal_cannot_encode_is_escaped(tmp_path: Path) -> None:
+    payload = tmp_path / "caf\u00e9.json"
+    payload.write_text('{"id": "caf\u00e9", "type": "task.succeeded", "data": {}}', encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "hookmock", "validate", str(payload)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        encoding="ascii",
+    )
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode == 1, proc.stderr
+    assert "caf\\xe9.json: invalid moda-envelope" in proc.stdout and "$.id: 'caf\\xe9'" in proc.stdout
+
+
+def test_a_document_with_thousands_of_errors_stops_at_the_first_hundred(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every error of a 12 MB document of 3 million bad steps took minutes and gigabytes; checking
+    now stops after 100 (here: 20,000 bad steps)."""
+    payload = tmp_path / "steps.json"
+    payload.write_text(json.dumps({"steps": [{}] * 20_000}), encoding="utf-8")
+    assert main(["validate", str(payload)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{payload}: invalid scenario (the first 100 violations)"
+    assert len(out) == 101
+    drill = tmp_path / "steps.toml"
+    drill.write_text('[scenario]\nname = "x"\n' + "[[steps]]\n" * 20_000, encoding="utf-8")
+    assert main(["scenario", "validate", str(drill)]) == 2
+    err = capsys.readouterr().err
+    assert "(100 problem(s); the schema check stopped after 100, there may be more)" in err
+    assert err.count("\n  - ") == 100

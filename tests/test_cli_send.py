@@ -132,7 +132,7 @@ def test_bad_data_file_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     bad = tmp_path / "bad.json"
     bad.write_bytes(b"{not json")
     assert main(["send", "http://127.0.0.1:9/hook", "--data", str(bad), "--secret", "x"]) == 2
-    assert "not a JSON document" in capsys.readouterr().err
+    assert "is not valid JSON" in capsys.readouterr().err
 
 
 def test_deliveries_and_redeliver(server: HTTPServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -31,8 +31,14 @@ import pytest
 from hookmock import Sender, VirtualClock
 from hookmock.cli import main
 from hookmock.clock import RealClock
+from hookmock.emulator import Emulator, EmulatorConfig
 from hookmock.emulator.client import EmulatorClient
+from hookmock.ids import random_token
+from hookmock.profiles import get_profile
+from hookmock.profiles.moda import API_KEY_PREFIX, SECRET_PREFIX
 from hookmock.receiver.server import FakeReceiver
+from hookmock.transport import EXCERPT_BYTES
+from secrets_support import EchoAll, Needles, excerpts
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses POSIX signals")
 
@@ -243,7 +249,7 @@ def _serve_run(tmp: Path, ev: Evidence) -> Path:
             call("POST", "/_hookmock/moda/events", {"event_type": "task.failed", "callback_url": echo.url})
             call("PUT", "/_hookmock/modio/games/77/webhook", {"url": echo.url, "token": MODIO_CANARY})
             call("POST", "/_hookmock/modio/games/77/test")
-            call("POST", "/_hookmock/modio/games/77/events", {"event_name": "MOD_CREATED"})
+            call("POST", "/_hookmock/modio/games/77/events", {"event_name": "ADD_MOD"})
             call("POST", "/_hookmock/clock/advance", {"seconds": 2})
             deliveries = call("GET", "/v1/webhook_deliveries")["data"]
             assert deliveries, "no deliveries listed"
@@ -332,4 +338,179 @@ def test_canaries_appear_nowhere(
         )
     )
     print(f"canary search: {len(ev.items)} sources, {files} files, {ev.bytes:,} bytes, {len(leaks)} hits")
+    assert leaks == []
+
+
+# -- every secret, in every encoding, cut anywhere ---------------------------------------------
+
+
+class Found:
+    """What a run showed (where, bytes), searched for any piece of any encoding of the secrets."""
+
+    def __init__(self, needles: Needles) -> None:
+        self.needles = needles
+        self.items: list[tuple[str, bytes]] = []
+        self.tails: list[tuple[str, str]] = []
+
+    def add(self, where: str, data: Any) -> Any:
+        text = data if isinstance(data, (str, bytes)) else json.dumps(data, ensure_ascii=False)
+        self.items.append((where, text.encode() if isinstance(text, str) else text))
+        if not isinstance(data, (str, bytes)):
+            self.tails.extend((where, e) for e in excerpts(data))
+        return data
+
+    def add_json_lines(self, where: str, out: str) -> None:
+        for line in out.splitlines():
+            if line.strip().startswith("{"):
+                self.add(where, json.loads(line))
+        self.add(where + " (raw)", out)
+
+    def leaks(self) -> list[str]:
+        found = [f"{w}: {sorted(set(h))[:3]}" for w, d in self.items if (h := self.needles.hits(d))]
+        found += [f"{w}: excerpt ends {t!r}" for w, e in self.tails if (t := self.needles.cut_tail(e))]
+        return found
+
+
+def _emulator_echo_run(tmp: Path, found: Found, secrets_: dict[str, str]) -> Path:
+    """The emulator fires Moda and mod.io webhooks at a receiver echoing its three secrets."""
+    moda, key, token = secrets_["moda"], secrets_["api_key"], secrets_["token"]
+    echo = EchoAll([(moda, SECRET_PREFIX), (key, API_KEY_PREFIX), (token, "")], cut_at=EXCERPT_BYTES)
+    wanted = len(echo.pairs) * EchoAll.OFFSETS  # every (secret, encoding) at every cut offset
+    db = tmp / "emu.db"
+    config = EmulatorConfig(
+        port=0, clock="virtual", db_path=str(db), signing_secret=moda, api_key=key,
+        allow_http_callbacks=True,
+    )  # fmt: skip
+    with receiver("modio", None, handler=echo) as rx, Emulator(config) as emu:
+        api = EmulatorClient(emu.base_url, key)
+
+        def call(method: str, path: str, body: Any = None) -> Any:
+            status, parsed, _ = api.call(method, path, body)
+            assert status < 300, (method, path, status, parsed)
+            return found.add(f"emulator {method} {path}", parsed)
+
+        call("PUT", "/_hookmock/modio/games/77/webhook", {"url": rx.url, "token": token})
+        moda_events = 20  # four attempts each
+        for _ in range(moda_events):
+            call("POST", "/_hookmock/moda/events", {"event_type": "task.failed", "callback_url": rx.url})
+        for _ in range(wanted - 4 * moda_events):
+            call("POST", "/_hookmock/modio/games/77/events", {"event_name": "ADD_MOD"})
+        for seconds in (2, 6, 31, 31):
+            call("POST", "/_hookmock/clock/advance", {"seconds": seconds})
+        assert len(echo.bodies) >= wanted
+        rows, cursor = [], ""
+        while cursor is not None:
+            page = call("GET", f"/v1/webhook_deliveries?limit=200{cursor and '&cursor=' + cursor}")
+            rows += page["data"]
+            cursor = page["next_cursor"]
+        history = call("GET", "/_hookmock/modio/history")["data"]
+        assert len(rows) == moda_events and history
+        for row in rows:
+            call("GET", f"/v1/webhook_deliveries/{row['id']}")
+            call("GET", f"/_hookmock/ui/deliveries/{row['id']}")
+        for entry in history:
+            call("GET", f"/_hookmock/modio/history/{entry['id']}")
+            call("GET", f"/_hookmock/ui/deliveries/{entry['id']}")
+        call("GET", "/_hookmock/ui")
+        # the receiver's bodies: the search does find pieces where there are some
+        assert all(found.needles.hits(body) for body in echo.bodies)
+        assert all(found.needles.cut_tail(b[:EXCERPT_BYTES].decode()) for b in echo.bodies)
+        for name in ("emu.db", "emu.db-wal"):  # raw, while open (checked below)
+            if (tmp / name).exists():
+                found.items.append(
+                    (f"open file {name}", _without_settings((tmp / name).read_bytes(), secrets_))
+                )
+    return db
+
+
+def _without_settings(data: bytes, secrets_: dict[str, str]) -> bytes:
+    """The emulator's file keeps its settings (signing secret, API key, game token) on purpose:
+    those exact copies are blanked; any other piece of a secret, in any encoding, is a leak."""
+    for value in secrets_.values():
+        data = data.replace(value.encode(), b"#" * len(value))
+    return data
+
+
+def _cli_echo_run(tmp: Path, found: Found, cli: Any, secrets_: dict[str, str]) -> None:
+    """``hookmock send`` (Moda and mod.io) at a receiver echoing the sender's own secret, then
+    ``hookmock deliveries``: the log the CLI writes and prints holds no piece of it."""
+    db = str(tmp / "cli.db")
+    token, moda = secrets_["token"], secrets_["moda"]
+    fast = ("--retry-delays", "0.01,0.01,0.01")  # not faithful: keeps the run short
+    for profile, secret, prefix, sends in (("modio", token, "", 11), ("moda", moda, SECRET_PREFIX, 3)):
+        echo = EchoAll([(secret, prefix)], cut_at=EXCERPT_BYTES)
+        with receiver(profile, None, handler=echo) as rx:
+            for n in range(sends):
+                extra = ("--json",) if n % 2 else ()
+                argv = ["send", rx.url, "--profile", profile, "--db", db, *extra]
+                out = cli(*(argv + list(fast) if profile == "moda" else argv), secret=secret)
+                found.add_json_lines(f"cli send {profile} #{n}", out)
+        assert len(echo.bodies) == sends * (4 if profile == "moda" else 1)
+    listing = cli("deliveries", "--db", db, "--json")
+    found.add_json_lines("cli deliveries --json", listing)
+    for row in json.loads(listing)["data"]:
+        found.add_json_lines(
+            "cli deliveries --show --json", cli("deliveries", "--db", db, "--show", row["id"], "--json")
+        )
+        found.add("cli deliveries --show", cli("deliveries", "--db", db, "--show", row["id"]))
+    found.add("cli deliveries", cli("deliveries", "--db", db))
+    for name in ("cli.db", "cli.db-wal"):
+        if (tmp / name).exists():
+            found.add(f"file {name}", (tmp / name).read_bytes())  # holds no secret at all
+
+
+def _audit_echo_run(tmp: Path, found: Found, cli: Any, secrets_: dict[str, str]) -> None:
+    """``hookmock audit`` of a receiver echoing the token, cut where the report's preview cuts."""
+    token = secrets_["token"]
+    echo = EchoAll([(token, "")], cut_at=120, status="200 OK")
+    with receiver("modio", None, handler=echo) as rx:
+        junit = tmp / "audit.xml"
+        cli("audit", rx.url, "--profile", "modio", "--json", "--junit", str(junit), secret=token)
+        found.add(
+            "audit --json", json.loads(cli("audit", rx.url, "--profile", "modio", "--json", secret=token))
+        )
+        found.add("audit -v", cli("audit", rx.url, "--profile", "modio", "-v", secret=token))
+        found.add("audit junit", junit.read_bytes())
+        assert len(echo.bodies) > len(echo.pairs)
+
+
+def test_every_secret_echoed_in_every_encoding_and_cut_anywhere_leaves_no_piece(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets_ = {
+        "moda": get_profile("moda").generate_secret(),
+        "api_key": API_KEY_PREFIX + random_token(32),
+        # characters that JSON, HTML and percent-encoding each write differently
+        "token": random_token(16) + '"/+&<' + random_token(16),
+    }
+    needles = Needles(
+        [(secrets_["moda"], SECRET_PREFIX), (secrets_["api_key"], API_KEY_PREFIX), (secrets_["token"], "")]
+    )
+    found = Found(needles)
+    monkeypatch.chdir(tmp_path)
+
+    def cli(*argv: str, secret: str | None = None) -> str:
+        if secret is None:
+            monkeypatch.delenv("HOOKMOCK_SECRET", raising=False)
+        else:
+            monkeypatch.setenv("HOOKMOCK_SECRET", secret)
+        main(list(argv))
+        out = capsys.readouterr()
+        found.add(f"cli {' '.join(argv[:2])} stderr", out.err)
+        return out.out
+
+    db = _emulator_echo_run(tmp_path, found, secrets_)
+    found.add_json_lines(
+        "deliveries --json of the emulator's file", cli("deliveries", "--db", str(db), "--json")
+    )
+    for name in ("emu.db", "emu.db-wal"):
+        if (tmp_path / name).exists():
+            found.items.append((f"file {name}", _without_settings((tmp_path / name).read_bytes(), secrets_)))
+    _cli_echo_run(tmp_path, found, cli, secrets_)
+    _audit_echo_run(tmp_path, found, cli, secrets_)
+    assert len(found.tails) > 200
+    print(f"echo search: {len(found.items)} sources, {sum(len(d) for _, d in found.items):,} bytes, "
+          f"{len(found.tails)} excerpts")  # fmt: skip
+    leaks = found.leaks()
+    print("\n".join(leaks))
     assert leaks == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.error
@@ -158,7 +159,8 @@ def start_emulator(workdir: Path, extra_args: list[str]) -> EmulatorProcess:
         str(workdir / "emulator.sqlite3"),
         *extra_args,
     ]
-    log = open(log_file, "wb")  # noqa: SIM115 - the child writes to it for its whole life
+    # the child writes to it for its whole life; its banner shows the API key and signing secret
+    log = os.fdopen(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
     env = {k: v for k, v in os.environ.items() if k != "HOOKMOCK_ADMIN_TOKEN"}
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     log.close()
@@ -171,7 +173,7 @@ def start_emulator(workdir: Path, extra_args: list[str]) -> EmulatorProcess:
             if process.poll() is not None:
                 raise RuntimeError(
                     f"hookmock serve exited with code {process.returncode} before it was ready:\n"
-                    + log_file.read_text(errors="replace")
+                    + _shown_log(log_file)
                 )
             if state_file.exists():
                 try:
@@ -185,8 +187,7 @@ def start_emulator(workdir: Path, extra_args: list[str]) -> EmulatorProcess:
                             return emulator
             if wall.monotonic_ns() > deadline:
                 raise RuntimeError(
-                    f"hookmock serve was not ready after {READY_TIMEOUT_S:.0f} s:\n"
-                    + log_file.read_text(errors="replace")
+                    f"hookmock serve was not ready after {READY_TIMEOUT_S:.0f} s:\n" + _shown_log(log_file)
                 )
             wall.sleep(0.02)
     except BaseException:
@@ -194,3 +195,12 @@ def start_emulator(workdir: Path, extra_args: list[str]) -> EmulatorProcess:
             process.kill()
             process.wait(timeout=10)
         raise
+
+
+_BANNER_SECRET = re.compile(r"^(\s*(?:API key|signing secret)\s+)\S+", re.MULTILINE)
+
+
+def _shown_log(log_file: Path) -> str:
+    """The emulator's output for an error message (shown in test reports and CI logs): the
+    banner's API key and signing secret are masked."""
+    return _BANNER_SECRET.sub(r"\1(hidden)", log_file.read_text(errors="replace"))

@@ -7,7 +7,7 @@ value to check); the options themselves are declared in :mod:`hookmock._plugin_h
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["DEFAULT_PROFILE", "MARKER_KEYS", "Settings", "check_startup_values", "resolve_settings"]
@@ -40,7 +40,7 @@ class Settings:
     """
 
     profile: str
-    secret: str | None
+    secret: str | None = field(repr=False)  # never in a repr (reports, tracebacks)
     seed: int | None
     tls: bool
     nodeid: str = ""

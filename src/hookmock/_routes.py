@@ -100,14 +100,19 @@ class Routes:
 
     def http(self) -> Transport:
         if self._http is None:
+            from .transport import EXCERPT_READ_BYTES
             from .transport.http import HTTPTransport
 
-            self._http = HTTPTransport(ca_file=self._ca_file, allow_targets=self.allow_targets)
+            self._http = HTTPTransport(
+                ca_file=self._ca_file, allow_targets=self.allow_targets, excerpt_bytes=EXCERPT_READ_BYTES
+            )  # read past the 2 KB kept: the engine redacts before it cuts
         return self._http
 
     def inprocess(self) -> Transport:
         if self._inprocess is None:
+            from .transport import EXCERPT_READ_BYTES
             from .transport.inprocess import InProcessTransport
 
-            self._inprocess = InProcessTransport()
+            # read past the 2 KB kept: the engine redacts before it cuts
+            self._inprocess = InProcessTransport(excerpt_bytes=EXCERPT_READ_BYTES)
         return self._inprocess

@@ -7,6 +7,7 @@ The schemas are found with :mod:`importlib.resources`, so they work from an inst
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from functools import cache, lru_cache
 from importlib import resources
@@ -14,7 +15,60 @@ from typing import Any
 
 from .errors import SchemaValidationError, UsageError, Violation
 
-__all__ = ["guess_schema", "load_schema", "schema_names", "validate", "violations"]
+__all__ = [
+    "JSONInputError",
+    "guess_schema",
+    "load_schema",
+    "parse_json",
+    "schema_names",
+    "validate",
+    "violations",
+]
+
+
+class JSONInputError(UsageError):
+    """Text that is not a JSON document hookmock can read; the message names ``what`` and why."""
+
+
+class _NotJSONNumber(Exception):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJSONNumber(name)  # NaN, Infinity, -Infinity: Python's json reads them, JSON has none
+
+
+def parse_json(raw: bytes | str, *, what: str) -> Any:
+    """``json.loads`` for input from outside (files, request bodies): every way it can fail, including
+    nesting too deep for Python's recursion limit and integers over Python's digit limit, becomes a
+    :class:`JSONInputError` whose message starts with ``what`` (e.g. ``"'payload.json'"``)."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+        if text.startswith("\ufeff"):
+            raise JSONInputError(f"{what} starts with a byte order mark (BOM); save it as UTF-8 without one")
+        return json.loads(text, parse_constant=_no_constant)
+    except _NotJSONNumber as exc:
+        raise JSONInputError(f"{what} is not valid JSON: {exc} is not a JSON number (RFC 8259)") from None
+    except UnicodeDecodeError as exc:
+        raise JSONInputError(f"{what} is not UTF-8 text: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise JSONInputError(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise JSONInputError(
+            f"{what} nests arrays/objects too deeply to read (Python's limit is about "
+            f"{sys.getrecursionlimit()} levels); flatten it"
+        ) from None
+    except ValueError as exc:  # int("9" * 5000): Python refuses integers with too many digits
+        if "digits" not in str(exc):
+            raise JSONInputError(f"{what} is not valid JSON: {exc}") from None
+        most = getattr(sys, "get_int_max_str_digits", int)()
+        raise JSONInputError(
+            f"{what} holds an integer with more than {most} digits, more than Python reads; "
+            "write such a number as a string"
+        ) from None
+
 
 _SUFFIX = ".schema.json"
 
@@ -88,8 +142,10 @@ def _path(error: Any) -> str:
     return "$" + parts
 
 
-def violations(payload: Any, schema_name: str | None = None) -> list[Violation]:
-    """Every violation of ``payload`` against the schema (guessed when not named)."""
+def violations(payload: Any, schema_name: str | None = None, *, most: int | None = None) -> list[Violation]:
+    """Every violation of ``payload`` against the schema (guessed when not named); with ``most``,
+    checking stops once that many are found (a large document with an error in each of its million
+    items would otherwise take minutes and gigabytes)."""
     name = schema_name or guess_schema(payload)
     if name not in _schema_files():
         load_schema(name)  # raises the clear error for an unknown name
@@ -98,6 +154,9 @@ def violations(payload: Any, schema_name: str | None = None) -> list[Violation]:
         leaves = _leaves(error)
         for leaf in leaves:
             found.append(Violation(_path(leaf), leaf.message))
+        if most is not None and len(found) >= most:
+            del found[most:]
+            break
     unique = {(v.path, v.message): v for v in found}
     return sorted(unique.values(), key=lambda v: (v.path, v.message))
 

@@ -65,7 +65,7 @@ class AuditContext:
     """Everything a check needs.  Checks build requests here and send them with :meth:`send`."""
 
     profile: Profile
-    secret: str
+    secret: str = field(repr=False)  # never in a repr (reports, tracebacks)
     target: Any
     transport: Transport
     clock: Clock

@@ -38,8 +38,11 @@ class Redactor:
         # Longest first, so a mask containing the secret is replaced whole and a shorter mask
         # (a prefix of the secret) can never reveal the rest of it.
         for value, label in sorted(items, key=lambda item: -len(item[0])):
-            text = self.profile.redact(text, value) if label is None else text.replace(value, label)
-        return text
+            if label is None:
+                label = self.profile.redact(value, value)
+            text = text.replace(value, label)
+        # Then the secret in every other form and in pieces (hookmock._redact).
+        return self.profile.redact(text, self.secret) if self.secret else text
 
 
 def shell_bytes(data: bytes) -> str:

@@ -46,10 +46,10 @@ class ProbeRequest:
     case-changed token, …) to the words shown instead of them in every report."""
 
     label: str
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = field(repr=False)  # the token itself (mod.io): never in a repr
     body: bytes
     event_id: str | None = None
-    masks: tuple[tuple[str, str], ...] = ()
+    masks: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

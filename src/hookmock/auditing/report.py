@@ -32,10 +32,10 @@ _DETAIL_CHARS = 240
 _HEADER_CHARS = 80
 
 
-def _preview(data: bytes, limit: int = _BODY_PREVIEW) -> str:
+def _preview(data: bytes, limit: int = _BODY_PREVIEW, *, size: int | None = None) -> str:
     text = data.decode("utf-8", "replace")
     shown = text if len(text) <= limit else text[:limit] + "…"
-    return json.dumps(shown, ensure_ascii=False) + f" ({len(data)} bytes)"
+    return json.dumps(shown, ensure_ascii=False) + f" ({len(data) if size is None else size} bytes)"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -149,12 +149,14 @@ class AuditReport:
         redact = self.redactor or (lambda text, extra=(): text)
         return render_curl(request, self.url, redact, body_file=body_file, headers_file=headers_file)  # type: ignore[arg-type]
 
-    @staticmethod
-    def _received(exchange: Exchange) -> str:
+    def _received(self, exchange: Exchange, case: CaseResult | None = None) -> str:
+        """What came back: redacted whole before the body is cut to a preview (a secret the
+        receiver echoed is never cut into a piece that no longer looks like it)."""
         result = exchange.result
-        text = result.describe()
+        text = self._redact(result.describe(), case)
         if result.outcome == "response" and result.excerpt:
-            text += f", body {_preview(result.excerpt, 120)}"
+            body = self._redact(result.excerpt.decode("utf-8", "replace"), case)
+            text += f", body {_preview(body.encode(), 120, size=len(result.excerpt))}"
         return text + f", after {result.duration_ns / MS:.1f} ms"
 
     def curl(self, exchange: Exchange) -> str:
@@ -168,7 +170,7 @@ class AuditReport:
         for exchange in case.exchanges[: 1 if short else 3]:
             if not (short and with_curl):  # the curl command shows what was sent
                 lines.append(f"      sent:     {self._sent(exchange, short=short)}")
-            lines.append(f"      received: {self._received(exchange)}")
+            lines.append(f"      received: {self._received(exchange, case)}")
         lines.append(f"      correct:  {case.expected}")
         if case.exchanges and with_curl:
             curl = self.curl_with_files(case.exchanges[0]) if short else self.curl(case.exchanges[0])
@@ -237,7 +239,7 @@ class AuditReport:
             "why": self._redact(case.why, case),
             "expected": case.expected,
             "sent": self._redact(self._sent(first), case) if first else None,
-            "received": self._received(first) if first else None,
+            "received": self._received(first, case) if first else None,
             "effect": case.effect,
             "curl": self.curl(first) if first else None,
         }
@@ -249,7 +251,7 @@ class AuditReport:
             item["also_sent"] = [
                 {
                     "sent": self._redact(self._sent(e), case),
-                    "received": self._received(e),
+                    "received": self._received(e, case),
                     "curl": self.curl(e),
                 }
                 for e in case.exchanges[1:]

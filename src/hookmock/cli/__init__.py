@@ -8,7 +8,10 @@ imports happen inside ``run``.  ``main(argv)`` returns the exit code and is what
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -71,7 +74,32 @@ def _innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> arg
         parser = chosen
 
 
+def _escape_unencodable_output() -> None:
+    """Text the terminal's encoding cannot show (a lone surrogate or an ``é`` a client or a file
+    sent, under ``PYTHONIOENCODING=ascii``) is printed as ``\\xe9`` instead of ending the command."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="backslashreplace")
+
+
+def _output_failed(command: str, exc: OSError) -> int:
+    """Standard output cannot be written (``> /dev/full``, a closed pipe): one line, exit 1, and no
+    second error when Python flushes it at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    if isinstance(exc, BrokenPipeError):
+        return 0  # the reader went away (| head): not an error
+    with contextlib.suppress(OSError):
+        print(f"hookmock {command}: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _escape_unencodable_output()
     parser = build_parser()
     try:
         args, extra = parser.parse_known_args(argv)
@@ -94,8 +122,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+    except OSError as exc:
+        if not _is_output_error(exc):
+            raise
+        return _output_failed(args.command, exc)
+
+
+def _is_output_error(exc: OSError) -> bool:
+    """An error writing standard output, rather than one from the command's own work."""
+    if isinstance(exc, BrokenPipeError):
+        return True
+    try:
+        sys.stdout.flush()
+    except OSError:
+        return True
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) and not exc.filename
 
 
 def run() -> None:

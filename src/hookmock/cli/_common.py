@@ -6,16 +6,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from typing import Any
 
 from ..errors import UsageError
+from ._inputs import DEFAULT_MAX_INPUT_BYTES, read_input
 
 __all__ = [
     "SECRET_ENV",
     "add_secret_option",
     "add_target_options",
     "check_output_file",
+    "check_secret_text",
     "print_json",
     "read_bytes",
     "read_json",
@@ -40,7 +43,22 @@ def secret_from(args: argparse.Namespace, secret_name: str) -> str:
     secret = args.secret if args.secret is not None else os.environ.get(SECRET_ENV)
     if not secret:
         raise UsageError(f"no {secret_name} given; pass --secret S or set {SECRET_ENV}")
+    check_secret_text(
+        str(secret), f"the {secret_name} in {'--secret' if args.secret is not None else SECRET_ENV}"
+    )
     return str(secret)
+
+
+def check_secret_text(secret: str, what: str) -> None:
+    """A secret, key or token from the command line or the environment is one line of UTF-8 text
+    (it is signed with, or sent in a header); the message names ``what``, never the value."""
+    for i, ch in enumerate(secret):
+        if "\udc80" <= ch <= "\udcff":  # a byte the command line or environment had that is not UTF-8
+            raise UsageError(f"{what} has a byte that is not UTF-8 at position {i}")
+        if ch in "\r\n\x00":
+            raise UsageError(
+                f"{what} has a {'line break' if ch != chr(0) else 'NUL'} at position {i}; give it on one line"
+            )
 
 
 def add_target_options(
@@ -56,8 +74,34 @@ def add_target_options(
     )
     if ca_file:
         p.add_argument(
-            "--ca-file", metavar="PATH", help="PEM file of CA certificates to trust for https targets"
+            "--ca-file",
+            metavar="PATH",
+            type=_pem_file,
+            help="PEM file of CA certificates to trust for https targets",
         )
+
+
+def _pem_file(path: str) -> str:
+    """``--ca-file``: an existing regular file of reasonable size (OpenSSL reads it whole, and would
+    wait for good on a FIFO)."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{path!r}: {exc.strerror or exc}; give a PEM file of CA certificates"
+        ) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise argparse.ArgumentTypeError(f"{path!r} is a directory; give a PEM file of CA certificates")
+    if not stat.S_ISREG(info.st_mode):
+        raise argparse.ArgumentTypeError(
+            f"{path!r} is not a regular file (a FIFO or a device?); give a PEM file"
+        )
+    if info.st_size > DEFAULT_MAX_INPUT_BYTES:
+        raise argparse.ArgumentTypeError(
+            f"{path!r} is larger than {DEFAULT_MAX_INPUT_BYTES} bytes; a PEM file of CA certificates is "
+            "far smaller"
+        )
+    return path
 
 
 def check_output_file(option: str, path: str) -> None:
@@ -72,33 +116,26 @@ def check_output_file(option: str, path: str) -> None:
         )
     if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
         raise UsageError(f"{option} {path!r} is not writable; pick another path")
+    if stat.S_ISFIFO(os.stat(path).st_mode if os.path.exists(path) else 0):
+        try:  # opening a FIFO to write waits for a reader; without O_NONBLOCK it would wait for good
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            raise UsageError(
+                f"{option} {path!r} is a FIFO nobody is reading from; start the reader first or give a file"
+            ) from None
 
 
-def read_bytes(path: str) -> bytes:
-    """The bytes of ``path`` (``-`` for standard input); a clear error when unreadable."""
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise UsageError(f"file {path!r} does not exist") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path!r} is a directory; give a JSON file") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+def read_bytes(path: str, *, what: str = "file", limit: int = DEFAULT_MAX_INPUT_BYTES) -> bytes:
+    """The bytes of ``path`` (``-`` for standard input), bounded; a clear error when unreadable."""
+    return read_input(path, what=what, limit=limit)
 
 
-def read_json(path: str) -> Any:
-    raw = read_bytes(path)
-    try:
-        return json.loads(raw)
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path!r} is not UTF-8 text: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(
-            f"{path!r} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
+def read_json(path: str, *, what: str = "file", limit: int = DEFAULT_MAX_INPUT_BYTES) -> Any:
+    """The JSON document in ``path``; a usage error naming ``path`` for anything that is not one
+    (too large, not UTF-8, not JSON, nested too deeply, an integer with too many digits)."""
+    from ..validation import parse_json
+
+    return parse_json(read_input(path, what=what, limit=limit), what=f"{what} {path!r}")
 
 
 def print_json(obj: Any, *, indent: int | None = None) -> None:

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from ..profiles import get_profile
 
     profile = get_profile(args.profile)
-    if args.example:
+    if args.example is not None:
         from ..factories import EventFactory
 
         _check_example(profile, args.example)

@@ -7,6 +7,7 @@ import argparse
 import io
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -14,11 +15,20 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ..clock import SECOND
+from ..receiver._body import DEFAULT_MAX_BODY_BYTES
 from ._common import add_secret_option, add_target_options, print_json, secret_from
+from ._inputs import number
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..profiles import Profile
     from ..receiver.record import ReceivedRequest
+
+
+#: What ``listen`` keeps of requests it has printed: enough to number attempts of recent events.
+KEEP_REQUESTS = 1000
+KEEP_BYTES = 16 * 1024 * 1024
+#: The largest --max-body-bytes accepted.
+MAX_BODY_CEILING = 1024 * 1024 * 1024
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,6 +61,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_target_options(p, ca_file=False, allow_what="--forward-to host or network")
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a CA made now (its file is printed)")
     p.add_argument("--json", action="store_true", help="one JSON object per request, one per line")
+    p.add_argument(
+        "--max-body-bytes",
+        metavar="N",
+        type=number("--max-body-bytes", 1, MAX_BODY_CEILING, integer=True),
+        default=DEFAULT_MAX_BODY_BYTES,
+        help=f"answer 413 to a request body over N bytes (default {DEFAULT_MAX_BODY_BYTES}, "
+        f"{DEFAULT_MAX_BODY_BYTES // 1024 // 1024} MiB)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,20 +81,30 @@ def run(args: argparse.Namespace) -> int:
     secret = secret_from(args, profile.secret_name)
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a TCP port: use 0-65535 (0 picks a free one)")
+    max_body = int(args.max_body_bytes)
     require_admin_token(args.host, os.environ.get(ADMIN_TOKEN_ENV), exposes="the fake receiver")
     printer = _Printer(profile, secret, as_json=args.json)
     handler: Any = None
-    if args.forward_to:
+    if args.forward_to is not None:
         from ..receiver.proxy import FaultProxy
 
         handler = FaultProxy(args.forward_to, profile, allow_targets=args.allow_target)
         printer.upstream_down = handler.check_upstream(timeout_s=2.0)
-        if args.script:
+        if args.script is not None:
             handler = _ScriptedProxy(handler, args.script)
     receiver = FakeReceiver(
-        profile, secret, host=args.host, port=args.port, tls=args.tls, handler=handler, on_request=printer
+        profile,
+        secret,
+        host=args.host,
+        port=args.port,
+        tls=args.tls,
+        handler=handler,
+        on_request=printer,
+        max_body_bytes=max_body,
+        keep_bytes=max(KEEP_BYTES, max_body),
+        keep_requests=KEEP_REQUESTS,
     )
-    if args.script and not args.forward_to:
+    if args.script is not None and args.forward_to is None:
         receiver.script(args.script)
     try:
         receiver.start()
@@ -111,13 +139,14 @@ class _ScriptedProxy:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         from ..receiver.faults import Respond
+        from ..validation import JSONInputError, parse_json
 
         body = environ["wsgi.input"].read()
         environ["wsgi.input"] = io.BytesIO(body)
         try:
-            payload = json.loads(body)
+            payload = parse_json(body, what="body")
             event_id = self.proxy.profile.event_id(payload) if isinstance(payload, dict) else None
-        except ValueError:
+        except JSONInputError:
             event_id = None
         with self.lock:
             self.counts[event_id] += 1
@@ -125,6 +154,24 @@ class _ScriptedProxy:
         if not (isinstance(fault, Respond) and fault.status == 200 and not fault.body):
             self.proxy.lose_ack(fault, event_id=event_id, times=1)
         return self.proxy(environ, start_response)
+
+
+#: C0/C1 controls, and the invisible and direction-changing characters that can disguise a line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    """Control characters a client sent (newlines, terminal escapes, RTL overrides) shown escaped."""
+    return _CONTROL.sub(
+        lambda m: repr(m.group())[1:-1] if ord(m.group()) > 0xFF else f"\\x{ord(m.group()):02x}", text
+    )
+
+
+def _answer_key(item: ReceivedRequest) -> str:
+    """The summary groups answers; a refused body's reason (with its byte counts) is left out."""
+    if item.truncated is None or item.answer == "pending":
+        return item.answer
+    return f"HTTP {item.status} (body refused)" if item.status else "no answer (client left mid-body)"
 
 
 class _Printer:
@@ -141,7 +188,10 @@ class _Printer:
         self.upstream_down: str | None = None
 
     def _out(self, text: str) -> None:
-        sys.stdout.write(self.profile.redact(text, self.secret) + "\n")
+        # Whatever a client sent (a lone surrogate from "\ud800" in JSON) is printed, escaped.
+        line = self.profile.redact(text, self.secret) + "\n"
+        encoding = sys.stdout.encoding or "utf-8"
+        sys.stdout.write(line.encode(encoding, "backslashreplace").decode(encoding, "replace"))
         sys.stdout.flush()
 
     def ready(self, receiver: Any, args: argparse.Namespace) -> None:
@@ -183,22 +233,25 @@ class _Printer:
                 self.origin = item.arrival_ns
             self.total += 1
             self.verified += bool(item.verdict is not None and item.verdict.ok)
-            self.answers[item.answer] += 1
+            self.answers[_answer_key(item)] += 1
             upstream = item.extra.get("upstream")  # --forward-to: why the app could not answer
             if self.as_json:
                 row = item.to_json(self.origin)
                 row["type"] = "request"
                 if upstream:
                     row["upstream"] = upstream
-                self._out(json.dumps(row, ensure_ascii=False))
+                utf8 = (sys.stdout.encoding or "").lower().replace("-", "") == "utf8"
+                self._out(json.dumps(row, ensure_ascii=not utf8))
                 return
             verdict = item.verdict_text()
             schema = "schema ok" if item.schema_valid else "schema INVALID"
             offset = (item.arrival_ns - self.origin) / SECOND
             self._out(
-                f"[+{offset:8.3f}s] {item.method} {item.path} {item.event_type or '?'} "
-                f"{item.event_id or '?'} attempt {item.attempt}: {verdict}; {schema} -> {item.answer}"
-                + (f" (forwarding failed: {upstream})" if upstream else "")
+                _printable(
+                    f"[+{offset:8.3f}s] #{item.index} {item.method} {item.path} {item.event_type or '?'} "
+                    f"{item.event_id or '?'} attempt {item.attempt}: {verdict}; {schema} -> {item.answer}"
+                    + (f" (forwarding failed: {upstream})" if upstream else "")
+                )
             )
 
     def summary(self) -> None:

@@ -6,8 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from ._common import add_secret_option, add_target_options, check_output_file, secret_from
+from ._inputs import add_input_limit_option, input_limit, read_input
 
 
 def _settle(text: str) -> float:
@@ -53,12 +55,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "validate", help="check a scenario file against the schema (exit 0 valid, 2 not)"
     )
     validate.add_argument("file", metavar="FILE")
+    for verb in (run, validate):
+        add_input_limit_option(verb)
 
 
 def _resolve(name: str) -> Path:
     from ..errors import UsageError
     from ..scenarios import example_paths
 
+    if not name.strip():
+        raise UsageError("FILE is empty; give a scenario file, or the name of a shipped example")
     path = Path(name)
     if path.exists():
         return path
@@ -67,6 +73,20 @@ def _resolve(name: str) -> Path:
             return example
     names = ", ".join(p.stem for p in example_paths())
     raise UsageError(f"scenario file {name!r} does not exist and is not a shipped example ({names})")
+
+
+def _load(args: argparse.Namespace, profile: str | None = None) -> Any:
+    """The scenario named by ``args.file``, read with the CLI's input bounds."""
+    from ..errors import UsageError
+    from ..scenarios import parse_scenario
+
+    path = str(_resolve(args.file))
+    raw = read_input(path, what="scenario file", limit=input_limit(args))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"scenario file {path!r} is not UTF-8 text: {exc}") from None
+    return parse_scenario(text, source=path, profile=profile)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,12 +99,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"{path.stem:<36} {scenario.profile:<6} {scenario.name}")
         return 0
     if args.verb == "validate":
-        scenario = load_scenario(_resolve(args.file))
+        scenario = _load(args)
         print(f"{scenario.source}: valid ({scenario.profile}, {len(scenario.steps)} step(s))")
         return 0
     if args.verb != "run":
         raise UsageError("give a verb: hookmock scenario run FILE --target URL | list | validate FILE")
-    scenario = load_scenario(_resolve(args.file), profile=args.profile)
+    scenario = _load(args, profile=args.profile)
     from ..profiles import get_profile
 
     secret = secret_from(args, get_profile(scenario.profile).secret_name)

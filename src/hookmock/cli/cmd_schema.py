@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from ..validation import load_schema, schema_names
 
-    if not args.name:
+    if args.name is None:
         for name in schema_names():
             doc = load_schema(name)
             print(f"{name:<22} {doc.get('title', '')}")

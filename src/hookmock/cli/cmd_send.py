@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 
 from ._common import read_bytes
 from ._delivery_output import add_outbound_options, secret_from
+from ._inputs import add_input_limit_option, input_limit, number
+
+#: The longest --deadline and --retry-delays wait accepted: 30 days.
+MAX_WAIT_S = 30 * 24 * 3600.0
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--deadline",
         metavar="SECONDS",
-        type=_deadline,
+        type=number("--deadline", 0.001, MAX_WAIT_S),
         help="NOT FAITHFUL: replace the profile's response deadline (for experiments only)",
     )
     p.add_argument(
@@ -36,48 +39,32 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "retry ('' for none; experiments only)",
     )
     add_outbound_options(p)
-
-
-def _deadline(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds, e.g. 2 or 0.5")
-    return value
+    add_input_limit_option(p)
 
 
 def _delays(text: str) -> tuple[float, ...]:
+    one = number("--retry-delays", 0, MAX_WAIT_S)
     try:
-        values = tuple(float(part) for part in text.split(",") if part.strip()) if text.strip() else ()
-    except ValueError:
-        values = (math.nan,)
-    if not all(math.isfinite(v) and v >= 0 for v in values):
+        return tuple(one(part) for part in text.split(",") if part.strip()) if text.strip() else ()
+    except argparse.ArgumentTypeError as exc:
         raise argparse.ArgumentTypeError(
-            f"{text!r} must be comma-separated seconds (0 or more), e.g. 0.1,0.5,1"
-        )
-    return values
+            f"{text[:60]!r} must be comma-separated seconds, e.g. 0.1,0.5,1 ({exc})"
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from ..clock import RealClock
-    from ..errors import UsageError
     from ..profiles import get_profile
     from ..sender import Sender
+    from ..validation import parse_json
     from ._delivery_output import Printer
 
     profile = get_profile(args.profile)
     secret = secret_from(args, profile.secret_name)
     body = None
     if args.data is not None:
-        body = read_bytes(args.data)
-        try:
-            json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise UsageError(f"--data {args.data!r} is not a JSON document: {exc}") from None
+        body = read_bytes(args.data, what="--data", limit=input_limit(args))
+        parse_json(body, what=f"--data {args.data!r}")
     elif args.event is not None:
         profile.event_spec(args.event)  # unknown names fail before anything is sent
     clock = RealClock()

@@ -8,7 +8,7 @@ import signal
 import sys
 from typing import Any
 
-from ._common import add_target_options
+from ._common import add_target_options, check_secret_text
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -66,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
     from ..emulator.config import ADMIN_TOKEN_ENV
     from ..errors import UsageError
 
+    for option, value in (("--api-key", args.api_key), ("--signing-secret", args.signing_secret)):
+        if value is not None:
+            check_secret_text(value, option)
     if args.ca_file and not os.path.isfile(args.ca_file):
         raise UsageError(f"--ca-file {args.ca_file!r} does not exist; give a PEM file of the CA to trust")
     config = EmulatorConfig(

@@ -6,6 +6,10 @@ import argparse
 import json
 
 from ._common import add_secret_option, read_bytes, secret_from
+from ._inputs import add_input_limit_option, input_limit, number
+
+#: The last second of year 9999: the largest timestamp a date can show.
+MAX_TIMESTAMP = 253402300799
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +23,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
     add_secret_option(p)
-    p.add_argument("--timestamp", type=int, default=None, help="unix seconds (default: now)")
+    p.add_argument(
+        "--timestamp",
+        type=number("--timestamp", 0, MAX_TIMESTAMP, integer=True),
+        default=None,
+        help="unix seconds (default: now)",
+    )
+    add_input_limit_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,10 +38,6 @@ def run(args: argparse.Namespace) -> int:
 
     profile = get_profile(args.profile)
     secret = secret_from(args, profile.secret_name)
-    if args.timestamp is not None and args.timestamp < 0:
-        from ..errors import UsageError
-
-        raise UsageError(f"--timestamp {args.timestamp} is before 1970; give unix seconds (0 or more)")
-    body = read_bytes(args.file)
+    body = read_bytes(args.file, limit=input_limit(args))
     print(json.dumps(sign(profile, body, secret, timestamp=args.timestamp), indent=2))
     return 0

@@ -6,6 +6,10 @@ import argparse
 import sys
 
 from ._common import read_json
+from ._inputs import add_input_limit_option, input_limit
+
+#: Checking stops after this many violations (the rest of a huge document is not looked at).
+MOST_SHOWN = 100
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,14 +21,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("file", metavar="FILE", help="JSON file to check ('-' for standard input)")
     p.add_argument("--schema", metavar="NAME", help="schema name (default: guessed from the payload)")
+    add_input_limit_option(p)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
     from ..validation import guess_schema, load_schema, violations
 
-    payload = read_json(args.file)
-    if args.schema:
+    payload = read_json(args.file, limit=input_limit(args))
+    if args.schema is not None:
         name = args.schema
     else:
         try:
@@ -33,11 +38,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"{args.file}: invalid: matches no known payload; {exc}")
             return 1
     load_schema(name)
-    found = violations(payload, name)
+    found = violations(payload, name, most=MOST_SHOWN)
     if not found:
         print(f"{args.file}: valid {name}")
         return 0
-    print(f"{args.file}: invalid {name} ({len(found)} violation(s))", file=sys.stdout)
+    count = f"the first {MOST_SHOWN} violations" if len(found) >= MOST_SHOWN else f"{len(found)} violation(s)"
+    print(f"{args.file}: invalid {name} ({count})", file=sys.stdout)
     for v in found:
         print(f"  {v.path}: {v.message}")
     return 1

@@ -16,9 +16,10 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from .._redact import Redactor
 from ..clock import Clock, unix_s
 from ..profiles import Profile
-from ..transport import AttemptResult, Transport
+from ..transport import EXCERPT_BYTES, AttemptResult, Transport
 from . import crashpoint, machine
 from .log import DeliveryLog
 from .machine import DeliveryState, Done, Rules, Send, Wait, WaitForResult
@@ -65,6 +66,9 @@ class Engine:
         self.log = log
         self.resolve = resolve
         self.listeners = list(listeners)
+        #: What is removed from every result before it is logged or reported (this engine's
+        #: secret; an owner of more secrets, like the emulator, adds them or shares its own).
+        self.redactor = Redactor([(secret, profile.secret_prefix)])
 
     def __repr__(self) -> str:  # never shows the secret
         return f"<Engine {self.profile.name} log={self.log.path!r}>"
@@ -90,13 +94,10 @@ class Engine:
                 target, headers, record.body, deadline_ns=self.rules.deadline_ns, clock=self.clock
             )
         except Exception as exc:  # a transport bug or an unresolvable target: a failed attempt
-            detail = self.profile.redact(f"{type(exc).__name__}: {exc}", self._secret)
+            detail = f"{type(exc).__name__}: {exc}"
             result = AttemptResult("error", max(0, self.clock.now_ns() - now), detail=detail)
         crashpoint.reached("after_response_received")
-        if result.detail:
-            result = _with_detail(result, self.profile.redact(result.detail, self._secret))
-        if self._secret.encode() in result.excerpt:  # a receiver echoed the token back: never log it
-            result = dataclasses.replace(result, excerpt=self._redact_bytes(result.excerpt))
+        result = self.redacted(result)  # before the log keeps (and cuts) anything
         after = machine.complete(state, self.rules, result)
         attempt = self.log.finish_attempt(record.id, state.attempts, result, after)
         if after.status == "pending":  # canceled while in flight: the log kept it finished
@@ -106,9 +107,24 @@ class Engine:
             listener(event)
         return event
 
-    def _redact_bytes(self, data: bytes) -> bytes:
-        marker = self.profile.redact(self._secret, self._secret).encode()
-        return data.replace(self._secret.encode(), marker)
+    def redacted(self, result: AttemptResult) -> AttemptResult:
+        """``result`` with every secret of :attr:`redactor` removed from what the receiver
+        controls and the log keeps: the body excerpt (read past the 2 KB kept, redacted whole,
+        then cut to what the log keeps, then its end redacted as a cut) and the detail.  A
+        receiver that echoes the token back, in any encoding and however the excerpt cuts it,
+        leaves no piece of it.  (Response headers are neither logged nor reported.)"""
+        redactor = self.redactor
+        body_bytes = result.extra.get("body_bytes") if result.extra else None
+        # its end is a cut when the transport read past what it kept; one of 2 KB or more is
+        # treated as cut too (a transport that reports no body size, or a body cut upstream)
+        was_cut = len(result.excerpt) >= EXCERPT_BYTES or (
+            isinstance(body_bytes, int) and body_bytes > len(result.excerpt)
+        )
+        excerpt = redactor.excerpt(result.excerpt, EXCERPT_BYTES, was_cut=was_cut)
+        detail = redactor.text(result.detail, cut=True)
+        if excerpt == result.excerpt and detail == result.detail:
+            return result
+        return dataclasses.replace(result, excerpt=excerpt, detail=detail)
 
     def step(self, delivery_id: str) -> machine.Action:
         """Do the next attempt if one is due now; return what remains to do."""
@@ -118,21 +134,6 @@ class Engine:
             self.attempt(record)
             return machine.next_action(self.log.get(delivery_id).state, self.clock.now_ns())
         return action
-
-
-def _with_detail(result: AttemptResult, detail: str) -> AttemptResult:
-    if detail == result.detail:
-        return result
-    return AttemptResult(
-        result.outcome,
-        result.duration_ns,
-        result.status,
-        result.headers,
-        result.excerpt,
-        detail,
-        result.peer,
-        result.extra,
-    )
 
 
 def run_inline(

@@ -32,6 +32,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from .._files import check_regular_or_absent, create_private
 from ..errors import UsageError
 from ._queries import DEFAULT_LIMIT, MAX_LIMIT
 from ._queries import STATUSES as STATUSES
@@ -68,6 +69,10 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
                 raise UsageError(
                     f"delivery log {self.path!r}: its folder {str(p.parent)!r} does not exist; create it"
                 )
+            if create:
+                create_private(self.path, "delivery log")  # mode 0600, never through a link
+            else:
+                check_regular_or_absent(self.path, "delivery log", follow=True)  # no FIFO, device
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
             self._setup()

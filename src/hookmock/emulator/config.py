@@ -6,6 +6,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 
+from .._files import check_regular_or_absent
 from ..errors import UsageError
 
 __all__ = ["ADMIN_TOKEN_ENV", "LOOPBACK_HOSTS", "EmulatorConfig", "is_loopback_host", "require_admin_token"]
@@ -45,6 +46,7 @@ def check_state_file(path: str) -> None:
         raise UsageError("--state-file is empty; give a file path such as ./hookmock-state.json")
     if os.path.isdir(path):
         raise UsageError(f"--state-file {path!r} is a directory; give a file path inside it")
+    check_regular_or_absent(path, "--state-file")  # a link, device or FIFO is never replaced
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise UsageError(f"--state-file {path!r}: its folder {folder!r} does not exist; create it first")
@@ -59,13 +61,13 @@ class EmulatorConfig:
     db_path: str | None = None
     clock: str = "real"
     state_file: str | None = None
-    api_key: str | None = None
-    signing_secret: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # secrets: never in a repr
+    signing_secret: str | None = field(default=None, repr=False)
     allow_http_callbacks: bool = False
     ca_file: str | None = None
     allow_targets: tuple[str, ...] = ()
     #: Required when ``host`` is not a loopback address; read from ``HOOKMOCK_ADMIN_TOKEN``.
-    admin_token: str | None = None
+    admin_token: str | None = field(default=None, repr=False)
     #: Extra names accepted in the Host header (loopback names and the bound host always are).
     allowed_hosts: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY

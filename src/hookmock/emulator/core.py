@@ -12,6 +12,7 @@ import tempfile
 import threading
 from typing import Any
 
+from .._redact import hide_userinfo
 from ..clock import SECOND, Clock, RealClock, VirtualClock, format_iso
 from ..errors import HookmockError, UsageError
 from ..ids import random_token
@@ -117,8 +118,8 @@ class EmulatorCore:
             raise ApiError(
                 "invalid_request",
                 "callback_url_not_https",
-                f"callback_url {url!r} is not HTTPS; Moda only calls HTTPS URLs (start the emulator with "
-                "--allow-http-callbacks to allow plain HTTP)",
+                f"callback_url {hide_userinfo(url)!r} is not HTTPS; Moda only calls HTTPS URLs (start the "
+                "emulator with --allow-http-callbacks to allow plain HTTP)",
                 details={"parameter": "callback_url"},
             )
         try:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from .._redact import Redactor, hide_userinfo
 from ..clock import MS, VirtualClock, unix_s
 from ..delivery import crashpoint
 from ..delivery.log import DeliveryLog
@@ -22,6 +23,7 @@ from ..delivery.machine import Phase
 from ..delivery.records import DeliveryRecord
 from ..errors import HookmockError, UnknownEventType, UsageError
 from ..profiles import DEFAULT_TOLERANCE_S, get_profile
+from ..profiles.moda import API_KEY_PREFIX, SECRET_PREFIX
 from ..sender import Sender
 from ..transport.http import HTTPTransport
 from .errors import ApiError
@@ -54,9 +56,15 @@ class Gateway:
             "transport": self._http,
             "deadline_s": cfg.deadline_s,  # None: the profile's own (faithful)
         }
+        #: Every secret of the emulator (signing secret, API key, admin token, each game's token),
+        #: removed from every response excerpt and detail before it is stored, from everything
+        #: shown, and from its log records.
+        self.redactor = Redactor([(core.signing_secret, SECRET_PREFIX), (core.api_key, API_KEY_PREFIX)])
+        self.redactor.add(cfg.admin_token)
         self.moda = Sender(
             "moda", core.signing_secret, api_key_id=core.api_key_id, recover=False, **self._opts
         )
+        self.moda.engine.redactor = self.redactor
         self._modio: dict[str, Sender] = {}
         self._lock = threading.Lock()
         # attempts a killed emulator left in flight are closed as interrupted (due again at start);
@@ -115,7 +123,7 @@ class Gateway:
             raise ApiError(
                 "invalid_request",
                 "parameter_invalid",
-                f"url {url!r} is not an http(s) URL",
+                f"url {hide_userinfo(url)!r} is not an http(s) URL",
                 details={"parameter": "url"},
             )
         try:
@@ -171,7 +179,9 @@ class Gateway:
         with self._lock:
             sender = self._modio.get(token)
             if sender is None:
+                self.redactor.add(token)
                 sender = Sender("modio", token, recover=False, **self._opts)
+                sender.engine.redactor = self.redactor
                 self._modio[token] = sender
             return sender
 
@@ -226,12 +236,12 @@ class Gateway:
 
     # -- reading -----------------------------------------------------------------------
     def _redact(self, text: str | None) -> str | None:
+        """``text`` (a response excerpt or detail, perhaps cut) without any secret."""
         if text is None:
             return None
-        text = self.moda.profile.redact(text, self.moda.secret)
         for game in self.core.store.games():
-            text = self.modio_profile.redact(text, game["token"])
-        return text
+            self.redactor.add(game["token"])
+        return self.redactor.text(text, cut=True)
 
     def _moda_row(self, record: DeliveryRecord) -> dict[str, Any]:
         row = record.moda_row()

@@ -14,7 +14,9 @@ import os
 import threading
 from typing import Any
 
+from .._files import write_private
 from .._framing import HardenedRequestHandler
+from .._redact import RedactingFilter
 from .._serving import HardenedWSGIServer, ServerLimits, make_server_or_raise
 from ..clock import Clock
 from ..errors import UsageError
@@ -24,6 +26,8 @@ from .core import EmulatorCore
 
 __all__ = ["Emulator"]
 
+#: The emulator's loggers (their records never show a secret).
+LOGGERS = ("hookmock.emulator", "hookmock.emulator.access")
 #: The real-clock runner looks at the task table at least this often (real seconds).
 POLL_S = 0.2
 
@@ -56,6 +60,8 @@ class Emulator:
         self._server: HardenedWSGIServer | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
+        #: Keeps the emulator's secrets out of its log records (messages and tracebacks).
+        self._log_filter = RedactingFilter(self.core.gateway.redactor)
 
     # -- what a user needs -------------------------------------------------------------
     @property
@@ -93,6 +99,8 @@ class Emulator:
 
     # -- life --------------------------------------------------------------------------
     def start(self) -> Emulator:
+        for name in LOGGERS:
+            logging.getLogger(name).addFilter(self._log_filter)
         self._server = make_server_or_raise(
             self.config.host,
             self.config.port,
@@ -139,12 +147,10 @@ class Emulator:
             self.core.wait(wait)
 
     def write_state_file(self, path: str) -> None:
-        tmp = f"{path}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(self.state(), fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
+        """Write :meth:`state` (secrets included) to ``path``, mode 0600, replacing it atomically
+        through an exclusively created temporary file; a link or special file there is refused."""
+        data = (json.dumps(self.state(), indent=2) + "\n").encode("utf-8")
+        write_private(path, data, option="--state-file")
 
     def stop(self) -> None:
         self._stop.set()
@@ -155,6 +161,8 @@ class Emulator:
         for thread in self._threads:
             thread.join(5)
         self.core.close()
+        for name in LOGGERS:
+            logging.getLogger(name).removeFilter(self._log_filter)
 
     def serve_forever(self) -> None:
         """Block until interrupted (the CLI)."""

@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from .._files import create_private
 from .._sqlite import immediate
 
 __all__ = ["Store", "TaskMoved", "TaskRow", "write_delivery_game", "write_reset", "write_task"]
@@ -141,6 +142,7 @@ class Store:
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = threading.RLock()
+        create_private(path, "--db")  # mode 0600: it holds the API key, signing secret, tokens
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
         with self._lock:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._headers import HeadersLike
+from .._redact import Redactor, redactor_for
 from .._version import __version__
 from ..clock import SECOND
 from ..errors import VerificationError
@@ -74,6 +75,8 @@ class Profile(ABC):
     title: str
     #: What the shared secret is called in messages (``"signing secret"`` / ``"webhook token"``).
     secret_name: str
+    #: A public prefix every generated secret starts with (kept when the secret is redacted).
+    secret_prefix: str = ""
     #: Whole-response deadline of one attempt, in ns.
     deadline_ns: int
     #: Waits before each automatic retry, in ns (empty: no automatic retries).
@@ -173,6 +176,9 @@ class Profile(ABC):
         try:
             ts = self.verify(headers, body, secret, now=now, tolerance=tolerance)
         except VerificationError as exc:
+            # The verdict keeps the exception: without its traceback, which would keep every frame
+            # of the check alive (and with them the request body) for as long as the verdict lives.
+            exc = exc.with_traceback(None)
             return self._verdict_for(exc, headers, now=now, tolerance=tolerance)
         return Verdict(ok=True, authentic=True, fresh=True if self.has_timestamp else None, timestamp=ts)
 
@@ -193,9 +199,15 @@ class Profile(ABC):
     def generate_secret(self, rng: random.Random | None = None) -> str:
         """A new secret in the provider's format."""
 
-    @abstractmethod
-    def redact(self, text: str, secret: str) -> str:
-        """``text`` with the secret (and anything derived from it that is secret) removed."""
+    def redactor(self, secret: str) -> Redactor:
+        """The redactor of ``secret``: every form of it (escaped, re-cased, base64, percent, hex)
+        and every piece of one, as :mod:`hookmock._redact` describes.  Cached per secret."""
+        return redactor_for(secret, self.secret_prefix)
+
+    def redact(self, text: str, secret: str, *, cut: bool = False) -> str:
+        """``text`` with the secret removed, in any form and in pieces; ``cut``: ``text`` may have
+        been cut short, so a shorter piece of the secret at its very end is removed too."""
+        return self.redactor(secret).text(text, cut=cut) if secret else text
 
     # -- hostile-but-legal body variants (defect #1) -------------------------------------
     def body_variants(self, payload: Mapping[str, Any]) -> dict[str, bytes]:

@@ -307,6 +307,7 @@ class ModaProfile(Profile):
     name = "moda"
     title = "Moda"
     secret_name = "signing secret"
+    secret_prefix = SECRET_PREFIX
     deadline_ns = DEADLINE_S * SECOND
     retry_delays_ns = tuple(d * SECOND for d in RETRY_DELAYS_S)
     manual_retry = "new_delivery"
@@ -412,9 +413,6 @@ class ModaProfile(Profile):
 
     def generate_secret(self, rng: random.Random | None = None) -> str:
         return SECRET_PREFIX + random_token(32, rng)
-
-    def redact(self, text: str, secret: str) -> str:
-        return text.replace(secret, SECRET_PREFIX + "…redacted") if secret else text
 
 
 PROFILE = ModaProfile()

@@ -266,8 +266,5 @@ class ModioProfile(Profile):
     def generate_secret(self, rng: random.Random | None = None) -> str:
         return random_token(40, rng)
 
-    def redact(self, text: str, secret: str) -> str:
-        return text.replace(secret, "…redacted") if secret else text
-
 
 PROFILE = ModioProfile()

@@ -191,7 +191,10 @@ SCRIPT_TOKENS = (
     "<token>*<count>",
 )
 
-_NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+_DIGITS = re.compile(r"[0-9]{1,18}")
+#: The most steps a script may spell out (no provider makes more than a handful of attempts).
+MAX_SCRIPT_STEPS = 1000
 
 
 def _bad_token(token: str, script: str) -> UsageError:
@@ -203,10 +206,12 @@ def _bad_token(token: str, script: str) -> UsageError:
 
 
 def _parse_token(token: str, script: str) -> Fault:
+    if len(token) > 60:  # no token is this long; keep the message short
+        raise _bad_token(token[:60] + "...", script)
     word = token.strip().lower()
     if word == "ok":
         return Respond(200)
-    if word.isdigit():
+    if _DIGITS.fullmatch(word):
         status = int(word)
         if not 100 <= status <= 599:
             raise UsageError(f"status {token!r} in script {script!r} is not an HTTP status: use 100-599")
@@ -222,7 +227,7 @@ def _parse_token(token: str, script: str) -> Fault:
     head, _, rest = word.partition(":")
     if head == "delay" and rest:
         seconds, _, code = rest.partition(":")
-        if not _NUMBER.match(seconds) or (code and not code.isdigit()):
+        if not _NUMBER.match(seconds) or (code and not _DIGITS.fullmatch(code)):
             raise UsageError(f"bad delay {token!r} in script {script!r}: write delay:2.5 or delay:2.5:503")
         then = _parse_token(code, script) if code else Respond(200)
         assert isinstance(then, Respond)
@@ -239,20 +244,28 @@ def _parse_token(token: str, script: str) -> Fault:
 def parse_script(script: str) -> Sequence:
     """``"500,500,ok"`` → ``Sequence([Respond(500), Respond(500), Respond(200)])``.
 
-    ``"500*3,ok"`` repeats a token.  Raises :class:`UsageError` naming a bad token."""
+    ``"500*3,ok"`` repeats a token.  At most :data:`MAX_SCRIPT_STEPS` steps in all (attempts past
+    the end get the last step anyway).  Raises :class:`UsageError` naming a bad token."""
     if not isinstance(script, str) or not script.strip():
         raise UsageError(f'empty fault script {script!r}: give tokens such as "500,500,ok"')
+    shown = script if len(script) <= 80 else script[:80] + "..."
     faults: list[Fault] = []
     for raw in script.split(","):
         token, star, count = raw.strip().partition("*")
         if not token:
-            raise UsageError(f"empty token in script {script!r}: remove the extra comma")
+            raise UsageError(f"empty token in script {shown!r}: remove the extra comma")
         times = 1
         if star:
-            if not count.strip().isdigit() or int(count) < 1:
-                raise UsageError(f"bad repeat {raw.strip()!r} in script {script!r}: write e.g. 500*3")
+            if not _DIGITS.fullmatch(count.strip()) or int(count) < 1:
+                raise UsageError(f"bad repeat {raw.strip()[:40]!r} in script {shown!r}: write e.g. 500*3")
             times = int(count)
-        faults.extend([_parse_token(token, script)] * times)
+        if len(faults) + times > MAX_SCRIPT_STEPS:
+            raise UsageError(
+                f"script {shown!r} has more than {MAX_SCRIPT_STEPS} steps ({raw.strip()[:40]!r} makes "
+                f"{len(faults) + times}); attempts past the last step get the last step again, so end "
+                'with the answer to repeat (e.g. "500*3,ok")'
+            )
+        faults.extend([_parse_token(token, shown)] * times)
     return Sequence(faults)
 
 

@@ -73,7 +73,7 @@ class Captured:
 
     method: str
     path: str
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...] = field(repr=False)  # the token (mod.io): never in a repr
     body: bytes
     arrival_ns: int
     event_id: str | None
@@ -397,7 +397,7 @@ def _upstream_url(upstream: str, path: str) -> str:
 def _event_id(profile: Profile, body: bytes) -> str | None:
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         return None
     return profile.event_id(payload) if isinstance(payload, dict) else None
 

@@ -11,8 +11,8 @@ assertions print it when they fail.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +30,7 @@ class ReceivedRequest:
     index: int
     method: str
     path: str
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...] = field(repr=False)  # the token (mod.io): never in a repr
     body: bytes
     arrival_ns: int
     event_id: str | None
@@ -54,7 +54,16 @@ class ReceivedRequest:
     #: True when the sender was still connected when the receiver stopped waiting (hang, dribble).
     sender_waited: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Why ``body`` is not the whole body (over the limit, client left, released to bound the record).
+    truncated: str | None = None
+    #: Body bytes received (``len(body)`` unless the body was released).
+    body_size: int = -1
     _violations: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+    _sha256: str | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.body_size < 0:
+            self.body_size = len(self.body)
 
     @property
     def violations(self) -> tuple[str, ...]:
@@ -66,9 +75,27 @@ class ReceivedRequest:
             if isinstance(payload, dict) and self.schema is not None:
                 from ..validation import violations
 
-                found = tuple(str(v) for v in violations(payload, self.schema))
+                try:
+                    found = tuple(str(v) for v in violations(payload, self.schema, most=20))
+                except RecursionError:
+                    found = ("$: nested too deeply to check against the schema",)
             self._violations = found
         return self._violations
+
+    @property
+    def kept_bytes(self) -> int:
+        """What this request holds in memory: its body and its headers."""
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers)
+
+    def release(self, why: str) -> None:
+        """Forget the body and the headers (the body's size and digest stay, and the schema problems
+        found so far)."""
+        self._sha256 = self.body_sha256
+        if self._violations is None:
+            self._violations = () if self.schema is None else (f"$: not checked ({why})",)
+        self.body = b""
+        self.headers = ()
+        self.truncated = self.truncated or why
 
     @property
     def schema_valid(self) -> bool:
@@ -76,7 +103,9 @@ class ReceivedRequest:
 
     @property
     def body_sha256(self) -> str:
-        return hashlib.sha256(self.body).hexdigest()
+        if self._sha256 is None:
+            return hashlib.sha256(self.body).hexdigest()
+        return self._sha256
 
     def header(self, name: str) -> str | None:
         wanted = name.lower()
@@ -111,28 +140,60 @@ class ReceivedRequest:
             "reason": None if self.verdict is None else self.verdict.reason,
             "schema_valid": self.schema_valid,
             "violations": list(self.violations) + ([self.json_error] if self.json_error else []),
-            "bytes": len(self.body),
+            "bytes": self.body_size,
+            "truncated": self.truncated,
         }
 
 
-class Record:
-    """Thread-safe list of :class:`ReceivedRequest`, with attempt numbering per event id."""
+#: Body bytes a record keeps in all; past this the oldest bodies are released (size and digest stay).
+DEFAULT_KEEP_BYTES = 256 * 1024 * 1024
+#: Event ids whose attempts are counted when ``keep_requests`` is set (oldest forgotten first).
+_COUNTED_EVENTS = 100_000
 
-    def __init__(self, profile: Profile, secret: str | None, clock: Clock) -> None:
+
+class Record:
+    """Thread-safe list of :class:`ReceivedRequest`, with attempt numbering per event id.
+
+    Bounded: bodies and headers past ``keep_bytes`` in all are released oldest first (the request
+    stays, marked ``truncated``); with ``keep_requests`` only the newest that many requests are kept
+    (``dropped`` counts the others), as ``hookmock listen`` does for a receiver that runs for days."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        secret: str | None,
+        clock: Clock,
+        *,
+        keep_bytes: int = DEFAULT_KEEP_BYTES,
+        keep_requests: int | None = None,
+    ) -> None:
         self.profile = profile
         self.secret = secret
         self.clock = clock
+        self.keep_bytes = keep_bytes
+        self.keep_requests = keep_requests
         self._lock = threading.Lock()
-        self._items: list[ReceivedRequest] = []
+        self._items: deque[ReceivedRequest] = deque()
         self._counts: dict[str | None, int] = {}
+        self._received = 0
+        self._kept_bytes = 0
+        #: Requests forgotten to honour ``keep_requests``.
+        self.dropped = 0
         #: Extra lines printed at the top of the timeline (e.g. the chaos seed).
         self.notes: list[str] = []
 
     # -- writing -----------------------------------------------------------------------
     def receive(
-        self, method: str, path: str, headers: tuple[tuple[str, str], ...], body: bytes, arrival_ns: int
+        self,
+        method: str,
+        path: str,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes,
+        arrival_ns: int,
+        *,
+        truncated: str | None = None,
     ) -> ReceivedRequest:
-        payload, json_error = _decode(body)
+        payload, json_error = _decode(body) if truncated is None else (None, f"body not checked: {truncated}")
         event_id = event_type = schema = None
         if isinstance(payload, dict):
             event_id = self.profile.event_id(payload)
@@ -144,10 +205,11 @@ class Record:
         if self.secret is not None:
             verdict = self.profile.check(headers, body, self.secret, now=arrival_ns // SECOND)
         with self._lock:
-            attempt = self._counts.get(event_id, 0) + 1
-            self._counts[event_id] = attempt
+            attempt = self._counts.pop(event_id, 0) + 1
+            self._counts[event_id] = attempt  # re-inserted: the dict is in order of last arrival
+            self._received += 1
             item = ReceivedRequest(
-                index=len(self._items) + 1,
+                index=self._received,
                 method=method,
                 path=path,
                 headers=headers,
@@ -159,14 +221,38 @@ class Record:
                 verdict=verdict,
                 schema=schema,
                 json_error=json_error,
+                truncated=truncated,
             )
             self._items.append(item)
+            self._bound(item)
         return item
+
+    def _bound(self, newest: ReceivedRequest) -> None:
+        """Keep the record within its bounds (called with the lock held)."""
+        self._kept_bytes += newest.kept_bytes
+        if self.keep_requests is not None:
+            while len(self._items) > self.keep_requests:
+                self._kept_bytes -= self._items.popleft().kept_bytes
+                self.dropped += 1
+            while len(self._counts) > max(_COUNTED_EVENTS, self.keep_requests):
+                del self._counts[next(iter(self._counts))]
+        if self._kept_bytes > self.keep_bytes:
+            for item in self._items:
+                if item is newest or self._kept_bytes <= self.keep_bytes:
+                    break
+                if item.body or item.headers:
+                    self._kept_bytes -= item.kept_bytes
+                    item.release(
+                        f"released with its headers: the record keeps at most {self.keep_bytes} bytes"
+                    )
 
     def clear(self) -> None:
         with self._lock:
-            self._items = []
+            self._items = deque()
             self._counts = {}
+            self._received = 0
+            self._kept_bytes = 0
+            self.dropped = 0
             self.notes = []
 
     # -- reading -----------------------------------------------------------------------
@@ -209,6 +295,11 @@ class Record:
             f"{len(items)} request(s))"
         ]
         lines.extend(f"  {note}" for note in self.notes)
+        if self.dropped and event_id is None:
+            lines.append(
+                f"  ({self.dropped} earlier request(s) forgotten: "
+                f"only the last {self.keep_requests} are kept)"
+            )
         if not items:
             lines.append("  (nothing received)")
         origin = items[0].arrival_ns if items else 0
@@ -227,17 +318,18 @@ class Record:
             )
             lines.append(
                 f"  #{r.index} attempt {r.attempt} at +{(r.arrival_ns - origin) / SECOND:.3f}s: "
-                f"{r.method} {r.path} event {r.event_id} ({r.event_type}); {len(r.body)} B "
+                f"{r.method} {r.path} event {r.event_id} ({r.event_type}); {r.body_size} B "
                 f"sha256 {r.body_sha256[:12]}; {r.verdict_text()}; {schema} -> {r.answer} "
-                f"[{r.source}]{ended}{gave_up}"
+                f"[{r.source}]{ended}{gave_up}" + (f" (body {r.truncated})" if r.truncated else "")
             )
-        return "\n".join(lines)
+        text = "\n".join(lines)  # shown in test failures: never the secret (a path may carry it)
+        return self.profile.redact(text, self.secret) if self.secret else text
 
 
 def _decode(body: bytes) -> tuple[Any, str | None]:
+    from ..validation import JSONInputError, parse_json
+
     try:
-        return json.loads(body.decode("utf-8")), None
-    except UnicodeDecodeError as exc:
-        return None, f"body is not UTF-8: {exc}"
-    except ValueError as exc:
-        return None, f"body is not JSON: {exc}"
+        return parse_json(body, what="body"), None
+    except JSONInputError as exc:
+        return None, str(exc)

@@ -16,6 +16,7 @@ See :mod:`hookmock.receiver.faults` for the time rule under a virtual clock.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 import ssl
@@ -27,13 +28,16 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from .._chunked import json_error
+from .._framing import ERROR_CODES
 from .._serving import ServerLimits, make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
+from ._body import DEFAULT_MAX_BODY_BYTES, BodyError, linger, read_body
 from ._connection import Dropped, Exchange, FaultRequestHandler, execute
 from .faults import Chaos, Fault, Plan, Respond, as_plan, fault_for
-from .record import ReceivedRequest, Record
+from .record import DEFAULT_KEEP_BYTES, ReceivedRequest, Record
 
 __all__ = ["FakeReceiver"]
 
@@ -59,6 +63,13 @@ def _checked_secret(profile: Profile, secret: str | None) -> str | None:
     return secret
 
 
+def _checked_count(name: str, value: object, *, optional: bool = False) -> None:
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{name}={value!r}: give a whole number of at least 1")
+
+
 #: Environ keys shared with a FaultProxy served behind the receiver.
 ENV_ANSWER = "hookmock.answer"
 ENV_EXCHANGE = "hookmock.exchange"
@@ -72,8 +83,11 @@ class FakeReceiver(HTTPServer):
     ``handler`` is a WSGI app (or an upstream URL, wrapped in a ``FaultProxy``) that answers
     requests the plan leaves alone.  ``grace`` is how long (real seconds) the receiver waits for a
     sender to hang up once its deadline has passed before it gives up waiting.  ``limits`` bounds
-    what one client may take (timeouts, header and body sizes, connections; see
-    :class:`hookmock.ServerLimits`).
+    what one client may take (timeouts, header sizes, connections; see :class:`hookmock.ServerLimits`).
+
+    Bounds: a request body over ``max_body_bytes`` is answered 413 (and recorded, marked truncated);
+    the server's own body limit follows it.  The record keeps at most ``keep_bytes`` of bodies (the
+    oldest are released first) and, when ``keep_requests`` is set, only the newest that many requests.
     """
 
     DEFAULT_PATH = "/webhook"
@@ -91,18 +105,31 @@ class FakeReceiver(HTTPServer):
         grace: float = 1.0,
         on_request: Callable[[ReceivedRequest], object] | None = None,
         limits: ServerLimits | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        keep_bytes: int = DEFAULT_KEEP_BYTES,
+        keep_requests: int | None = None,
     ) -> None:
+        _checked_count("max_body_bytes", max_body_bytes)
+        _checked_count("keep_bytes", keep_bytes)
+        _checked_count("keep_requests", keep_requests, optional=True)
         super().__init__(host=host, port=port, threaded=True)
         if limits is not None and not isinstance(limits, ServerLimits):
             raise UsageError(f"limits={limits!r}: give a hookmock.ServerLimits")
-        self.limits = limits or ServerLimits()
+        # The receiver reads (and records) bodies itself, bounded by max_body_bytes: unless limits are
+        # given, the server layer leaves the body limit to it, so an oversized request is still
+        # recorded, marked truncated.  Given limits are the server's, refused before the record.
+        self.limits = (
+            limits if limits is not None else dataclasses.replace(ServerLimits(), max_body_bytes=None)
+        )
         self.profile = get_profile(profile)
         self.clock: Clock = clock if clock is not None else RealClock()
         self.secret = _checked_secret(self.profile, secret)
         self.tls = tls
         self.grace = grace
         self.on_request = on_request
-        self.record = Record(self.profile, secret, self.clock)
+        self.max_body_bytes = max_body_bytes
+        self._keep_bytes, self._keep_requests = keep_bytes, keep_requests
+        self.record = self._new_record()
         self.handler = self._wrap_handler(handler)
         self._default: Plan = Respond(200)
         self._plans: dict[str | None, Plan] = {}
@@ -135,12 +162,21 @@ class FakeReceiver(HTTPServer):
         self.profile, self.secret = new_profile, new_secret
         if clock is not KEEP:
             self.clock = clock if clock is not None else RealClock()
-        self.record = Record(self.profile, self.secret, self.clock)
+        self.record = self._new_record()
         if handler is not KEEP:
             self.handler = self._wrap_handler(handler)
         if on_request is not KEEP:
             self.on_request = on_request
         return self
+
+    def _new_record(self) -> Record:
+        return Record(
+            self.profile,
+            self.secret,
+            self.clock,
+            keep_bytes=self._keep_bytes,
+            keep_requests=self._keep_requests,
+        )
 
     def _wrap_handler(self, handler: WSGIApp | str | None) -> WSGIApp | None:
         from ..transport.apps import is_asgi
@@ -281,16 +317,28 @@ class FakeReceiver(HTTPServer):
             )
 
     # -- serving -----------------------------------------------------------------------
+    def application(self, request: Request) -> Response:
+        """werkzeug's entry point.  Unlike pytest-httpserver's, it neither reads the whole body
+        unbounded nor keeps every request in ``self.log``: :attr:`record` is the (bounded) record."""
+        return self.dispatch(request)
+
     def dispatch(self, request: Request) -> Response:
-        body = request.get_data()
+        handler = request.environ.get("hookmock.handler")
+        problem: BodyError | None = None
+        try:
+            body = read_body(request.environ, self.max_body_bytes, on_socket=handler is not None)
+        except BodyError as exc:
+            body, problem = exc.received, exc
         arrival = self.clock.now_ns()
         headers = tuple((str(k), str(v)) for k, v in request.headers.items())
         path = request.full_path.rstrip("?") if request.query_string else request.path
-        item = self.record.receive(request.method, path, headers, body, arrival)
-        handler = request.environ.get("hookmock.handler")
+        truncated = None if problem is None else f"not read in full: {problem.reason}"
+        item = self.record.receive(request.method, path, headers, body, arrival, truncated=truncated)
         exchange = Exchange(
             item, self.clock, self.profile.deadline_ns, self.grace, self._stopping, handler, self._notify
         )
+        if problem is not None:
+            return _refuse_body(exchange, problem)
         try:
             fault, item.source = self.choose(item)
             if item.source == "default" and self.handler is not None and isinstance(fault, Respond):
@@ -326,3 +374,34 @@ class FakeReceiver(HTTPServer):
                 self.on_request(item)
             except Exception as exc:  # a callback's bug is the test's, re-raised by check()
                 self.handler_errors.append(exc)
+
+
+def _refuse_body(exchange: Exchange, problem: BodyError) -> Response:
+    """A body that was not read in full: 413/400 and close (its rest is never read), or the client
+    left (nothing to answer)."""
+    if problem.status is None:
+        exchange.end(f"no answer: {problem.reason}")
+        raise exchange.drop()
+    exchange.end(f"HTTP {problem.status} ({problem.reason})", problem.status)
+    # the same JSON error body the server layer answers framing errors with
+    body, _ = json_error(problem.status, ERROR_CODES.get(problem.status, "bad_request"), problem.reason)
+    headers = [("Content-Length", str(len(body)))]
+    handler = exchange.handler
+    if handler is None:
+        headers.append(("Connection", "close"))
+        return Response(body, status=problem.status, headers=headers, content_type="application/json")
+    handler.close_connection = True  # the server then says "Connection: close" itself
+    unread, handler.rfile = handler.rfile, io.BytesIO()  # nothing more is read as this request
+
+    def answer() -> Any:
+        yield body
+        unread.close()  # the answer is out: half-close, and drop a little of what the client still
+        linger(handler.connection)  # sends, so it reads the answer rather than a reset
+
+    return Response(
+        answer(),
+        status=problem.status,
+        headers=headers,
+        content_type="application/json",
+        direct_passthrough=True,
+    )

@@ -9,6 +9,7 @@ reported with its path in the file (``steps[2].event``).
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -26,16 +27,25 @@ else:  # pragma: no cover - Python 3.10
 __all__ = ["Scenario", "ScenarioError", "Step", "load_scenario", "parse_scenario"]
 
 DEFAULT_COPIES = 5
+#: The most schema problems looked for, and shown, in one scenario file.
+MOST_PROBLEMS = 100
+#: The longest ``after`` a step may give (TOML also allows inf and nan, which no clock can move by).
+MAX_AFTER_S = 30 * 24 * 3600
 
 
 class ScenarioError(UsageError):
     """A scenario file is not valid; the message names the file, the path and what to do."""
 
-    def __init__(self, source: str, problems: list[str]) -> None:
+    def __init__(self, source: str, problems: list[str], *, stopped: bool = False) -> None:
         self.source = source
         self.problems = problems
-        listed = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"scenario {source} is not valid ({len(problems)} problem(s)):\n{listed}")
+        listed = "\n".join(f"  - {p}" for p in problems[:MOST_PROBLEMS])
+        count = f"{len(problems)} problem(s)"
+        if len(problems) > MOST_PROBLEMS:
+            listed += f"\n  ... ({len(problems) - MOST_PROBLEMS} more not shown)"
+        if stopped:
+            count += f"; the schema check stopped after {MOST_PROBLEMS}, there may be more"
+        super().__init__(f"scenario {source} is not valid ({count}):\n{listed}")
 
 
 @dataclass(frozen=True)
@@ -98,11 +108,11 @@ def _proxy_problem(action: Any) -> str | None:
     if head in ("pass", "timeout_after_processing", "tamper") and not colon:
         return None
     if head == "fail":
-        if not colon or (arg.isdigit() and 100 <= int(arg) <= 599):
+        if not colon or (arg.isascii() and arg.isdigit() and 100 <= int(arg) <= 599):
             return None
         return f"{action!r}: fail takes an HTTP status 100-599 (fail:503), or nothing for 500"
     if head in ("duplicate", "concurrent"):
-        if not colon or (arg.isdigit() and 1 <= int(arg) <= 99):
+        if not colon or (arg.isascii() and arg.isdigit() and 1 <= int(arg) <= 99):
             return None
         return f"{action!r}: {head} takes a number of copies 1-99 ({head}:3), or nothing for 2"
     if head == "lost_ack":
@@ -121,6 +131,21 @@ def _proxy_problem(action: Any) -> str | None:
             f"(lost_ack:500) or one of {_lost_ack_answers()}"
         )
     return f"{action!r} is not a proxy action; {choices}"
+
+
+def _non_json_numbers(value: Any, at: str) -> list[tuple[str, str]]:
+    """``inf`` and ``nan`` (legal TOML floats) in a step's ``data``: JSON has no such numbers."""
+    found: list[tuple[str, str]] = []
+    stack = [(value, at)]
+    while stack:  # not recursive: data may nest as deep as tomllib reads
+        item, where = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            found.append((where, f"{item!r} is not a JSON number; give a finite number"))
+        elif isinstance(item, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(item))))
+    return found
 
 
 def _step_problems(
@@ -150,6 +175,13 @@ def _step_problems(
         if step_id in ids:
             problems.append((f"{where}.id", f"id {step_id!r} is used twice; give each step its own id"))
         ids.add(step_id)
+    after = raw.get("after")
+    problems.extend(_non_json_numbers(raw.get("data"), f"{where}.data"))
+    seconds = after if isinstance(after, (int, float)) and not isinstance(after, bool) else 0
+    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_AFTER_S):
+        problems.append(
+            (f"{where}.after", f"{after!r} is not a number of seconds from 0 to {MAX_AFTER_S} (30 days)")
+        )
     proxy = raw.get("proxy")
     for i, item in enumerate(proxy if isinstance(proxy, list) else []):
         problem = _proxy_problem(item)
@@ -198,6 +230,17 @@ def parse_scenario(text: str, *, source: str = "<string>", profile: str | None =
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(source, [f"not valid TOML: {exc}"]) from None
+    except ValueError as exc:  # an integer of thousands of digits (Python's int() limit)
+        if "digits" not in str(exc):
+            raise ScenarioError(source, [f"not readable TOML: {exc}"]) from None
+        most = getattr(sys, "get_int_max_str_digits", int)()
+        raise ScenarioError(
+            source, [f"not readable TOML: an integer with more than {most} digits; write it as a string"]
+        ) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ScenarioError(
+            source, ["not readable TOML: arrays or inline tables nested too deeply; flatten them"]
+        ) from None
     meta: dict[str, Any] = doc["scenario"] if isinstance(doc.get("scenario"), dict) else {}
     name = profile or meta.get("profile") or "moda"
     problems: list[tuple[str, str]] = []
@@ -212,13 +255,15 @@ def parse_scenario(text: str, *, source: str = "<string>", profile: str | None =
         if isinstance(raw, dict):
             problems.extend(_step_problems(i, raw, prof, ids))
     explained = {path for path, _ in problems}
-    for v in violations(doc, "scenario"):
+    found = violations(doc, "scenario", most=MOST_PROBLEMS)
+    for v in found:
         path = _path(v.path)
         if path not in explained:  # a proxy action or profile already explained in hookmock's words
             problems.append((path, v.message))
     if problems:
         problems.sort(key=lambda p: _order(p[0]))  # stable: schema order within a step is kept
-        raise ScenarioError(source, [f"{path}: {message}" for path, message in problems])
+        stopped = len(found) >= MOST_PROBLEMS
+        raise ScenarioError(source, [f"{path}: {message}" for path, message in problems], stopped=stopped)
     assert prof is not None
     steps = tuple(_step(i, raw) for i, raw in enumerate(doc["steps"]))
     return Scenario(meta["name"], prof.name, steps, meta.get("description", ""), source)

@@ -33,6 +33,7 @@ from ..clock import Clock
 
 __all__ = [
     "EXCERPT_BYTES",
+    "EXCERPT_READ_BYTES",
     "OUTCOMES",
     "AttemptResult",
     "Transport",
@@ -40,6 +41,9 @@ __all__ = [
 
 #: How much of a response body is kept (Moda's delivery log keeps the first 2 KB).
 EXCERPT_BYTES = 2048
+#: How much of a response body a sender's transports read: more than is kept, so that a secret a
+#: receiver echoes across the 2 KB cut is seen whole, and redacted, before the excerpt is cut.
+EXCERPT_READ_BYTES = EXCERPT_BYTES + 1024
 
 OUTCOMES = ("response", "timeout", "refused", "reset", "tls_error", "malformed", "dns_error", "error")
 

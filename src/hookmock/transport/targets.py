@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
+from .._redact import hide_userinfo
 from ..errors import HookmockError, TargetNotAllowed, UsageError
 
 __all__ = [
@@ -112,47 +113,50 @@ def parse_target(url: str) -> Target:
 @lru_cache(maxsize=512)
 def _parse_target(url: str) -> Target:
     # pure: the same URL always parses the same (errors are raised again, never cached)
+    given = hide_userinfo(url)  # messages never show a password given in the URL
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        raise UsageError(f"target URL {url!r} contains whitespace or control characters; percent-encode them")
+        raise UsageError(
+            f"target URL {given!r} contains whitespace or control characters; percent-encode them"
+        )
     try:
         parts: SplitResult = urlsplit(url)
         parts.hostname  # noqa: B018  (validates a bracketed IPv6 literal)
     except ValueError as exc:
         raise UsageError(
-            f"target URL {url!r} is not a valid URL ({exc}); check the host and brackets"
+            f"target URL {given!r} is not a valid URL ({exc}); check the host and brackets"
         ) from None
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
         shown = f"{parts.scheme!r}" if parts.scheme else "no scheme"
-        raise UsageError(f"target URL {url!r} has {shown}; use an http:// or https:// URL")
+        raise UsageError(f"target URL {given!r} has {shown}; use an http:// or https:// URL")
     if "@" in parts.netloc:
         raise UsageError(
-            f"target URL {url!r} contains credentials (user:password@); remove them, "
+            f"target URL {given!r} contains credentials (user:password@); remove them, "
             "webhook deliveries are authenticated by their signature"
         )
     host = parts.hostname
     if not host:
-        raise UsageError(f"target URL {url!r} has no host; write it like http://127.0.0.1:8000/webhooks")
+        raise UsageError(f"target URL {given!r} has no host; write it like http://127.0.0.1:8000/webhooks")
     try:
         port = parts.port
     except ValueError:
-        raise UsageError(f"target URL {url!r} has a bad port; use a number from 1 to 65535") from None
+        raise UsageError(f"target URL {given!r} has a bad port; use a number from 1 to 65535") from None
     if port is None:
         if parts.netloc.endswith(":"):
-            raise UsageError(f"target URL {url!r} has an empty port; use a number from 1 to 65535")
+            raise UsageError(f"target URL {given!r} has an empty port; use a number from 1 to 65535")
         port = _DEFAULT_PORTS[scheme]
     if not 1 <= port <= 65535:
-        raise UsageError(f"target URL {url!r} has port {port}; use a number from 1 to 65535")
+        raise UsageError(f"target URL {given!r} has port {port}; use a number from 1 to 65535")
     bracketed = "[" in parts.netloc
     if bracketed:
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            raise UsageError(f"target URL {url!r}: [{host}] is not a valid IPv6 address") from None
+            raise UsageError(f"target URL {given!r}: [{host}] is not a valid IPv6 address") from None
     elif not _HOSTNAME_RE.match(host):
-        raise UsageError(f"target URL {url!r}: {host!r} is not a valid host name or IPv4 address")
+        raise UsageError(f"target URL {given!r}: {host!r} is not a valid host name or IPv4 address")
     else:
-        _check_labels(url, host)
+        _check_labels(given, host)
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"

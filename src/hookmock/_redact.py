@@ -1,0 +1,382 @@
+"""One redaction mechanism for every secret hookmock holds, used wherever a text that a receiver
+or a client controls is stored or shown.
+
+A receiver may echo what it was sent: the mod.io token header, or (a debug page) anything else.
+An echo is not always the secret as sent: it may be JSON-escaped, HTML-escaped, lower- or
+upper-cased, base64 or base64url encoded (at any byte alignment), percent-encoded or hex.  And
+stored texts are cut (the delivery log keeps the first 2 KB of a response), so an echo can be cut
+in the middle.  A :class:`Redactor` therefore removes, for each secret it holds:
+
+* every run of text made of pieces of **any form** of the secret that are at least
+  :data:`MIN_PIECE` characters long (:data:`MIN_HEX_PIECE` for hex, whose characters carry half
+  as much), wherever it appears: a whole echo and a piece of one alike;
+* with ``cut=True`` (the text was truncated, or may have been), a shorter piece at its end too:
+  the text's last :data:`MIN_CUT_PIECE` or more characters that begin a form of the secret.
+
+Case-insensitive forms (the secret itself, its escapes and percent/hex encodings) are matched
+ignoring ASCII case; base64 forms exactly.  A known public prefix (Moda's ``whsec_``, the API
+key's ``moda_live_``) is not secret: it is kept and only what follows it is matched, so
+``whsec_…redacted`` still says what was there.  A secret whose rest is shorter than
+:data:`MIN_PIECE` is matched only in whole forms (a piece of it would match ordinary text), and
+one shorter than :data:`MIN_SECRET` only exactly, in the same case.
+Redact first, then cut: :meth:`Redactor.excerpt` does both, in that order.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import functools
+import html
+import json
+import logging
+import re
+import string
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote, quote_plus
+
+__all__ = [
+    "MARKER",
+    "MIN_CUT_PIECE",
+    "MIN_HEX_PIECE",
+    "MIN_PIECE",
+    "MIN_SECRET",
+    "RedactingFilter",
+    "Redactor",
+    "forms_of",
+    "hide_userinfo",
+    "redactor_for",
+]
+
+#: What replaces a secret (or a piece of one).
+MARKER = "…redacted"
+#: Shortest piece of a secret (in any form but hex) redacted anywhere in a text.  Long enough
+#: that ordinary text does not match a random secret by chance.
+MIN_PIECE = 8
+#: Shortest piece of a hex form redacted anywhere (hex digits carry 4 bits each).
+MIN_HEX_PIECE = 12
+#: Shortest piece redacted at the end of a text that was cut (any form).
+MIN_CUT_PIECE = 4
+#: Secrets shorter than this are only replaced where they appear exactly, in the same case.
+MIN_SECRET = 4
+
+_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _fold(text: str) -> str:
+    """ASCII lower case (length-preserving, unlike ``str.lower``)."""
+    return text.translate(_FOLD)
+
+
+@dataclass(frozen=True)
+class Form:
+    """One way a secret can appear in a text."""
+
+    kind: str
+    text: str
+    #: Matched ignoring ASCII case (``text`` is then stored folded).
+    folded: bool
+    #: Shortest piece of ``text`` matched on its own.
+    min_piece: int
+
+
+def _base64_runs(data: bytes, public: int = 0) -> list[tuple[str, str]]:
+    """The base64 (and base64url) characters that depend only on ``data``, whatever bytes come
+    before or after it: one run for each of the three alignments ``data`` can have.  With a
+    ``public`` prefix of that many bytes, the run starts at the first character holding a bit of
+    what follows the prefix (that character's other bits are the prefix's, known)."""
+    runs = []
+    for pad in range(3):
+        encoded = base64.b64encode(b"\0" * pad + data + b"\0\0").decode("ascii")
+        first = -(-8 * pad // 6)  # the first character made of data bits only
+        if public:
+            first = max(first, 8 * (pad + public) // 6)
+        last = 8 * (pad + len(data)) // 6  # one past the last such character
+        run = encoded[first:last]
+        runs.append(("base64", run))
+        runs.append(("base64url", run.translate(str.maketrans("+/", "-_"))))
+    return runs
+
+
+def forms_of(value: str, prefix: str = "") -> list[Form]:
+    """Every form of ``value`` a redactor looks for (without duplicates).  With a public
+    ``prefix``, ``value`` is what follows it, and the base64 of the whole (prefix and value) is
+    looked for too, from the first character that holds a bit of ``value``."""
+    escaped = json.dumps(value)[1:-1]
+    texts: list[tuple[str, str]] = [
+        ("raw", value),
+        ("json", escaped),
+        ("json", json.dumps(value, ensure_ascii=False)[1:-1]),
+        ("json", escaped.replace("/", "\\/")),
+        ("json", json.dumps(escaped)[1:-1]),  # JSON inside a JSON string
+        ("json", escaped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")),  # Go
+        ("html", html.escape(value)),
+        ("html", html.escape(value, quote=False)),
+        ("percent", quote(value, safe="")),
+        ("percent", quote(value)),
+        ("percent", quote_plus(value)),
+        ("percent", quote(quote(value, safe=""), safe="")),  # a URL inside a URL
+    ]
+    out: dict[tuple[str, bool], Form] = {}
+    for kind, text in texts:
+        form = Form(kind, _fold(text), True, MIN_PIECE)
+        out.setdefault((form.text, True), form)
+    for variant in dict.fromkeys((value, value.lower(), value.upper())):
+        raw = variant.encode("utf-8")
+        hexed = raw.hex()
+        out.setdefault((hexed, True), Form("hex", hexed, True, MIN_HEX_PIECE))
+        runs = _base64_runs(raw)
+        if prefix:
+            head = variant_prefix(prefix, variant, value).encode("utf-8")
+            runs += _base64_runs(head + raw, public=len(head))
+        for kind, run in runs:
+            if len(run) >= MIN_CUT_PIECE:
+                out.setdefault((run, False), Form(kind, run, False, MIN_PIECE))
+    return list(out.values())
+
+
+def variant_prefix(prefix: str, variant: str, value: str) -> str:
+    """``prefix`` in the case ``variant`` (``value`` re-cased) has."""
+    if variant == value:
+        return prefix
+    return prefix.lower() if variant == value.lower() else prefix.upper()
+
+
+@dataclass(frozen=True)
+class _Secret:
+    value: str
+    #: The part matched: the value without its public prefix (in pieces), or the whole value
+    #: when what is left is too short for pieces (then only whole forms are matched).
+    core: str
+    forms: tuple[Form, ...]
+
+
+class Redactor:
+    """Removes secrets, in every form and in pieces, from texts and bytes (see the module text).
+
+    ``secrets``: values, or ``(value, public_prefix)`` pairs.  Thread-safe; :meth:`add` more later.
+    """
+
+    def __init__(self, secrets: Iterable[str | tuple[str, str]] = (), *, marker: str = MARKER) -> None:
+        self.marker = marker
+        self._lock = threading.Lock()
+        self._secrets: dict[str, _Secret] = {}
+        self._tables: dict[str, _Table] = {}
+        for item in secrets:
+            value, prefix = (item, "") if isinstance(item, str) else item
+            self.add(value, prefix=prefix)
+
+    def __repr__(self) -> str:  # never shows a secret
+        return f"<Redactor of {len(self._secrets)} secret(s)>"
+
+    def __bool__(self) -> bool:
+        return bool(self._secrets)
+
+    def add(self, value: str | None, *, prefix: str = "") -> None:
+        """Also redact ``value``; ``prefix`` is a public prefix it may start with (kept)."""
+        if not value:
+            return
+        with self._lock:
+            if value in self._secrets:
+                return
+            core = value[len(prefix) :] if prefix and value.startswith(prefix) else value
+            forms: tuple[Form, ...] = ()
+            if len(core) >= MIN_PIECE:
+                forms = tuple(forms_of(core, value[: len(value) - len(core)]))
+            elif len(value) >= MIN_SECRET:  # too short to look for in pieces: only whole forms
+                core = value
+                forms = tuple(dataclasses.replace(f, min_piece=len(f.text)) for f in forms_of(value))
+            self._secrets = {**self._secrets, value: _Secret(value, core, forms)}
+            self._tables = {}
+
+    def _table(self, mode: str) -> _Table:
+        """The lookup tables for ``mode``: "text", or "bytes" (UTF-8 seen as latin-1)."""
+        table = self._tables.get(mode)
+        if table is not None:
+            return table
+        with self._lock:
+            secrets = list(self._secrets.values())
+        table = _Table(secrets, mode)
+        with self._lock:
+            if len(self._secrets) == len(secrets):  # not added to meanwhile
+                self._tables[mode] = table
+        return table
+
+    # -- finding -------------------------------------------------------------------------
+    def _spans(self, text: str, mode: str, *, cut: bool) -> list[tuple[int, int]]:
+        table = self._table(mode)
+        folded = _fold(text)
+        covered: list[tuple[int, int]] = []
+        for group in table.groups:
+            covered.extend(group.scan(folded if group.folded else text))
+        for value in table.exact:
+            start = text.find(value)
+            while start >= 0:
+                covered.append((start, start + len(value)))
+                start = text.find(value, start + len(value))
+        if cut:
+            covered.extend(table.cut_end(text, folded))
+        return _merge(covered) if covered else covered
+
+    def _apply(self, text: str, mode: str, *, cut: bool) -> list[tuple[bool, str]]:
+        spans = self._spans(text, mode, cut=cut)
+        parts: list[tuple[bool, str]] = []
+        at = 0
+        for start, end in spans:
+            parts.append((False, text[at:start]))
+            parts.append((True, text[start:end]))
+            at = end
+        parts.append((False, text[at:]))
+        return parts
+
+    # -- redacting -----------------------------------------------------------------------
+    def text(self, text: str, *, cut: bool = False) -> str:
+        """``text`` with every secret (any form, any piece) replaced by the marker; ``cut``: the
+        text may have been cut short, so a shorter piece at its end is replaced too."""
+        if not self._secrets or not text:
+            return text
+        return "".join(self.marker if hidden else part for hidden, part in self._apply(text, "text", cut=cut))
+
+    __call__ = text
+
+    def data(self, data: bytes, *, cut: bool = False) -> bytes:
+        """Like :meth:`text`, for bytes (matched as UTF-8; other bytes are left as they are)."""
+        if not self._secrets or not data:
+            return data
+        marker = self.marker.encode("utf-8")
+        parts = self._apply(data.decode("latin-1"), "bytes", cut=cut)
+        return b"".join(marker if hidden else part.encode("latin-1") for hidden, part in parts)
+
+    def excerpt(self, data: bytes, limit: int, *, was_cut: bool = False) -> bytes:
+        """Redact ``data`` whole, then keep its first ``limit`` bytes, then redact the end of what
+        is kept as cut.  ``was_cut``: ``data`` itself is already a cut (e.g. at the transport's
+        excerpt size), so its end is redacted as cut even when it fits."""
+        clean = self.data(data, cut=was_cut or len(data) >= limit)
+        if len(clean) <= limit:
+            return clean
+        return self.data(clean[:limit], cut=True)
+
+
+class _Group:
+    """The pieces of one length, matched folded or not, and a fast way to find them.
+
+    Looking up every window of ``size`` characters costs a slice and a set lookup per character;
+    instead, windows of ``probe`` characters are looked up every ``stride`` characters (any piece
+    of ``size`` contains one of them), and only around a hit are the full windows checked."""
+
+    def __init__(self, folded: bool, size: int) -> None:
+        self.folded = folded
+        self.size = size
+        self.probe = max(1, size // 2)
+        self.stride = size - self.probe + 1
+        self.pieces: set[str] = set()
+        self.probes: set[str] = set()
+
+    def add(self, text: str) -> None:
+        self.pieces.update(text[i : i + self.size] for i in range(len(text) - self.size + 1))
+        self.probes.update(text[i : i + self.probe] for i in range(len(text) - self.probe + 1))
+
+    def scan(self, subject: str) -> list[tuple[int, int]]:
+        size, probe, stride = self.size, self.probe, self.stride
+        length = len(subject)
+        if length < size:
+            return []
+        starts = range(0, length - probe + 1, stride)
+        if self.probes.isdisjoint([subject[p : p + probe] for p in starts]):  # the usual case
+            return []
+        found = []
+        for p in starts:
+            if subject[p : p + probe] in self.probes:
+                for i in range(max(0, p + probe - size), min(p, length - size) + 1):
+                    if subject[i : i + size] in self.pieces:
+                        found.append((i, i + size))
+        return found
+
+
+class _Table:
+    """What a redactor looks for in one mode ("text", or "bytes": UTF-8 seen as latin-1)."""
+
+    def __init__(self, secrets: list[_Secret], mode: str) -> None:
+        groups: dict[tuple[bool, int], _Group] = {}
+        #: The forms by their first MIN_CUT_PIECE characters, by whether they are folded.
+        self.begins: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}
+        self.longest = 0
+        #: Secrets too short for anything but an exact match.
+        self.exact: list[str] = []
+        for secret in secrets:
+            if not secret.forms:
+                self.exact.append(_view(secret.value, mode))
+                continue
+            for form in secret.forms:
+                text = _view(form.text, mode)
+                size = min(form.min_piece, len(text))
+                group = groups.get((form.folded, size))
+                if group is None:
+                    group = groups[(form.folded, size)] = _Group(form.folded, size)
+                group.add(text)
+                self.begins[form.folded].setdefault(text[:MIN_CUT_PIECE], []).append(text)
+                self.longest = max(self.longest, len(text))
+        self.groups = list(groups.values())
+
+    def cut_end(self, text: str, folded: str) -> list[tuple[int, int]]:
+        """The longest end of ``text`` (at least :data:`MIN_CUT_PIECE` long) that begins a form."""
+        length = len(text)
+        best = length
+        for subject, begins in ((folded, self.begins[True]), (text, self.begins[False])):
+            for at in range(max(0, length - self.longest), best - MIN_CUT_PIECE + 1):
+                forms = begins.get(subject[at : at + MIN_CUT_PIECE])
+                if forms and any(form.startswith(subject[at:]) for form in forms):
+                    best = at
+                    break
+        return [(best, length)] if best < length else []
+
+
+def _view(text: str, mode: str) -> str:
+    return text if mode == "text" else text.encode("utf-8").decode("latin-1")
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+@functools.lru_cache(maxsize=64)
+def redactor_for(value: str, prefix: str = "") -> Redactor:
+    """A (cached) redactor of one secret."""
+    return Redactor([(value, prefix)])
+
+
+_USERINFO = re.compile(r"(?P<head>//[^/?#]*?:)[^/?#]*@")
+
+
+def hide_userinfo(url: str) -> str:
+    """``url`` with the password of a ``user:password@`` part replaced by the marker, for
+    messages that show a URL someone gave (the URL is refused, but its message is printed)."""
+    return _USERINFO.sub(lambda m: m.group("head") + MARKER + "@", url) if "@" in url else url
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that removes a redactor's secrets from each record's message and
+    traceback (attach it to the loggers of a component that holds secrets)."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = self.redactor.text(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.redactor.text(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = self.redactor.text(record.exc_text)
+        return True
