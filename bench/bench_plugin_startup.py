@@ -70,11 +70,7 @@ def plugin_import_us() -> dict[str, int]:
     figures: dict[str, int] = {}
     for line in lines[start + 1 :]:
         parts = [p.strip() for p in line.split("|")]
-        if len(parts) == 3 and parts[2].lstrip() in (
-            "hookmock",
-            "hookmock.pytest_plugin",
-            "hookmock._plugin_hooks",
-        ):
+        if len(parts) == 3 and parts[2].lstrip() in ("hookmock", "hookmock.pytest_plugin"):
             figures[parts[2].strip()] = int(parts[1])
     heavy = [
         m

@@ -1,6 +1,6 @@
 """Helpers of the secret-leak tests: every encoding of a secret, a generic search for any piece of
 one, and a hostile receiver that echoes secrets in every encoding with the excerpt cut landing
-inside one of them.  Written independently of ``hookmock._redact`` (the thing under test)."""
+inside one of them.  Written independently of ``hookmock._util.redact`` (the thing under test)."""
 
 from __future__ import annotations
 

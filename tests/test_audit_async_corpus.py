@@ -196,7 +196,7 @@ def test_repeated_audits_give_the_same_verdicts(factory: Any) -> None:
 
 @pytest.mark.realtime
 def test_scenario_effect_expectations_wait_for_an_async_receiver() -> None:
-    from hookmock._plugin_support import find_scenario
+    from hookmock.pytest_plugin.support import find_scenario
 
     scenario = find_scenario("moda-replays-and-races")
     clock = VirtualClock()

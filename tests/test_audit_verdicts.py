@@ -277,7 +277,7 @@ def test_an_in_process_target_has_a_readable_title() -> None:
 
 
 def test_an_https_audit_over_a_certificate_made_at_test_time(tmp_path: Path) -> None:
-    from hookmock._tls import make_tls_files
+    from hookmock._util.tls import make_tls_files
 
     files = make_tls_files(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

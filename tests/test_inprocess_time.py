@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-# Shared with pytester's in-process runs (see tests/test_plugin_fixtures.py).
-import hookmock._plugin_receiver
-import hookmock._plugin_support
 import hookmock.auditing
+
+# Shared with pytester's in-process runs (see tests/test_plugin_fixtures.py).
+import hookmock.pytest_plugin.receiver
+import hookmock.pytest_plugin.support
 import hookmock.receiver.proxy
 import hookmock.sender  # noqa: F401
 from hookmock import Sender, VirtualClock

@@ -10,10 +10,10 @@ import pytest
 # Imported here, in the outer process, so that pytester's in-process runs (which drop the modules
 # they import) all share one copy of hookmock's classes and of cryptography's (whose Rust extension
 # cannot be imported twice).
-import hookmock._plugin_receiver
-import hookmock._plugin_support
-import hookmock._tls
+import hookmock._util.tls
 import hookmock.auditing
+import hookmock.pytest_plugin.receiver
+import hookmock.pytest_plugin.support
 import hookmock.receiver.proxy
 import hookmock.sender  # noqa: F401
 
@@ -196,8 +196,9 @@ def test_importing_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -
         "-c",
         "import sys, hookmock.pytest_plugin; "
         "heavy = [m for m in ('werkzeug', 'jsonschema', 'faker', 'hypothesis', 'sqlite3', 'cryptography', "
-        "'pytest_httpserver', 'hookmock.sender', 'hookmock.receiver.server', 'hookmock._plugin_fixtures', "
-        "'hookmock._plugin_settings', 'hookmock.clock') if m in sys.modules]; "
+        "'pytest_httpserver', 'hookmock.sender', 'hookmock.receiver.server', "
+        "'hookmock.pytest_plugin.fixtures', 'hookmock.pytest_plugin.settings', 'hookmock.clock') "
+        "if m in sys.modules]; "
         "print('HEAVY', heavy)",
     )
     result.stdout.fnmatch_lines(["HEAVY []"])
@@ -212,10 +213,10 @@ def test_a_run_that_uses_no_fixture_loads_none_of_their_work(
 
         def test_plain():
             loaded = [m for m in sys.modules if m.startswith("hookmock.") and m != "hookmock._version"]
-            assert sorted(loaded) == ["hookmock._plugin_hooks", "hookmock.pytest_plugin"]
+            assert sorted(loaded) == ["hookmock.pytest_plugin", "hookmock.pytest_plugin.stash"]
 
         def test_uses_one(hookmock_clock):
-            assert "hookmock._plugin_fixtures" in sys.modules
+            assert "hookmock.pytest_plugin.fixtures" in sys.modules
         """
     )
     # a fresh process (in-process runs share this one's modules), without the other installed plugins

@@ -7,10 +7,10 @@ import pytest
 # Imported here, in the outer process, so that pytester's in-process runs (which drop the modules
 # they import) all share one copy of hookmock's classes and of cryptography's (whose Rust extension
 # cannot be imported twice).
-import hookmock._plugin_receiver
-import hookmock._plugin_support
-import hookmock._tls
+import hookmock._util.tls
 import hookmock.auditing
+import hookmock.pytest_plugin.receiver
+import hookmock.pytest_plugin.support
 import hookmock.receiver.proxy
 import hookmock.sender  # noqa: F401
 

@@ -7,30 +7,17 @@ import pytest
 # Imported here, in the outer process, so that pytester's in-process runs (which drop the modules
 # they import) all share one copy of hookmock's classes and of cryptography's (whose Rust extension
 # cannot be imported twice).
-import hookmock._plugin_receiver
-import hookmock._plugin_support
-import hookmock._tls
+import hookmock._util.tls
 import hookmock.auditing
+import hookmock.pytest_plugin.receiver
+import hookmock.pytest_plugin.support
 import hookmock.receiver.proxy
-import hookmock.sender  # noqa: F401
+import hookmock.sender
 
 pytest_plugins = ["pytester"]
 
-FIXTURES = [
-    "hookmock_settings",
-    "hookmock_clock",
-    "hookmock_profile",
-    "hookmock_secret",
-    "hookmock_events",
-    "hookmock_verify",
-    "hookmock_sender",
-    "hookmock_make_sender",
-    "hookmock_receiver",
-    "hookmock_make_receiver",
-    "hookmock_proxy",
-    "hookmock_audit",
-    "hookmock_emulator",
-]
+#: Every public fixture, from the plugin's own list (tests/test_plugin_surface.py checks that list).
+FIXTURES = [name for name in hookmock.pytest_plugin.__all__ if name.startswith("hookmock_")]
 
 
 def test_every_fixture_is_listed_with_its_documentation(pytester: pytest.Pytester) -> None:

@@ -14,10 +14,10 @@ import pytest
 
 # Imported here, in the outer process, so that pytester's in-process runs share one copy of
 # hookmock's and cryptography's classes (see test_plugin_fixtures.py).
-import hookmock._plugin_receiver
-import hookmock._plugin_support
-import hookmock._tls
+import hookmock._util.tls
 import hookmock.auditing
+import hookmock.pytest_plugin.receiver
+import hookmock.pytest_plugin.support
 import hookmock.receiver.proxy
 import hookmock.scenarios
 import hookmock.sender  # noqa: F401

@@ -221,8 +221,8 @@ def test_proxy_variables_are_ignored(guard: Guard, serve: Any) -> None:
 
 def test_the_emulator_clients_return_a_redirect_and_do_not_follow_it(guard: Guard, serve: Any) -> None:
     """hookmock's other urllib callers (the emulator client, the plugin's emulator handle)."""
-    from hookmock._plugin_emulator import EmulatorProcess
     from hookmock.emulator.client import EmulatorClient
+    from hookmock.pytest_plugin.emulator import EmulatorProcess
 
     server = serve(302, "http://169.254.169.254/latest/")
     status, _body, headers = EmulatorClient(server.url).call("GET", "/v1/tasks")

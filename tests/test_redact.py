@@ -1,4 +1,4 @@
-"""The one redaction mechanism (``hookmock._redact``): every form of a secret, pieces of it, cut
+"""The one redaction mechanism (``hookmock._util.redact``): every form of a secret, pieces of it, cut
 ends, bytes; and the leak paths around it (reprs, URL passwords in messages)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hookmock import FakeReceiver, Sender, VirtualClock
-from hookmock._redact import MARKER, MIN_CUT_PIECE, MIN_PIECE, Redactor, hide_userinfo
+from hookmock._util.redact import MARKER, MIN_CUT_PIECE, MIN_PIECE, Redactor, hide_userinfo
 from hookmock.auditing import audit
 from hookmock.cli import main
 from hookmock.emulator import Emulator, EmulatorConfig

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from hookmock import Sender, VirtualClock
-from hookmock._files import write_private
-from hookmock._plugin_emulator import _shown_log, start_emulator
+from hookmock._util.files import write_private
 from hookmock.cli import main
 from hookmock.emulator import Emulator, EmulatorConfig
 from hookmock.errors import UsageError
+from hookmock.pytest_plugin.emulator import _shown_log, start_emulator
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes, FIFOs and links")
 
@@ -64,7 +64,7 @@ def test_a_temporary_name_taken_by_a_link_is_skipped_never_followed(
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me\n")
     names = iter(["taken", "taken", "free"])
-    monkeypatch.setattr("hookmock._files.secrets.token_hex", lambda n: next(names))
+    monkeypatch.setattr("hookmock._util.files.secrets.token_hex", lambda n: next(names))
     (tmp_path / ".st.json.taken.tmp").symlink_to(victim)
     old = os.umask(0o200)  # the mode is exactly 0600 whatever the umask (this one drops u+w)
     try:

@@ -13,9 +13,9 @@ import fastapi  # noqa: F401
 import pytest
 
 import hookmock
-import hookmock._plugin_receiver
-import hookmock._plugin_support
 import hookmock.auditing
+import hookmock.pytest_plugin.receiver
+import hookmock.pytest_plugin.support
 import hookmock.receiver.proxy
 import hookmock.sender
 from hookmock import FaultProxy, VirtualClock

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookmock._tls import issue_cert, make_ca, write_tls_files
+from hookmock._util.tls import issue_cert, make_ca, write_tls_files
 from hookmock.clock import MS, SECOND, RealClock, VirtualClock
 from hookmock.errors import TargetNotAllowed, UsageError
 from hookmock.transport import EXCERPT_BYTES, AttemptResult

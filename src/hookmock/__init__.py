@@ -2,6 +2,9 @@
 
 The public API is re-exported here and loaded on first use, so ``import hookmock`` stays cheap:
 nothing heavy (jsonschema, faker, hypothesis, werkzeug) is imported until it is needed.
+``_EXPORTS`` is the one list of public names, each pointing at the module that defines it; the
+``TYPE_CHECKING`` imports below repeat it for type checkers, and ``tests/test_public_api.py`` checks
+that the two match.
 """
 
 from __future__ import annotations
@@ -13,22 +16,22 @@ from ._version import __version__
 
 # name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {  # sorted by name
-    "ABSENT": "._overrides",
+    "ABSENT": "._util.overrides",
     "ASGITransport": ".transport.asgi",
     "AppTarget": ".transport.apps",
     "AttemptResult": ".transport",
-    "AuditReport": ".auditing",
+    "AuditReport": ".auditing.report",
     "BadSignature": ".errors",
     "BadToken": ".errors",
     "Chaos": ".receiver.faults",
     "Clock": ".clock",
     "CloseBeforeStatus": ".receiver.faults",
     "Delay": ".receiver.faults",
-    "Delivery": ".sender",
-    "DeliveryLog": ".sender",
+    "Delivery": ".delivery.result",
+    "DeliveryLog": ".delivery.log",
     "Dribble": ".receiver.faults",
-    "Emulator": ".emulator",
-    "EmulatorConfig": ".emulator",
+    "Emulator": ".emulator.server",
+    "EmulatorConfig": ".emulator.config",
     "EventFactory": ".factories",
     "FailOnce": ".auditing.failonce",
     "FakeReceiver": ".receiver.server",
@@ -41,14 +44,14 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "Malformed": ".receiver.faults",
     "MalformedHeader": ".errors",
     "MissingHeader": ".errors",
-    "Profile": ".profiles",
+    "Profile": ".profiles._base",
     "RealClock": ".clock",
     "Reset": ".receiver.faults",
     "Respond": ".receiver.faults",
     "SchemaValidationError": ".errors",
     "Sender": ".sender",
     "Sequence": ".receiver.faults",
-    "ServerLimits": "._serving",
+    "ServerLimits": "._util.serving",
     "TargetNotAllowed": ".errors",
     "TargetPolicy": ".transport.targets",
     "TimestampTooNew": ".errors",
@@ -57,10 +60,10 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "UnknownEventType": ".errors",
     "UnknownProfile": ".errors",
     "UsageError": ".errors",
-    "Verdict": ".profiles",
+    "Verdict": ".profiles._base",
     "VerificationError": ".errors",
     "VirtualClock": ".clock",
-    "WSGITarget": ".transport.wsgi",
+    "WSGITarget": ".transport.apps",
     "WSGITransport": ".transport.wsgi",
     "assert_attempts": ".receiver.assertions",
     "assert_faithful_sender": ".receiver.assertions",
@@ -70,20 +73,20 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "assert_same_event_id": ".receiver.assertions",
     "assert_schedule": ".receiver.assertions",
     "assert_valid_bodies": ".receiver.assertions",
-    "audit": ".auditing",
+    "audit": ".auditing.runner",
     "available_profiles": ".profiles",
-    "check": "._api",
+    "check": ".signing",
     "fail_once": ".auditing.failonce",
     "get_profile": ".profiles",
     "load_schema": ".validation",
     "make_event": ".factories",
     "parse_script": ".receiver.faults",
     "register_profile": ".profiles",
-    "run_scenario": ".scenarios",
+    "run_scenario": ".scenarios.runner",
     "schema_names": ".validation",
-    "sign": "._api",
+    "sign": ".signing",
     "validate": ".validation",
-    "verify": "._api",
+    "verify": ".signing",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -103,12 +106,16 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._api import check, sign, verify
-    from ._overrides import ABSENT
-    from .auditing import AuditReport, audit
+    from ._util.overrides import ABSENT
+    from ._util.serving import ServerLimits
     from .auditing.failonce import FailOnce, InjectedFailure, fail_once
+    from .auditing.report import AuditReport
+    from .auditing.runner import audit
     from .clock import Clock, RealClock, VirtualClock
-    from .emulator import Emulator, EmulatorConfig
+    from .delivery.log import DeliveryLog
+    from .delivery.result import Delivery
+    from .emulator.config import EmulatorConfig
+    from .emulator.server import Emulator
     from .errors import (
         BadSignature,
         BadToken,
@@ -125,7 +132,8 @@ if TYPE_CHECKING:  # pragma: no cover
         VerificationError,
     )
     from .factories import EventFactory, make_event
-    from .profiles import Profile, Verdict, available_profiles, get_profile, register_profile
+    from .profiles import available_profiles, get_profile, register_profile
+    from .profiles._base import Profile, Verdict
     from .receiver.assertions import (
         assert_attempts,
         assert_faithful_sender,
@@ -150,13 +158,14 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .receiver.proxy import FaultProxy
     from .receiver.server import FakeReceiver
-    from .scenarios import run_scenario
-    from .sender import Delivery, DeliveryLog, Sender
+    from .scenarios.runner import run_scenario
+    from .sender import Sender
+    from .signing import check, sign, verify
     from .transport import AttemptResult, Transport
-    from .transport.apps import AppTarget
+    from .transport.apps import AppTarget, WSGITarget
     from .transport.asgi import ASGITransport
     from .transport.http import HTTPTransport
     from .transport.inprocess import InProcessTransport
     from .transport.targets import TargetPolicy
-    from .transport.wsgi import WSGITarget, WSGITransport
+    from .transport.wsgi import WSGITransport
     from .validation import load_schema, schema_names, validate

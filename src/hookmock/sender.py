@@ -20,7 +20,6 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._routes import WSGI_SCHEME, Routes
 from .clock import MS, SECOND, Clock, RealClock
 from .delivery.engine import AttemptEvent, Engine, run_inline
 from .delivery.log import DeliveryLog
@@ -31,6 +30,7 @@ from .delivery.result import Delivery
 from .errors import UsageError
 from .ids import crockford_id
 from .profiles import Profile, get_profile
+from .transport.routes import WSGI_SCHEME, Routes
 
 if TYPE_CHECKING:  # pragma: no cover
     from .factories import EventFactory

@@ -22,7 +22,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ._overrides import ABSENT
+from ._util.overrides import ABSENT
 from .clock import VirtualClock
 from .factories import EventFactory
 from .profiles import Profile, get_profile

@@ -41,7 +41,7 @@ class Redactor:
             if label is None:
                 label = self.profile.redact(value, value)
             text = text.replace(value, label)
-        # Then the secret in every other form and in pieces (hookmock._redact).
+        # Then the secret in every other form and in pieces (hookmock._util.redact).
         return self.profile.redact(text, self.secret) if self.secret else text
 
 

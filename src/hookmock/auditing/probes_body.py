@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .._overrides import ABSENT
+from .._util.overrides import ABSENT
 from ..validation import violations
 from .context import AuditContext, Outcome, summarize
 from .effect import ProbeFailed

@@ -33,8 +33,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from .._api import sign
     from ..profiles import get_profile
+    from ..signing import sign
 
     profile = get_profile(args.profile)
     secret = secret_from(args, profile.secret_name)

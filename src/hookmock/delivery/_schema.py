@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from .._sqlite import immediate
+from .._util.sqlite import immediate
 from ..errors import UsageError
 from .machine import DeliveryState, Phase
 from .records import AttemptRecord, DeliveryRecord

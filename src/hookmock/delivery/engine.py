@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from .._redact import Redactor
+from .._util.redact import Redactor
 from ..clock import Clock, unix_s
 from ..profiles import Profile
 from ..transport import EXCERPT_BYTES, AttemptResult, Transport

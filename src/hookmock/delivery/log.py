@@ -32,7 +32,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from .._files import check_regular_or_absent, create_private
+from .._util.files import check_regular_or_absent, create_private
 from ..errors import UsageError
 from ._queries import DEFAULT_LIMIT, MAX_LIMIT
 from ._queries import STATUSES as STATUSES

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
@@ -18,10 +18,11 @@ from werkzeug.wrappers import Request, Response
 from ..errors import UsageError
 from ..ids import crockford_id
 from ..profiles.moda import API_KEY_PREFIX, API_VERSION, LEGACY_API_VERSIONS, VERSION_HEADER
-from . import control, moda_api, modio_api, openapi, ui, websafety
+from . import websafety
 from .config import ADMIN_TOKEN_HEADER
 from .errors import ApiError, error_body
 from .http import Ctx, json_response
+from .routes import Handler, all_routes
 
 if TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -32,14 +33,9 @@ __all__ = ["EmulatorApp"]
 
 log = logging.getLogger("hookmock.emulator")
 
-Handler = Callable[[Ctx], Response]
 SUPPORTED_VERSIONS = (API_VERSION, *LEGACY_API_VERSIONS)
 #: Routes under the control prefix that need no admin token (probes and the API description).
 _OPEN_CONTROL = {"health", "ready", "openapi"}
-
-
-def all_routes() -> list[tuple[str, list[str], str, Handler]]:
-    return [*moda_api.ROUTES, *modio_api.ROUTES, *control.ROUTES, *ui.ROUTES, *openapi.ROUTES]
 
 
 class EmulatorApp:

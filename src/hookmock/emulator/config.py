@@ -6,7 +6,7 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 
-from .._files import check_regular_or_absent
+from .._util.files import check_regular_or_absent
 from ..errors import UsageError
 
 __all__ = ["ADMIN_TOKEN_ENV", "LOOPBACK_HOSTS", "EmulatorConfig", "is_loopback_host", "require_admin_token"]

@@ -12,7 +12,7 @@ import tempfile
 import threading
 from typing import Any
 
-from .._redact import hide_userinfo
+from .._util.redact import hide_userinfo
 from ..clock import SECOND, Clock, RealClock, VirtualClock, format_iso
 from ..errors import HookmockError, UsageError
 from ..ids import random_token

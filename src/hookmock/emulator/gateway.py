@@ -13,9 +13,9 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .._redact import Redactor, hide_userinfo
+from .._util.redact import Redactor, hide_userinfo
 from ..clock import MS, VirtualClock, unix_s
 from ..delivery import crashpoint
 from ..delivery.log import DeliveryLog
@@ -30,17 +30,38 @@ from .errors import ApiError
 from .store import write_delivery_game, write_reset
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .core import EmulatorCore
-    from .store import TaskRow
+    from ..clock import Clock
+    from .config import EmulatorConfig
+    from .store import Store, TaskRow
 
-__all__ = ["Gateway"]
+__all__ = ["Gateway", "GatewayHost"]
 
 #: How long (real seconds) :meth:`Gateway.settle` waits for due attempts before moving on.
 SETTLE_TIMEOUT_S = 5.0
 
 
+class GatewayHost(Protocol):
+    """What the gateway needs from the emulator core that builds it: its settings, clock and
+    tables, the Moda credentials (signing secret, API key and its id), and ``wake()`` for the
+    core's loop.  A protocol, so the gateway does not import the core that imports it."""
+
+    @property
+    def config(self) -> EmulatorConfig: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def store(self) -> Store: ...
+    @property
+    def signing_secret(self) -> str: ...
+    @property
+    def api_key(self) -> str: ...
+    @property
+    def api_key_id(self) -> str: ...
+    def wake(self) -> None: ...
+
+
 class Gateway:
-    def __init__(self, core: EmulatorCore) -> None:
+    def __init__(self, core: GatewayHost) -> None:
         self.core = core
         cfg = core.config
         assert cfg.db_path is not None

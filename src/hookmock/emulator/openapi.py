@@ -1,27 +1,61 @@
-"""The OpenAPI 3.1 document of every emulator route, served at ``/_hookmock/openapi.json``.
+"""The OpenAPI 3.1 document of every emulator route, built from the route table.
 
-Moda's objects reuse hookmock's JSON Schemas (draft 2020-12, which OpenAPI 3.1 speaks).  A test
-checks that every route of the app is described here, and schemathesis checks the app against it.
+Each route is declared once: its path, method, endpoint and handler in the ROUTES list of the module
+that serves it (``moda_api``, ``modio_api``, ``control``, ``ui``, collected by :mod:`.routes`), and its
+documentation here, in :data:`OPERATIONS` under the same endpoint name: summary, query parameters,
+request body, success status and schema, error statuses.  :func:`build` joins the two: the
+document's paths and methods are the router's, path parameters come from the path itself, and a
+route without an operation (or an operation without a route) is an error, so the document and the
+routes cannot drift apart.  schemathesis checks the app against the result
+(``tests/test_emulator_openapi.py``).
+
+Moda's objects reuse hookmock's JSON Schemas (draft 2020-12, which OpenAPI 3.1 speaks).
 """
 
 from __future__ import annotations
 
 import copy
-from functools import cache
-from typing import Any
-
-from werkzeug.wrappers import Response
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from .._version import __version__
 from ..profiles.moda import API_VERSION, LEGACY_API_VERSIONS, TASK_KINDS, TASK_STATUSES, VERSION_HEADER
 from ..validation import load_schema
 from .control import DRILLS
-from .http import Ctx, json_response
 from .tasks import OUTCOMES
 
-__all__ = ["ROUTES", "document"]
+__all__ = ["OPERATIONS", "PATH_PARAMETERS", "Operation", "build", "openapi_path"]
 
 JSON = "application/json"
+HTML = "text/html"
+
+Kind = Literal["moda", "control", "modio", "page"]
+#: The tag of each kind of route in the document.
+TAGS: dict[Kind, str] = {"moda": "Moda", "control": "Control", "modio": "mod.io (extension)", "page": "Page"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """The documentation of one route (its method and path come from the router).
+
+    ``kind``: ``moda`` routes need the API key and take the version header, and may answer 401;
+    the others (``control``, ``modio``, ``page``) do not.  ``schema`` is the success body: the name
+    of a component schema, an inline schema, or None (no body; ``ok_text`` describes the answer).
+    Every route may answer 400 and any other error with Moda's error body; ``errors`` lists the
+    other statuses it documents."""
+
+    summary: str
+    kind: Kind
+    ok: str
+    schema: str | dict[str, Any] | None
+    errors: tuple[int, ...] = ()
+    query: tuple[dict[str, Any], ...] = ()
+    body: dict[str, Any] | None = None
+    body_required: bool = True
+    description: str | None = None
+    ok_text: str | None = None
 
 
 def _schema(name: str) -> dict[str, Any]:
@@ -45,22 +79,8 @@ def _errors(*codes: int) -> dict[str, Any]:
     return out
 
 
-def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {JSON: {"schema": schema}}}
-
-
-def _path_param(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": {"type": "string"},
-    }
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+def _query(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
 
 _VERSION_PARAM = {
@@ -75,385 +95,365 @@ _CURSOR = _query("cursor", {"type": "string"}, "Opaque cursor: next_cursor of th
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
 
+#: Description of each path parameter (``<name>`` in a route's path), wherever it appears.
+PATH_PARAMETERS = {
+    "task_id": "task_…",
+    "delivery_id": "whd_…",
+    "canvas_id": "cvs_… (any id; hookmock:<outcome> in it picks the outcome)",
+    "game_id": "Your game's id or name",
+    "entry_id": "History entry id",
+}
 
-def _moda(
-    op: dict[str, Any], ok: str, ok_schema: dict[str, Any], *errors: int, summary: str
-) -> dict[str, Any]:
-    op = dict(op)
-    op["summary"] = summary
-    op["tags"] = ["Moda"]
-    op["security"] = [{"apiKey": []}]
-    op["parameters"] = [*op.get("parameters", []), _VERSION_PARAM]
-    op["responses"] = {ok: _json(ok_schema, summary), **_errors(400, 401, *errors)}
-    return op
+# -- request bodies ------------------------------------------------------------------------------
+
+_CALLBACK = {"type": "string", "format": "uri", "description": "HTTPS URL to POST the terminal event to"}
+_IDEMPOTENCY = {"type": "string", "minLength": 1, "maxLength": 255}
+_MAGIC = (
+    "Magic values (hookmock): a string containing hookmock:<outcome> anywhere in the body picks the "
+    f"outcome; outcomes: {', '.join(OUTCOMES)}."
+)
+_TASK_BODY = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": ["design", "brand_kit_extract"], "default": "design"},
+        "prompt": {"type": "string", "description": "Required for design tasks. " + _MAGIC},
+        "url": {"type": "string", "description": "Required for brand_kit_extract"},
+        "format": _STR,
+        "callback_url": _CALLBACK,
+        "idempotency_key": _IDEMPOTENCY,
+    },
+}
+_REMIX_BODY = {
+    "type": "object",
+    "required": ["source_canvas_id"],
+    "properties": {
+        "source_canvas_id": _STR,
+        "prompt": _STR,
+        "callback_url": _CALLBACK,
+        "idempotency_key": _IDEMPOTENCY,
+    },
+}
+_EXPORT_BODY = {
+    "type": "object",
+    "properties": {
+        "format": {"type": "string", "enum": ["png", "jpg", "pdf", "svg", "mp4"], "default": "png"},
+        "callback_url": _CALLBACK,
+        "idempotency_key": _IDEMPOTENCY,
+    },
+}
+_ADVANCE_BODY = {
+    "type": "object",
+    "properties": {"seconds": {"type": "number", "minimum": 0}, "ms": {"type": "integer", "minimum": 0}},
+}
+_COMPLETE_BODY = {
+    "type": "object",
+    "required": ["outcome"],
+    "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)}},
+}
+_MODA_EVENT_BODY = {
+    "type": "object",
+    "required": ["event_type", "callback_url"],
+    "properties": {"event_type": _STR, "callback_url": _STR, "overrides": {"type": "object"}},
+}
+_DRILL_BODY = {
+    "type": "object",
+    "required": ["mode"],
+    "properties": {
+        "mode": {"type": "string", "enum": list(DRILLS)},
+        "delivery_id": _STR,
+        "delivery_ids": {"type": "array", "items": _STR},
+        "copies": {"type": "integer", "minimum": 2, "maximum": 20},
+    },
+}
+_WEBHOOK_BODY = {
+    "type": "object",
+    "required": ["url", "token"],
+    "properties": {
+        "url": {"type": "string", "format": "uri", "minLength": 1},
+        "token": {"type": "string", "minLength": 1, "maxLength": 512},
+    },
+}
+_MODIO_EVENT_BODY = {
+    "type": "object",
+    "required": ["event_name"],
+    "properties": {"event_name": _STR, "overrides": {"type": "object"}},
+}
+_HISTORY = {
+    "type": "object",
+    "required": ["data", "next_cursor"],
+    "properties": {"data": {"type": "array", "items": _ref("HistoryEntry")}, "next_cursor": _NSTR},
+}
+
+# -- one operation per endpoint ------------------------------------------------------------------
+
+OPERATIONS: dict[str, Operation] = {
+    # Moda's API (/v1)
+    "create_task": Operation(
+        "Create a task", "moda", "202", "Task", (409,), body=_TASK_BODY, body_required=False
+    ),
+    "list_tasks": Operation(
+        "List tasks, newest first",
+        "moda",
+        "200",
+        "TaskList",
+        query=(
+            _LIMIT,
+            _CURSOR,
+            _query("status", {"type": "string", "enum": list(TASK_STATUSES)}, "Filter"),
+            _query("kind", {"type": "string", "enum": list(TASK_KINDS)}, "Filter"),
+        ),
+    ),
+    "create_remix": Operation("Remix a canvas", "moda", "202", "Task", (409,), body=_REMIX_BODY),
+    "get_task": Operation("Get a task", "moda", "200", "Task", (404,)),
+    "cancel_task": Operation("Cancel a task", "moda", "200", "Task", (404, 409)),
+    "create_export": Operation(
+        "Export a canvas (fires export.* events)",
+        "moda",
+        "202",
+        "Task",
+        (409,),
+        body=_EXPORT_BODY,
+        body_required=False,
+    ),
+    "export_status": Operation(
+        "Status of a canvas export",
+        "moda",
+        "200",
+        "Task",
+        (404,),
+        query=(_query("task_id", _STR, "The export task", required=True),),
+    ),
+    "list_deliveries": Operation(
+        "List webhook deliveries, newest first",
+        "moda",
+        "200",
+        "DeliveryList",
+        query=(
+            _LIMIT,
+            _CURSOR,
+            _query("event_type", _STR, "Filter"),
+            _query("status", {"type": "string", "enum": ["pending", "succeeded", "failed"]}, "Filter"),
+            _query("api_key_id", _STR, "Filter"),
+            _query("from", {"type": "string", "format": "date-time"}, "Created at or after"),
+            _query("to", {"type": "string", "format": "date-time"}, "Created at or before"),
+        ),
+    ),
+    "get_delivery": Operation(
+        "One delivery with its attempt timeline (extension)",
+        "moda",
+        "200",
+        "DeliveryDetail",
+        (404,),
+        description="hookmock extension: Moda documents no such route.",
+    ),
+    "redeliver": Operation(
+        "Redeliver: a new delivery with the original body", "moda", "202", "Redelivery", (404,)
+    ),
+    # hookmock's control API (/_hookmock)
+    "health": Operation("Liveness", "control", "200", {"type": "object"}),
+    "ready": Operation("Readiness", "control", "200", {"type": "object", "required": ["ready"]}),
+    "openapi": Operation("This document", "control", "200", {"type": "object"}),
+    "get_clock": Operation("The emulator's clock", "control", "200", "Clock"),
+    "advance_clock": Operation(
+        "Advance the virtual clock, running everything due on the way",
+        "control",
+        "200",
+        "Clock",
+        (409,),
+        body=_ADVANCE_BODY,
+        body_required=False,
+    ),
+    "reset": Operation(
+        "Forget all tasks and games; cancel pending deliveries (none is sent again) and hide "
+        "earlier deliveries from the lists",
+        "control",
+        "200",
+        {"type": "object"},
+    ),
+    "complete_task": Operation(
+        "End a task now with the given outcome", "control", "200", "Task", (404, 409), body=_COMPLETE_BODY
+    ),
+    "trigger_moda_event": Operation(
+        "Fire any Moda event (a generated envelope, with overrides) at a URL",
+        "control",
+        "202",
+        "Delivery",
+        body=_MODA_EVENT_BODY,
+    ),
+    "drill": Operation(
+        "Make the sender misbehave on purpose: " + "; ".join(f"{k}: {v}" for k, v in DRILLS.items()),
+        "control",
+        "200",
+        {"type": "object", "required": ["mode", "sent"]},
+        (404, 409),
+        body=_DRILL_BODY,
+    ),
+    # mod.io's side (extension: mod.io publishes no API for it)
+    "modio_games": Operation("mod.io games with a webhook (no tokens)", "modio", "200", {"type": "object"}),
+    "modio_put_webhook": Operation(
+        "Configure a game's webhook (URL and security token)", "modio", "200", "Game", body=_WEBHOOK_BODY
+    ),
+    "modio_trigger": Operation(
+        "Fire a catalogue event at the game's webhook",
+        "modio",
+        "202",
+        "HistoryEntry",
+        (404,),
+        body=_MODIO_EVENT_BODY,
+    ),
+    "modio_test": Operation("The Test button: send PING", "modio", "202", "HistoryEntry", (404,)),
+    "modio_history": Operation(
+        "Webhook history as JSON (extension: mod.io publishes no history API)",
+        "modio",
+        "200",
+        _HISTORY,
+        query=(_LIMIT, _CURSOR),
+    ),
+    "modio_history_entry": Operation(
+        "One history entry with its attempts", "modio", "200", "DeliveryDetail", (404,)
+    ),
+    "modio_retry": Operation(
+        "Retry: re-send the same payload on the same entry (attempts + 1)",
+        "modio",
+        "202",
+        "HistoryEntry",
+        (404, 409),
+    ),
+    # the history page (HTML)
+    "ui": Operation("History page (HTML)", "page", "200", None),
+    "ui_details": Operation("Delivery details page (HTML)", "page", "200", None, (404,)),
+    "ui_retry": Operation(
+        "The page's Retry/Redeliver button (form post; 303 back to the page)",
+        "page",
+        "303",
+        None,
+        (404, 409),
+        ok_text="Back to the page",
+    ),
+    "ui_test": Operation(
+        "The page's Test button (form post; 303 back to the page)",
+        "page",
+        "303",
+        None,
+        (404,),
+        ok_text="Back to the page",
+    ),
+}
 
 
-def _ctl(
-    summary: str, ok: str, ok_schema: dict[str, Any] | None, *errors: int, tag: str = "Control", **op: Any
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"summary": summary, "tags": [tag], **op}
-    if ok_schema is None:
-        ok_resp: dict[str, Any] = {"description": summary}
+def _components() -> dict[str, Any]:
+    return {
+        "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "moda_live_… key"}},
+        "schemas": {
+            "Error": _schema("moda-error"),
+            "Task": _schema("moda-task"),
+            "TaskList": {
+                "type": "object",
+                "required": ["data", "next_cursor"],
+                "properties": {"data": {"type": "array", "items": _ref("Task")}, "next_cursor": _NSTR},
+            },
+            "Delivery": _schema("moda-delivery"),
+            "DeliveryList": {
+                "type": "object",
+                "required": ["data", "next_cursor"],
+                "properties": {"data": {"type": "array", "items": _ref("Delivery")}, "next_cursor": _NSTR},
+            },
+            "DeliveryDetail": {
+                "type": "object",
+                "required": ["id", "profile", "attempt_timeline"],
+                "properties": {
+                    "id": _STR,
+                    "profile": {"enum": ["moda", "modio"]},
+                    "payload": {},
+                    "attempt_timeline": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "Redelivery": {
+                "type": "object",
+                "required": ["id", "replayed_from_id", "status"],
+                "properties": {"id": _STR, "replayed_from_id": _STR, "status": {"const": "pending"}},
+            },
+            "HistoryEntry": _schema("modio-history-entry"),
+            "Game": {
+                "type": "object",
+                "required": ["game_id", "url", "ruleset_uuid"],
+                "properties": {"game_id": _STR, "url": _STR, "ruleset_uuid": _STR},
+            },
+            "Clock": {
+                "type": "object",
+                "required": ["now", "now_ns", "clock"],
+                "properties": {
+                    "now": _STR,
+                    "now_ns": {"type": "integer"},
+                    "clock": {"enum": ["real", "virtual"]},
+                },
+            },
+        },
+    }
+
+
+_PATH_VARIABLE = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+
+
+def openapi_path(rule: str) -> str:
+    """A werkzeug rule's path as OpenAPI writes it: ``/v1/tasks/<task_id>`` -> ``/v1/tasks/{task_id}``."""
+    return _PATH_VARIABLE.sub(r"{\1}", rule)
+
+
+def _path_parameter(name: str, rule: str) -> dict[str, Any]:
+    if name not in PATH_PARAMETERS:
+        raise ValueError(f"route {rule}: path parameter <{name}> has no description in PATH_PARAMETERS")
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": PATH_PARAMETERS[name],
+        "schema": {"type": "string"},
+    }
+
+
+def _operation(op: Operation, rule: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"summary": op.summary, "tags": [TAGS[op.kind]]}
+    parameters = [_path_parameter(name, rule) for name in _PATH_VARIABLE.findall(rule)]
+    parameters.extend(op.query)
+    if op.kind == "moda":
+        out["security"] = [{"apiKey": []}]
+        parameters.append(_VERSION_PARAM)
+    if parameters:
+        out["parameters"] = parameters
+    if op.description is not None:
+        out["description"] = op.description
+    if op.body is not None:
+        out["requestBody"] = {"required": op.body_required, "content": {JSON: {"schema": op.body}}}
+    if op.kind == "page" and op.schema is None and op.ok_text is None:
+        ok: dict[str, Any] = {"description": "HTML", "content": {HTML: {"schema": _STR}}}
+    elif op.schema is None:
+        ok = {"description": op.ok_text or op.summary}
     else:
-        ok_resp = _json(ok_schema, summary)
-    out["responses"] = {ok: ok_resp, **_errors(400, *errors)}
+        ok = _json(_ref(op.schema) if isinstance(op.schema, str) else op.schema, op.summary)
+    errors = (400, 401, *op.errors) if op.kind == "moda" else (400, *op.errors)
+    out["responses"] = {op.ok: ok, **_errors(*errors)}
     return out
 
 
-@cache
-def document() -> dict[str, Any]:
-    callback = {"type": "string", "format": "uri", "description": "HTTPS URL to POST the terminal event to"}
-    idem = {"type": "string", "minLength": 1, "maxLength": 255}
-    magic = (
-        "Magic values (hookmock): a string containing hookmock:<outcome> anywhere in the body picks the "
-        f"outcome; outcomes: {', '.join(OUTCOMES)}."
-    )
-    task_body = {
-        "type": "object",
-        "properties": {
-            "kind": {"type": "string", "enum": ["design", "brand_kit_extract"], "default": "design"},
-            "prompt": {"type": "string", "description": "Required for design tasks. " + magic},
-            "url": {"type": "string", "description": "Required for brand_kit_extract"},
-            "format": _STR,
-            "callback_url": callback,
-            "idempotency_key": idem,
-        },
-    }
-    remix_body = {
-        "type": "object",
-        "required": ["source_canvas_id"],
-        "properties": {
-            "source_canvas_id": _STR,
-            "prompt": _STR,
-            "callback_url": callback,
-            "idempotency_key": idem,
-        },
-    }
-    export_body = {
-        "type": "object",
-        "properties": {
-            "format": {"type": "string", "enum": ["png", "jpg", "pdf", "svg", "mp4"], "default": "png"},
-            "callback_url": callback,
-            "idempotency_key": idem,
-        },
-    }
-    task_id = _path_param("task_id", "task_…")
-    delivery_id = _path_param("delivery_id", "whd_…")
-    canvas_id = _path_param("canvas_id", "cvs_… (any id; hookmock:<outcome> in it picks the outcome)")
-    game_id = _path_param("game_id", "Your game's id or name")
-    entry_id = _path_param("entry_id", "History entry id")
-    paths: dict[str, Any] = {
-        "/v1/tasks": {
-            "post": _moda(
-                {"requestBody": _body(task_body, False)}, "202", _ref("Task"), 409, summary="Create a task"
-            ),
-            "get": _moda(
-                {
-                    "parameters": [
-                        _LIMIT,
-                        _CURSOR,
-                        _query("status", {"type": "string", "enum": list(TASK_STATUSES)}, "Filter"),
-                        _query("kind", {"type": "string", "enum": list(TASK_KINDS)}, "Filter"),
-                    ]
-                },
-                "200",
-                _ref("TaskList"),
-                summary="List tasks, newest first",
-            ),
-        },
-        "/v1/remix": {
-            "post": _moda(
-                {"requestBody": _body(remix_body)}, "202", _ref("Task"), 409, summary="Remix a canvas"
-            )
-        },
-        "/v1/tasks/{task_id}": {
-            "get": _moda({"parameters": [task_id]}, "200", _ref("Task"), 404, summary="Get a task")
-        },
-        "/v1/tasks/{task_id}/cancel": {
-            "post": _moda({"parameters": [task_id]}, "200", _ref("Task"), 404, 409, summary="Cancel a task")
-        },
-        "/v1/canvases/{canvas_id}/export": {
-            "post": _moda(
-                {"parameters": [canvas_id], "requestBody": _body(export_body, False)},
-                "202",
-                _ref("Task"),
-                409,
-                summary="Export a canvas (fires export.* events)",
-            )
-        },
-        "/v1/canvases/{canvas_id}/export-status": {
-            "get": _moda(
-                {"parameters": [canvas_id, {**_query("task_id", _STR, "The export task"), "required": True}]},
-                "200",
-                _ref("Task"),
-                404,
-                summary="Status of a canvas export",
-            )
-        },
-        "/v1/webhook_deliveries": {
-            "get": _moda(
-                {
-                    "parameters": [
-                        _LIMIT,
-                        _CURSOR,
-                        _query("event_type", _STR, "Filter"),
-                        _query(
-                            "status", {"type": "string", "enum": ["pending", "succeeded", "failed"]}, "Filter"
-                        ),
-                        _query("api_key_id", _STR, "Filter"),
-                        _query("from", {"type": "string", "format": "date-time"}, "Created at or after"),
-                        _query("to", {"type": "string", "format": "date-time"}, "Created at or before"),
-                    ]
-                },
-                "200",
-                _ref("DeliveryList"),
-                summary="List webhook deliveries, newest first",
-            )
-        },
-        "/v1/webhook_deliveries/{delivery_id}": {
-            "get": _moda(
-                {
-                    "parameters": [delivery_id],
-                    "description": "hookmock extension: Moda documents no such route.",
-                },
-                "200",
-                _ref("DeliveryDetail"),
-                404,
-                summary="One delivery with its attempt timeline (extension)",
-            )
-        },
-        "/v1/webhook_deliveries/{delivery_id}/redeliver": {
-            "post": _moda(
-                {"parameters": [delivery_id]},
-                "202",
-                _ref("Redelivery"),
-                404,
-                summary="Redeliver: a new delivery with the original body",
-            )
-        },
-        "/_hookmock/health": {"get": _ctl("Liveness", "200", {"type": "object"})},
-        "/_hookmock/ready": {"get": _ctl("Readiness", "200", {"type": "object", "required": ["ready"]})},
-        "/_hookmock/openapi.json": {"get": _ctl("This document", "200", {"type": "object"})},
-        "/_hookmock/clock": {"get": _ctl("The emulator's clock", "200", _ref("Clock"))},
-        "/_hookmock/clock/advance": {
-            "post": _ctl(
-                "Advance the virtual clock, running everything due on the way",
-                "200",
-                _ref("Clock"),
-                409,
-                requestBody=_body(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "seconds": {"type": "number", "minimum": 0},
-                            "ms": {"type": "integer", "minimum": 0},
-                        },
-                    },
-                    False,
-                ),
-            )
-        },
-        "/_hookmock/reset": {
-            "post": _ctl(
-                "Forget all tasks and games; cancel pending deliveries (none is sent again) and hide "
-                "earlier deliveries from the lists",
-                "200",
-                {"type": "object"},
-            )
-        },
-        "/_hookmock/tasks/{task_id}/complete": {
-            "post": _ctl(
-                "End a task now with the given outcome",
-                "200",
-                _ref("Task"),
-                404,
-                409,
-                parameters=[task_id],
-                requestBody=_body(
-                    {
-                        "type": "object",
-                        "required": ["outcome"],
-                        "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)}},
-                    }
-                ),
-            )
-        },
-        "/_hookmock/moda/events": {
-            "post": _ctl(
-                "Fire any Moda event (a generated envelope, with overrides) at a URL",
-                "202",
-                _schema("moda-delivery"),
-                requestBody=_body(
-                    {
-                        "type": "object",
-                        "required": ["event_type", "callback_url"],
-                        "properties": {
-                            "event_type": _STR,
-                            "callback_url": _STR,
-                            "overrides": {"type": "object"},
-                        },
-                    }
-                ),
-            )
-        },
-        "/_hookmock/drills": {
-            "post": _ctl(
-                "Make the sender misbehave on purpose: " + "; ".join(f"{k}: {v}" for k, v in DRILLS.items()),
-                "200",
-                {"type": "object", "required": ["mode", "sent"]},
-                404,
-                409,
-                requestBody=_body(
-                    {
-                        "type": "object",
-                        "required": ["mode"],
-                        "properties": {
-                            "mode": {"type": "string", "enum": list(DRILLS)},
-                            "delivery_id": _STR,
-                            "delivery_ids": {"type": "array", "items": _STR},
-                            "copies": {"type": "integer", "minimum": 2, "maximum": 20},
-                        },
-                    }
-                ),
-            )
-        },
-        "/_hookmock/modio/games": {
-            "get": _ctl(
-                "mod.io games with a webhook (no tokens)", "200", {"type": "object"}, tag="mod.io (extension)"
-            )
-        },
-        "/_hookmock/modio/games/{game_id}/webhook": {
-            "put": _ctl(
-                "Configure a game's webhook (URL and security token)",
-                "200",
-                _ref("Game"),
-                tag="mod.io (extension)",
-                parameters=[game_id],
-                requestBody=_body(
-                    {
-                        "type": "object",
-                        "required": ["url", "token"],
-                        "properties": {
-                            "url": {"type": "string", "format": "uri", "minLength": 1},
-                            "token": {"type": "string", "minLength": 1, "maxLength": 512},
-                        },
-                    }
-                ),
-            )
-        },
-        "/_hookmock/modio/games/{game_id}/events": {
-            "post": _ctl(
-                "Fire a catalogue event at the game's webhook",
-                "202",
-                _ref("HistoryEntry"),
-                404,
-                tag="mod.io (extension)",
-                parameters=[game_id],
-                requestBody=_body(
-                    {
-                        "type": "object",
-                        "required": ["event_name"],
-                        "properties": {"event_name": _STR, "overrides": {"type": "object"}},
-                    }
-                ),
-            )
-        },
-        "/_hookmock/modio/games/{game_id}/test": {
-            "post": _ctl(
-                "The Test button: send PING",
-                "202",
-                _ref("HistoryEntry"),
-                404,
-                tag="mod.io (extension)",
-                parameters=[game_id],
-            )
-        },
-        "/_hookmock/modio/history": {
-            "get": _ctl(
-                "Webhook history as JSON (extension: mod.io publishes no history API)",
-                "200",
-                {
-                    "type": "object",
-                    "required": ["data", "next_cursor"],
-                    "properties": {
-                        "data": {"type": "array", "items": _ref("HistoryEntry")},
-                        "next_cursor": _NSTR,
-                    },
-                },
-                tag="mod.io (extension)",
-                parameters=[_LIMIT, _CURSOR],
-            )
-        },
-        "/_hookmock/modio/history/{entry_id}": {
-            "get": _ctl(
-                "One history entry with its attempts",
-                "200",
-                _ref("DeliveryDetail"),
-                404,
-                tag="mod.io (extension)",
-                parameters=[entry_id],
-            )
-        },
-        "/_hookmock/modio/history/{entry_id}/retry": {
-            "post": _ctl(
-                "Retry: re-send the same payload on the same entry (attempts + 1)",
-                "202",
-                _ref("HistoryEntry"),
-                404,
-                409,
-                tag="mod.io (extension)",
-                parameters=[entry_id],
-            )
-        },
-        "/_hookmock/ui": {
-            "get": {
-                "summary": "History page (HTML)",
-                "tags": ["Page"],
-                "responses": {
-                    "200": {"description": "HTML", "content": {"text/html": {"schema": _STR}}},
-                    **_errors(400),
-                },
-            }
-        },
-        "/_hookmock/ui/deliveries/{delivery_id}": {
-            "get": {
-                "summary": "Delivery details page (HTML)",
-                "tags": ["Page"],
-                "parameters": [delivery_id],
-                "responses": {
-                    "200": {"description": "HTML", "content": {"text/html": {"schema": _STR}}},
-                    **_errors(400, 404),
-                },
-            }
-        },
-        "/_hookmock/ui/deliveries/{delivery_id}/retry": {
-            "post": {
-                "summary": "The page's Retry/Redeliver button (form post; 303 back to the page)",
-                "tags": ["Page"],
-                "parameters": [delivery_id],
-                "responses": {"303": {"description": "Back to the page"}, **_errors(400, 404, 409)},
-            }
-        },
-        "/_hookmock/ui/modio/games/{game_id}/test": {
-            "post": {
-                "summary": "The page's Test button (form post; 303 back to the page)",
-                "tags": ["Page"],
-                "parameters": [game_id],
-                "responses": {"303": {"description": "Back to the page"}, **_errors(400, 404)},
-            }
-        },
-    }
-    delivery = _schema("moda-delivery")
-    detail = {
-        "type": "object",
-        "required": ["id", "profile", "attempt_timeline"],
-        "properties": {
-            "id": _STR,
-            "profile": {"enum": ["moda", "modio"]},
-            "payload": {},
-            "attempt_timeline": {"type": "array", "items": {"type": "object"}},
-        },
-    }
+def build(routes: Iterable[tuple[str, list[str], str, object]]) -> dict[str, Any]:
+    """The OpenAPI document of ``routes`` (``(path, methods, endpoint, handler)``, as the app routes
+    them), each described by its entry in :data:`OPERATIONS`.
+
+    Raises :class:`ValueError` naming the endpoint when a route has no operation or an operation
+    has no route, and naming the path parameter when one has no description."""
+    paths: dict[str, dict[str, Any]] = {}
+    served: set[str] = set()
+    for rule, methods, endpoint, _handler in routes:
+        op = OPERATIONS.get(endpoint)
+        if op is None:
+            raise ValueError(f"route {rule} (endpoint {endpoint!r}) has no entry in openapi.OPERATIONS")
+        served.add(endpoint)
+        for method in methods:
+            paths.setdefault(openapi_path(rule), {})[method.lower()] = _operation(op, rule)
+    unserved = sorted(set(OPERATIONS) - served)
+    if unserved:
+        raise ValueError(f"openapi.OPERATIONS documents endpoints no route serves: {', '.join(unserved)}")
     return {
         "openapi": "3.1.0",
         "info": {
@@ -464,55 +464,5 @@ def document() -> dict[str, Any]:
             "settings and history (/_hookmock, extensions). Every error has Moda's error body.",
         },
         "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "apiKey": {"type": "http", "scheme": "bearer", "description": "moda_live_… key"}
-            },
-            "schemas": {
-                "Error": _schema("moda-error"),
-                "Task": _schema("moda-task"),
-                "TaskList": {
-                    "type": "object",
-                    "required": ["data", "next_cursor"],
-                    "properties": {"data": {"type": "array", "items": _ref("Task")}, "next_cursor": _NSTR},
-                },
-                "Delivery": delivery,
-                "DeliveryList": {
-                    "type": "object",
-                    "required": ["data", "next_cursor"],
-                    "properties": {
-                        "data": {"type": "array", "items": _ref("Delivery")},
-                        "next_cursor": _NSTR,
-                    },
-                },
-                "DeliveryDetail": detail,
-                "Redelivery": {
-                    "type": "object",
-                    "required": ["id", "replayed_from_id", "status"],
-                    "properties": {"id": _STR, "replayed_from_id": _STR, "status": {"const": "pending"}},
-                },
-                "HistoryEntry": _schema("modio-history-entry"),
-                "Game": {
-                    "type": "object",
-                    "required": ["game_id", "url", "ruleset_uuid"],
-                    "properties": {"game_id": _STR, "url": _STR, "ruleset_uuid": _STR},
-                },
-                "Clock": {
-                    "type": "object",
-                    "required": ["now", "now_ns", "clock"],
-                    "properties": {
-                        "now": _STR,
-                        "now_ns": {"type": "integer"},
-                        "clock": {"enum": ["real", "virtual"]},
-                    },
-                },
-            },
-        },
+        "components": _components(),
     }
-
-
-def serve(ctx: Ctx) -> Response:
-    return json_response(document())
-
-
-ROUTES = [("/_hookmock/openapi.json", ["GET"], "openapi", serve)]

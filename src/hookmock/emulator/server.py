@@ -14,10 +14,10 @@ import os
 import threading
 from typing import Any
 
-from .._files import write_private
-from .._framing import HardenedRequestHandler
-from .._redact import RedactingFilter
-from .._serving import HardenedWSGIServer, ServerLimits, make_server_or_raise
+from .._util.files import write_private
+from .._util.framing import HardenedRequestHandler
+from .._util.redact import RedactingFilter
+from .._util.serving import HardenedWSGIServer, ServerLimits, make_server_or_raise
 from ..clock import Clock
 from ..errors import UsageError
 from .app import EmulatorApp

@@ -11,8 +11,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from .._files import create_private
-from .._sqlite import immediate
+from .._util.files import create_private
+from .._util.sqlite import immediate
 
 __all__ = ["Store", "TaskMoved", "TaskRow", "write_delivery_game", "write_reset", "write_task"]
 

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._headers import HeadersLike
-from .._redact import Redactor, redactor_for
+from .._util.headers import HeadersLike
+from .._util.redact import Redactor, redactor_for
 from .._version import __version__
 from ..clock import SECOND
 from ..errors import VerificationError
@@ -201,7 +201,7 @@ class Profile(ABC):
 
     def redactor(self, secret: str) -> Redactor:
         """The redactor of ``secret``: every form of it (escaped, re-cased, base64, percent, hex)
-        and every piece of one, as :mod:`hookmock._redact` describes.  Cached per secret."""
+        and every piece of one, as :mod:`hookmock._util.redact` describes.  Cached per secret."""
         return redactor_for(secret, self.secret_prefix)
 
     def redact(self, text: str, secret: str, *, cut: bool = False) -> str:
@@ -213,7 +213,7 @@ class Profile(ABC):
     def body_variants(self, payload: Mapping[str, Any]) -> dict[str, bytes]:
         """Byte-different encodings of ``payload`` that decode to equal JSON values, and that a
         receiver re-serializing the JSON before verifying would get wrong."""
-        from .._bodies import hostile_variants
+        from .._util.bodies import hostile_variants
 
         return hostile_variants(payload)
 

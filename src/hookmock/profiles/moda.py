@@ -21,8 +21,8 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._headers import HeadersLike, get_header
-from .._overrides import apply_overrides, lookup_override
+from .._util.headers import HeadersLike, get_header
+from .._util.overrides import apply_overrides, lookup_override
 from ..clock import SECOND, format_iso
 from ..errors import (
     BadSignature,
@@ -377,7 +377,7 @@ class ModaProfile(Profile):
         return "moda-envelope"
 
     def body_variants(self, payload: Mapping[str, Any]) -> dict[str, bytes]:
-        from .._bodies import hostile_variants
+        from .._util.bodies import hostile_variants
 
         return hostile_variants(payload, self.free_form_path)
 

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._headers import HeadersLike, get_header
-from .._overrides import apply_overrides
+from .._util.headers import HeadersLike, get_header
+from .._util.overrides import apply_overrides
 from ..clock import SECOND
 from ..errors import BadToken, MissingHeader, UnknownEventType, UsageError
 from ..ids import random_token, uuid4
@@ -238,7 +238,7 @@ class ModioProfile(Profile):
         )
 
     def body_variants(self, payload: Mapping[str, Any]) -> dict[str, bytes]:
-        from .._bodies import hostile_variants
+        from .._util.bodies import hostile_variants
 
         slot = self.free_form_path if "event_body" in payload else ()
         variants = hostile_variants(payload, slot)

@@ -19,7 +19,7 @@ from typing import IO, Any
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import DechunkedInput
 
-from .._chunked import ChunkedBody
+from .._util.chunked import ChunkedBody
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "BodyError", "linger", "read_body"]
 

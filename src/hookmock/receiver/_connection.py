@@ -19,12 +19,17 @@ from typing import Any
 
 from werkzeug import Response
 
-from .._framing import HardenedRequestHandler
+from .._util.framing import HardenedRequestHandler
 from ..clock import SECOND, Clock
 from .faults import CloseBeforeStatus, Delay, Dribble, Fault, Hang, Malformed, Reset, Respond
 from .record import ReceivedRequest
 
-__all__ = ["Dropped", "Exchange", "FaultRequestHandler", "execute"]
+__all__ = ["ENV_ANSWER", "ENV_EXCHANGE", "Dropped", "Exchange", "FaultRequestHandler", "execute"]
+
+#: Environ keys the fake receiver sets for a FaultProxy served behind it (here, below both, so the
+#: proxy does not import the server that imports it).
+ENV_ANSWER = "hookmock.answer"
+ENV_EXCHANGE = "hookmock.exchange"
 
 
 class Dropped(ConnectionError):

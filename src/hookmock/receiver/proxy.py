@@ -35,8 +35,8 @@ from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
 from ..transport.apps import AppTarget, as_target, describe_target
+from ._connection import ENV_ANSWER, ENV_EXCHANGE
 from .faults import SOCKET_FAULTS, Delay, Fault, Hang, Respond, as_plan, fault_for
-from .server import ENV_ANSWER, ENV_EXCHANGE
 
 __all__ = ["UPSTREAM_OUTCOME_HEADER", "Captured", "FaultProxy", "UpstreamAnswer"]
 

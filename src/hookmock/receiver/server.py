@@ -28,14 +28,14 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from .._chunked import json_error
-from .._framing import ERROR_CODES
-from .._serving import ServerLimits, make_server_or_raise
+from .._util.chunked import json_error
+from .._util.framing import ERROR_CODES
+from .._util.serving import ServerLimits, make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
 from ._body import DEFAULT_MAX_BODY_BYTES, BodyError, linger, read_body
-from ._connection import Dropped, Exchange, FaultRequestHandler, execute
+from ._connection import ENV_ANSWER, ENV_EXCHANGE, Dropped, Exchange, FaultRequestHandler, execute
 from .faults import Chaos, Fault, Plan, Respond, as_plan, fault_for
 from .record import DEFAULT_KEEP_BYTES, ReceivedRequest, Record
 
@@ -68,11 +68,6 @@ def _checked_count(name: str, value: object, *, optional: bool = False) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(f"{name}={value!r}: give a whole number of at least 1")
-
-
-#: Environ keys shared with a FaultProxy served behind the receiver.
-ENV_ANSWER = "hookmock.answer"
-ENV_EXCHANGE = "hookmock.exchange"
 
 
 class FakeReceiver(HTTPServer):
@@ -274,7 +269,7 @@ class FakeReceiver(HTTPServer):
             self.ssl_context = None
 
     def _make_ssl_context(self) -> ssl.SSLContext:
-        from .._tls import make_tls_files
+        from .._util.tls import make_tls_files
 
         self._tls_dir = tempfile.mkdtemp(prefix="hookmock-tls-")
         hosts = ["localhost", "127.0.0.1", "::1"]

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from ..errors import UsageError
 
-__all__ = ["DEFAULT_URL", "INTERFACES", "AppTarget", "as_target", "describe_target", "is_asgi"]
+__all__ = ["DEFAULT_URL", "INTERFACES", "AppTarget", "WSGITarget", "as_target", "describe_target", "is_asgi"]
 
 #: Where an app given without a path is delivered.
 DEFAULT_URL = "http://localhost/"
@@ -138,6 +138,10 @@ class AppTarget:
     def describe(self) -> str:
         """``ASGI app fastapi.applications.FastAPI at /webhooks/moda``."""
         return f"{str(self.interface).upper()} app {self.name} at {self.path}"
+
+
+#: The in-process target class under its older name.
+WSGITarget = AppTarget
 
 
 def as_target(target: object) -> str | AppTarget:

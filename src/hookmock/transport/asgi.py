@@ -40,8 +40,8 @@ from urllib.parse import unquote, urlsplit
 from ..clock import SECOND, Clock
 from ..errors import UsageError
 from . import EXCERPT_BYTES, AttemptResult
+from ._handler_time import HandlerTime
 from .apps import AppTarget, as_target
-from .inprocess import HandlerTime
 
 __all__ = ["ASGITransport"]
 

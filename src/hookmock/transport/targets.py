@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
-from .._redact import hide_userinfo
+from .._util.redact import hide_userinfo
 from ..errors import HookmockError, TargetNotAllowed, UsageError
 
 __all__ = [

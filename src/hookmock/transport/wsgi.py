@@ -31,8 +31,8 @@ from typing import Any
 from ..clock import SECOND, Clock
 from ..errors import UsageError
 from . import EXCERPT_BYTES, AttemptResult
-from .apps import AppTarget, absolute, as_target, split_url
-from .inprocess import HandlerTime
+from ._handler_time import HandlerTime
+from .apps import AppTarget, WSGITarget, absolute, as_target, split_url
 
 __all__ = ["WSGITarget", "WSGITransport"]
 
@@ -46,10 +46,6 @@ _OWS = " \t"
 
 #: base environs (no headers, no body) kept per (URL, REMOTE_ADDR); building one costs ~35 µs
 _BASE_CACHE_SIZE = 64
-
-
-#: The in-process target class (kept under its older name).
-WSGITarget = AppTarget
 
 
 class _Malformed(Exception):

@@ -1,5 +1,5 @@
 """What the pytest plugin's fixtures do.  The fixtures themselves (names, dependencies, docstrings)
-are declared in :mod:`hookmock._plugin_hooks`, which pytest loads at start-up; each one calls the
+are declared in :mod:`hookmock.pytest_plugin`, which pytest loads at start-up; each one calls the
 function of the same role here, so this module (and what it imports) is loaded only once a test
 uses a ``hookmock_*`` fixture.
 """
@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._plugin_hooks import STATE
-from ._plugin_settings import MARKER_KEYS, Settings, SettingsError, resolve_settings
-from ._plugin_support import SessionResources, TestState, Verifier, default_secret, make_sender, profile_named
-from .clock import SECOND, Clock, RealClock, VirtualClock
+from ..clock import SECOND, Clock, RealClock, VirtualClock
+from .settings import MARKER_KEYS, Settings, SettingsError, resolve_settings
+from .stash import STATE
+from .support import SessionResources, TestState, Verifier, default_secret, make_sender, profile_named
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._plugin_emulator import EmulatorProcess
-    from ._plugin_receiver import PluginReceiver
-    from .factories import EventFactory
-    from .profiles import Profile
-    from .sender import Sender
+    from ..factories import EventFactory
+    from ..profiles import Profile
+    from ..sender import Sender
+    from .emulator import EmulatorProcess
+    from .receiver import PluginReceiver
 
 #: The settings' names: ``--hookmock-<name>`` (dest ``hookmock_<name>``) and ini ``hookmock_<name>``.
 KEYS = ("profile", "secret", "seed", "tls", "clock_start")
@@ -71,8 +71,8 @@ def clock(request: pytest.FixtureRequest, hookmock_settings: Settings) -> Virtua
 
 
 def profile(hookmock_settings: Settings) -> Profile:
-    from .errors import UsageError
-    from .profiles import get_profile
+    from ..errors import UsageError
+    from ..profiles import get_profile
 
     try:
         return get_profile(hookmock_settings.profile)
@@ -87,7 +87,7 @@ def secret(hookmock_settings: Settings, hookmock_profile: Profile) -> str:
 def events(
     hookmock_settings: Settings, hookmock_profile: Profile, hookmock_clock: VirtualClock
 ) -> EventFactory:
-    from .factories import EventFactory
+    from ..factories import EventFactory
 
     return EventFactory(hookmock_profile, seed=hookmock_settings.effective_seed, clock=hookmock_clock)
 
@@ -221,7 +221,7 @@ def proxy(
     hookmock_profile: Profile,
     hookmock_clock: VirtualClock,
 ) -> Callable[..., Any]:
-    from .receiver.proxy import FaultProxy
+    from ..receiver.proxy import FaultProxy
 
     test = state(request)
 
@@ -249,8 +249,8 @@ def audit(
     hookmock_secret: str,
     hookmock_clock: VirtualClock,
 ) -> Callable[..., Any]:
-    from .auditing import AuditReport
-    from .auditing import audit as run_audit
+    from ..auditing import AuditReport
+    from ..auditing import audit as run_audit
 
     def run(target: Any, *, check: bool = True, **options: Any) -> AuditReport:
         options.setdefault("profile", hookmock_profile)
@@ -273,8 +273,8 @@ def scenario(
     hookmock_secret: str,
     hookmock_clock: VirtualClock,
 ) -> Callable[..., Any]:
-    from ._plugin_support import find_scenario
-    from .scenarios import run_scenario
+    from ..scenarios import run_scenario
+    from .support import find_scenario
 
     def run(scenario: Any, target: Any, *, check: bool = True, **options: Any) -> Any:
         options.setdefault("secret", hookmock_secret)
@@ -292,7 +292,7 @@ def scenario(
 def emulator_process(
     tmp_path_factory: pytest.TempPathFactory, _hookmock_session: SessionResources
 ) -> Iterator[EmulatorProcess]:
-    from ._plugin_emulator import start_emulator
+    from .emulator import start_emulator
 
     args = ["--clock", "virtual", "--allow-http-callbacks", "--ca-file", _hookmock_session.ca_file]
     workdir: Path = tmp_path_factory.mktemp("hookmock-emulator")

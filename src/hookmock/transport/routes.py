@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
-from .transport.apps import AppTarget, as_target
+from ..errors import UsageError
+from .apps import AppTarget, as_target
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .transport import Transport
+    from . import Transport
 
 __all__ = ["ASGI_SCHEME", "WSGI_SCHEME", "Routes"]
 
@@ -100,8 +100,8 @@ class Routes:
 
     def http(self) -> Transport:
         if self._http is None:
-            from .transport import EXCERPT_READ_BYTES
-            from .transport.http import HTTPTransport
+            from . import EXCERPT_READ_BYTES
+            from .http import HTTPTransport
 
             self._http = HTTPTransport(
                 ca_file=self._ca_file, allow_targets=self.allow_targets, excerpt_bytes=EXCERPT_READ_BYTES
@@ -110,8 +110,8 @@ class Routes:
 
     def inprocess(self) -> Transport:
         if self._inprocess is None:
-            from .transport import EXCERPT_READ_BYTES
-            from .transport.inprocess import InProcessTransport
+            from . import EXCERPT_READ_BYTES
+            from .inprocess import InProcessTransport
 
             # read past the 2 KB kept: the engine redacts before it cuts
             self._inprocess = InProcessTransport(excerpt_bytes=EXCERPT_READ_BYTES)

@@ -1,7 +1,7 @@
 """Settings of the pytest plugin: marker > command line > ini file > default.
 
 Imported when a test first uses a ``hookmock_*`` fixture (or pytest is given a ``--hookmock-*``
-value to check); the options themselves are declared in :mod:`hookmock._plugin_hooks`.
+value to check); the options themselves are declared in :mod:`hookmock.pytest_plugin`.
 """
 
 from __future__ import annotations

@@ -39,11 +39,11 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import WSGIRequestHandler
 
-from ._chunked import ChunkedBody, ErrorRenderer, json_error
-from .clock import SECOND, RealClock
+from ..clock import SECOND, RealClock
+from .chunked import ChunkedBody, ErrorRenderer, json_error
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._serving import HardenedWSGIServer, ServerLimits
+    from .serving import HardenedWSGIServer, ServerLimits
 
 __all__ = ["ErrorRenderer", "HardenedRequestHandler", "json_error", "monotonic"]
 

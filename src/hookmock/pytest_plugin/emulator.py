@@ -93,7 +93,7 @@ class EmulatorProcess:
             sent["Authorization"] = f"Bearer {self.api_key}"
         sent.update(headers or {})
         req = urllib.request.Request(self.base_url + path, data=data, method=method.upper(), headers=sent)
-        from .transport._urllib import direct_opener
+        from ..transport._urllib import direct_opener
 
         opener = direct_opener()  # no proxy from the environment, no redirects
         try:
@@ -164,7 +164,7 @@ def start_emulator(workdir: Path, extra_args: list[str]) -> EmulatorProcess:
     env = {k: v for k, v in os.environ.items() if k != "HOOKMOCK_ADMIN_TOKEN"}
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     log.close()
-    from .clock import SECOND, RealClock
+    from ..clock import SECOND, RealClock
 
     wall = RealClock()
     deadline = wall.monotonic_ns() + int(READY_TIMEOUT_S * SECOND)

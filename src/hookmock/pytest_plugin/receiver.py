@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import UsageError
-from .receiver.record import Record
-from .receiver.server import FakeReceiver
+from ..errors import UsageError
+from ..receiver.record import Record
+from ..receiver.server import FakeReceiver
 
 __all__ = ["Expectation", "PluginReceiver"]
 

@@ -9,7 +9,7 @@ werkzeug's threaded server, with three changes:
   connection that has waited longest without sending a whole request head (idle, or a slow
   client) is closed to make room; only when every connection is busy in the application is the
   new one refused (503 in the server's JSON error body).  Idle clients cannot starve the others.
-* **hardened reading** (:mod:`hookmock._framing`): idle, header and body timeouts, strict framing,
+* **hardened reading** (:mod:`hookmock._util.framing`): idle, header and body timeouts, strict framing,
   a body limit in both framings, JSON error bodies, and a real close after each answer.
 
 The limits are a :class:`ServerLimits`; every server takes one (``limits=``).
@@ -26,8 +26,8 @@ from typing import Any
 
 from werkzeug.serving import LISTEN_QUEUE, ThreadedWSGIServer, get_sockaddr, select_address_family
 
-from ._framing import ErrorRenderer, HardenedRequestHandler, json_error, monotonic
-from .errors import UsageError
+from ..errors import UsageError
+from .framing import ErrorRenderer, HardenedRequestHandler, json_error, monotonic
 
 __all__ = [
     "ErrorRenderer",

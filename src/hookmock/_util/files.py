@@ -15,7 +15,7 @@ import secrets
 import stat
 from contextlib import suppress
 
-from .errors import UsageError
+from ..errors import UsageError
 
 __all__ = ["check_regular_or_absent", "create_private", "write_private"]
 

@@ -1,10 +1,23 @@
-"""The pytest plugin as pytest sees it at start-up: hooks, options and fixture declarations.
+"""hookmock's pytest plugin (registered under the name ``hookmock`` via the ``pytest11`` entry point;
+``-p no:hookmock`` disables it).
 
-pytest imports this in every run of every project where hookmock is installed, so it holds only
+Configuration, closest wins: ``@pytest.mark.hookmock(profile=, secret=, seed=, tls=, clock_start=)`` >
+command line (``--hookmock-profile``, ``--hookmock-secret``, ``--hookmock-seed``, ``--hookmock-tls`` /
+``--hookmock-no-tls``, ``--hookmock-clock-start``) > ini (``hookmock_profile``, ``hookmock_secret``,
+``hookmock_seed``, ``hookmock_tls``, ``hookmock_clock_start``) > defaults (profile ``moda``, a secret
+and seed derived from the test id, plain HTTP, the clock starting at the real time).
+
+Fixtures: ``hookmock_settings``, ``hookmock_clock``, ``hookmock_profile``, ``hookmock_secret``,
+``hookmock_events``, ``hookmock_verify``, ``hookmock_sender``, ``hookmock_make_sender``,
+``hookmock_receiver``, ``hookmock_make_receiver``, ``hookmock_proxy``, ``hookmock_audit``,
+``hookmock_scenario``, ``hookmock_emulator``.
+
+This module is the plugin as pytest sees it at start-up: hooks, options and fixture declarations.
+pytest imports it in every run of every project where hookmock is installed, so it holds only
 what start-up needs: the options, the marker, two small report hooks and each fixture's name,
-dependencies and documentation.  A fixture's work is in :mod:`hookmock._plugin_fixtures`, imported
-the first time a test uses one (with the settings, the clock, the sender...).  Standard library
-and pytest only here.
+dependencies and documentation.  A fixture's work is in :mod:`hookmock.pytest_plugin.fixtures`, imported
+the first time a test uses one (with :mod:`.settings`, :mod:`.support`, :mod:`.receiver`,
+:mod:`.emulator`, the clock, the sender...).  Standard library and pytest only here.
 """
 
 from __future__ import annotations
@@ -14,15 +27,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .stash import STATE
+
 if TYPE_CHECKING:  # pragma: no cover
-    from ._plugin_emulator import EmulatorProcess
-    from ._plugin_receiver import PluginReceiver
-    from ._plugin_settings import Settings
-    from ._plugin_support import SessionResources, TestState, Verifier
-    from .clock import VirtualClock
-    from .factories import EventFactory
-    from .profiles import Profile
-    from .sender import Sender
+    from ..clock import VirtualClock
+    from ..factories import EventFactory
+    from ..profiles import Profile
+    from ..sender import Sender
+    from .emulator import EmulatorProcess
+    from .receiver import PluginReceiver
+    from .settings import Settings
+    from .support import SessionResources, Verifier
 
 __all__ = [
     "_hookmock_emulator_process",
@@ -46,9 +61,6 @@ __all__ = [
     "pytest_runtest_call",
     "pytest_runtest_makereport",
 ]
-
-#: Where a test's hookmock objects are kept (for the end-of-test checks and the failure report).
-STATE: pytest.StashKey[TestState] = pytest.StashKey()
 
 MARKER = (
     "hookmock(profile=None, secret=None, seed=None, tls=None, clock_start=None): configure hookmock's "
@@ -120,7 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
         for key in ("seed", "tls", "clock_start")
     }
     if any(value is not None and value != "" for pair in given.values() for value in pair):
-        from ._plugin_settings import check_startup_values
+        from .settings import check_startup_values
 
         error = check_startup_values(given)  # bad values: a usage error before anything runs
         if error is not None:
@@ -153,13 +165,13 @@ def pytest_runtest_makereport(
     return report
 
 
-# -- fixtures: declared here, carried out in _plugin_fixtures ------------------------------------
+# -- fixtures: declared here, carried out in .fixtures --------------------------------------------
 
 
 @pytest.fixture
 def hookmock_settings(request: pytest.FixtureRequest) -> Settings:
     """The profile, secret, seed, TLS choice and clock start this test's hookmock fixtures use."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     return impl.settings(request)
 
@@ -168,7 +180,7 @@ def hookmock_settings(request: pytest.FixtureRequest) -> Settings:
 def hookmock_clock(request: pytest.FixtureRequest, hookmock_settings: Settings) -> VirtualClock:
     """A fresh :class:`~hookmock.VirtualClock` shared by this test's sender, receiver and events,
     starting at the current real time (whole seconds) unless ``clock_start`` pins it."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     return impl.clock(request, hookmock_settings)
 
@@ -176,7 +188,7 @@ def hookmock_clock(request: pytest.FixtureRequest, hookmock_settings: Settings) 
 @pytest.fixture
 def hookmock_profile(hookmock_settings: Settings) -> Profile:
     """The :class:`~hookmock.Profile` chosen for this test (default ``moda``)."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     return impl.profile(hookmock_settings)
 
@@ -184,7 +196,7 @@ def hookmock_profile(hookmock_settings: Settings) -> Profile:
 @pytest.fixture
 def hookmock_secret(hookmock_settings: Settings, hookmock_profile: Profile) -> str:
     """The signing secret (Moda) / webhook token (mod.io) of this test."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     return impl.secret(hookmock_settings, hookmock_profile)
 
@@ -194,7 +206,7 @@ def hookmock_events(
     hookmock_settings: Settings, hookmock_profile: Profile, hookmock_clock: VirtualClock
 ) -> EventFactory:
     """An :class:`~hookmock.EventFactory` seeded for this test, stamped by ``hookmock_clock``."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     return impl.events(hookmock_settings, hookmock_profile, hookmock_clock)
 
@@ -208,7 +220,7 @@ def hookmock_verify(
 ) -> Verifier:
     """Sign and verify with this test's profile, secret and clock (``sign``, ``signed_request``,
     ``verify``, ``check``, ``assert_valid``, ``assert_rejected``)."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     return impl.verify(hookmock_profile, hookmock_secret, hookmock_clock, hookmock_events)
 
@@ -223,7 +235,7 @@ def hookmock_make_sender(
 ) -> Iterator[Callable[..., Sender]]:
     """``make(profile=None, secret=None, *, clock=None, **sender_options) -> Sender``: more senders,
     defaulting to this test's profile, secret and clock; closed when the test ends."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     yield from impl.make_senders(
         request, hookmock_settings, hookmock_profile, hookmock_secret, hookmock_clock
@@ -239,7 +251,7 @@ def hookmock_sender(hookmock_make_sender: Callable[..., Sender]) -> Sender:
 
 @pytest.fixture(scope="session")
 def _hookmock_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionResources]:
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     yield from impl.session_resources(tmp_path_factory)
 
@@ -255,7 +267,7 @@ def hookmock_receiver(
     """The session's fake receiver (one server per worker), cleared and bound to this test's
     profile, secret and clock.  ``expect_delivery(event_type, count=)`` is checked when the test ends;
     errors raised in its server threads fail the test."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     yield from impl.receiver(request, hookmock_settings, hookmock_profile, hookmock_secret, hookmock_clock)
 
@@ -270,7 +282,7 @@ def hookmock_make_receiver(
 ) -> Iterator[Callable[..., PluginReceiver]]:
     """``make(profile=None, secret=None, *, clock=None, tls=None, **receiver_options)``: more fake
     receivers (started, stopped when the test ends), defaulting to this test's settings."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     yield from impl.make_receivers(
         request, hookmock_settings, hookmock_profile, hookmock_secret, hookmock_clock
@@ -288,7 +300,7 @@ def hookmock_proxy(
     of an app (WSGI or ASGI, or ``(app, "/path")``; or an upstream URL) on this test's profile and
     clock.  Give the proxy to a sender as its target: ``lose_ack()``, ``duplicate()``,
     ``tamper()``, ``replay(captured)``."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     return impl.proxy(request, hookmock_settings, hookmock_profile, hookmock_clock)
 
@@ -304,7 +316,7 @@ def hookmock_audit(
     """``run(target, *, probe=None, check=True, **audit_options) -> AuditReport``: the receiver audit
     against a URL, a WSGI or ASGI app, or ``(app, "/path")``, with this test's profile, secret,
     seed and clock; with ``check=True`` a failed check fails the test with the report."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     return impl.audit(request, hookmock_settings, hookmock_profile, hookmock_secret, hookmock_clock)
 
@@ -320,7 +332,7 @@ def hookmock_scenario(
     file (a path, or the name of an example shipped with hookmock such as ``"moda-lost-ack"``)
     against an app (WSGI or ASGI), ``(app, "/path")`` or URL, with this test's secret and clock; a
     failed step fails the test."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     return impl.scenario(request, hookmock_settings, hookmock_secret, hookmock_clock)
 
@@ -329,7 +341,7 @@ def hookmock_scenario(
 def _hookmock_emulator_process(
     tmp_path_factory: pytest.TempPathFactory, _hookmock_session: SessionResources
 ) -> Iterator[EmulatorProcess]:
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     yield from impl.emulator_process(tmp_path_factory, _hookmock_session)
 
@@ -342,6 +354,27 @@ def hookmock_emulator(
     callbacks), reset before each test.  Gives ``base_url``, ``api_key``, ``signing_secret``,
     ``request()``, ``control()``, ``advance()``, ``clock`` (reads the emulator's clock) and
     ``receiver``: a fake receiver for its callbacks, bound to its signing secret and clock."""
-    from . import _plugin_fixtures as impl
+    from . import fixtures as impl
 
     yield from impl.emulator(request, hookmock_settings, _hookmock_emulator_process)
+
+
+# -- the fixtures' types, for annotations --------------------------------------------------------
+
+#: ``def test_x(hookmock_receiver: PluginReceiver)``: the types the fixtures give, importable from
+#: here and loaded on first use (with their module), so start-up stays as light as before.
+FIXTURE_TYPES = {
+    "EmulatorProcess": ".emulator",
+    "PluginReceiver": ".receiver",
+    "Settings": ".settings",
+    "Verifier": ".support",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = FIXTURE_TYPES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module, __name__), name)

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .clock import SECOND, RealClock
+from ..clock import SECOND, RealClock
 
 __all__ = ["CertKey", "TLSFiles", "issue_cert", "make_ca", "make_tls_files", "write_pem", "write_tls_files"]
 

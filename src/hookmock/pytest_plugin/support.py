@@ -14,17 +14,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _api
-from ._headers import HeadersLike
-from ._plugin_settings import Settings
-from .clock import Clock, VirtualClock
-from .factories import EventFactory
-from .profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile
+from .. import signing
+from .._util.headers import HeadersLike
+from ..clock import Clock, VirtualClock
+from ..factories import EventFactory
+from ..profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile
+from .settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._plugin_receiver import PluginReceiver
-    from .receiver.proxy import FaultProxy
-    from .sender import Sender
+    from ..receiver.proxy import FaultProxy
+    from ..sender import Sender
+    from .receiver import PluginReceiver
 
 __all__ = ["SessionResources", "TestState", "Verifier", "default_secret"]
 
@@ -59,7 +59,7 @@ class Verifier:
         self, body: bytes, *, timestamp: float | None = None, secret: str | None = None
     ) -> dict[str, str]:
         """Every header the provider sends with ``body`` now (or at ``timestamp``, unix seconds)."""
-        return _api.sign(
+        return signing.sign(
             self.profile,
             body,
             self.secret if secret is None else secret,
@@ -83,7 +83,9 @@ class Verifier:
         tolerance: int = DEFAULT_TOLERANCE_S,
     ) -> None:
         """Raise a :class:`~hookmock.VerificationError` unless authentic and fresh at ``now``."""
-        _api.verify(self.profile, headers, body, self.secret, now=now, clock=self.clock, tolerance=tolerance)
+        signing.verify(
+            self.profile, headers, body, self.secret, now=now, clock=self.clock, tolerance=tolerance
+        )
 
     def check(
         self,
@@ -93,7 +95,7 @@ class Verifier:
         now: float | None = None,
         tolerance: int = DEFAULT_TOLERANCE_S,
     ) -> Verdict:
-        return _api.check(
+        return signing.check(
             self.profile, headers, body, self.secret, now=now, clock=self.clock, tolerance=tolerance
         )
 
@@ -146,7 +148,7 @@ class SessionResources:
 
     def tls_files(self) -> Any:
         if self._tls is None:
-            from ._tls import make_tls_files
+            from .._util.tls import make_tls_files
 
             directory = self.base_dir / "tls"
             directory.mkdir(parents=True, exist_ok=True)
@@ -157,7 +159,7 @@ class SessionResources:
     def new_receiver(
         self, profile: str | Profile, secret: str | None, *, clock: Clock, tls: bool, **kw: Any
     ) -> PluginReceiver:
-        from ._plugin_receiver import PluginReceiver
+        from .receiver import PluginReceiver
 
         receiver = PluginReceiver(profile, secret, clock=clock, tls=tls, **kw)
         if tls:
@@ -257,7 +259,7 @@ def _sender_timelines(sender: Sender) -> list[str]:
 
 
 def _proxy_text(proxy: FaultProxy) -> str:
-    from .transport.apps import describe_target
+    from ..transport.apps import describe_target
 
     lines = [f"fault proxy in front of {describe_target(proxy.upstream)}:"]
     for n, item in enumerate(proxy.captured, start=1):
@@ -279,7 +281,7 @@ def make_sender(
     seed: int,
     kwargs: Mapping[str, Any],
 ) -> Sender:
-    from .sender import Sender
+    from ..sender import Sender
 
     options = dict(kwargs)
     options.setdefault("seed", seed)  # the same test sends the same events on every run
@@ -294,8 +296,8 @@ def find_scenario(scenario: Any) -> Any:
     """A scenario object or path as given, or the path of the shipped example of that name."""
     if not isinstance(scenario, str) or scenario.endswith(".toml") or "/" in scenario or "\\" in scenario:
         return scenario
-    from .errors import UsageError
-    from .scenarios import example_paths
+    from ..errors import UsageError
+    from ..scenarios import example_paths
 
     examples = {path.stem: path for path in example_paths()}
     if scenario in examples:

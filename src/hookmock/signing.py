@@ -1,10 +1,11 @@
-"""Profile-generic signing and verification, for integrators' receivers and tests."""
+"""Profile-generic signing and verification, for integrators' receivers and tests: ``hookmock.sign``,
+``hookmock.verify`` and ``hookmock.check`` are the functions of this module."""
 
 from __future__ import annotations
 
 import math
 
-from ._headers import HeadersLike
+from ._util.headers import HeadersLike
 from .clock import Clock, RealClock, unix_s
 from .errors import UsageError
 from .profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile

@@ -1,5 +1,5 @@
 """Chunked request bodies (RFC 9112 §7.1) decoded with a limit, and the errors the HTTP server
-layer answers in JSON (see :mod:`hookmock._framing`)."""
+layer answers in JSON (see :mod:`hookmock._util.framing`)."""
 
 from __future__ import annotations
 
