@@ -57,7 +57,8 @@ def check_baseline(ctx: AuditContext) -> Outcome:
         try:
             reading = ctx.read_effect(request.event_id, at_least=1)
         except ProbeFailed as exc:
-            return "fail", str(exc), [CaseResult(case.label, "fail", str(exc), case.expected, case.exchanges)]
+            failed = CaseResult(case.label, "fail", str(exc), case.expected, case.exchanges, cause="probe")
+            return "fail", str(exc), [failed]
         count = reading.count
         if count != 1:
             waited = f" after waiting {reading.waited_ns / SECOND:.1f} s" if count == 0 else ""
