@@ -42,7 +42,16 @@ def ajv_dir(cache_root: Path) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # pytest-xdist workers install once, one after another
         if not (where / "node_modules" / ".bin" / "ajv").exists():
             done = subprocess.run(
-                ["npm", "install", "--prefix", str(where), "--no-audit", "--no-fund", "--loglevel=error", *AJV_PACKAGES],
+                [
+                    "npm",
+                    "install",
+                    "--prefix",
+                    str(where),
+                    "--no-audit",
+                    "--no-fund",
+                    "--loglevel=error",
+                    *AJV_PACKAGES,
+                ],
                 capture_output=True,
                 text=True,
                 timeout=300,
@@ -69,7 +78,9 @@ def check_jsonschema_failures(schema: Path, instances: list[Path], *extra: str) 
     """The instance paths check-jsonschema finds invalid (it exits 1 for those, 0 when all pass)."""
     exe = Path(sys.executable).with_name("check-jsonschema")
     args = [str(exe), "-o", "json", *extra, "--schemafile", str(schema), *map(str, instances)]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=120, env=OFFLINE, cwd=instances[0].parent)
+    done = subprocess.run(
+        args, capture_output=True, text=True, timeout=120, env=OFFLINE, cwd=instances[0].parent
+    )
     assert done.returncode in (0, 1), done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["parse_errors"] == [], report

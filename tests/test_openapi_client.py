@@ -11,17 +11,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from emulator_support import stack
-from schema_tools import OFFLINE
 
+from emulator_support import stack
 from hookmock.cli import main
 from hookmock.emulator.routes import document
+from schema_tools import OFFLINE
 
 
 def test_openapi_prints_the_document_the_emulator_serves(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["openapi"]) == 0
     assert json.loads(capsys.readouterr().out) == document()
-    with stack() as (emu, api, _receiver):
+    with stack() as (_emu, api, _receiver):
         assert api.get("/_hookmock/openapi.json") == document()
 
 
@@ -62,7 +62,9 @@ def test_a_generated_python_client_creates_a_task_and_lists_its_delivery(tmp_pat
             task = tasks.sync(client=client, body=body)
             assert type(task).__name__ != "ModaAPIErrorBody", task
             assert task.id.startswith("task_") and task.status.value == "queued"
-            assert advance.sync(client=client, body=models.PostHookmockClockAdvanceBody(seconds=60)) is not None
+            assert (
+                advance.sync(client=client, body=models.PostHookmockClockAdvanceBody(seconds=60)) is not None
+            )
             listed = deliveries.sync(client=client)
             [row] = listed.data
             assert row.agent_job_id == task.id

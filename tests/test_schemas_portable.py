@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from schema_tools import ajv_dir, ajv_verdicts, check_jsonschema_failures
-from test_validation import _seed_example
 
 from hookmock.cli import main
 from hookmock.factories import EventFactory
 from hookmock.validation import bundle_schema, guess_schema, load_schema, schema_names, violations
+from schema_tools import ajv_dir, ajv_verdicts, check_jsonschema_failures
+from test_validation import _seed_example
 
 PING = {
     "event": "PING",
@@ -79,7 +79,9 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def test_check_jsonschema_agrees_with_hookmock_on_the_bundled_schemas(corpus, written) -> None:
     for schema, (files, invalid) in corpus.items():
-        assert check_jsonschema_failures(written["bundle"] / f"{schema}.schema.json", files) == invalid, schema
+        assert check_jsonschema_failures(written["bundle"] / f"{schema}.schema.json", files) == invalid, (
+            schema
+        )
 
 
 def test_check_jsonschema_agrees_with_hookmock_on_the_written_out_folder(corpus, written) -> None:
@@ -90,12 +92,18 @@ def test_check_jsonschema_agrees_with_hookmock_on_the_written_out_folder(corpus,
         assert check_jsonschema_failures(path, files, "--base-uri", path.as_uri()) == invalid, schema
 
 
-def test_ajv_in_strict_mode_agrees_with_hookmock_on_bundled_and_written_out_schemas(
-    corpus, written, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+@pytest.fixture(scope="module")
+def ajv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ajv-cli and ajv-formats, installed once into pytest's cache (the validation itself is offline)."""
     cache = request.config.cache
-    root = cache.mkdir("hookmock-tools") if cache is not None else tmp_path_factory.mktemp("tools")
-    ajv = ajv_dir(Path(root))
+    return ajv_dir(
+        Path(cache.mkdir("hookmock-tools") if cache is not None else tmp_path_factory.mktemp("tools"))
+    )
+
+
+def test_ajv_in_strict_mode_agrees_with_hookmock_on_bundled_and_written_out_schemas(
+    corpus, written, ajv
+) -> None:
     for schema, (files, invalid) in corpus.items():
         bundled = ajv_verdicts(ajv, written["bundle"] / f"{schema}.schema.json", [], files)
         others = [p for p in sorted(written["out"].iterdir()) if p.name != f"{schema}.schema.json"]
@@ -105,9 +113,7 @@ def test_ajv_in_strict_mode_agrees_with_hookmock_on_bundled_and_written_out_sche
         assert folder == expected, schema
 
 
-def test_every_schema_compiles_under_ajv_strict_mode(written, request, tmp_path_factory) -> None:
-    cache = request.config.cache
-    ajv = ajv_dir(Path(cache.mkdir("hookmock-tools") if cache is not None else tmp_path_factory.mktemp("tools")))
+def test_every_schema_compiles_under_ajv_strict_mode(written, ajv) -> None:
     for path in sorted(written["bundle"].iterdir()):
         # an empty object is valid or not; what matters is that strict mode compiles the schema
         instance = path.with_suffix(".instance")

@@ -109,7 +109,11 @@ def load_schema(name: str) -> dict[str, Any]:
 
 def _name_of(reference: str) -> str:
     """``moda-task.schema.json`` -> ``moda-task``: the schema a relative ``$ref`` points at."""
-    if not reference.endswith(_SUFFIX) or "/" in reference or reference[: -len(_SUFFIX)] not in _schema_files():
+    if (
+        not reference.endswith(_SUFFIX)
+        or "/" in reference
+        or reference[: -len(_SUFFIX)] not in _schema_files()
+    ):
         raise UsageError(f"schema reference {reference!r} names no schema hookmock ships")
     return reference[: -len(_SUFFIX)]
 

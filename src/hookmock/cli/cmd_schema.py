@@ -34,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         if args.name is not None:
-            raise UsageError(f"--out writes every schema; drop the name {args.name!r}, or drop --out to print it")
+            raise UsageError(
+                f"--out writes every schema; drop the name {args.name!r}, or drop --out to print it"
+            )
         for path in write_schemas(args.out, bundle=args.bundle):
             print(path)
         return 0
