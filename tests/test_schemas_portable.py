@@ -95,7 +95,7 @@ def test_check_jsonschema_agrees_with_hookmock_on_the_written_out_folder(corpus,
 @pytest.fixture(scope="module")
 def ajv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ajv-cli and ajv-formats, installed once into pytest's cache (the validation itself is offline)."""
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
     return ajv_dir(
         Path(cache.mkdir("hookmock-tools") if cache is not None else tmp_path_factory.mktemp("tools"))
     )
