@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from hookmock.cli import main
 from hookmock.factories import EventFactory
@@ -147,7 +148,9 @@ def test_a_bundle_is_self_contained() -> None:
     assert "$id" not in embedded and "$schema" not in embedded
     assert embedded["properties"] == load_schema("moda-task")["properties"]
     for name in schema_names():
-        refs = [v for k, v in _walk(bundle_schema(name)) if k == "$ref"]
+        bundled = bundle_schema(name)
+        Draft202012Validator.check_schema(bundled)  # a valid draft 2020-12 document
+        refs = [v for k, v in _walk(bundled) if k == "$ref"]
         assert all(r.startswith("#") for r in refs), (name, refs)
     # a schema's own pointers keep working
     assert bundle_schema("scenario")["properties"]["steps"]["items"] == {"$ref": "#/$defs/step"}
