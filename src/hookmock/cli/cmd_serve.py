@@ -47,6 +47,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--allow-http-callbacks", action="store_true", help="accept http:// callback URLs (Moda: HTTPS only)"
     )
+    p.add_argument(
+        "--modio-event",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also accept this mod.io event name (one your Rules Engine rule sends); repeatable",
+    )
+    p.add_argument(
+        "--rate-limit",
+        default=None,
+        metavar="N/s",
+        help="answer /v1 requests beyond N per second with 429 rate_limited (default: no limit)",
+    )
     add_target_options(p, allow_what="webhook host or network")
     p.add_argument(
         "--allowed-host",
@@ -64,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     t0 = wall.monotonic_ns()
     from ..emulator import Emulator, EmulatorConfig
     from ..emulator.config import ADMIN_TOKEN_ENV
+    from ..emulator.ratelimit import parse_rate
     from ..errors import UsageError
 
     for option, value in (("--api-key", args.api_key), ("--signing-secret", args.signing_secret)):
@@ -84,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         allow_targets=tuple(args.allow_target),
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         allowed_hosts=tuple(args.allowed_host),
+        modio_events=tuple(args.modio_event),
+        rate_limit=None if args.rate_limit is None else parse_rate(args.rate_limit),
     )
     try:
         emulator = Emulator(config).start()
