@@ -32,6 +32,7 @@ _ORDER = [
     "scenario",
     "validate",
     "schema",
+    "openapi",
     "events",
     "sign",
 ]
