@@ -406,7 +406,6 @@ def test_console_form_creates_a_task_and_copies_its_curl(browser):
 @pytest.mark.realtime
 def test_console_shows_an_attempt_in_flight(browser):
     """Real time: the receiver holds its answer 2 s; meanwhile the row says the attempt is in flight."""
-    from selenium.webdriver.common.by import By
 
     secret = get_profile("moda").generate_secret()
     receiver = FakeReceiver("moda", secret)

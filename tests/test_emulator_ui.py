@@ -53,7 +53,7 @@ def mixed():
 
 
 def test_filters_search_and_keyset_pages(mixed):
-    _emu, api, _moda, _modio, _token_ = mixed
+    _emu, api, *_ = mixed
     everything = _rows(api)["rows"]
     assert len(everything) == 5
     assert {r["profile"] for r in everything} == {"moda", "modio"}
@@ -96,7 +96,7 @@ def test_pages_follow_the_cursor_without_gaps_or_repeats(mixed, monkeypatch):
 
 
 def test_the_forms_create_a_task_and_a_modio_event(mixed):
-    emu, api, moda, modio, _ = mixed
+    emu, api, moda, _modio, _ = mixed
     token = _token(api)
     own = {**FORM, "Origin": emu.base_url}
     form = urllib.parse.urlencode(
@@ -161,7 +161,9 @@ def test_copy_as_curl_sends_an_authentic_webhook(profile):
             api,
         ):
             if profile == "moda":
-                api.post("/_hookmock/moda/events", {"event_type": "task.succeeded", "callback_url": receiver.url})
+                api.post(
+                    "/_hookmock/moda/events", {"event_type": "task.succeeded", "callback_url": receiver.url}
+                )
             else:
                 api.put("/_hookmock/modio/games/g/webhook", {"url": receiver.url, "token": secret})
                 api.post("/_hookmock/modio/games/g/events", {"event_name": "ADD_MOD_COMMENT"})
@@ -171,10 +173,14 @@ def test_copy_as_curl_sends_an_authentic_webhook(profile):
             snippet = _curl_of(api, row["id"])
             assert secret not in snippet
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-            missing = subprocess.run(["bash", "-c", snippet], env=env, capture_output=True, text=True, timeout=20)
+            missing = subprocess.run(
+                ["bash", "-c", snippet], env=env, capture_output=True, text=True, timeout=20
+            )
             assert missing.returncode != 0 and "HOOKMOCK_" in missing.stderr  # says what to export
             env["HOOKMOCK_MODA_SECRET" if profile == "moda" else "HOOKMOCK_MODIO_TOKEN"] = secret
-            done = subprocess.run(["bash", "-c", snippet], env=env, capture_output=True, text=True, timeout=20)
+            done = subprocess.run(
+                ["bash", "-c", snippet], env=env, capture_output=True, text=True, timeout=20
+            )
             assert done.returncode == 0, done.stderr
             assert receiver.wait_for(2)
             again = receiver.requests[-1]
@@ -192,7 +198,9 @@ def test_the_page_queries_use_indexes(tmp_path):
     plans: list[str] = []
     raw = sqlite3.connect(path)
     log._db.set_trace_callback(
-        lambda sql: plans.append(sql) if sql.lstrip().upper().startswith("SELECT") and "deliveries" in sql else None
+        lambda sql: (
+            plans.append(sql) if sql.lstrip().upper().startswith("SELECT") and "deliveries" in sql else None
+        )
     )
     try:
         for kw in ({}, {"profile": "modio"}, {"status": "pending"}, {"event_type": "task.failed"}):

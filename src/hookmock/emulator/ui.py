@@ -71,7 +71,8 @@ def _row(item: dict[str, Any], token: str) -> str:
     duration = "—" if item["duration_ms"] is None else f"{item['duration_ms']} ms"
     when = ""
     if item["in_flight_since_ms"] is not None:
-        when = f"<span class='when flying' data-flying-ms='{item['in_flight_since_ms']}'>attempt in flight</span>"
+        since = item["in_flight_since_ms"]
+        when = f"<span class='when flying' data-flying-ms='{since}'>attempt in flight</span>"
     elif item["next_attempt_ms"] is not None:
         when = f"<span class=when data-due-ms='{item['next_attempt_ms']}'>next attempt pending</span>"
     return (
@@ -99,7 +100,8 @@ _HEAD = (
 
 def _select(name: str, label: str, options: tuple[str, ...], chosen: str | None) -> str:
     opts = "<option value=''>any</option>" + "".join(
-        f"<option value='{escape(o)}'{' selected' if o == chosen else ''}>{escape(o)}</option>" for o in options
+        f"<option value='{escape(o)}'{' selected' if o == chosen else ''}>{escape(o)}</option>"
+        for o in options
     )
     return f"<label for=f-{name}>{label}</label> <select id=f-{name} name={name}>{opts}</select>"
 
@@ -114,11 +116,7 @@ def _filters_form(chosen: dict[str, str | None]) -> str:
         "<label for=f-q>Search id</label> <input id=f-q name=q type=search "
         f"value='{escape(chosen['q'] or '')}' placeholder='delivery or event id' size=28>"
         "<datalist id=event-types>"
-        + "".join(
-            f"<option value='{escape(e)}'>"
-            for p in PROFILES
-            for e in get_profile(p).event_types
-        )
+        + "".join(f"<option value='{escape(e)}'>" for p in PROFILES for e in get_profile(p).event_types)
         + "</datalist><button type=submit>Apply</button> <a href='/_hookmock/ui'>Clear</a></form>"
     )
 
@@ -146,7 +144,8 @@ def _create_forms(ctx: Ctx) -> str:
     return (
         "<div class=forms><form id=task-form method=post action='/_hookmock/ui/tasks'><fieldset>"
         f"<legend>Create a Moda task</legend>{token}"
-        "<label for=t-prompt>Prompt</label> <input id=t-prompt name=prompt required value='A poster' size=16> "
+        "<label for=t-prompt>Prompt</label> "
+        "<input id=t-prompt name=prompt required value='A poster' size=16> "
         f"<label for=t-outcome>Outcome</label> <select id=t-outcome name=outcome>{outcomes}</select> "
         "<label for=t-callback>Callback URL</label> <input id=t-callback name=callback_url type=url "
         "required size=30> <button type=submit>Create task</button></fieldset></form>"
@@ -162,7 +161,10 @@ def _json_block(data: dict[str, Any]) -> str:
 def index(ctx: Ctx) -> Response:
     data = rows_page(ctx)
     chosen = data["filters"]
-    rows = "".join(_row(i, ctx.form_token) for i in data["rows"]) or "<tr><td colspan=9>No deliveries yet.</td></tr>"
+    rows = (
+        "".join(_row(i, ctx.form_token) for i in data["rows"])
+        or "<tr><td colspan=9>No deliveries yet.</td></tr>"
+    )
     pager = ""
     query = {k: v for k, v in chosen.items() if v}
     if data["cursor"]:
@@ -191,7 +193,7 @@ def index(ctx: Ctx) -> Response:
         f"{_filters_form(chosen)}"
         f"<table id=deliveries>{_HEAD}<tbody>{rows}</tbody></table>"
         f"<nav class=pager aria-label=Pages>{pager}</nav></main>"
-        f"{_json_block({'now_ms': data['now_ms'], 'clock': clock, 'form_token': ctx.form_token})}"
+        f"{_json_block({**data, 'form_token': ctx.form_token})}"
     )
     return _page("hookmock — webhook history", body)
 
@@ -201,9 +203,11 @@ def rows(ctx: Ctx) -> Response:
 
 
 def _headers_table(headers: dict[str, str], cls: str) -> str:
-    return f"<table class={cls}>" + "".join(
-        f"<tr><th scope=row>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in headers.items()
-    ) + "</table>"
+    return (
+        f"<table class={cls}>"
+        + "".join(f"<tr><th scope=row>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in headers.items())
+        + "</table>"
+    )
 
 
 def details(ctx: Ctx) -> Response:
@@ -222,22 +226,40 @@ def details(ctx: Ctx) -> Response:
         duration = "—" if a["duration_ms"] is None else f"{a['duration_ms']} ms"
         code = "—" if a["status_code"] is None else str(a["status_code"])
         extra = "".join(
-            f"<tr><th scope=row>{escape(str(k))}</th><td>{escape(json.dumps(v, ensure_ascii=False))}</td></tr>"
+            f"<tr><th scope=row>{escape(str(k))}</th>"
+            f"<td>{escape(json.dumps(v, ensure_ascii=False))}</td></tr>"
             for k, v in a.items()
-            if k not in ("number", "started_at", "started_ns", "duration_ms", "outcome", "status_code",
-                         "response_body_excerpt", "detail", "request_headers", "curl")
+            if k
+            not in (
+                "number",
+                "started_at",
+                "started_ns",
+                "duration_ms",
+                "outcome",
+                "status_code",
+                "response_body_excerpt",
+                "detail",
+                "request_headers",
+                "curl",
+            )
         )
         resp_headers = a.get("response_headers")
         sections.append(
             f"<section class=attempt id=attempt-{n} aria-labelledby=attempt-{n}-h>"
             f"<h3 id=attempt-{n}-h>Attempt {n}: {escape(a['outcome'])} {escape(code)} "
             f"— {escape(a['started_at'])}, {escape(duration)}</h3>"
-            f"<table class=summary><tr><th scope=row>Duration</th><td class=duration>{escape(duration)}</td></tr>"
+            "<table class=summary>"
+            f"<tr><th scope=row>Duration</th><td class=duration>{escape(duration)}</td></tr>"
             f"<tr><th scope=row>Status code</th><td class=code>{escape(code)}</td></tr>{extra}</table>"
-            "<h4>Request headers sent</h4>" + _headers_table(a["request_headers"], "request-headers")
-            + ("<h4>Response headers</h4>" + _headers_table(resp_headers, "response-headers")
-               if isinstance(resp_headers, dict) else "")
-            + f"<h4>Response body (excerpt)</h4><pre class=resp>{escape(a['response_body_excerpt'] or a['detail'] or '')}</pre>"
+            "<h4>Request headers sent</h4>"
+            + _headers_table(a["request_headers"], "request-headers")
+            + (
+                "<h4>Response headers</h4>" + _headers_table(resp_headers, "response-headers")
+                if isinstance(resp_headers, dict)
+                else ""
+            )
+            + "<h4>Response body (excerpt)</h4>"
+            f"<pre class=resp>{escape(a['response_body_excerpt'] or a['detail'] or '')}</pre>"
             f"<h4>Send it again with curl</h4><pre id=curl-{n} class=curl>{escape(a['curl'])}</pre>"
             f"<button type=button class=copy data-copy=curl-{n}>Copy as curl</button></section>"
         )
@@ -321,7 +343,8 @@ def modio_event(ctx: Ctx) -> Response:
         raise ApiError(
             "not_found",
             "webhook_not_configured",
-            f"game {game_id[:60]!r} has no webhook; configure it with PUT /_hookmock/modio/games/{{id}}/webhook",
+            f"game {game_id[:60]!r} has no webhook; configure it with "
+            "PUT /_hookmock/modio/games/{id}/webhook",
         )
     ctx.core.gateway.fire_modio(game, event_name, {})
     return redirect("/_hookmock/ui", 303)

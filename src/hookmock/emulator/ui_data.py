@@ -135,12 +135,16 @@ def _curl(record: DeliveryRecord, headers: dict[str, str], secret_header: set[st
     (never written in the text): Moda's signature is computed anew at the current time."""
     env = SECRET_ENV[record.profile]
     body = record.body.decode("utf-8", "replace")
-    lines = [f": \"${{{env}:?export {env}=the secret (hookmock serve printed it)}}\"", f"BODY={shlex.quote(body)}"]
+    lines = [
+        f': "${{{env}:?export {env}=the secret (hookmock serve printed it)}}"',
+        f"BODY={shlex.quote(body)}",
+    ]
     parts = [f"curl -sS -X POST {shlex.quote(record.target_url)}"]
     if record.profile == "moda":
         lines.append("TS=$(date +%s)")
         lines.append(
-            f"SIG=$(printf '%s.%s' \"$TS\" \"$BODY\" | openssl dgst -sha256 -hmac \"${env}\" -r | cut -d' ' -f1)"
+            'SIG=$(printf \'%s.%s\' "$TS" "$BODY" | '
+            f"openssl dgst -sha256 -hmac \"${env}\" -r | cut -d' ' -f1)"
         )
     for name, value in headers.items():
         if name == "X-Webhook-Timestamp" and record.profile == "moda":
@@ -172,7 +176,9 @@ def attempts_view(ctx: Ctx, record: DeliveryRecord, attempts: list[dict[str, Any
         if secret is None:
             headers = {"Content-Type": "application/json"}
         else:
-            headers = {k: str(gw._redact(v)) for k, v in profile.delivery_headers(record.body, secret, ts).items()}
+            headers = {
+                k: str(gw._redact(v)) for k, v in profile.delivery_headers(record.body, secret, ts).items()
+            }
         shown = dict(item)
         shown["request_headers"] = headers
         shown["curl"] = gw._redact(_curl(record, headers, secret_header))

@@ -28,7 +28,8 @@ SCRIPT = r"""
   const table = document.getElementById("deliveries");
   const live = document.getElementById("live");
   let clock = null;
-  let formToken = "";  // {now_ms, virtual, at}: the emulator's time when the rows were read
+  let formToken = "";
+  let lastRows = null;  // {now_ms, virtual, at}: the emulator's time when the rows were read
 
   function nowMs() {
     if (!clock) return null;
@@ -118,22 +119,37 @@ SCRIPT = r"""
     busy = true;
     try {
       const params = new URLSearchParams(window.location.search);
-      const r = await fetch("/_hookmock/ui/rows?" + params.toString(), {headers: {Accept: "application/json"}});
+      const url = "/_hookmock/ui/rows?" + params.toString();
+      const r = await fetch(url, {headers: {Accept: "application/json"}});
       if (!r.ok) return;
       const data = await r.json();
       setClock(data);
-      const seen = new Map();
-      for (const tr of table.querySelectorAll("tr[data-delivery-id]")) seen.set(tr.dataset.deliveryId, tr.dataset.attempts);
-      const body = table.tBodies[0];
-      const rows = data.rows.map(render);
-      for (const tr of rows) if (seen.get(tr.dataset.deliveryId) !== tr.dataset.attempts) tr.classList.add("fresh");
-      if (rows.length === 0) {
-        const tr = document.createElement("tr");
-        const td = cell(tr, "", "No deliveries yet.");
-        td.colSpan = 9;
-        rows.push(tr);
+      const text = JSON.stringify(data.rows);
+      if (text !== lastRows) {  // nothing changed: leave the rows (and the keyboard focus) alone
+        lastRows = text;
+        const seen = new Map();
+        for (const tr of table.querySelectorAll("tr[data-delivery-id]")) {
+          seen.set(tr.dataset.deliveryId, tr.dataset.attempts);
+        }
+        const focused = document.activeElement && document.activeElement.closest("tr[data-delivery-id]");
+        const focusKey = focused ? [focused.dataset.deliveryId, document.activeElement.className] : null;
+        const rows = data.rows.map(render);
+        for (const tr of rows) {
+          if (seen.get(tr.dataset.deliveryId) !== tr.dataset.attempts) tr.classList.add("fresh");
+        }
+        if (rows.length === 0) {
+          const tr = document.createElement("tr");
+          const td = cell(tr, "", "No deliveries yet.");
+          td.colSpan = 9;
+          rows.push(tr);
+        }
+        table.tBodies[0].replaceChildren(...rows);
+        if (focusKey) {
+          const again = rows.find(tr => tr.dataset.deliveryId === focusKey[0]);
+          const target = again && again.querySelector("." + focusKey[1].split(" ")[0]);
+          if (target) target.focus();
+        }
       }
-      body.replaceChildren(...rows);
       document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
       tick();
     } catch (e) {
@@ -163,6 +179,7 @@ SCRIPT = r"""
     if (init) {
       const data = JSON.parse(init.textContent);
       formToken = data.form_token;
+      lastRows = JSON.stringify(data.rows);
       setClock(data);
     }
     setInterval(tick, 250);
