@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from ..delivery.machine import Phase
 from ..delivery.records import DeliveryRecord
 from ..profiles import get_profile
+from ..profiles.moda import SIGNATURE_HEADER, SIGNATURE_SCHEME, TIMESTAMP_HEADER
+from ..profiles.modio import TOKEN_HEADER
 from .errors import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -147,10 +149,10 @@ def _curl(record: DeliveryRecord, headers: dict[str, str], secret_header: set[st
             f"openssl dgst -sha256 -hmac \"${env}\" -r | cut -d' ' -f1)"
         )
     for name, value in headers.items():
-        if name == "X-Webhook-Timestamp" and record.profile == "moda":
+        if name == TIMESTAMP_HEADER and record.profile == "moda":
             parts.append(f'-H "{name}: $TS"')
-        elif name == "X-Webhook-Signature" and record.profile == "moda":
-            parts.append(f'-H "{name}: v1=$SIG"')
+        elif name == SIGNATURE_HEADER and record.profile == "moda":
+            parts.append(f'-H "{name}: {SIGNATURE_SCHEME}=$SIG"')
         elif name in secret_header:
             parts.append(f'-H "{name}: ${env}"')
         else:
@@ -167,7 +169,7 @@ def attempts_view(ctx: Ctx, record: DeliveryRecord, attempts: list[dict[str, Any
     profile = get_profile(record.profile)
     secret = _secret(ctx, record)
     stamps = {a.number: a.timestamp for a in gw.log.attempts(record.id)}
-    secret_header = {"X-Modio-Webhook-Token"} if record.profile == "modio" else set()
+    secret_header = {TOKEN_HEADER} if record.profile == "modio" else set()
     out = []
     for item in attempts:
         ts = stamps.get(item["number"])
