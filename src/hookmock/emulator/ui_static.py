@@ -16,7 +16,7 @@ th{background:#f6f8fa}td.resp{max-width:24rem;overflow:hidden;text-overflow:elli
 form.inline{display:inline}button{cursor:pointer}pre{background:#f6f8fa;padding:.8rem;overflow:auto}
 .note{color:#57606a;font-size:.85rem}.warn{background:#fff8c5;border:1px solid #d4a72c;padding:.5rem}
 fieldset{border:1px solid #d0d7de;margin:.5rem 0;padding:.5rem .8rem}
-.bar label{margin-right:.8rem}.forms{display:flex;gap:1rem;flex-wrap:wrap}
+.bar label{margin-right:.3rem}.bar select,.bar input{margin-right:1rem}.forms{display:flex;gap:1rem;flex-wrap:wrap}
 :focus-visible{outline:3px solid #0969da;outline-offset:2px}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.3rem}
 tr.fresh td{background:#ddf4ff}
