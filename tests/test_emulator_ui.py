@@ -217,3 +217,21 @@ def test_the_page_queries_use_indexes(tmp_path):
         assert "TEMP B-TREE" not in plan or "OR event_id" in sql, (sql, plan)
         assert not re.search(r"SCAN deliveries(?! USING)", plan), (sql, plan)
     raw.close()
+
+
+def test_the_page_runs_no_inline_script_under_a_strict_policy(mixed):
+    _emu, api, *_ = mixed
+    status, html, headers = api.call("GET", "/_hookmock/ui")
+    assert status == 200
+    policy = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe" not in policy and "frame-ancestors 'none'" in policy
+    # the only <script> with content is the JSON data block (never executed); no on* attributes
+    inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", html)
+    assert inline == [" type=application/json id=page-data"]
+    assert not re.search(r"<[^>]+\son[a-z]+=", html)
+    # the data block cannot be closed early by a row's text
+    assert html.count("</script>") == 2
+    for path, kind in (("/_hookmock/ui/app.js", "text/javascript"), ("/_hookmock/ui/app.css", "text/css")):
+        status, _, headers = api.call("GET", path)
+        assert status == 200 and headers["Content-Type"].startswith(kind)
+        assert headers["X-Content-Type-Options"] == "nosniff"
