@@ -323,7 +323,7 @@ def test_console_counts_down_then_shows_the_retry_arriving_live(browser):
 
             def retried(d):
                 rows = [r for r in _table(d) if r["profile"] == "moda"]
-                return rows and rows[0]["attempts"] == "4" and rows[0]
+                return rows and rows[0]["attempts"] == "4" and rows[0]["http"] == "200" and rows[0]
 
             row = _wait(browser, retried)
             assert row["http"] == "200" and row["status"].startswith("succeeded")

@@ -16,7 +16,8 @@ th{background:#f6f8fa}td.resp{max-width:24rem;overflow:hidden;text-overflow:elli
 form.inline{display:inline}button{cursor:pointer}pre{background:#f6f8fa;padding:.8rem;overflow:auto}
 .note{color:#57606a;font-size:.85rem}.warn{background:#fff8c5;border:1px solid #d4a72c;padding:.5rem}
 fieldset{border:1px solid #d0d7de;margin:.5rem 0;padding:.5rem .8rem}
-.bar label{margin-right:.3rem}.bar select,.bar input{margin-right:1rem}.forms{display:flex;gap:1rem;flex-wrap:wrap}
+.bar label{margin-right:.3rem}.bar select,.bar input{margin-right:1rem}
+.forms{display:flex;gap:1rem;flex-wrap:wrap}
 :focus-visible{outline:3px solid #0969da;outline-offset:2px}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.3rem}
 tr.fresh td{background:#ddf4ff}
@@ -126,17 +127,15 @@ SCRIPT = r"""
       setClock(data);
       const text = JSON.stringify(data.rows);
       if (text !== lastRows) {  // nothing changed: leave the rows (and the keyboard focus) alone
+        const seen = new Map();  // each row as last shown: a row that changed is highlighted
+        for (const old of JSON.parse(lastRows || "[]")) seen.set(old.id, JSON.stringify(old));
         lastRows = text;
-        const seen = new Map();
-        for (const tr of table.querySelectorAll("tr[data-delivery-id]")) {
-          seen.set(tr.dataset.deliveryId, tr.dataset.attempts);
-        }
         const focused = document.activeElement && document.activeElement.closest("tr[data-delivery-id]");
         const focusKey = focused ? [focused.dataset.deliveryId, document.activeElement.className] : null;
         const rows = data.rows.map(render);
-        for (const tr of rows) {
-          if (seen.get(tr.dataset.deliveryId) !== tr.dataset.attempts) tr.classList.add("fresh");
-        }
+        data.rows.forEach((row, i) => {
+          if (seen.get(row.id) !== JSON.stringify(row)) rows[i].classList.add("fresh");
+        });
         if (rows.length === 0) {
           const tr = document.createElement("tr");
           const td = cell(tr, "", "No deliveries yet.");
