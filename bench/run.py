@@ -27,6 +27,7 @@ MODULES = [
     "bench_inflight",
     "bench_emulator",
     "bench_log",
+    "bench_page",
     "bench_audit",
     "soak",
 ]

@@ -69,10 +69,11 @@ def _submit(driver, button):
     WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))
 
 
-def _rows(driver, table):
+def _rows(driver, profile=None):
     from selenium.webdriver.common.by import By
 
-    return driver.find_elements(By.CSS_SELECTOR, f"#{table} tr[data-delivery-id]")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#deliveries tr[data-delivery-id]")
+    return [r for r in rows if profile is None or r.get_attribute("data-profile") == profile]
 
 
 def test_history_page_lists_retries_and_tests(browser):
@@ -91,12 +92,18 @@ def test_history_page_lists_retries_and_tests(browser):
             api.advance(1)
 
             browser.get(emu.base_url + "/_hookmock/ui")
-            headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#modio-deliveries th")]
-            assert headers[:6] == ["Date", "Name", "HTTP status", "Response", "Duration", "Attempts"]
-            [moda_row] = _rows(browser, "moda-deliveries")
+            headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#deliveries th")]
+            assert headers[:1] == ["Date"] and headers[2:7] == [
+                "Name",
+                "HTTP status",
+                "Response",
+                "Duration",
+                "Attempts",
+            ]
+            [moda_row] = _rows(browser, "moda")
             assert moda_row.find_element(By.CSS_SELECTOR, ".name").text == "task.succeeded"
             assert moda_row.find_element(By.CSS_SELECTOR, ".attempts").text == "3"
-            [modio_row] = _rows(browser, "modio-deliveries")
+            [modio_row] = _rows(browser, "modio")
             assert modio_row.find_element(By.CSS_SELECTOR, ".http").text == "500"
             assert modio_row.find_element(By.CSS_SELECTOR, ".attempts").text == "1"
 
@@ -104,34 +111,30 @@ def test_history_page_lists_retries_and_tests(browser):
             _submit(browser, modio_row.find_element(By.CSS_SELECTOR, "button.retry"))
             api.advance(1)
             browser.get(emu.base_url + "/_hookmock/ui")
-            [modio_row] = _rows(browser, "modio-deliveries")
+            [modio_row] = _rows(browser, "modio")
             assert modio_row.find_element(By.CSS_SELECTOR, ".attempts").text == "2"
             assert modio_row.find_element(By.CSS_SELECTOR, ".http").text == "200"
             assert len(modio.requests) == 2
 
             # Redeliver on the Moda side makes a new row
-            _submit(
-                browser, _rows(browser, "moda-deliveries")[0].find_element(By.CSS_SELECTOR, "button.retry")
-            )
+            _submit(browser, _rows(browser, "moda")[0].find_element(By.CSS_SELECTOR, "button.retry"))
             api.advance(1)
             browser.get(emu.base_url + "/_hookmock/ui")
-            assert len(_rows(browser, "moda-deliveries")) == 2
+            assert len(_rows(browser, "moda")) == 2
 
             # Test sends a PING
             _submit(browser, browser.find_element(By.CSS_SELECTOR, "button.test"))
             api.advance(1)
             assert json.loads(modio.requests[-1].body)["event"] == "PING"
             browser.get(emu.base_url + "/_hookmock/ui")
-            names = [
-                r.find_element(By.CSS_SELECTOR, ".name").text for r in _rows(browser, "modio-deliveries")
-            ]
+            names = [r.find_element(By.CSS_SELECTOR, ".name").text for r in _rows(browser, "modio")]
             assert names[0] == "PING"
 
-            # details: payload and attempt timeline
-            moda_id = _rows(browser, "moda-deliveries")[-1].get_attribute("data-delivery-id")
+            # details: payload and one section per attempt
+            moda_id = _rows(browser, "moda")[-1].get_attribute("data-delivery-id")
             browser.get(emu.base_url + f"/_hookmock/ui/deliveries/{moda_id}")
-            timeline = browser.find_elements(By.CSS_SELECTOR, "#timeline tr")[1:]
-            assert [t.find_elements(By.TAG_NAME, "td")[4].text for t in timeline] == ["500", "500", "200"]
+            codes = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "section.attempt td.code")]
+            assert codes == ["500", "500", "200"]
             assert json.loads(browser.find_element(By.ID, "payload").text)["type"] == "task.succeeded"
             source = browser.page_source
             assert emu.signing_secret not in source and token not in source
@@ -149,7 +152,7 @@ def test_page_is_empty_but_fine_without_deliveries(browser):
 
     with running() as (emu, _api):
         browser.get(emu.base_url + "/_hookmock/ui")
-        assert "No deliveries yet." in browser.find_element(By.ID, "moda-deliveries").text
+        assert "No deliveries yet." in browser.find_element(By.ID, "deliveries").text
 
 
 # -- a page on another origin attacks the emulator ----------------------------------------------
@@ -255,4 +258,167 @@ def test_a_page_on_another_origin_cannot_drive_the_emulator(browser):
     finally:
         logger.removeHandler(access)
         logger.setLevel(old_level)
+        receiver.stop()
+
+
+# -- the console: filters, search, live updates, countdown, forms, copy-as-curl -----------------
+def _wait(driver, predicate, timeout=10):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d))
+
+
+def _shot(driver, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    assert driver.save_screenshot(str(path)) and path.stat().st_size > 1000
+
+
+_TABLE_JS = """return [...document.querySelectorAll('#deliveries tr[data-delivery-id]')].map(tr => ({
+  id: tr.dataset.deliveryId, profile: tr.dataset.profile, fresh: tr.classList.contains('fresh'),
+  name: tr.querySelector('.name').textContent, http: tr.querySelector('.http').textContent,
+  attempts: tr.querySelector('.attempts').textContent, status: tr.querySelector('.status').textContent,
+  when: tr.querySelector('.when') ? tr.querySelector('.when').textContent : '',
+  flying: !!tr.querySelector('.when.flying')}))"""
+
+
+def _table(driver):
+    """The table's rows read in one script call (the live updates replace the row elements)."""
+    return driver.execute_script(_TABLE_JS)
+
+
+def _pending_seconds(driver):
+    import re
+
+    pending = [r for r in _table(driver) if r["status"].startswith("pending")]
+    match = re.search(r"next attempt in (\d+) s", pending[0]["when"]) if len(pending) == 1 else None
+    return int(match.group(1)) if match else None
+
+
+def test_console_counts_down_then_shows_the_retry_arriving_live(browser):
+    """Failed attempts: the row counts down to its retry on the emulator's clock; the
+    retry's answer appears without a reload; filters and the id search narrow the table."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    token = get_profile("modio").generate_secret()
+    modio = FakeReceiver("modio", token)
+    modio.start()
+    try:
+        with stack("500,500,500,ok") as (emu, api, moda):
+            api.put("/_hookmock/modio/games/g1/webhook", {"url": modio.url, "token": token})
+            api.post("/_hookmock/modio/games/g1/events", {"event_name": "ADD_MOD_COMMENT"})
+            api.post("/_hookmock/moda/events", {"event_type": "task.succeeded", "callback_url": moda.url})
+            api.advance(7)  # attempts after 0, 1 and 5 s fail; the last retry is 30 s away
+            browser.get(emu.base_url + "/_hookmock/ui")
+            browser.execute_script("window.__kept = 42")  # gone if the page reloads
+            first = _wait(browser, _pending_seconds)
+            assert first > 3
+            _shot(browser, "console-countdown.png")
+            api.advance(3)  # the countdown follows the emulator's (virtual) clock
+            _wait(browser, lambda d: _pending_seconds(d) == first - 3)
+
+            api.advance(first)  # the retry is sent and answered 200
+
+            def retried(d):
+                rows = [r for r in _table(d) if r["profile"] == "moda"]
+                return rows and rows[0]["attempts"] == "4" and rows[0]["http"] == "200" and rows[0]
+
+            row = _wait(browser, retried)
+            assert row["http"] == "200" and row["status"].startswith("succeeded")
+            assert row["fresh"]  # highlighted as just changed
+            assert browser.execute_script("return window.__kept") == 42  # no full reload
+            _shot(browser, "console-live-retry.png")
+
+            # filters (keyboard: choose, then Enter in a field submits the form)
+            Select(browser.find_element(By.ID, "f-profile")).select_by_value("modio")
+            browser.find_element(By.ID, "f-event_type").send_keys(Keys.ENTER)
+            _wait(browser, lambda d: "profile=modio" in d.current_url)
+            assert {r["profile"] for r in _table(browser)} == {"modio"}
+            browser.get(emu.base_url + "/_hookmock/ui?status=succeeded&profile=moda")
+            assert [r["name"] for r in _table(browser)] == ["task.succeeded"]
+            # search by event id
+            event_id = api.get("/v1/webhook_deliveries")["data"][0]["event_id"]
+            browser.get(emu.base_url + "/_hookmock/ui")
+            search = browser.find_element(By.ID, "f-q")
+            search.send_keys(event_id, Keys.ENTER)
+            _wait(browser, lambda d: "q=" in d.current_url)
+            [found] = _table(browser)
+            assert found["profile"] == "moda"
+            # every form control has a label
+            unlabeled = browser.execute_script(
+                "return [...document.querySelectorAll('input:not([type=hidden]), select')]"
+                ".filter(e => e.labels.length === 0).map(e => e.id || e.name)"
+            )
+            assert unlabeled == []
+    finally:
+        modio.stop()
+
+
+def test_console_form_creates_a_task_and_copies_its_curl(browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    secret = get_profile("moda").generate_secret()
+    receiver = FakeReceiver("moda", secret)
+    receiver.start()
+    try:
+        with running(allow_http_callbacks=True, signing_secret=secret) as (emu, api):
+            browser.get(emu.base_url + "/_hookmock/ui")
+            prompt = browser.find_element(By.ID, "t-prompt")
+            prompt.clear()
+            prompt.send_keys("Poster from the page")
+            Select(browser.find_element(By.ID, "t-outcome")).select_by_value("fail")
+            browser.find_element(By.ID, "t-callback").send_keys(receiver.url)
+            _shot(browser, "console-form.png")
+            _submit(browser, browser.find_element(By.CSS_SELECTOR, "#task-form button[type=submit]"))
+            [task] = api.get("/v1/tasks")["data"]
+            assert task["input"]["prompt"].startswith("Poster from the page")
+            api.advance(120)
+            assert receiver.wait_for(1)
+            [row] = _wait(browser, _table)  # arrives live
+            assert row["name"] == "task.failed"
+            browser.find_element(By.CSS_SELECTOR, "a.details").click()
+            _wait(browser, lambda d: "/deliveries/" in d.current_url)
+            headers = browser.find_element(By.CSS_SELECTOR, "#attempt-1 .request-headers").text
+            sent = dict(receiver.requests[0].headers)
+            assert sent["X-Webhook-Signature"] in headers
+            browser.execute_cdp_cmd(
+                "Browser.grantPermissions",
+                {"origin": emu.base_url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+            )
+            button = browser.find_element(By.CSS_SELECTOR, "button[data-copy=curl-1]")
+            button.click()
+            _wait(browser, lambda d: button.get_attribute("data-copied"))
+            shown = browser.find_element(By.ID, "curl-1").text
+            assert "$HOOKMOCK_MODA_SECRET" in shown and secret not in browser.page_source
+            if button.get_attribute("data-copied") == "yes":
+                copied = browser.execute_async_script(
+                    "navigator.clipboard.readText().then(arguments[0], e => arguments[0]('!' + e))"
+                )
+                assert copied.strip() == shown.strip()
+            _shot(browser, "console-details.png")
+    finally:
+        receiver.stop()
+
+
+@pytest.mark.realtime
+def test_console_shows_an_attempt_in_flight(browser):
+    """Real time: the receiver holds its answer 2 s; meanwhile the row says the attempt is in flight."""
+
+    secret = get_profile("moda").generate_secret()
+    receiver = FakeReceiver("moda", secret)
+    receiver.script("delay:2")
+    receiver.start()
+    try:
+        with running(allow_http_callbacks=True, signing_secret=secret, clock="real") as (emu, api):
+            browser.get(emu.base_url + "/_hookmock/ui")
+            api.post("/_hookmock/moda/events", {"event_type": "task.succeeded", "callback_url": receiver.url})
+
+            [row] = _wait(browser, lambda d: [r for r in _table(d) if r["flying"]], timeout=5)
+            assert row["when"].startswith("attempt in flight")
+            _shot(browser, "console-in-flight.png")
+            _wait(browser, lambda d: [r for r in _table(d) if r["http"] == "200"], timeout=10)
+    finally:
         receiver.stop()

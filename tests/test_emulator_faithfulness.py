@@ -72,7 +72,7 @@ def test_modio_history_details_have_an_endpoint(modio_receiver):
         ping = api.get("/_hookmock/modio/history")["data"][0]
         assert ping["name"] == "PING" and ping["endpoint"] is None  # no request raised the PING
         page = api.call("GET", f"/_hookmock/ui/deliveries/{entry['id']}")[1]
-        assert "<th>endpoint</th>" in page and sent["request_resource"]["resource_url"] in page
+        assert "<th scope=row>endpoint</th>" in page and sent["request_resource"]["resource_url"] in page
 
 
 # 2. mod.io response bodies: 2 KB, decided; secrets redacted before the cut ----------------------

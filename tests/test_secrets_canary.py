@@ -268,6 +268,7 @@ def _serve_run(tmp: Path, ev: Evidence) -> Path:
             call("POST", "/_hookmock/drills", {"mode": "duplicate", "delivery_id": history[0]["id"]})
             call("POST", "/_hookmock/clock/advance", {"seconds": 40})
             call("GET", "/_hookmock/ui")
+            call("GET", "/_hookmock/ui/rows")  # the page's live-update JSON
             call("GET", "/_hookmock/modio/games")
             call("GET", "/_hookmock/openapi.json")
             call("GET", "/v1/webhook_deliveries?status=failed")
@@ -412,6 +413,7 @@ def _emulator_echo_run(tmp: Path, found: Found, secrets_: dict[str, str]) -> Pat
             call("GET", f"/_hookmock/modio/history/{entry['id']}")
             call("GET", f"/_hookmock/ui/deliveries/{entry['id']}")
         call("GET", "/_hookmock/ui")
+        call("GET", "/_hookmock/ui/rows")
         # the receiver's bodies: the search does find pieces where there are some
         assert all(found.needles.hits(body) for body in echo.bodies)
         assert all(found.needles.cut_tail(b[:EXCERPT_BYTES].decode()) for b in echo.bodies)

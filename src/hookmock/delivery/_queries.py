@@ -112,6 +112,17 @@ class Queries(LogBase):
             attempts.append(flying[1])
         return attempts
 
+    def find(self, text: str, *, limit: int = 50) -> list[DeliveryRecord]:
+        """Deliveries whose id or event id is ``text`` (both indexed), newest first."""
+        sql = (
+            f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ? OR event_id = ? "
+            "ORDER BY created_ns DESC, seq DESC LIMIT ?"
+        )
+        with self._lock:
+            self._materialize()
+            rows = self._db.execute(sql, (text, text, limit)).fetchall()
+        return [to_record(r) for r in rows]
+
     def unfinished(self, *, profile: str | None = None) -> list[DeliveryRecord]:
         """Pending deliveries, soonest due first."""
         sql = f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = 'pending'"

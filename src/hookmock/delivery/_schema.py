@@ -89,8 +89,15 @@ WHEN OLD.outcome <> 'in_flight' OR NEW.delivery_seq <> OLD.delivery_seq OR NEW.n
 BEGIN SELECT RAISE(ABORT, 'an attempt row is completed once and never rewritten'); END;
 """
 
+#: The history page's filters: by profile (a log of one profile's rows must not be scanned for
+#: the other's) and the search by event id, both fast on a million rows.
+_V2 = """
+CREATE INDEX deliveries_by_profile ON deliveries (profile, created_ns DESC, seq DESC);
+CREATE INDEX deliveries_by_event_id ON deliveries (event_id);
+"""
+
 #: migrations[i] brings a log from user_version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 DELIVERY_COLUMNS = (

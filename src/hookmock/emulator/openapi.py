@@ -56,6 +56,8 @@ class Operation:
     body_required: bool = True
     description: str | None = None
     ok_text: str | None = None
+    #: the media type of a page route's text answer (HTML unless said)
+    media: str = HTML
 
 
 def _schema(name: str) -> dict[str, Any]:
@@ -401,6 +403,39 @@ OPERATIONS: dict[str, Operation] = {
     ),
     # the history page (HTML)
     "ui": Operation("History page (HTML)", "page", "200", None),
+    "ui_rows": Operation(
+        "The history page's rows as JSON (what its live updates poll)",
+        "page",
+        "200",
+        {"type": "object", "required": ["clock", "now_ms", "filters", "rows", "next_cursor"]},
+        query=(
+            _query("status", {"enum": ["pending", "succeeded", "failed"]}, "Only deliveries in this status"),
+            _query("event_type", _STR, "Only deliveries of this event type"),
+            _query("profile", {"enum": ["moda", "modio"]}, "Only this provider's deliveries"),
+            _query("q", _STR, "A delivery id or an event id (exact)"),
+            _query("cursor", _STR, "The next_cursor of the previous page (keyset pagination)"),
+        ),
+    ),
+    "ui_script": Operation(
+        "The history page's script (JavaScript)", "page", "200", None, media="text/javascript"
+    ),
+    "ui_style": Operation("The history page's stylesheet (CSS)", "page", "200", None, media="text/css"),
+    "ui_create_task": Operation(
+        "The page's Create-a-Moda-task form (form post; 303 back to the page)",
+        "page",
+        "303",
+        None,
+        (),
+        ok_text="Back to the page",
+    ),
+    "ui_modio_event": Operation(
+        "The page's Fire-a-mod.io-event form (form post; 303 back to the page)",
+        "page",
+        "303",
+        None,
+        (404,),
+        ok_text="Back to the page",
+    ),
     "ui_details": Operation("Delivery details page (HTML)", "page", "200", None, (404,)),
     "ui_retry": Operation(
         "The page's Retry/Redeliver button (form post; 303 back to the page)",
@@ -523,7 +558,7 @@ def _operation(op: Operation, rule: str) -> dict[str, Any]:
     if op.body is not None:
         out["requestBody"] = {"required": op.body_required, "content": {JSON: {"schema": op.body}}}
     if op.kind == "page" and op.schema is None and op.ok_text is None:
-        ok: dict[str, Any] = {"description": "HTML", "content": {HTML: {"schema": _STR}}}
+        ok: dict[str, Any] = {"description": op.media, "content": {op.media: {"schema": _STR}}}
     elif op.schema is None:
         ok = {"description": op.ok_text or op.summary}
     else:

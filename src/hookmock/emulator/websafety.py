@@ -31,7 +31,7 @@ __all__ = ["FORM_ENDPOINTS", "FORM_TOKEN_FIELD", "SAFE_METHODS", "check_request"
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: The history page's form targets: they accept the page's own form posts (with the form token).
-FORM_ENDPOINTS = frozenset({"ui_retry", "ui_test"})
+FORM_ENDPOINTS = frozenset({"ui_retry", "ui_test", "ui_create_task", "ui_modio_event"})
 #: The hidden field of the page's forms.
 FORM_TOKEN_FIELD = "form_token"
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
