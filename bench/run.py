@@ -28,6 +28,7 @@ MODULES = [
     "bench_emulator",
     "bench_log",
     "bench_audit",
+    "bench_storm",
     "soak",
 ]
 

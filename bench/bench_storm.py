@@ -1,0 +1,90 @@
+"""Webhook storm throughput: ``hookmock.run_storm`` against a bare ``http.client`` loop.
+
+Both send to the same fast receiver in another process, with the same number of threads, one
+connection per request (``Connection: close``, as the provider's sender does) and the same signed
+bytes; the storm also builds a fresh payload and signature per event.  Chunks alternate so the
+machine's drift hits both alike.  ``python bench/bench_storm.py [--smoke] [--users N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _harness import Figure
+from bench_delivery import _fast_server
+
+import hookmock
+
+SECRET = "whsec_bench_storm"
+
+
+def _bare(port: int, body: bytes, headers: dict[str, str], n: int, users: int) -> float:
+    """Seconds for ``n`` POSTs from ``users`` threads, each a fresh connection."""
+    left = [n]
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                if left[0] <= 0:
+                    return
+                left[0] -= 1
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("POST", "/hook", body=body, headers={**headers, "Connection": "close"})
+            conn.getresponse().read()
+            conn.close()
+
+    t = time.perf_counter()
+    threads = [threading.Thread(target=work) for _ in range(users)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return time.perf_counter() - t
+
+
+def storm_throughput(smoke: bool, users: int = 4) -> Figure:
+    chunk, rounds = (100, 3) if smoke else (400, 10)
+    with _fast_server() as port:
+        url = f"http://127.0.0.1:{port}/hook"
+        factory = hookmock.EventFactory("moda", seed=1)
+        body = factory.body("task.succeeded")
+        headers = factory.profile.delivery_headers(body, SECRET, time.time())
+        base_s = value_s = 0.0
+        for _ in range(rounds):
+            base_s += _bare(port, body, headers, chunk, users)
+            report = hookmock.run_storm(
+                url, profile="moda", secret=SECRET, count=chunk, users=users, mix="task.succeeded=1"
+            )
+            if report.statuses != {"200": chunk}:
+                raise RuntimeError(report.text())
+            value_s += report.seconds
+    b, v = rounds * chunk / base_s, rounds * chunk / value_s
+    return Figure(
+        f"storm deliveries/s over loopback ({users} threads)",
+        v,
+        "/s",
+        "≥ 0.7× baseline",
+        v / b >= 0.7,
+        b,
+        v / b,
+        "baseline: bare http.client loop, same threads, same signed bytes",
+    )
+
+
+FIGURES = [storm_throughput]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--users", type=int, default=4)
+    args = parser.parse_args()
+    print(storm_throughput(args.smoke, args.users).row())
