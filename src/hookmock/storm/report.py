@@ -51,6 +51,8 @@ class StormReport:
     settle_ms: float | None = None
     failures: list[str] = field(default_factory=list)
     checks: dict[str, str | None] = field(default_factory=dict)
+    #: With ``--workers``: requests each Locust worker reported sending, by worker id.
+    workers: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -103,18 +105,61 @@ class StormReport:
             },
             applied=None,
         )
+        report._add_applied(applied)
+        report._judge(applied, max_p99_ms, max_errors)
+        return report
+
+    @classmethod
+    def from_locust(
+        cls,
+        summary: dict[str, Any],
+        *,
+        profile: str,
+        target: str,
+        deadline_ns: int,
+        applied: Applied | None,
+        max_p99_ms: float | None = None,
+        max_errors: int | None = None,
+    ) -> StormReport:
+        """The report of a Locust run: the master's totals and every worker's report."""
+        workers = summary["workers"]
+        stale = sum(w["stale"] for w in workers.values())
+        stale_accepted = sum(w["stale_accepted"] for w in workers.values())
+        events: set[str] = set()
+        for w in workers.values():
+            events.update(w["events"])
+        report = cls(
+            profile=profile,
+            target=target,
+            deadline_s=deadline_ns / SECOND,
+            faithful=True,
+            requests=summary["requests"],
+            events=len(events),
+            seconds=summary["seconds"],
+            latency_ms=dict(summary["latency_ms"]),
+            # Locust's own view: successes (2xx, or a rejected replay) and each failure message
+            statuses={"success": summary["requests"] - summary["failures"], **summary["errors"]},
+            over_deadline=sum(n for e, n in summary["errors"].items() if "timed out" in e.lower()),
+            errors=max(0, summary["failures"] - stale_accepted),  # an accepted replay is Locust's failure
+            stale={"sent": stale, "rejected": stale - stale_accepted, "accepted": stale_accepted},
+            applied=None,
+            workers={name: w["requests"] for name, w in sorted(workers.items())},
+        )
+        report._add_applied(applied)
+        report._judge(applied, max_p99_ms, max_errors)
+        return report
+
+    def _add_applied(self, applied: Applied | None) -> None:
         if applied is not None:
-            report.applied = {
+            self.applied = {
                 "0": len(applied.lost),
                 "1": len(applied.once),
                 ">1": len(applied.many),
                 "never_accepted": applied.never_accepted,
             }
-            report.lost_ids = applied.lost[:_SAMPLE]
-            report.doubled_ids = applied.many[:_SAMPLE]
-            report.settle_ms = applied.settle_ms
-        report._judge(applied, max_p99_ms, max_errors)
-        return report
+            self.lost_ids = applied.lost[:_SAMPLE]
+            self.doubled_ids = applied.many[:_SAMPLE]
+            self.settle_ms = applied.settle_ms
 
     def _judge(self, applied: Applied | None, max_p99_ms: float | None, max_errors: int | None) -> None:
         checks: dict[str, str | None] = {}
@@ -170,6 +215,7 @@ class StormReport:
             "lost_ids": self.lost_ids,
             "doubled_ids": self.doubled_ids,
             "settle_ms": self.settle_ms,
+            "workers": self.workers,
         }
 
     def text(self) -> str:
