@@ -21,7 +21,6 @@ from werkzeug.wrappers import Request, Response
 import hookmock
 from hookmock.cli import main
 from hookmock.storm import StormFailed, assert_exactly_once, storm
-
 from receivers import broken as b
 from receivers.base import WerkzeugReceiver
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from receivers.base import WerkzeugReceiver
 from werkzeug.serving import make_server
 
 from hookmock.cli import main
+from receivers.base import WerkzeugReceiver
 
 pytestmark = pytest.mark.realtime
 SECRET = "whsec_locust_storm_secret_0123456789"

@@ -16,8 +16,9 @@ reports.  Each task builds one event with the profile's factory and sends it as 
 signed with a fresh timestamp, then (by their shares) a retry with a fresh signature, a second copy
 at the same moment, and a stale replay that must be rejected (a replay answered 2xx is a Locust
 failure).  Every process records the events it sent; in distributed mode each worker reports them
-to the master (message ``hookmock_events``) when it stops, so the master can verify exactly-once
-(:func:`verify_on_master`, what ``hookmock storm --workers N`` runs).
+to the master (message ``hookmock_events``) when it stops, and with ``$HOOKMOCK_STORM_OUT_DIR`` set
+every process writes its report there when it quits: ``hookmock storm --workers N`` reads them and
+verifies exactly-once after the run.
 
 Importing this module imports Locust, which patches the process for gevent: import it only in a
 process that runs Locust.
@@ -73,7 +74,9 @@ class WebhookUser(HttpUser):
             secret=cls.secret or env.get("HOOKMOCK_SECRET", ""),
             count=0,
             mix=cls.mix if cls.mix is not None else env.get("HOOKMOCK_STORM_MIX") or None,
-            duplicates=cls.duplicates if cls.duplicates is not None else _env_share("HOOKMOCK_STORM_DUPLICATES"),
+            duplicates=cls.duplicates
+            if cls.duplicates is not None
+            else _env_share("HOOKMOCK_STORM_DUPLICATES"),
             concurrent_duplicates=(
                 cls.concurrent_duplicates
                 if cls.concurrent_duplicates is not None

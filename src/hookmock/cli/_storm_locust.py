@@ -94,9 +94,14 @@ def run_distributed(args: argparse.Namespace, profile: Any, secret: str) -> int:
 
     _check(args)
     StormOptions(  # the shares, mix and profile are checked here, before any process starts
-        profile=profile, secret=secret, duration_s=args.duration, mix=args.mix, duplicates=args.duplicates,
-        concurrent_duplicates=args.concurrent_duplicates, stale=args.stale,
-    ).check()  # fmt: skip
+        profile=profile,
+        secret=secret,
+        duration_s=args.duration,
+        mix=args.mix,
+        duplicates=args.duplicates,
+        concurrent_duplicates=args.concurrent_duplicates,
+        stale=args.stale,
+    ).check()
     HTTPTransport(allow_targets=tuple(args.allow_target)).check_target(args.url)
     parts = urlsplit(args.url)
     host = f"{parts.scheme}://{parts.netloc}"
@@ -121,11 +126,29 @@ def run_distributed(args: argparse.Namespace, profile: Any, secret: str) -> int:
                 return 0
             bind, port = _hostport("--master-bind", args.master_bind or f"127.0.0.1:{_free_port()}")
             master = [
-                *run, "--headless", "--master", "--master-bind-host", bind, "--master-bind-port", str(port),
-                "--expect-workers", str(args.workers), "--expect-workers-max-wait", "60",
-                "-u", str(users), "-r", str(users), "-t", f"{max(1, round(args.duration))}s", "--only-summary",
-                "--stop-timeout", str(int(profile.deadline_s)), "--exit-code-on-error", "0",
-            ]  # fmt: skip
+                *run,
+                "--headless",
+                "--master",
+                "--master-bind-host",
+                bind,
+                "--master-bind-port",
+                str(port),
+                "--expect-workers",
+                str(args.workers),
+                "--expect-workers-max-wait",
+                "60",
+                "-u",
+                str(users),
+                "-r",
+                str(users),
+                "-t",
+                f"{max(1, round(args.duration))}s",
+                "--only-summary",
+                "--stop-timeout",
+                str(int(profile.deadline_s)),
+                "--exit-code-on-error",
+                "0",
+            ]
             procs.append(subprocess.Popen(master, env=env, **quiet))  # type: ignore[call-overload]
             local = "127.0.0.1" if bind in ("0.0.0.0", "", "*") else bind
             worker = [*run, "--worker", "--master-host", local, "--master-port", str(port)]
@@ -144,7 +167,9 @@ def _gather(out_dir: str) -> dict[str, Any]:
         with open(os.path.join(out_dir, "master.json"), encoding="utf-8") as fh:
             summary: dict[str, Any] = json.load(fh)
     except (OSError, ValueError):
-        raise HookmockError("the Locust master wrote no summary; run without --json to see its output") from None
+        raise HookmockError(
+            "the Locust master wrote no summary; run without --json to see its output"
+        ) from None
     for name in os.listdir(out_dir):
         if name.startswith("worker-") and name.endswith(".json"):
             with open(os.path.join(out_dir, name), encoding="utf-8") as fh:
@@ -169,9 +194,14 @@ def _report(args: argparse.Namespace, profile: Any, summary: dict[str, Any]) -> 
         accepted = [e for e, ok in seen.items() if ok]
         applied = count_applied(probe, accepted, [e for e, ok in seen.items() if not ok], args.settle)
     report = StormReport.from_locust(
-        summary, profile=profile.name, target=args.url, deadline_ns=profile.deadline_ns, applied=applied,
-        max_p99_ms=args.max_p99, max_errors=args.max_errors,
-    )  # fmt: skip
+        summary,
+        profile=profile.name,
+        target=args.url,
+        deadline_ns=profile.deadline_ns,
+        applied=applied,
+        max_p99_ms=args.max_p99,
+        max_errors=args.max_errors,
+    )
     if args.junit:
         with open(args.junit, "w", encoding="utf-8") as fh:
             fh.write(report.junit())

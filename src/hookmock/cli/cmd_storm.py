@@ -31,29 +31,72 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--mix", metavar="TYPE=SHARE,...", help="share of each event type (default: all alike)")
     share = "share of events (0 to 1) "
-    p.add_argument("--duplicates", type=number("--duplicates", 0, 1), default=0.0, metavar="P",
-                   help=share + "delivered again with a fresh signature, as a retry")  # fmt: skip
-    p.add_argument("--concurrent-duplicates", type=number("--concurrent-duplicates", 0, 1), default=0.0,
-                   metavar="P", help=share + "sent twice at the same moment")  # fmt: skip
-    p.add_argument("--stale", type=number("--stale", 0, 1), default=0.0, metavar="P",
-                   help=share + "replayed with their 1 h old timestamp: must be rejected")  # fmt: skip
-    p.add_argument("--burst", type=number("--burst", 0, 1_000_000, integer=True), default=0, metavar="N",
-                   help="N events queued during a simulated outage, released at once first")  # fmt: skip
-    p.add_argument("--probe-url", metavar="TEMPLATE",
-                   help="effect probe, e.g. http://127.0.0.1:8000/effects/{event_id}: verify exactly-once")  # fmt: skip
-    p.add_argument("--settle", metavar="SECONDS", type=number("--settle", 0, 60),
-                   help="wait for effects this long without change (default: learned, as the audit)")  # fmt: skip
-    p.add_argument("--max-p99", metavar="MS", type=number("--max-p99", 0, 3_600_000),
-                   help="fail when the p99 latency is over MS milliseconds")  # fmt: skip
-    p.add_argument("--max-errors", metavar="N", type=number("--max-errors", 0, 10**9, integer=True),
-                   help="fail when more than N deliveries get no 2xx")  # fmt: skip
-    p.add_argument("--deadline", metavar="SECONDS", type=number("--deadline", 0.001, 3600),
-                   help="NOT FAITHFUL: replace the profile's response deadline (experiments only)")  # fmt: skip
+    p.add_argument(
+        "--duplicates",
+        type=number("--duplicates", 0, 1),
+        default=0.0,
+        metavar="P",
+        help=share + "delivered again with a fresh signature, as a retry",
+    )
+    p.add_argument(
+        "--concurrent-duplicates",
+        type=number("--concurrent-duplicates", 0, 1),
+        default=0.0,
+        metavar="P",
+        help=share + "sent twice at the same moment",
+    )
+    p.add_argument(
+        "--stale",
+        type=number("--stale", 0, 1),
+        default=0.0,
+        metavar="P",
+        help=share + "replayed with their 1 h old timestamp: must be rejected",
+    )
+    p.add_argument(
+        "--burst",
+        type=number("--burst", 0, 1_000_000, integer=True),
+        default=0,
+        metavar="N",
+        help="N events queued during a simulated outage, released at once first",
+    )
+    p.add_argument(
+        "--probe-url",
+        metavar="TEMPLATE",
+        help="effect probe, e.g. http://127.0.0.1:8000/effects/{event_id}: verify exactly-once",
+    )
+    p.add_argument(
+        "--settle",
+        metavar="SECONDS",
+        type=number("--settle", 0, 60),
+        help="wait for effects this long without change (default: learned, as the audit)",
+    )
+    p.add_argument(
+        "--max-p99",
+        metavar="MS",
+        type=number("--max-p99", 0, 3_600_000),
+        help="fail when the p99 latency is over MS milliseconds",
+    )
+    p.add_argument(
+        "--max-errors",
+        metavar="N",
+        type=number("--max-errors", 0, 10**9, integer=True),
+        help="fail when more than N deliveries get no 2xx",
+    )
+    p.add_argument(
+        "--deadline",
+        metavar="SECONDS",
+        type=number("--deadline", 0.001, 3600),
+        help="NOT FAITHFUL: replace the profile's response deadline (experiments only)",
+    )
     p.add_argument("--seed", type=number("--seed", 0, 2**63, integer=True), help="reproducible payloads")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.add_argument("--junit", metavar="FILE", help="also write the checks as JUnit XML")
-    p.add_argument("--workers", type=number("--workers", 1, 256, integer=True), metavar="N",
-                   help="run Locust distributed locally: a master and N worker processes (hookmock[storm])")  # fmt: skip
+    p.add_argument(
+        "--workers",
+        type=number("--workers", 1, 256, integer=True),
+        metavar="N",
+        help="run Locust distributed locally: a master and N worker processes (hookmock[storm])",
+    )
     p.add_argument("--master-bind", metavar="HOST:PORT", help="with --workers: where the master listens")
     p.add_argument("--master-host", metavar="HOST:PORT", help="join the Locust master there as workers")
     add_target_options(p)

@@ -166,9 +166,13 @@ class StormReport:
         if applied is not None:
             problems = []
             if applied.lost:
-                problems.append(f"{len(applied.lost)} accepted event(s) never applied (e.g. {applied.lost[0]})")
+                problems.append(
+                    f"{len(applied.lost)} accepted event(s) never applied (e.g. {applied.lost[0]})"
+                )
             if applied.many:
-                problems.append(f"{len(applied.many)} event(s) applied more than once (e.g. {applied.many[0]})")
+                problems.append(
+                    f"{len(applied.many)} event(s) applied more than once (e.g. {applied.many[0]})"
+                )
             checks["exactly-once"] = "; ".join(problems) or None
         if self.stale["sent"]:
             accepted = self.stale["accepted"]
