@@ -114,8 +114,10 @@ def test_the_readme_locustfile_runs_headless(tmp_path):
             env=env, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    assert verifier.seen["valid"] > 10 and verifier.seen["bad-signature"] == 0
-    assert sum(receiver.store.applied.values()) > 10
+    # (a loaded machine may leave little of the 2 s once Locust has started: a few are enough)
+    assert verifier.seen["valid"] > 0 and verifier.seen["bad-signature"] == 0
+    assert verifier.seen["stale"] == 0  # no stale share given: every request is fresh
+    assert sum(receiver.store.applied.values()) > 0
 
 
 def test_workers_without_locust_names_the_extra(monkeypatch, capsys):

@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from typing import Any, ClassVar
 
 import gevent
 from locust import HttpUser, constant, events, task
 
+from .clock import RealClock
 from .storm.plan import STALE_AGE_S, StormOptions, Unit, UnitSource
 
 __all__ = ["SENT", "ModaWebhookUser", "ModioWebhookUser", "WebhookUser"]
@@ -47,6 +47,7 @@ SENT: dict[str, Any] = {
     "stale_accepted": 0,
 }
 MESSAGE = "hookmock_events"
+_REAL = RealClock()
 
 
 def _env_share(name: str) -> float:
@@ -91,7 +92,7 @@ class WebhookUser(HttpUser):
         self._timeout = options.deadline_ns / 1e9
 
     def _post(self, unit: Unit, kind: str, at: float | None = None) -> bool:
-        when = time.time() if at is None else at
+        when = _REAL.time() if at is None else at
         headers = self._profile.delivery_headers(unit.body, self._options.secret, when)
         name = f"{self._profile.name} {kind}"
         with self.client.post(
@@ -126,7 +127,7 @@ class WebhookUser(HttpUser):
             accepted = self._post(unit, "duplicate") or accepted
         events_sent[unit.event_id] = events_sent[unit.event_id] or accepted
         if unit.stale:
-            self._post(unit, "stale", at=time.time() - STALE_AGE_S)
+            self._post(unit, "stale", at=_REAL.time() - STALE_AGE_S)
 
 
 class ModaWebhookUser(WebhookUser):

@@ -18,11 +18,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..clock import RealClock
 from ..errors import HookmockError, UsageError
+
+_REAL = RealClock()
 
 _LOCUSTFILE = """from hookmock.locust import {base} as _Base
 
@@ -78,10 +80,19 @@ def _env(args: argparse.Namespace, secret: str, path: str, out_dir: str) -> dict
     return env
 
 
+def _now() -> float:
+    return _REAL.monotonic_ns() / 1e9
+
+
+def _start(cmd: list[str], env: dict[str, str], quiet: bool) -> subprocess.Popen[bytes]:
+    out = subprocess.DEVNULL if quiet else None
+    return subprocess.Popen(cmd, env=env, stdout=out, stderr=out)
+
+
 def _wait(procs: list[subprocess.Popen[bytes]], until: float) -> None:
     for proc in procs:
         with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(max(0.1, until - time.monotonic()))
+            proc.wait(max(0.1, until - _now()))
     for proc in procs:  # only the processes started here, by their own handle
         if proc.poll() is None:
             proc.kill()
@@ -113,15 +124,15 @@ def run_distributed(args: argparse.Namespace, profile: Any, secret: str) -> int:
         with open(locustfile, "w", encoding="utf-8") as fh:
             fh.write(_LOCUSTFILE.format(base=base))
         env = _env(args, secret, path, out_dir)
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL} if args.json else {}
+        quiet = bool(args.json)
         run = [sys.executable, "-m", "locust", "-f", locustfile, "--host", host]
         procs: list[subprocess.Popen[bytes]] = []
         try:
             if args.master_host is not None:
                 mhost, mport = _hostport("--master-host", args.master_host)
                 worker = [*run, "--worker", "--master-host", mhost, "--master-port", str(mport)]
-                procs = [subprocess.Popen(worker, env=env, **quiet) for _ in range(args.workers)]  # type: ignore[call-overload]
-                _wait(procs, time.monotonic() + args.duration + GRACE_S + 3600)
+                procs = [_start(worker, env, quiet) for _ in range(args.workers)]
+                _wait(procs, _now() + args.duration + GRACE_S + 3600)
                 print(f"{args.workers} worker(s) done; the master at {args.master_host} has the report")
                 return 0
             bind, port = _hostport("--master-bind", args.master_bind or f"127.0.0.1:{_free_port()}")
@@ -149,14 +160,14 @@ def run_distributed(args: argparse.Namespace, profile: Any, secret: str) -> int:
                 "--exit-code-on-error",
                 "0",
             ]
-            procs.append(subprocess.Popen(master, env=env, **quiet))  # type: ignore[call-overload]
+            procs.append(_start(master, env, quiet))
             local = "127.0.0.1" if bind in ("0.0.0.0", "", "*") else bind
             worker = [*run, "--worker", "--master-host", local, "--master-port", str(port)]
-            procs += [subprocess.Popen(worker, env=env, **quiet) for _ in range(args.workers)]  # type: ignore[call-overload]
-            _wait(procs[:1], time.monotonic() + 60 + args.duration + GRACE_S)  # the master
-            _wait(procs[1:], time.monotonic() + 15)  # workers quit with it (and write their reports)
+            procs += [_start(worker, env, quiet) for _ in range(args.workers)]
+            _wait(procs[:1], _now() + 60 + args.duration + GRACE_S)  # the master
+            _wait(procs[1:], _now() + 15)  # workers quit with the master
         finally:
-            _wait(procs, time.monotonic())
+            _wait(procs, _now())
         summary = _gather(out_dir)
     return _report(args, profile, summary)
 

@@ -11,7 +11,6 @@ released at once, with no pacing.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -60,14 +59,14 @@ class _Shared:
         self.end_ns = end_ns
         self.lock = threading.Lock()
         self.slot = 0
-        self.start_ns = time.monotonic_ns()
+        self.start_ns = _REAL.monotonic_ns()
         self.stopped = threading.Event()
 
     def take(self, paced: bool) -> Unit | None:
         with self.lock:
             if self.stopped.is_set():
                 return None
-            if self.end_ns is not None and time.monotonic_ns() >= self.end_ns:
+            if self.end_ns is not None and _REAL.monotonic_ns() >= self.end_ns:
                 return None
             unit = next(self.units, None)
             slot = self.slot
@@ -76,7 +75,7 @@ class _Shared:
             return None
         if paced and self.rate:
             due = self.start_ns + int(slot * SECOND / self.rate)
-            wait = due - time.monotonic_ns()
+            wait = due - _REAL.monotonic_ns()
             if wait > 0 and self.stopped.wait(wait / SECOND):
                 return None
         return unit
@@ -93,7 +92,7 @@ class _Sender:
         self.event_ids: list[str] = []
 
     def one(self, unit: Unit, kind: str, at: float | None = None) -> None:
-        now = time.time() if at is None else at
+        now = _REAL.time() if at is None else at
         headers = self.profile.delivery_headers(unit.body, self.options.secret, now)
         try:
             result: AttemptResult = self.transport.send(
@@ -124,7 +123,7 @@ class _Sender:
         if unit.duplicate:
             self.one(unit, "duplicate")  # a retry: the same bytes, a fresh signature
         if unit.stale:
-            self.one(unit, "stale", at=time.time() - STALE_AGE_S)  # the captured request, replayed
+            self.one(unit, "stale", at=_REAL.time() - STALE_AGE_S)  # the captured request, replayed
 
 
 def _work(sender: _Sender, shared: _Shared, paced: bool) -> None:
@@ -166,7 +165,7 @@ def send_storm(
     source = UnitSource(options)
     sender = _Sender(options, target, transport)
     users = options.users or DEFAULT_USERS
-    run = StormRun(sender.sent, sender.event_ids, time.monotonic_ns(), 0)
+    run = StormRun(sender.sent, sender.event_ids, _REAL.monotonic_ns(), 0)
     done = threading.Event()
     ticker = None
     if on_progress is not None:
@@ -180,16 +179,16 @@ def send_storm(
     try:
         if options.burst:
             backlog = [source.unit() for _ in range(options.burst)]  # queued during the outage
-            run.started_ns = time.monotonic_ns()
+            run.started_ns = _REAL.monotonic_ns()
             _run_phase(sender, iter(backlog), max(users, min(options.burst, 64)), None, None)
         end_ns = None
         if options.duration_s is not None:
-            end_ns = time.monotonic_ns() + int(options.duration_s * SECOND)
+            end_ns = _REAL.monotonic_ns() + int(options.duration_s * SECOND)
         if options.count is not None or options.duration_s is not None:
             limit = None if options.count is None else source.made + options.count
             _run_phase(sender, source.units(limit), users, options.rate, end_ns)
     finally:
-        run.ended_ns = time.monotonic_ns()
+        run.ended_ns = _REAL.monotonic_ns()
         done.set()
         if ticker is not None:
             ticker.join()

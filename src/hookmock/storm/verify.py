@@ -11,16 +11,16 @@ read again, settled, before it is called lost.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..auditing.settle import EffectWatcher
-from ..clock import SECOND
+from ..clock import RealClock
 
 __all__ = ["Applied", "count_applied"]
 
 _PROBE_THREADS = 8
+_REAL = RealClock()
 
 
 @dataclass
@@ -88,13 +88,13 @@ def count_applied(
     period = watcher.period_ns()
     result.settle_ms = period / 1e6
     if period:
-        time.sleep(period / SECOND)  # the last deliveries' effects land
+        _REAL.sleep_ns(period)  # the last deliveries' effects land
     counts = _parallel(accepted, probe)
     for event_id, count in counts.items():
         if count == 0:
             counts[event_id] = watcher.read(event_id, at_least=1).count
     if period:  # an asynchronous receiver: a second settled pass catches late second applications
-        time.sleep(period / SECOND)
+        _REAL.sleep_ns(period)
         again = _parallel(list(counts), probe)
         counts = {e: max(c, again[e]) for e, c in counts.items()}
     result.counts = counts
