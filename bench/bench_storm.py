@@ -79,7 +79,83 @@ def storm_throughput(smoke: bool, users: int = 4) -> Figure:
     )
 
 
-FIGURES = [storm_throughput]
+_PLAIN = """import os
+from locust import HttpUser, constant, task
+
+BODY = open(os.environ["BENCH_BODY"], "rb").read()
+HEADERS = {"Content-Type": "application/json", "User-Agent": "hookmock/bench"}
+
+
+class Plain(HttpUser):
+    wait_time = constant(0)
+
+    @task
+    def post(self):
+        self.client.post("/hook", data=BODY, headers=HEADERS)
+"""
+_HOOKMOCK = """from hookmock.locust import ModaWebhookUser
+
+
+class Hooks(ModaWebhookUser):
+    path = "/hook"
+    mix = "task.succeeded=1"
+"""
+
+
+def _locust_rate(locustfile: str, port: int, seconds: int, env: dict[str, str], folder: str) -> float:
+    """Locust's own requests/s (over the time it really ran) for one headless run."""
+    import csv
+    import os
+    import subprocess
+
+    prefix = os.path.join(folder, "stats")
+    subprocess.run(
+        [sys.executable, "-m", "locust", "-f", locustfile, "--headless", "-u", "4", "-r", "4",
+         "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}", "--csv", prefix, "--only-summary"],
+        env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 120,
+    )  # fmt: skip
+    with open(prefix + "_stats.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["Name"] == "Aggregated"]
+    return float(rows[0]["Requests/s"])
+
+
+def locust_user_throughput(smoke: bool) -> Figure:
+    """The hookmock Locust user's requests against a plain HttpUser posting the same bytes (one
+    Locust process each, 4 users, the same run time)."""
+    import importlib.util
+    import os
+    import tempfile
+
+    if importlib.util.find_spec("locust") is None:
+        missing = "locust not installed"
+        return Figure("Locust user deliveries/s", None, "", "≥ 0.8× baseline", None, note=missing)
+    seconds, rounds = (2, 1) if smoke else (10, 3)
+    with _fast_server() as port, tempfile.TemporaryDirectory() as folder:
+        body = hookmock.EventFactory("moda", seed=1).body("task.succeeded")
+        with open(os.path.join(folder, "body.json"), "wb") as fh:
+            fh.write(body)
+        for name, text in (("plain.py", _PLAIN), ("hooks.py", _HOOKMOCK)):
+            with open(os.path.join(folder, name), "w") as fh:
+                fh.write(text)
+        env = dict(os.environ, BENCH_BODY=os.path.join(folder, "body.json"), HOOKMOCK_SECRET=SECRET)
+        base = value = 0.0
+        for _ in range(rounds):
+            base += _locust_rate(os.path.join(folder, "plain.py"), port, seconds, env, folder)
+            value += _locust_rate(os.path.join(folder, "hooks.py"), port, seconds, env, folder)
+    b, v = base / rounds, value / rounds
+    return Figure(
+        "Locust user deliveries/s (one process, 4 users)",
+        v,
+        "/s",
+        "≥ 0.8× baseline",
+        v / b >= 0.8,
+        b,
+        v / b,
+        "baseline: a plain Locust HttpUser posting the same bytes",
+    )
+
+
+FIGURES = [storm_throughput, locust_user_throughput]
 
 
 if __name__ == "__main__":
@@ -88,3 +164,4 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=4)
     args = parser.parse_args()
     print(storm_throughput(args.smoke, args.users).row())
+    print(locust_user_throughput(args.smoke).row())

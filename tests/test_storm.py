@@ -176,3 +176,15 @@ def test_usage_errors_name_the_value(capsys):
         assert needle in err and "Traceback" not in err, (extra, err)
     assert main(["storm", "http://192.0.2.1/hook", "--secret", SECRET, "--count", "1"]) == 2
     assert "192.0.2.1" in capsys.readouterr().err
+
+
+def test_progress_is_reported_while_the_storm_runs_and_a_report_without_probe_verifies_nothing():
+    app = WerkzeugReceiver("moda", SECRET)
+    seen: list[int] = []
+    report = storm(
+        app, secret=SECRET, rate=40, duration=1.2, users=2, on_progress=lambda run: seen.append(len(run.sent))
+    )
+    assert len(seen) >= 2 and seen == sorted(seen) and seen[-1] > 0
+    report.assert_ok()  # nothing failed...
+    with pytest.raises(StormFailed, match="probe"):
+        report.assert_exactly_once()  # ...but nothing was verified either

@@ -164,10 +164,22 @@ def _write(name: str, data: dict[str, Any]) -> None:
         os.replace(path + ".tmp", path)
 
 
+def _warm_up() -> None:
+    """Load the payload factory (faker) now, not in the first task, then refresh gevent's cached
+    loop time: Locust sets its ``--run-time`` timer from that time, and after a slow start-up a
+    stale one ends the run early (seen: a 2 s run stopped after 0.3 s)."""
+    from .factories import EventFactory
+
+    for name in ("moda", "modio"):
+        EventFactory(name).event()
+    gevent.get_hub().loop.update_now()
+
+
 @events.init.add_listener
 def _on_init(environment: Any, **_: Any) -> None:
     from locust.runners import MasterRunner, WorkerRunner
 
+    _warm_up()
     runner = environment.runner
     if isinstance(runner, MasterRunner):
 

@@ -271,4 +271,8 @@ class StormReport:
         if not self.ok:
             raise StormFailed("storm failed: " + "; ".join(self.failures) + "\n" + self.text())
 
-    assert_exactly_once = assert_ok
+    def assert_exactly_once(self) -> None:
+        """Like :meth:`assert_ok`, and also fail when no effect probe was read (nothing verified)."""
+        if self.applied is None:
+            raise StormFailed("exactly-once was not verified: run the storm with probe= (or --probe-url)")
+        self.assert_ok()
