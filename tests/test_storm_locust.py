@@ -116,7 +116,8 @@ def test_the_readme_locustfile_runs_headless(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     # (a loaded machine may leave little of the 2 s once Locust has started: a few are enough)
     assert verifier.seen["valid"] > 0 and verifier.seen["bad-signature"] == 0
-    assert verifier.seen["stale"] == 0  # no stale share given: every request is fresh
+    # exit 0: Locust recorded no failure, so every live copy got a 2xx and every stale replay (the
+    # locustfile's stale share; the verifier finds them stale) was rejected
     assert sum(receiver.store.applied.values()) > 0
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from typing import Any, ClassVar
 
 import gevent
@@ -40,7 +41,7 @@ __all__ = ["SENT", "ModaWebhookUser", "ModioWebhookUser", "WebhookUser"]
 
 #: What this process sent: event id -> whether a live copy was answered 2xx; and request totals.
 SENT: dict[str, Any] = {
-    "worker": f"{os.getpid()}@{__import__('socket').gethostname()}",
+    "worker": f"{os.getpid()}@{socket.gethostname()}",
     "events": {},
     "requests": 0,
     "stale": 0,
