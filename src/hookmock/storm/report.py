@@ -53,6 +53,8 @@ class StormReport:
     checks: dict[str, str | None] = field(default_factory=dict)
     #: With ``--workers``: requests each Locust worker reported sending, by worker id.
     workers: dict[str, int] | None = None
+    #: With ``--workers``: the requests Locust's master counted (its statistics, for comparison).
+    locust_requests: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -133,7 +135,8 @@ class StormReport:
             target=target,
             deadline_s=deadline_ns / SECOND,
             faithful=True,
-            requests=summary["requests"],
+            # the workers' own counts: the master's statistics can miss a last report under load
+            requests=sum(w["requests"] for w in workers.values()),
             events=len(events),
             seconds=summary["seconds"],
             latency_ms=dict(summary["latency_ms"]),
@@ -144,6 +147,7 @@ class StormReport:
             stale={"sent": stale, "rejected": stale - stale_accepted, "accepted": stale_accepted},
             applied=None,
             workers={name: w["requests"] for name, w in sorted(workers.items())},
+            locust_requests=summary["requests"],
         )
         report._add_applied(applied)
         report._judge(applied, max_p99_ms, max_errors)
@@ -220,6 +224,7 @@ class StormReport:
             "doubled_ids": self.doubled_ids,
             "settle_ms": self.settle_ms,
             "workers": self.workers,
+            "locust_requests": self.locust_requests,
         }
 
     def text(self) -> str:
