@@ -29,6 +29,7 @@ MODULES = [
     "bench_log",
     "bench_page",
     "bench_audit",
+    "bench_storm",
     "soak",
 ]
 

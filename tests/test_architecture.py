@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("provider facts", {"profiles", "validation", "factories", "strategies", "signing"}),
     ("core and edges", {"delivery", "transport"}),
     ("sender", {"sender"}),
-    ("tools", {"receiver", "auditing", "scenarios"}),
+    ("tools", {"receiver", "auditing", "scenarios", "storm", "locust"}),
     ("front ends", {"emulator", "pytest_plugin", "cli", "__main__"}),
 ]
 

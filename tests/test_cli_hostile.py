@@ -201,6 +201,13 @@ CASES: list[tuple[list[str], str]] = [
     (["sign", "{bin}", "--secret", ""], "secret"),
     (["sign", "{bin}", *S, "--timestamp", "-5"], "--timestamp: '-5'"),
     (["demo", "--fast"], "unrecognized"),
+    # storm (more in test_storm.py)
+    (["storm", URL, *S], "--count N or --duration"),
+    (["storm", URL, *S, "--count", "-1"], "'-1'"),
+    (["storm", URL, *S, "--count", "1", "--rate", "nan"], "'nan'"),
+    (["storm", URL, *S, "--count", "1", "--stale", "2"], "'2'"),
+    (["storm", "http://192.0.2.7/hook", *S, "--count", "1"], "192.0.2.7"),
+    (["storm", URL, *S, "--count", "1", "--junit", "{dir}"], "directory"),
     ([], "usage: hookmock"),
     # send (continued)
     (["send", URL, *S, "--db", "{missing}"], "does not exist"),

@@ -52,6 +52,8 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "Sender": ".sender",
     "Sequence": ".receiver.faults",
     "ServerLimits": "._util.serving",
+    "StormFailed": ".storm.report",
+    "StormReport": ".storm.report",
     "TargetNotAllowed": ".errors",
     "TargetPolicy": ".transport.targets",
     "TimestampTooNew": ".errors",
@@ -66,6 +68,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "WSGITarget": ".transport.apps",
     "WSGITransport": ".transport.wsgi",
     "assert_attempts": ".receiver.assertions",
+    "assert_exactly_once": ".storm",
     "assert_faithful_sender": ".receiver.assertions",
     "assert_fresh_signatures": ".receiver.assertions",
     "assert_gave_up_at_deadline": ".receiver.assertions",
@@ -83,6 +86,7 @@ _EXPORTS: dict[str, str] = {  # sorted by name
     "parse_script": ".receiver.faults",
     "register_profile": ".profiles",
     "run_scenario": ".scenarios.runner",
+    "run_storm": ".storm",
     "schema_names": ".validation",
     "sign": ".signing",
     "validate": ".validation",
@@ -161,6 +165,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .scenarios.runner import run_scenario
     from .sender import Sender
     from .signing import check, sign, verify
+    from .storm import assert_exactly_once, run_storm
+    from .storm.report import StormFailed, StormReport
     from .transport import AttemptResult, Transport
     from .transport.apps import AppTarget, WSGITarget
     from .transport.asgi import ASGITransport
