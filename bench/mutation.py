@@ -10,7 +10,8 @@ Each group mutates a few modules and runs only the tests that target them (mutmu
 that to the tests that reach the mutated function).  The run happens in a scratch copy of the
 repository (``src``, ``tests``, ``schemas``, ``pyproject.toml``; the worktree is never touched),
 with a ``[tool.mutmut]`` section written for the group.  It prints, per group, the mutants killed,
-the kill rate and every survivor with its diff; the exit status is 1 when any mutant survived.
+the kill rate and every survivor (``--diffs``: with its diff; or ``mutmut show NAME`` in the kept
+copy); the exit status is 1 when any mutant survived.
 """
 
 from __future__ import annotations
@@ -38,7 +39,12 @@ class Group:
 GROUPS: dict[str, Group] = {
     "profiles": Group(
         ("src/hookmock/profiles/*",),
-        ("tests/test_profiles.py", "tests/test_signing.py", "tests/test_factories.py", "tests/test_validation.py"),
+        (
+            "tests/test_profiles.py",
+            "tests/test_signing.py",
+            "tests/test_factories.py",
+            "tests/test_validation.py",
+        ),
     ),
     "machine": Group(
         ("src/hookmock/delivery/machine.py",),
@@ -116,12 +122,19 @@ def _workspace(name: str, group: Group, base: Path) -> Path:
 def _mutmut(work: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(work / "mutants" / "src"), HYPOTHESIS_PROFILE="ci")
     return subprocess.run(
-        [sys.executable, "-m", "mutmut", *args], cwd=work, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "mutmut", *args],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
-def run_group(name: str, group: Group, base: Path, max_children: int) -> tuple[int, int, list[str], str]:
-    """(killed, total, survivors, their diffs) for one group."""
+def run_group(
+    name: str, group: Group, base: Path, max_children: int, diffs: bool
+) -> tuple[int, int, list[str]]:
+    """(killed, total, survivors) for one group; survivors include mutants no targeted test reached."""
     work = _workspace(name, group, base)
     started = time.monotonic()
     run = _mutmut(work, "run", "--max-children", str(max_children))
@@ -135,16 +148,26 @@ def run_group(name: str, group: Group, base: Path, max_children: int) -> tuple[i
     counted = {k: v for k, v in statuses.items() if v not in ("not checked", "skipped")}
     survivors = sorted(k for k, v in counted.items() if v in ("survived", "no tests", "suspicious"))
     killed = sum(1 for v in counted.values() if v in ("killed", "timeout", "segfault"))
-    diffs = "\n".join(_mutmut(work, "show", s).stdout for s in survivors)
-    print(f"{name}: {time.monotonic() - started:.0f} s", file=sys.stderr)
-    return killed, len(counted), survivors, diffs
+    print(f"{name}: {time.monotonic() - started:.0f} s, work directory {work}", file=sys.stderr)
+    if survivors:
+        print(f"\n== {name}: {len(survivors)} survivors (status, mutant) ==")
+        for mutant in survivors:
+            print(f"{counted[mutant]:<10} {mutant}")
+            if diffs:
+                print(_mutmut(work, "show", mutant).stdout)
+    return killed, len(counted), survivors
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("groups", nargs="*", metavar="GROUP", help=f"of {', '.join(GROUPS)} (default: all)")
     parser.add_argument("--list", action="store_true", help="list the groups and exit")
     parser.add_argument("--max-children", type=int, default=2, help="parallel test processes (default 2)")
+    parser.add_argument(
+        "--diffs", action="store_true", help="print each survivor's diff (slow: one mutmut call each)"
+    )
     parser.add_argument("--keep", type=Path, help="keep the scratch copies under this directory")
     args = parser.parse_args(argv)
     if args.list:
@@ -158,12 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     rows, any_survivor = [], False
     try:
         for name in args.groups or list(GROUPS):
-            killed, total, survivors, diffs = run_group(name, GROUPS[name], base, args.max_children)
+            killed, total, survivors = run_group(name, GROUPS[name], base, args.max_children, args.diffs)
             rate = 100.0 * killed / total if total else 100.0
             rows.append(f"{name:<10} {killed:>5}/{total:<5} {rate:5.1f} %  {len(survivors)} survived")
-            if survivors:
-                any_survivor = True
-                print(f"\n== {name}: survivors ==\n{diffs}")
+            any_survivor = any_survivor or bool(survivors)
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
