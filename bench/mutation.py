@@ -1,6 +1,6 @@
 """Mutation run over hookmock's core modules with mutmut 3 (too slow for ``.ci/run``; run it by hand).
 
-    pip install -e ".[test]" "mutmut>=3.8,<4"
+    pip install -e ".[test,mutation]"            # mutmut 3
     python bench/mutation.py                      # every group
     python bench/mutation.py profiles machine     # some groups
     python bench/mutation.py --list               # the groups, their modules and their tests
