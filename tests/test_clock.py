@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -84,8 +85,15 @@ def test_start_from_datetime_and_iso_format():
 
 
 def test_real_clock_moves():
+    """It reads the wall clock (not a value fixed at construction) and it advances."""
     clock = RealClock()
     a = clock.now_ns()
     assert isinstance(a, int)
-    assert clock.now_ns() >= a
+    assert abs(a - time.time_ns()) < SECOND
+    assert abs(clock.time() - time.time()) < 1.0
+    give_up = time.perf_counter() + 1.0
+    b = clock.now_ns()
+    while b == a and time.perf_counter() < give_up:  # busy-wait one clock tick, no sleep
+        b = clock.now_ns()
+    assert b > a
     assert not clock.is_virtual

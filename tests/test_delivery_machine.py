@@ -213,3 +213,15 @@ def test_properties_of_any_run(rules: Rules, results: list[AttemptResult]):
         prev = used[k - 1]
         duration = rules.deadline_ns if prev.outcome == "timeout" else prev.duration_ns
         assert starts[k] == starts[k - 1] + duration + rules.retry_delays_ns[k - 1]
+
+
+def test_the_failure_count_is_kept_exactly_through_success_give_up_and_manual_retry():
+    """failures counts the failed attempts of the current round: kept on success and on giving up,
+    reset to 0 by a manual retry (which also clears the start time)."""
+    state, _ = _run(MODA, [status(500), status(503), ok()])
+    assert (state.phase, state.attempts, state.failures) == (Phase.SUCCEEDED, 3, 2)
+    failed, _ = _run(MODA, [status(500)] * 4)
+    assert (failed.phase, failed.attempts, failed.failures) == (Phase.FAILED, 4, 4)
+    again = m.manual_retry(failed, T0 + 600 * SECOND)
+    assert (again.phase, again.attempts, again.failures) == (Phase.SCHEDULED, 4, 0)
+    assert again.next_due_ns == T0 + 600 * SECOND

@@ -81,3 +81,28 @@ def test_only_the_clock_reads_system_time():
     )
     offenders = [str(p) for p in SRC.rglob("*.py") if p.name != "clock.py" and pattern.search(p.read_text())]
     assert offenders == []
+
+
+@pytest.mark.parametrize("name", ["moda", "modio"])
+def test_serialize_sends_utf8_not_ascii_escapes(name: str) -> None:
+    """Providers send non-ASCII text as UTF-8 bytes; an escaped body would sign other bytes."""
+    body = hookmock.get_profile(name).serialize({"title": "ünïcødé ☃ 🚀", "n": 1})
+    assert body == '{"title":"ünïcødé ☃ 🚀","n":1}'.encode()
+
+
+def test_delivery_headers_floor_a_float_clock_and_sign_that_second() -> None:
+    from hookmock.profiles.moda import TIMESTAMP_HEADER
+
+    moda, secret, body = hookmock.get_profile("moda"), "whsec_floor", b'{"id":"evt_1"}'
+    headers = moda.delivery_headers(body, secret, 1_700_000_000.9)
+    assert headers[TIMESTAMP_HEADER] == "1700000000"
+    assert headers["Content-Type"] == "application/json" and headers["User-Agent"].startswith("hookmock/")
+    assert moda.verify(headers, body, secret, now=1_700_000_000) == 1_700_000_000
+
+
+def test_check_uses_the_tolerance_given_and_reads_the_timestamp_back() -> None:
+    moda, secret, body = hookmock.get_profile("moda"), "whsec_tol", b"{}"
+    headers = moda.sign(body, secret, 1_700_000_000)
+    assert moda.check(headers, body, secret, now=1_700_000_020, tolerance=10).fresh is False
+    passed = moda.check(headers, body, secret, now=1_700_000_020, tolerance=30)
+    assert passed.ok is True and passed.timestamp == 1_700_000_000

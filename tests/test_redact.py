@@ -114,11 +114,18 @@ def test_short_secrets_only_whole_and_ordinary_text_untouched() -> None:
         assert Redactor([(secret, "whsec_"), random_token(40, rng)]).text(text, cut=True) == text
 
 
-def test_profiles_redact_every_form() -> None:
-    token = random_token(40)
-    modio = get_profile("modio")
-    for form in encodings(token).values():
-        assert token[10:20].lower() not in modio.redact(f"echo: {form}", token).lower()
+@pytest.mark.parametrize("profile", ["moda", "modio"])
+def test_profiles_redact_every_form(profile: str) -> None:
+    """Each profile's redact() removes every encoded form of its secret and keeps the text around it
+    (a redact() that dropped or blanked the whole text would hide the secret too)."""
+    secret = get_profile(profile).generate_secret()
+    body = secret.removeprefix("whsec_")
+    for name, form in encodings(secret).items():
+        shown = get_profile(profile).redact(f"echo: {form} (end)", secret)
+        assert body[10:20].lower() not in shown.lower(), name
+        assert shown.startswith("echo: ") and shown.endswith(" (end)") and MARKER in shown, (name, shown)
+    assert get_profile(profile).redact("nothing secret here", secret) == "nothing secret here"
+    assert get_profile(profile).redact(f"x {secret} y", "") == f"x {secret} y"  # no secret: unchanged
 
 
 def test_url_passwords_are_never_shown(capsys: pytest.CaptureFixture[str]) -> None:

@@ -225,6 +225,31 @@ def test_check_returns_verdicts():
     assert token.ok and token.fresh is None
 
 
+def test_a_failed_verdict_reports_each_field_exactly() -> None:
+    """ok is False (not merely falsy), authentic / fresh are judged separately, and the timestamp is
+    read back whenever the header holds one: a forged request can still be fresh or stale."""
+    ts = 1_700_000_000
+    headers = MODA.sign(BODY, SECRET, ts)
+    stale = MODA.check(headers, BODY, SECRET, now=ts + 3600)
+    assert (stale.ok, stale.authentic, stale.fresh, stale.timestamp) == (False, True, False, ts)
+    forged_fresh = MODA.check(headers, BODY + b" ", SECRET, now=ts + 300)
+    assert (forged_fresh.ok, forged_fresh.authentic, forged_fresh.fresh, forged_fresh.timestamp) == (
+        False,
+        False,
+        True,
+        ts,
+    )
+    forged_stale = MODA.check(headers, BODY + b" ", SECRET, now=ts + 301)
+    assert (forged_stale.authentic, forged_stale.fresh, forged_stale.timestamp) == (False, False, ts)
+    for bad_ts in ("soon", ""):
+        garbled = {**headers, TIMESTAMP_HEADER: bad_ts}
+        verdict = MODA.check(garbled, BODY, SECRET, now=ts)
+        assert (verdict.ok, verdict.authentic, verdict.fresh, verdict.timestamp) == (False, False, None, None)
+    unsigned = MODA.check({TIMESTAMP_HEADER: str(ts)}, BODY, SECRET, now=ts)
+    assert (unsigned.ok, unsigned.fresh, unsigned.timestamp) == (False, True, ts)
+    assert isinstance(unsigned.error, MissingHeader)
+
+
 def test_signature_comparison_goes_through_compare_digest(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every candidate signature is compared with hmac.compare_digest (constant time), never ``==``.
 
