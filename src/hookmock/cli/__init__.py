@@ -24,6 +24,7 @@ __all__ = ["main", "run"]
 _ORDER = [
     "demo",
     "serve",
+    "wait",
     "send",
     "deliveries",
     "redeliver",
@@ -120,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hookmock {args.command}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(f"hookmock {args.command}: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:
         if not _is_output_error(exc):

@@ -90,6 +90,16 @@ _VERSION_PARAM = {
     "description": f"API version; {API_VERSION} (canonical) when absent. Unknown → 400 unsupported_version.",
     "schema": {"type": "string", "enum": [API_VERSION, *LEGACY_API_VERSIONS]},
 }
+_CLOCK_PROPERTIES: dict[str, Any] = {
+    "now": {"type": "string", "format": "date-time"},
+    "now_ns": {"type": "integer"},
+    "clock": {"enum": ["real", "virtual"]},
+    "skew_s": {"type": "number", "description": "seconds this clock is ahead of wall time"},
+    "warning": {
+        "type": ["string", "null"],
+        "description": "set when the clock is more than 300 s from wall time",
+    },
+}
 _LIMIT = _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size")
 _CURSOR = _query("cursor", {"type": "string"}, "Opaque cursor: next_cursor of the previous page")
 _STR = {"type": "string"}
@@ -258,10 +268,28 @@ OPERATIONS: dict[str, Operation] = {
         "Advance the virtual clock, running everything due on the way",
         "control",
         "200",
-        "Clock",
+        "ClockAdvanced",
         (409,),
         body=_ADVANCE_BODY,
         body_required=False,
+        description="The answer says what is still pending, and warns (`warning`, also logged) when the "
+        "virtual clock is more than 300 s from wall time: receivers that check freshness against "
+        "their own clock then refuse every webhook.",
+    ),
+    "settle": Operation(
+        "Wait until no delivery attempt or task step is due now and none is in flight",
+        "control",
+        "200",
+        "Settled",
+        query=(
+            _query(
+                "timeout",
+                {"type": "number", "minimum": 0, "maximum": 120, "default": 10},
+                "The longest real wait, in seconds",
+            ),
+        ),
+        description="Returns as soon as nothing is due or in flight (`settled: true`), or when the "
+        "timeout is reached (`settled: false`); `pending` lists what is scheduled for later.",
     ),
     "reset": Operation(
         "Forget all tasks and games; cancel pending deliveries (none is sent again) and hide "
@@ -381,11 +409,31 @@ def _components() -> dict[str, Any]:
             },
             "Clock": {
                 "type": "object",
-                "required": ["now", "now_ns", "clock"],
+                "required": ["now", "now_ns", "clock", "skew_s", "warning"],
+                "properties": _CLOCK_PROPERTIES,
+            },
+            "ClockAdvanced": {
+                "type": "object",
+                "required": ["now", "now_ns", "clock", "skew_s", "warning", "pending"],
+                "properties": {**_CLOCK_PROPERTIES, "pending": _ref("Pending")},
+            },
+            "Pending": {
+                "type": "object",
+                "required": ["deliveries", "in_flight", "next_attempt_at", "next_task_step_at"],
                 "properties": {
-                    "now": _STR,
-                    "now_ns": {"type": "integer"},
-                    "clock": {"enum": ["real", "virtual"]},
+                    "deliveries": {"type": "integer", "description": "unfinished deliveries"},
+                    "in_flight": {"type": "integer", "description": "attempts being sent now"},
+                    "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+                    "next_task_step_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
+            "Settled": {
+                "type": "object",
+                "required": ["settled", "waited_ms", "pending"],
+                "properties": {
+                    "settled": {"type": "boolean"},
+                    "waited_ms": {"type": "integer"},
+                    "pending": _ref("Pending"),
                 },
             },
         },
