@@ -72,3 +72,19 @@ def test_virtual_clock_start_is_wall_time_so_no_warning_before_advancing():
     with running(VirtualClock(start=RealClock().time())) as (_emu, api):
         clock = api.get("/_hookmock/clock")
         assert clock["warning"] is None and abs(clock["skew_s"]) < 5
+
+
+def test_stale_drill_is_stale_by_wall_time_after_the_virtual_clock_moved_ahead():
+    """After a 72 s advance, "stale" must still be older than the tolerance by the receiver's wall clock
+    (it was 231 s old by wall time before), and by the virtual clock too."""
+    with stack("ok") as (_emu, api, receiver):
+        _task(api, receiver)
+        api.advance(72)
+        [row] = api.get("/v1/webhook_deliveries")["data"]
+        [sent] = api.post("/_hookmock/drills", {"mode": "stale", "delivery_id": row["id"]})["sent"]
+        wall_now = RealClock().time()
+        assert sent["timestamp"] < wall_now - 300  # stale for a receiver on wall time
+        virtual_now = api.get("/_hookmock/clock")["now_ns"] // 1_000_000_000
+        assert sent["timestamp"] < virtual_now - 300
+        verdict = receiver.requests[-1].verdict  # the fake receiver runs on the virtual clock
+        assert verdict is not None and verdict.fresh is False and not verdict.ok

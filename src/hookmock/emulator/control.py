@@ -36,7 +36,9 @@ _log = logging.getLogger("hookmock.emulator")
 DRILLS = {
     "duplicate": "send the delivery's exact body again, twice, each correctly signed with a fresh timestamp",
     "concurrent": "send `copies` copies of the delivery at the same moment (a dedupe race)",
-    "stale": "replay the delivery with a correct signature over a timestamp older than receivers accept",
+    "stale": "replay the delivery with a correct signature over a timestamp older than receivers accept "
+    "(more than 300 s before the emulator's clock and before wall time, whichever is earlier: stale "
+    "for a receiver that checks against either)",
     "out_of_order": "send the given deliveries newest first (`delivery_ids`, in the order they happened)",
     "bad_signature": "send the delivery signed with a wrong secret",
 }
