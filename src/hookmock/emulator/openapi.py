@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from .._version import __version__
 from ..profiles.moda import API_VERSION, LEGACY_API_VERSIONS, TASK_KINDS, TASK_STATUSES, VERSION_HEADER
+from ..delivery.records import IN_FLIGHT, INTERRUPTED
+from ..transport import OUTCOMES as ATTEMPT_OUTCOMES
 from ..validation import load_schema
 from .control import DRILLS
 from .tasks import OUTCOMES
@@ -260,8 +262,27 @@ OPERATIONS: dict[str, Operation] = {
         "Redeliver: a new delivery with the original body", "moda", "202", "Redelivery", (404,)
     ),
     # hookmock's control API (/_hookmock)
-    "health": Operation("Liveness", "control", "200", {"type": "object"}),
-    "ready": Operation("Readiness", "control", "200", {"type": "object", "required": ["ready"]}),
+    "health": Operation(
+        "Liveness",
+        "control",
+        "200",
+        {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
+    ),
+    "ready": Operation(
+        "Readiness",
+        "control",
+        "200",
+        {
+            "type": "object",
+            "required": ["ready", "base_url", "clock", "tasks"],
+            "properties": {
+                "ready": {"const": True},
+                "base_url": _STR,
+                "clock": {"enum": ["real", "virtual"]},
+                "tasks": {"type": "integer", "description": "tasks in the store"},
+            },
+        },
+    ),
     "openapi": Operation("This document", "control", "200", {"type": "object"}),
     "get_clock": Operation("The emulator's clock", "control", "200", "Clock"),
     "advance_clock": Operation(
@@ -296,7 +317,7 @@ OPERATIONS: dict[str, Operation] = {
         "earlier deliveries from the lists",
         "control",
         "200",
-        {"type": "object"},
+        {"type": "object", "required": ["reset"], "properties": {"reset": {"const": True}}},
     ),
     "complete_task": Operation(
         "End a task now with the given outcome", "control", "200", "Task", (404, 409), body=_COMPLETE_BODY
@@ -312,7 +333,14 @@ OPERATIONS: dict[str, Operation] = {
         "Make the sender misbehave on purpose: " + "; ".join(f"{k}: {v}" for k, v in DRILLS.items()),
         "control",
         "200",
-        {"type": "object", "required": ["mode", "sent"]},
+        {
+            "type": "object",
+            "required": ["mode", "sent"],
+            "properties": {
+                "mode": {"enum": list(DRILLS)},
+                "sent": {"type": "array", "items": _ref("DrillRequest")},
+            },
+        },
         (404, 409),
         body=_DRILL_BODY,
     ),
@@ -393,7 +421,66 @@ def _components() -> dict[str, Any]:
                     "id": _STR,
                     "profile": {"enum": ["moda", "modio"]},
                     "payload": {},
-                    "attempt_timeline": {"type": "array", "items": {"type": "object"}},
+                    "attempt_timeline": {"type": "array", "items": _ref("Attempt")},
+                },
+            },
+            "DrillRequest": {
+                "type": "object",
+                "description": "One request a drill sent (never logged as a delivery)",
+                "required": [
+                    "delivery_id",
+                    "event_id",
+                    "timestamp",
+                    "outcome",
+                    "status_code",
+                    "duration_ms",
+                    "response_body_excerpt",
+                ],
+                "properties": {
+                    "delivery_id": _STR,
+                    "event_id": {"type": ["string", "null"]},
+                    "timestamp": {
+                        "type": ["integer", "null"],
+                        "description": "the signed Unix timestamp (null: mod.io signs none)",
+                    },
+                    "outcome": {"enum": list(ATTEMPT_OUTCOMES)},
+                    "status_code": {"type": ["integer", "null"]},
+                    "duration_ms": {"type": "integer"},
+                    "response_body_excerpt": {"type": ["string", "null"]},
+                },
+            },
+            "Attempt": {
+                "type": "object",
+                "description": "One attempt of a delivery, oldest first",
+                "required": [
+                    "number",
+                    "started_at",
+                    "started_ns",
+                    "duration_ms",
+                    "outcome",
+                    "status_code",
+                    "response_body_excerpt",
+                    "detail",
+                ],
+                "properties": {
+                    "number": {"type": "integer", "minimum": 1, "description": "1 for the first attempt"},
+                    "started_at": {"type": "string", "format": "date-time"},
+                    "started_ns": {"type": "integer", "description": "started_at in Unix nanoseconds"},
+                    "duration_ms": {
+                        "type": ["integer", "null"],
+                        "description": "null while the attempt is in flight",
+                    },
+                    "outcome": {
+                        "enum": [*ATTEMPT_OUTCOMES, IN_FLIGHT, INTERRUPTED],
+                        "description": "response: an HTTP answer (any status); in_flight: being sent; "
+                        "interrupted: the sending process stopped first; the rest: no answer, and why",
+                    },
+                    "status_code": {"type": ["integer", "null"], "description": "null without a response"},
+                    "response_body_excerpt": {
+                        "type": ["string", "null"],
+                        "description": "the start of the response body (secrets redacted)",
+                    },
+                    "detail": {"type": ["string", "null"], "description": "what went wrong, in words"},
                 },
             },
             "Redelivery": {
