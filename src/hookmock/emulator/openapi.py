@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._version import __version__
-from ..profiles.moda import API_VERSION, LEGACY_API_VERSIONS, TASK_KINDS, TASK_STATUSES, VERSION_HEADER
 from ..delivery.records import IN_FLIGHT, INTERRUPTED
+from ..profiles.moda import API_VERSION, LEGACY_API_VERSIONS, TASK_KINDS, TASK_STATUSES, VERSION_HEADER
 from ..transport import OUTCOMES as ATTEMPT_OUTCOMES
 from ..validation import load_schema
 from .control import DRILLS
