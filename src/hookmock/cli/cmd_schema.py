@@ -12,7 +12,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="list the JSON Schemas, or print one",
         description="Without NAME, list the schema names; with NAME, print that schema.",
     )
-    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument(
+        "name", nargs="?", metavar="NAME", help="the schema to print, e.g. moda-envelope (omit to list them)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
