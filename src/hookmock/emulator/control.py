@@ -76,7 +76,8 @@ def drift_warning(core: EmulatorCore) -> tuple[float, str | None]:
     return skew_s, (
         f"the virtual clock is {abs(skew_s):.0f} s {side} wall time, more than the {DRIFT_TOLERANCE_S} s "
         "receivers usually accept: webhooks sent now carry timestamps a receiver checking freshness "
-        "against its own clock refuses (reset the emulator, or give the receiver the emulator's time)"
+        "against its own clock refuses (keep advances shorter, or let the receiver use the emulator's time "
+        "from GET /_hookmock/clock; a new emulator starts at wall time)"
     )
 
 
