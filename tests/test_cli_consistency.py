@@ -106,3 +106,32 @@ def test_serve_says_what_it_waits_for_when_stopped_with_a_webhook_in_flight(tmp_
                 proc.communicate(timeout=10)
     assert proc.returncode == 130, err
     assert "stopping: waiting up to 5 s for 1 webhook attempt(s) in flight to finish" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["send", "{url}", "--secret", SECRET],
+        ["scenario", "run", "moda-lost-ack", "{url}", "--secret", SECRET],
+        ["audit", "{url}", "--secret", SECRET],
+    ],
+)
+def test_an_unresolvable_host_is_a_usage_error_like_an_off_loopback_address(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No DNS query leaves the machine: the resolver is replaced by one that fails, as for a typo."""
+    import socket
+
+    def no_such_host(*_a: object, **_k: object) -> list[object]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_host)
+
+    def run(url: str) -> tuple[int, str]:
+        code = main([url if word == "{url}" else word for word in argv])
+        return code, capsys.readouterr().err
+
+    code, err = run("http://nosuch.example/hook")
+    assert code == 2 and ": error: cannot resolve host 'nosuch.example'" in err and "Traceback" not in err
+    code, err = run("http://192.0.2.1/hook")
+    assert code == 2 and ": error: " in err and "not a loopback address" in err  # the same form

@@ -131,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name}: error: {exc}", file=sys.stderr)
         return 2
     except HookmockError as exc:
+        from ..transport.targets import ResolutionFailed
+
+        if isinstance(exc, ResolutionFailed):  # a URL naming no host: a usage error, as off-loopback is
+            print(f"{name}: error: {exc}", file=sys.stderr)
+            return 2
         print(f"{name}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
