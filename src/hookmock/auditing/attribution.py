@@ -11,15 +11,19 @@ check; a check whose every problem is attributed gets the status ``see`` too.  T
 2. ``deadline`` failed: every case that timed out.
 3. ``signature`` / ``token`` accepted a request signed with another secret (a wrong token): every
    accepted request in the authenticity and freshness checks (nothing is verified at all).
-4. a case with the same request label as a problem of another check (``effect-before-verify``
+4. ``replay`` accepted a timestamp 30 days old (the age is never checked): every acknowledged
+   future or malformed timestamp.  Otherwise ``replay`` / ``future-timestamp`` accepted stale /
+   future timestamps: the malformed timestamps whose number lies that far out (``-1``, ``1e9``;
+   milliseconds, 400 digits) and were acknowledged.
+5. a case with the same request label as a problem of another check (``effect-before-verify``
    sends the signature, token and replay checks' requests) and that was accepted.
-5. crashes by what the request damages: ``timestamp`` -> ``timestamp-parsing``, ``signature`` ->
+6. crashes by what the request damages: ``timestamp`` -> ``timestamp-parsing``, ``signature`` ->
    ``signature``, ``token`` -> ``token``, ``body`` -> ``bad-input`` (when that check crashed too).
-6. ``charset`` crashed on non-ASCII text: every crash on a body with non-ASCII bytes; ``raw-body``
+7. ``charset`` crashed on non-ASCII text: every crash on a body with non-ASCII bytes; ``raw-body``
    rejected byte-exact variants: every non-ASCII variant ``charset`` saw rejected the same way.
-7. ``idempotency`` applied identical copies more than once: the other duplicate checks' excess
+8. ``idempotency`` applied identical copies more than once: the other duplicate checks' excess
    effects; ``duplicate-status`` refused duplicates: refused concurrent copies.
-8. ``event-types`` refused some event types with status N: every case of those types refused
+9. ``event-types`` refused some event types with status N: every case of those types refused
    with N.
 """
 
@@ -31,6 +35,7 @@ from dataclasses import replace
 
 from .context import summarize
 from .model import CaseResult, CheckResult, crashed
+from .probes_auth import NEVER_CHECKED_LABEL
 
 __all__ = ["attribute"]
 
@@ -145,7 +150,9 @@ def attribute(results: list[CheckResult]) -> None:
                 lambda check, c: check.name in _AUTH_CHECKS and (_accepted(c) or c.cause == "accepted"),
                 "the receiver accepts forged requests",
             )
-    # 4. the same request already reported by another check (effect-before-verify's requests).
+    # 4. the timestamp window: what a missing window lets through is reported once.
+    _attribute_window(results, owner_has)
+    # 5. the same request already reported by another check (effect-before-verify's requests).
     reported: dict[str, str] = {}
     for check in results:
         if check.name != "effect-before-verify":
@@ -159,7 +166,7 @@ def attribute(results: list[CheckResult]) -> None:
             _reported_by(reported, owner),
             "accepted, as that check reports",
         )
-    # 5. crashes, by what the request damages.
+    # 6. crashes, by what the request damages.
     for cause, owner in _CRASH_OWNERS.items():
         if owner_has(owner, _crash_on(cause)):
             _point(
@@ -168,7 +175,7 @@ def attribute(results: list[CheckResult]) -> None:
                 _any_check(_crash_on(cause)),
                 f"crashes on a damaged {cause}",
             )
-    # 6. charset and raw bytes.
+    # 7. charset and raw bytes.
     if owner_has("charset", _crash):
         _point(
             results,
@@ -185,7 +192,7 @@ def attribute(results: list[CheckResult]) -> None:
             lambda check, c: check.name == "charset" and _code(c) in raw_codes,
             "verifies other bytes than the raw body",
         )
-    # 7. duplicates.
+    # 8. duplicates.
     if owner_has("idempotency", lambda c: (c.effect or 0) > 1):
         _point(
             results,
@@ -200,7 +207,7 @@ def attribute(results: list[CheckResult]) -> None:
             lambda check, c: check.name == "concurrent-duplicates" and not _accepted(c) and not _crash(c),
             "duplicates are refused",
         )
-    # 8. event types refused.
+    # 9. event types refused.
     events = by_name.get("event-types")
     if events is not None:
         refused = {(_event_type(c), _code(c)) for c in events.cases if _open(c) and not _accepted(c)}
@@ -213,6 +220,39 @@ def attribute(results: list[CheckResult]) -> None:
             )
     for check in results:
         _settle(check)
+
+
+def _attribute_window(
+    results: list[CheckResult], owner_has: Callable[[str, Callable[[CaseResult], bool]], bool]
+) -> None:
+    """A receiver that never checks the timestamp's age accepts stale, future and malformed
+    timestamps alike: one cause, reported by ``replay``.  One that checks only the past accepts
+    far-future numbers (milliseconds, 400 digits) as it accepts a timestamp an hour ahead: the
+    cause ``future-timestamp`` reports."""
+    if owner_has("replay", lambda c: c.label == NEVER_CHECKED_LABEL and _accepted(c)):
+        _point(
+            results,
+            "replay",
+            lambda check, c: check.name in ("future-timestamp", "timestamp-parsing") and _accepted(c),
+            "the receiver never checks the timestamp's age",
+        )
+    for side, owner in (("past", "replay"), ("future", "future-timestamp")):
+        if owner_has(owner, _accepted_beyond(side)):
+            _point(
+                results,
+                owner,
+                _parsing_accepted_beyond(side),
+                f"a number that far in the {side} is accepted, as that check reports",
+            )
+
+
+def _accepted_beyond(side: str) -> Callable[[CaseResult], bool]:
+    return lambda case: case.reads_as == side and _accepted(case)
+
+
+def _parsing_accepted_beyond(side: str) -> Matcher:
+    test = _accepted_beyond(side)
+    return lambda check, case: check.name == "timestamp-parsing" and test(case)
 
 
 def _settle(check: CheckResult) -> None:

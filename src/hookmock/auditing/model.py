@@ -83,6 +83,10 @@ class CaseResult:
     anonymous: bool | None = None
     #: The check that reports this case's root cause (status ``see``), or None.
     see: str | None = None
+    #: For a timestamp probe: ``"past"`` or ``"future"`` when its value, read as a number, lies
+    #: beyond the provider's tolerance that way (a receiver without that window accepts it for
+    #: that reason: see :mod:`.attribution`), else None.
+    reads_as: str | None = None
 
 
 @dataclass

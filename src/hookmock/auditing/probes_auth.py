@@ -9,6 +9,7 @@ what only a holder of the secret can send (a validly signed malformed or future 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from ..profiles import DEFAULT_TOLERANCE_S
@@ -174,8 +175,24 @@ def signature_attacks(ctx: AuditContext) -> list[ProbeRequest]:
     return out
 
 
+#: The right HMAC without its scheme prefix: only a holder of the secret can make it.
+BARE_LABEL = "bare signature without the"
+BARE_LENIENT = (
+    "accepted the right signature without its scheme prefix: lenient parsing, not exploitable "
+    "(only a holder of the secret can compute the signature; a forged one is still refused)"
+)
+
+
+def _judge_attack(ctx: AuditContext, request: ProbeRequest) -> CaseResult:
+    if request.label.startswith(BARE_LABEL):
+        # Validly signed, only the prefix is missing: acknowledging it is lenient, and a crash
+        # on it is repeated with a forged bare signature (anyone can send that one).
+        return judged(ctx, request, "reject", REJECT, signed=True, lenient=BARE_LENIENT, cause="signature")
+    return judged(ctx, request, "reject", REJECT, cause=_cause(request.label))
+
+
 def check_signature(ctx: AuditContext) -> Outcome:
-    cases = [judged(ctx, r, "reject", REJECT, cause=_cause(r.label)) for r in signature_attacks(ctx)]
+    cases = [_judge_attack(ctx, r) for r in signature_attacks(ctx)]
     sig_name = ctx.shape.signature[0]
     base = ctx.valid("signature header sent twice, the valid one first and a forged one")
     value = base.headers[sig_name]
@@ -277,7 +294,28 @@ def _aged(ctx: AuditContext, label: str, offset_s: int) -> ProbeRequest:
 
 
 def _stale(ctx: AuditContext, label: str, offset_s: int, lenient: str | None = None) -> CaseResult:
-    return judged(ctx, _aged(ctx, label, offset_s), "reject", REJECT, signed=True, lenient=lenient)
+    case = judged(ctx, _aged(ctx, label, offset_s), "reject", REJECT, signed=True, lenient=lenient)
+    return replace(case, reads_as="past" if offset_s < 0 else "future")
+
+
+#: The replay case no receiver that checks the timestamp's age at all accepts.
+NEVER_CHECKED_LABEL = "timestamp 30 days old"
+
+
+def reads_as(text: str, now: int) -> str | None:
+    """``"past"`` / ``"future"`` when ``text``, read as a number the way ``float()`` reads it,
+    lies beyond the provider's tolerance that way; None otherwise (or when it is no number)."""
+    try:
+        value = float(text)
+    except (ValueError, OverflowError):
+        return None
+    if value != value:  # NaN
+        return None
+    if value < now - DEFAULT_TOLERANCE_S:
+        return "past"
+    if value > now + DEFAULT_TOLERANCE_S:
+        return "future"
+    return None
 
 
 def check_replay(ctx: AuditContext) -> Outcome:
@@ -287,7 +325,7 @@ def check_replay(ctx: AuditContext) -> Outcome:
         _stale(ctx, f"timestamp {edge} s old", -edge, loose),
         # Anyone who captured a delivery can replay it: accepting these is exploitable.
         _stale(ctx, "timestamp 1 h old", -HOUR),
-        _stale(ctx, "timestamp 30 days old", -30 * DAY),
+        _stale(ctx, NEVER_CHECKED_LABEL, -30 * DAY),
     ]
     return summarize(cases, "stale timestamps (just past the tolerance, 1 h, 30 days) were rejected")
 
@@ -359,9 +397,8 @@ def check_timestamp_parsing(ctx: AuditContext) -> Outcome:
         headers = ctx.headers(body)
         headers.update(signed)
         request = ProbeRequest(f"timestamp {what} {text[:24]!r}", headers, body, ctx.event_id(payload))
-        cases.append(
-            judged(ctx, request, "reject", expected, signed=True, lenient=lenient, cause="timestamp")
-        )
+        case = judged(ctx, request, "reject", expected, signed=True, lenient=lenient, cause="timestamp")
+        cases.append(replace(case, reads_as=reads_as(text, now)))
     ts_name = ctx.shape.timestamp[0]
     hostile = [
         ("non-ASCII digits (Arabic-Indic)", raw_header(str(now).translate(_ARABIC_DIGITS).encode())),

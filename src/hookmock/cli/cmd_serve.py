@@ -31,6 +31,8 @@ ENV: dict[str, tuple[str, Any]] = {
     "allow_target": ("HOOKMOCK_ALLOW_TARGET", []),
     "ca_file": ("HOOKMOCK_CA_FILE", None),
     "allowed_host": ("HOOKMOCK_ALLOWED_HOST", []),
+    "modio_event": ("HOOKMOCK_MODIO_EVENT", []),
+    "rate_limit": ("HOOKMOCK_RATE_LIMIT", None),
     "quiet": ("HOOKMOCK_QUIET", False),
     "redact_secrets": ("HOOKMOCK_REDACT_SECRETS", False),
 }
@@ -105,6 +107,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help="accept http:// callback URLs; Moda takes HTTPS only (env HOOKMOCK_ALLOW_HTTP_CALLBACKS=1)",
     )
+    p.add_argument(
+        "--modio-event",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also accept this mod.io event name (one your Rules Engine rule sends); repeatable "
+        "(env HOOKMOCK_MODIO_EVENT, comma-separated)",
+    )
+    p.add_argument(
+        "--rate-limit",
+        default=None,
+        metavar="N/s",
+        help="answer /v1 requests beyond N per second with 429 rate_limited (default: no limit; "
+        "env HOOKMOCK_RATE_LIMIT)",
+    )
     add_target_options(p, allow_what="webhook host or network")
     p.add_argument(
         "--allowed-host",
@@ -173,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
     from ..emulator import Emulator, EmulatorConfig
     from ..emulator.config import ADMIN_TOKEN_ENV
     from ..emulator.control import pending_json
+    from ..emulator.ratelimit import parse_rate
 
     opts = resolve(args)
     for option, value in (("--api-key", opts["api_key"]), ("--signing-secret", opts["signing_secret"])):
@@ -193,6 +211,8 @@ def run(args: argparse.Namespace) -> int:
         allow_targets=tuple(opts["allow_target"]),
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         allowed_hosts=tuple(opts["allowed_host"]),
+        modio_events=tuple(opts["modio_event"]),
+        rate_limit=None if opts["rate_limit"] is None else parse_rate(opts["rate_limit"]),
     )
     stopped_by: list[int] = []
     done = threading.Event()

@@ -18,7 +18,12 @@ from typing import Any
 
 from ..errors import UsageError
 
-__all__ = ["decode_cursor", "encode_cursor", "filters_digest"]
+__all__ = ["InvalidCursor", "decode_cursor", "encode_cursor", "filters_digest"]
+
+
+class InvalidCursor(UsageError):
+    """A cursor this log did not hand out (or handed out for other filters)."""
+
 
 _VERSION = 1
 _TAG_BYTES = 16
@@ -46,7 +51,7 @@ def encode_cursor(key: bytes, created_ns: int, seq: int, filters: Mapping[str, A
 def decode_cursor(key: bytes, cursor: str, filters: Mapping[str, Any]) -> tuple[int, int]:
     """``(created_ns, seq)`` of the row the cursor points after; UsageError if it is not valid."""
     shown = cursor if len(cursor) <= 40 else cursor[:40] + "…"
-    bad = UsageError(
+    bad = InvalidCursor(
         f"cursor {shown!r} is not a valid cursor of this delivery log (edited, truncated or from "
         "another log); pass the next_cursor of the previous page unchanged, or omit it to start over"
     )

@@ -22,6 +22,7 @@ from . import websafety
 from .config import ADMIN_TOKEN_HEADER
 from .errors import ApiError, error_body
 from .http import Ctx, json_response
+from .ratelimit import RateLimiter
 from .routes import Handler, all_routes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,6 +48,7 @@ class EmulatorApp:
             rules.append(Rule(path, methods=methods, endpoint=endpoint))
             self.handlers[endpoint] = handler
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
+        self.limiter = RateLimiter(core.config.rate_limit) if core.config.rate_limit else None
         #: The page's forms carry this (one per process): see :mod:`.websafety`.
         self.form_token = secrets.token_urlsafe(24)
 
@@ -98,6 +100,8 @@ class EmulatorApp:
                 websafety.check_request(request, str(endpoint), self.form_token)
             if faithful:
                 ctx.api_key_id = self._authenticate(request)
+                if self.limiter is not None:
+                    self.limiter.check()
             elif endpoint not in _OPEN_CONTROL:
                 self._admin(request)
             if (

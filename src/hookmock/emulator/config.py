@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 
 from .._util.files import check_regular_or_absent
@@ -24,6 +25,7 @@ ADMIN_TOKEN_ENV = "HOOKMOCK_ADMIN_TOKEN"
 #: The header that carries the admin token.
 ADMIN_TOKEN_HEADER = "X-Hookmock-Admin-Token"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_EVENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 #: Largest request body accepted (bigger ones get a 413 in Moda's error body).
 DEFAULT_MAX_BODY = 1024 * 1024
 
@@ -92,6 +94,10 @@ class EmulatorConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY
     #: NOT faithful: replaces the providers' attempt deadline (seconds), for benchmarks only.
     deadline_s: float | None = None
+    #: ``--rate-limit``: requests per second on /v1 before a 429 ``rate_limited`` (None: no limit).
+    rate_limit: float | None = None
+    #: ``--modio-event``: mod.io event names to register at start (besides the catalogue).
+    modio_events: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
 
     def check(self) -> None:
@@ -106,6 +112,16 @@ class EmulatorConfig:
             raise UsageError("--signing-secret is empty; omit it to have one generated")
         if self.state_file is not None:
             check_state_file(self.state_file)
+        if self.rate_limit is not None and not 0 < self.rate_limit <= 100_000:
+            raise UsageError(
+                f"--rate-limit {self.rate_limit!r} must be from 0.001 to 100000 requests per second"
+            )
+        for name in self.modio_events:
+            if not _EVENT_NAME.match(name) or name == "PING":
+                raise UsageError(
+                    f"--modio-event {name!r} is not a mod.io event name; use upper-case words joined "
+                    "by '_', such as ADD_MOD_RATING (PING is the Test button's and built in)"
+                )
         if self.max_body_bytes < 1024:
             raise UsageError(f"max body size {self.max_body_bytes} is too small; give at least 1024 bytes")
 

@@ -202,8 +202,9 @@ def trigger_moda_event(ctx: Ctx) -> Response:
     event_type = ctx.field("event_type", str, required=True)
     callback_url = ctx.field("callback_url", str, required=True)
     overrides: dict[str, Any] = ctx.field("overrides", dict, default={})
+    unfaithful = ctx.field("unfaithful", bool, default=False)
     ctx.core.check_callback_url(callback_url)
-    row = ctx.core.gateway.fire_moda_event(event_type, callback_url, overrides)
+    row = ctx.core.gateway.fire_moda_event(event_type, callback_url, overrides, unfaithful=unfaithful)
     ctx.core.wake()
     return json_response(row, 202)
 

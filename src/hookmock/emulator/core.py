@@ -6,6 +6,7 @@ Front ends (the WSGI app, the control API, the page, the CLI) talk to this and n
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import tempfile
@@ -18,6 +19,7 @@ from ..errors import HookmockError, UsageError
 from ..ids import random_token
 from ..profiles import get_profile
 from ..profiles.moda import API_KEY_PREFIX
+from ..profiles.modio import register_event
 from ..transport.targets import parse_target
 from .config import EmulatorConfig
 from .cursors import CursorCodec
@@ -69,6 +71,10 @@ class EmulatorCore:
             self.store.close()
             raise
         self.engine = TaskEngine(self.store, self.clock, self.gateway.fire_task)
+        for event in self._modio_events():  # kept from earlier runs (a restart)
+            self._register(event)
+        for name in config.modio_events:
+            self.register_modio_event(name)
         self.base_url = ""  # set by the server once bound
 
     def _setting(self, key: str, given: str | None, make: Any) -> str:
@@ -82,6 +88,32 @@ class EmulatorCore:
         value = str(make())
         self.store.set_meta(key, value)
         return value
+
+    # -- mod.io event names --------------------------------------------------------------
+    def _modio_events(self) -> list[dict[str, Any]]:
+        kept = self.store.meta("modio_events")
+        return list(json.loads(kept)) if kept else []
+
+    @staticmethod
+    def _register(event: dict[str, Any]) -> None:
+        register_event(
+            event["event_name"],
+            resource_type=event.get("resource_type") or "mod",
+            secondary_type=event.get("secondary_type"),
+        )
+
+    def register_modio_event(
+        self, name: str, *, resource_type: str = "mod", secondary_type: str | None = None
+    ) -> None:
+        """Add a mod.io event name to the catalogue (``--modio-event``, or the control API); kept in
+        the ``--db`` so that a restart knows it too."""
+        event = {"event_name": name, "resource_type": resource_type, "secondary_type": secondary_type}
+        kept_names = {e["event_name"] for e in self._modio_events()}
+        if name in get_profile("modio").event_types and name not in kept_names:
+            return  # already in the catalogue: nothing to add
+        self._register(event)
+        kept = [e for e in self._modio_events() if e["event_name"] != name]
+        self.store.set_meta("modio_events", json.dumps([*kept, event]))
 
     # -- start and stop ----------------------------------------------------------------
     def start(self) -> None:

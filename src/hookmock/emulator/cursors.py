@@ -9,7 +9,7 @@ import hmac
 import json
 from typing import Any
 
-from .errors import ApiError
+from .errors import bad_cursor
 
 __all__ = ["CursorCodec"]
 
@@ -24,12 +24,7 @@ class CursorCodec:
         return base64.urlsafe_b64encode(mac + raw).decode().rstrip("=")
 
     def decode(self, kind: str, cursor: str) -> Any:
-        bad = ApiError(
-            "invalid_request",
-            "invalid_cursor",
-            "the cursor is not one this list returned; pass next_cursor from a previous page unchanged",
-            details={"parameter": "cursor"},
-        )
+        bad = bad_cursor()
         if not cursor or len(cursor) > 2048:
             raise bad
         try:

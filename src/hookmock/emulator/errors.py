@@ -7,9 +7,10 @@ unknown routes included, has this body, so a client parses one shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ERROR_STATUS", "ApiError", "error_body"]
+__all__ = ["ERROR_STATUS", "ApiError", "bad_cursor", "error_body", "gather"]
 
 #: Moda's error types and the HTTP status each one goes with.
 ERROR_STATUS: dict[str, int] = {
@@ -42,6 +43,7 @@ class ApiError(Exception):
         details: Any = None,
         retry_after_ms: int | None = None,
         headers: dict[str, str] | None = None,
+        causes: list[dict[str, Any]] | None = None,
     ) -> None:
         if type_ not in ERROR_STATUS:
             raise ValueError(f"unknown Moda error type {type_!r}")
@@ -53,6 +55,11 @@ class ApiError(Exception):
         self.details = details
         self.retry_after_ms = retry_after_ms
         self.headers = headers or {}
+        self.causes = causes
+
+    def cause(self) -> dict[str, Any]:
+        """This error as one item of another error's ``causes``."""
+        return {"type": self.type, "code": self.code, "message": self.message, "details": self.details}
 
 
 def invalid(code: str, message: str, **details: Any) -> ApiError:
@@ -61,6 +68,42 @@ def invalid(code: str, message: str, **details: Any) -> ApiError:
 
 def not_found(what: str, value: str) -> ApiError:
     return ApiError("not_found", "resource_not_found", f"no {what} with id {value!r}", details={what: value})
+
+
+def bad_cursor() -> ApiError:
+    """The one answer to a cursor no list returned, on every list (tasks, deliveries, history)."""
+    return ApiError(
+        "invalid_request",
+        "invalid_cursor",
+        "the cursor is not one this list returned; pass next_cursor from a previous page unchanged",
+        details={"parameter": "cursor"},
+    )
+
+
+def gather(*checks: Callable[[], Any]) -> list[Any]:
+    """Run every check and return their values; when more than one raises ``invalid_request``,
+    raise one error whose ``causes`` lists each problem (a client fixes them all at once).  A single
+    problem is raised as it is."""
+    values: list[Any] = []
+    problems: list[ApiError] = []
+    for check in checks:
+        try:
+            values.append(check())
+        except ApiError as err:
+            if err.type != "invalid_request":
+                raise
+            problems.append(err)
+            values.append(None)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise ApiError(
+            "invalid_request",
+            "multiple_problems",
+            f"the request has {len(problems)} problems: " + "; ".join(p.message for p in problems),
+            causes=[p.cause() for p in problems],
+        )
+    return values
 
 
 def error_body(err: ApiError, request_id: str) -> dict[str, Any]:
@@ -73,6 +116,6 @@ def error_body(err: ApiError, request_id: str) -> dict[str, Any]:
             "request_id": request_id,
             "details": err.details,
             "retry_after_ms": err.retry_after_ms,
-            "causes": None,
+            "causes": err.causes,
         }
     }

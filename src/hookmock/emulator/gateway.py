@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .._util.redact import Redactor, hide_userinfo
 from ..clock import MS, RealClock, VirtualClock, unix_s
 from ..delivery import crashpoint
+from ..delivery.cursor import InvalidCursor
 from ..delivery.log import DeliveryLog
 from ..delivery.machine import Phase
-from ..delivery.records import DeliveryRecord
+from ..delivery.records import DeliveryRecord, Page
 from ..errors import HookmockError, UnknownEventType, UsageError
+from ..factories import EventFactory
 from ..profiles import DEFAULT_TOLERANCE_S, get_profile
 from ..profiles.moda import API_KEY_PREFIX, SECRET_PREFIX
 from ..sender import Sender
 from ..transport.http import HTTPTransport
-from .errors import ApiError
+from .errors import ApiError, bad_cursor
+from .events import check_faithful, endpoint, flat_overrides
 from .store import write_delivery_game, write_reset
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .store import Store, TaskRow
 
 __all__ = ["Gateway", "GatewayHost"]
+
 
 #: How long (real seconds) :meth:`Gateway.settle` waits for due attempts before moving on.
 SETTLE_TIMEOUT_S = 5.0
@@ -88,6 +92,10 @@ class Gateway:
         self.moda.engine.redactor = self.redactor
         self._modio: dict[str, Sender] = {}
         self._lock = threading.Lock()
+        #: Payload generators of the control API's events (the overrides are checked first).
+        self._factories = {
+            name: EventFactory(get_profile(name), clock=core.clock) for name in ("moda", "modio")
+        }
         # attempts a killed emulator left in flight are closed as interrupted (due again at start);
         # a --db another live process is sending from is refused: both would send what is pending
         try:
@@ -171,15 +179,35 @@ class Gateway:
         crashpoint.reached("after_delivery_accepted")
         return delivery.id
 
-    def fire_moda_event(self, event_type: str, url: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    def fire_moda_event(
+        self, event_type: str, url: str, overrides: dict[str, Any], *, unfaithful: bool = False
+    ) -> dict[str, Any]:
+        """Any Moda event, generated with ``overrides``; an override of a field that defines the
+        event (its type, version, id, the task's kind or status) only with ``unfaithful``.  The
+        log's row is made from what is sent, so it names the type the receiver got."""
         try:
-            delivery = self.moda.submit(url, event_type, **_flat(overrides))
+            payload = self._generate("moda", event_type, overrides, unfaithful)
         except UnknownEventType as exc:
             raise ApiError("invalid_request", "unknown_event_type", str(exc)) from None
+        delivery = self.moda.submit(url, payload=payload)
         crashpoint.reached("after_delivery_accepted")
         return self._moda_row(self.log.get(delivery.id))
 
-    def fire_modio(self, game: dict[str, str], event_name: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    def _generate(self, profile: str, event_type: str, overrides: dict[str, Any], unfaithful: bool) -> Any:
+        flat = flat_overrides(overrides)
+        if not unfaithful:
+            check_faithful(profile, flat)
+        with self._lock:
+            return self._factories[profile].event(event_type, **flat)
+
+    def fire_modio(
+        self,
+        game: dict[str, str],
+        event_name: str,
+        overrides: dict[str, Any],
+        *,
+        unfaithful: bool = False,
+    ) -> dict[str, Any]:
         """A mod.io event: the history entry and its link to the game (which holds the token it is
         sent with) are committed together; an entry without its game could never be sent."""
         sender = self._modio_sender(game["token"])
@@ -188,10 +216,19 @@ class Gateway:
             write_delivery_game(db, delivery_id, game["game_id"])
 
         try:
-            with self.log.alongside(link):
-                delivery = sender.submit(game["url"], event_name, **_flat(overrides))
-        except UnknownEventType as exc:
-            raise ApiError("invalid_request", "unknown_event_type", str(exc)) from None
+            payload = self._generate("modio", event_name, overrides, unfaithful)
+        except UnknownEventType:
+            raise ApiError(
+                "invalid_request",
+                "unknown_event_type",
+                f"{event_name!r} is not a mod.io event name the emulator knows "
+                f"({', '.join(self.modio_profile.event_types)}); register it with "
+                f'POST /_hookmock/modio/event-names {{"event_name": "{event_name}"}}, or start the '
+                f"emulator with --modio-event {event_name}",
+                details={"parameter": "event_name", "event_name": event_name},
+            ) from None
+        with self.log.alongside(link):
+            delivery = sender.submit(game["url"], payload=payload)  # its type: what is sent
         crashpoint.reached("after_delivery_accepted")
         self.core.wake()
         return self._modio_entry(self.log.get(delivery.id))
@@ -275,10 +312,11 @@ class Gateway:
         game_id = self.core.store.delivery_game(record.id)
         game = self.core.store.game(game_id) if game_id else None
         entry["ruleset_uuid"] = game["ruleset_uuid"] if game else None
+        entry["endpoint"] = endpoint(entry["payload"])
         return entry
 
     def list_moda(self, filters: dict[str, Any], *, limit: int, cursor: str | None) -> dict[str, Any]:
-        page = self.log.list(
+        page = self._page(
             profile="moda",
             event_type=filters.get("event_type"),
             status=filters.get("status"),
@@ -292,8 +330,15 @@ class Gateway:
         return {"data": [self._moda_row(r) for r in page.records], "next_cursor": page.next_cursor}
 
     def list_modio(self, *, limit: int, cursor: str | None) -> dict[str, Any]:
-        page = self.log.list(profile="modio", after_seq=self._since(), limit=limit, cursor=cursor)
+        page = self._page(profile="modio", after_seq=self._since(), limit=limit, cursor=cursor)
         return {"data": [self._modio_entry(r) for r in page.records], "next_cursor": page.next_cursor}
+
+    def _page(self, **query: Any) -> Page:
+        """A page of the log; a cursor it did not hand out gets the one bad-cursor error."""
+        try:
+            return self.log.list(**query)
+        except InvalidCursor:
+            raise bad_cursor() from None
 
     def detail(self, delivery_id: str, *, profile: str | None) -> dict[str, Any]:
         record = self._record(delivery_id, profile)
@@ -426,20 +471,3 @@ class Gateway:
             "duration_ms": result.duration_ns // MS,
             "response_body_excerpt": self._redact(result.excerpt_text),
         }
-
-
-def _flat(overrides: dict[str, Any]) -> dict[str, Any]:
-    """``{"data": {"kind": "x"}}`` → ``{"data__kind": "x"}`` (the factory's override syntax);
-    keys already written with ``__`` pass through."""
-    flat: dict[str, Any] = {}
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict) and value:
-            for k, v in value.items():
-                walk(f"{prefix}__{k}" if prefix else str(k), v)
-        else:
-            flat[prefix] = value
-
-    for key, value in overrides.items():
-        walk(str(key), value)
-    return flat

@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.wrappers import Response
 
 from ..profiles.moda import TASK_KINDS, TASK_STATUSES
-from .errors import ApiError
+from .errors import ApiError, bad_cursor, gather
 from .http import Ctx, json_response
 from .store import TaskRow
 from .tasks import find_magic
@@ -25,20 +26,18 @@ DELIVERY_STATUSES = ("pending", "succeeded", "failed")
 _DIRECT_KINDS = tuple(k for k in TASK_KINDS if k not in ("export", "remix"))
 
 
-def _create(ctx: Ctx, route: str, kind: str, inp: dict[str, Any], canvas_id: str | None = None) -> Response:
+def _create(
+    ctx: Ctx,
+    route: str,
+    kind: str,
+    read_input: Callable[[], dict[str, Any]],
+    canvas_id: str | None = None,
+) -> Response:
+    """Create a task of ``kind`` from the input ``read_input`` reads; every problem of the
+    request (input, callback URL, idempotency key) is reported at once (``causes``)."""
     core = ctx.core
     body = ctx.body()
-    callback_url = ctx.field("callback_url", str)
-    if callback_url is not None:
-        core.check_callback_url(callback_url)
-    key = ctx.field("idempotency_key", str)
-    if key is not None and not 1 <= len(key) <= 255:
-        raise ApiError(
-            "invalid_request",
-            "parameter_invalid",
-            "the body parameter 'idempotency_key' must be 1 to 255 characters",
-            details={"parameter": "idempotency_key"},
-        )
+    inp, callback_url, key = gather(read_input, lambda: _callback_url(ctx), lambda: _idempotency_key(ctx))
     outcome = find_magic(
         [{k: v for k, v in body.items() if k not in ("callback_url", "idempotency_key")}, canvas_id]
     )
@@ -70,6 +69,25 @@ def _create(ctx: Ctx, route: str, kind: str, inp: dict[str, Any], canvas_id: str
     return json_response(core.engine.task_json(row), 202)
 
 
+def _callback_url(ctx: Ctx) -> str | None:
+    callback_url: str | None = ctx.field("callback_url", str)
+    if callback_url is not None:
+        ctx.core.check_callback_url(callback_url)
+    return callback_url
+
+
+def _idempotency_key(ctx: Ctx) -> str | None:
+    key: str | None = ctx.field("idempotency_key", str)
+    if key is not None and not 1 <= len(key) <= 255:
+        raise ApiError(
+            "invalid_request",
+            "parameter_invalid",
+            "the body parameter 'idempotency_key' must be 1 to 255 characters",
+            details={"parameter": "idempotency_key"},
+        )
+    return key
+
+
 def _replay(ctx: Ctx, existing: TaskRow, digest: str) -> Response:
     if existing.request_hash != digest:
         raise ApiError(
@@ -93,36 +111,47 @@ def create_task(ctx: Ctx) -> Response:
             + (f"use {hint}" if hint else f"choose one of {', '.join(_DIRECT_KINDS)}"),
             details={"parameter": "kind"},
         )
-    inp: dict[str, Any] = {}
-    if kind == "design":
-        inp["prompt"] = ctx.field("prompt", str, required=True)
-        fmt = ctx.field("format", str)
-        if fmt is not None:
-            inp["format"] = fmt
-    else:
-        inp["url"] = ctx.field("url", str, required=True)
-    return _create(ctx, "tasks", kind, inp)
+
+    def read_input() -> dict[str, Any]:
+        inp: dict[str, Any] = {}
+        if kind == "design":
+            inp["prompt"] = ctx.field("prompt", str, required=True)
+            fmt = ctx.field("format", str)
+            if fmt is not None:
+                inp["format"] = fmt
+        else:
+            inp["url"] = ctx.field("url", str, required=True)
+        return inp
+
+    return _create(ctx, "tasks", kind, read_input)
 
 
 def create_remix(ctx: Ctx) -> Response:
-    inp: dict[str, Any] = {"source_canvas_id": ctx.field("source_canvas_id", str, required=True)}
-    prompt = ctx.field("prompt", str)
-    if prompt is not None:
-        inp["prompt"] = prompt
-    return _create(ctx, "remix", "remix", inp)
+    def read_input() -> dict[str, Any]:
+        inp: dict[str, Any] = {"source_canvas_id": ctx.field("source_canvas_id", str, required=True)}
+        prompt = ctx.field("prompt", str)
+        if prompt is not None:
+            inp["prompt"] = prompt
+        return inp
+
+    return _create(ctx, "remix", "remix", read_input)
 
 
 def create_export(ctx: Ctx) -> Response:
     canvas_id = str(ctx.args["canvas_id"])
-    fmt = ctx.field("format", str, default="png")
-    if fmt not in EXPORT_FORMATS:
-        raise ApiError(
-            "invalid_request",
-            "parameter_invalid",
-            f"format {fmt!r} is not an export format; choose one of {', '.join(EXPORT_FORMATS)}",
-            details={"parameter": "format"},
-        )
-    return _create(ctx, "export", "export", {"canvas_id": canvas_id, "format": fmt}, canvas_id)
+
+    def read_input() -> dict[str, Any]:
+        fmt = ctx.field("format", str, default="png")
+        if fmt not in EXPORT_FORMATS:
+            raise ApiError(
+                "invalid_request",
+                "parameter_invalid",
+                f"format {fmt!r} is not an export format; choose one of {', '.join(EXPORT_FORMATS)}",
+                details={"parameter": "format"},
+            )
+        return {"canvas_id": canvas_id, "format": fmt}
+
+    return _create(ctx, "export", "export", read_input, canvas_id)
 
 
 def export_status(ctx: Ctx) -> Response:
@@ -149,6 +178,30 @@ def export_status(ctx: Ctx) -> Response:
 def get_task(ctx: Ctx) -> Response:
     row = ctx.core.engine.get(str(ctx.args["task_id"]))
     return json_response(ctx.core.engine.task_json(row))
+
+
+def task_events(ctx: Ctx) -> Response:
+    """The webhook events of one task (what ``links.events`` points at): the envelope each event
+    sent, newest first, cursor-paged like every list.  A task fires at most one event, so a page
+    holds zero or one; the cursor is checked all the same."""
+    row = ctx.core.engine.get(str(ctx.args["task_id"]))
+    limit = ctx.query_int("limit", default=50, low=1, high=200)
+    cursor = ctx.query("cursor")
+    start = 0
+    if cursor:
+        pos = ctx.core.codec.decode("task_events", cursor)
+        if not (isinstance(pos, list) and len(pos) == 2 and pos[0] == row.id and isinstance(pos[1], int)):
+            raise bad_cursor()
+        start = pos[1]
+    events = []
+    if row.delivery_id is not None:
+        record = ctx.core.gateway.log.get(row.delivery_id)
+        if record is not None and isinstance(record.payload(), dict):
+            events.append(record.payload())
+    page = events[start : start + limit]
+    more = start + limit < len(events)
+    next_cursor = ctx.core.codec.encode("task_events", [row.id, start + limit]) if more else None
+    return json_response({"data": page, "next_cursor": next_cursor})
 
 
 def cancel_task(ctx: Ctx) -> Response:
@@ -179,7 +232,7 @@ def list_tasks(ctx: Ctx) -> Response:
     if cursor:
         pos = ctx.core.codec.decode("tasks", cursor)
         if not isinstance(pos, int):
-            raise ApiError("invalid_request", "invalid_cursor", "the cursor is not one this list returned")
+            raise bad_cursor()
         before = pos
     rows = ctx.core.store.list_tasks(before_seq=before, limit=limit + 1, kind=kind, status=status)
     more = len(rows) > limit
@@ -218,6 +271,7 @@ ROUTES = [
     ("/v1/tasks", ["GET"], "list_tasks", list_tasks),
     ("/v1/remix", ["POST"], "create_remix", create_remix),
     ("/v1/tasks/<task_id>", ["GET"], "get_task", get_task),
+    ("/v1/tasks/<task_id>/events", ["GET"], "task_events", task_events),
     ("/v1/tasks/<task_id>/cancel", ["POST"], "cancel_task", cancel_task),
     ("/v1/canvases/<canvas_id>/export", ["POST"], "create_export", create_export),
     ("/v1/canvases/<canvas_id>/export-status", ["GET"], "export_status", export_status),

@@ -9,7 +9,9 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
+from ..errors import UsageError
 from ..ids import uuid4
+from ..profiles import get_profile
 from ..profiles.modio import TOKEN_HEADER
 from .errors import ApiError
 from .http import Ctx, json_response
@@ -17,6 +19,8 @@ from .http import Ctx, json_response
 __all__ = ["ROUTES"]
 
 _GAME_MAX = 64
+#: Meta key (+ game id) holding the token the emulator issued for a game.
+_ISSUED = "modio_issued_token:"
 
 
 def _game_id(ctx: Ctx) -> str:
@@ -33,9 +37,25 @@ def _game_id(ctx: Ctx) -> str:
     return game_id
 
 
-def _public(game: dict[str, str]) -> dict[str, Any]:
-    """A game's settings without its token (a secret)."""
-    return {"game_id": game["game_id"], "url": game["url"], "ruleset_uuid": game["ruleset_uuid"]}
+def _public(game: dict[str, str], store: Any) -> dict[str, Any]:
+    """A game's settings.  A token the user gave is a secret they already hold: left out.  A token
+    the emulator issued is shown (``token_issued: true``), as mod.io's webhook settings show it:
+    the user has no other way to learn it."""
+    issued = token_issued(store, game["game_id"], game["token"])
+    public = {
+        "game_id": game["game_id"],
+        "url": game["url"],
+        "ruleset_uuid": game["ruleset_uuid"],
+        "token_issued": issued,
+    }
+    if issued:
+        public["token"] = game["token"]
+    return public
+
+
+def token_issued(store: Any, game_id: str, token: str) -> bool:
+    """True when ``token`` is the one the emulator generated for the game (not a user's)."""
+    return store.meta(_ISSUED + game_id) == token
 
 
 def _game(ctx: Ctx) -> dict[str, str]:
@@ -80,31 +100,71 @@ def _check_header_value(token: str) -> None:
 def put_webhook(ctx: Ctx) -> Response:
     game_id = _game_id(ctx)
     url = ctx.field("url", str, required=True)
-    token = ctx.field("token", str, required=True)
-    if not token.strip() or len(token) > 512:
-        raise ApiError(
-            "invalid_request",
-            "parameter_invalid",
-            "token must be 1 to 512 characters",
-            details={"parameter": "token"},
-        )
-    _check_header_value(token)
+    token: str | None = ctx.field("token", str)
+    if token is not None:
+        if not token.strip() or len(token) > 512:
+            raise ApiError(
+                "invalid_request",
+                "parameter_invalid",
+                "token must be 1 to 512 characters (or leave it out to have one issued)",
+                details={"parameter": "token"},
+            )
+        _check_header_value(token)
     ctx.core.gateway.check_modio_url(url)
-    existing = ctx.core.store.game(game_id)
+    store = ctx.core.store
+    existing = store.game(game_id)
     ruleset = existing["ruleset_uuid"] if existing else uuid4()
-    ctx.core.store.set_game(game_id, url, token, ruleset)
-    return json_response(_public({"game_id": game_id, "url": url, "ruleset_uuid": ruleset}))
+    if token is None:
+        # mod.io: the security token "is available for you"; keep the one issued before, if any
+        if existing is not None and token_issued(store, game_id, existing["token"]):
+            token = existing["token"]
+        else:
+            token = get_profile("modio").generate_secret()
+            store.set_meta(_ISSUED + game_id, token)
+    game = {"game_id": game_id, "url": url, "token": token, "ruleset_uuid": ruleset}
+    store.set_game(game_id, url, token, ruleset)
+    return json_response(_public(game, store))
 
 
 def list_games(ctx: Ctx) -> Response:
-    return json_response({"data": [_public(g) for g in ctx.core.store.games()]})
+    store = ctx.core.store
+    return json_response({"data": [_public(g, store) for g in store.games()]})
+
+
+def register_event_name(ctx: Ctx) -> Response:
+    """Add a mod.io event name (one your Rules Engine rule sends) to the catalogue."""
+    name = ctx.field("event_name", str, required=True)
+    resource_type = ctx.field("resource_type", str, default="mod")
+    secondary_type = ctx.field("secondary_type", str)
+    try:
+        ctx.core.register_modio_event(name, resource_type=resource_type, secondary_type=secondary_type)
+    except UsageError as exc:
+        raise ApiError(
+            "invalid_request", "parameter_invalid", str(exc), details={"parameter": "event_name"}
+        ) from None
+    return json_response(_event_names(), 201)
+
+
+def list_event_names(ctx: Ctx) -> Response:
+    return json_response(_event_names())
+
+
+def _event_names() -> dict[str, Any]:
+    profile = get_profile("modio")
+    return {
+        "data": [
+            {"event_name": name, "description": profile.event_spec(name).description}
+            for name in profile.event_types
+        ]
+    }
 
 
 def trigger_event(ctx: Ctx) -> Response:
     game = _game(ctx)
     event_name = ctx.field("event_name", str, required=True)
     overrides: dict[str, Any] = ctx.field("overrides", dict, default={})
-    entry = ctx.core.gateway.fire_modio(game, event_name, overrides)
+    unfaithful = ctx.field("unfaithful", bool, default=False)
+    entry = ctx.core.gateway.fire_modio(game, event_name, overrides, unfaithful=unfaithful)
     return json_response(entry, 202)
 
 
@@ -129,6 +189,8 @@ def retry(ctx: Ctx) -> Response:
 ROUTES = [
     ("/_hookmock/modio/games", ["GET"], "modio_games", list_games),
     ("/_hookmock/modio/games/<game_id>/webhook", ["PUT"], "modio_put_webhook", put_webhook),
+    ("/_hookmock/modio/event-names", ["GET"], "modio_event_names", list_event_names),
+    ("/_hookmock/modio/event-names", ["POST"], "modio_register_event", register_event_name),
     ("/_hookmock/modio/games/<game_id>/events", ["POST"], "modio_trigger", trigger_event),
     ("/_hookmock/modio/games/<game_id>/test", ["POST"], "modio_test", test_ping),
     ("/_hookmock/modio/history", ["GET"], "modio_history", history),

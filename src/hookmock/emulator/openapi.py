@@ -165,7 +165,21 @@ _COMPLETE_BODY = {
 _MODA_EVENT_BODY = {
     "type": "object",
     "required": ["event_type", "callback_url"],
-    "properties": {"event_type": _STR, "callback_url": _STR, "overrides": {"type": "object"}},
+    "properties": {
+        "event_type": _STR,
+        "callback_url": _STR,
+        "overrides": {
+            "type": "object",
+            "description": "Envelope fields to change (nested objects or a__b keys). Fields that define "
+            "the event (id, type, api_version, data.kind, data.status) need unfaithful: true",
+        },
+        "unfaithful": {
+            "type": "boolean",
+            "default": False,
+            "description": "Allow overrides that send an event outside Moda's set; the log records "
+            "what is sent",
+        },
+    },
 }
 _DRILL_BODY = {
     "type": "object",
@@ -179,16 +193,52 @@ _DRILL_BODY = {
 }
 _WEBHOOK_BODY = {
     "type": "object",
-    "required": ["url", "token"],
+    "required": ["url"],
     "properties": {
         "url": {"type": "string", "format": "uri", "minLength": 1},
-        "token": {"type": "string", "minLength": 1, "maxLength": 512},
+        "token": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 512,
+            "description": "Your security token; leave it out to have the emulator issue one "
+            "(returned in the answer, shown on the page)",
+        },
     },
 }
 _MODIO_EVENT_BODY = {
     "type": "object",
     "required": ["event_name"],
-    "properties": {"event_name": _STR, "overrides": {"type": "object"}},
+    "properties": {
+        "event_name": _STR,
+        "overrides": {
+            "type": "object",
+            "description": "Payload fields to change; event_name, event and event_uuid need unfaithful: true",
+        },
+        "unfaithful": {"type": "boolean", "default": False},
+    },
+}
+_EVENT_NAME_BODY = {
+    "type": "object",
+    "required": ["event_name"],
+    "properties": {
+        "event_name": {"type": "string", "pattern": "^[A-Z][A-Z0-9_]*$"},
+        "resource_type": {"type": "string", "default": "mod"},
+        "secondary_type": _NSTR,
+    },
+}
+_EVENT_NAMES = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "data": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["event_name", "description"],
+                "properties": {"event_name": _STR, "description": _STR},
+            },
+        }
+    },
 }
 _HISTORY = {
     "type": "object",
@@ -196,12 +246,17 @@ _HISTORY = {
     "properties": {"data": {"type": "array", "items": _ref("HistoryEntry")}, "next_cursor": _NSTR},
 }
 
+#: Errors of the routes that create a task: a reused idempotency key (409) and the magic values
+#: hookmock:permission (403), hookmock:unprocessable (422), hookmock:rate-limited (429, as
+#: serve --rate-limit answers on every /v1 route).
+_CREATE_ERRORS = (403, 409, 422, 429)
+
 # -- one operation per endpoint ------------------------------------------------------------------
 
 OPERATIONS: dict[str, Operation] = {
     # Moda's API (/v1)
     "create_task": Operation(
-        "Create a task", "moda", "202", "Task", (409,), body=_TASK_BODY, body_required=False
+        "Create a task", "moda", "202", "Task", _CREATE_ERRORS, body=_TASK_BODY, body_required=False
     ),
     "list_tasks": Operation(
         "List tasks, newest first",
@@ -215,15 +270,27 @@ OPERATIONS: dict[str, Operation] = {
             _query("kind", {"type": "string", "enum": list(TASK_KINDS)}, "Filter"),
         ),
     ),
-    "create_remix": Operation("Remix a canvas", "moda", "202", "Task", (409,), body=_REMIX_BODY),
+    "create_remix": Operation("Remix a canvas", "moda", "202", "Task", _CREATE_ERRORS, body=_REMIX_BODY),
     "get_task": Operation("Get a task", "moda", "200", "Task", (404,)),
+    "task_events": Operation(
+        "A task's webhook events (the envelopes sent), newest first",
+        "moda",
+        "200",
+        {
+            "type": "object",
+            "required": ["data", "next_cursor"],
+            "properties": {"data": {"type": "array", "items": _ref("Envelope")}, "next_cursor": _NSTR},
+        },
+        (404,),
+        query=(_LIMIT, _CURSOR),
+    ),
     "cancel_task": Operation("Cancel a task", "moda", "200", "Task", (404, 409)),
     "create_export": Operation(
         "Export a canvas (fires export.* events)",
         "moda",
         "202",
         "Task",
-        (409,),
+        _CREATE_ERRORS,
         body=_EXPORT_BODY,
         body_required=False,
     ),
@@ -349,6 +416,19 @@ OPERATIONS: dict[str, Operation] = {
     "modio_put_webhook": Operation(
         "Configure a game's webhook (URL and security token)", "modio", "200", "Game", body=_WEBHOOK_BODY
     ),
+    "modio_event_names": Operation(
+        "The mod.io event names the emulator knows (catalogue and registered)",
+        "modio",
+        "200",
+        _EVENT_NAMES,
+    ),
+    "modio_register_event": Operation(
+        "Register a mod.io event name (as serve --modio-event NAME does)",
+        "modio",
+        "201",
+        _EVENT_NAMES,
+        body=_EVENT_NAME_BODY,
+    ),
     "modio_trigger": Operation(
         "Fire a catalogue event at the game's webhook",
         "modio",
@@ -397,6 +477,13 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+def _envelope() -> dict[str, Any]:
+    """Moda's event envelope, its ``data`` pointing at this document's Task."""
+    s = _schema("moda-envelope")
+    s["properties"]["data"] = _ref("Task")
+    return s
+
+
 def _components() -> dict[str, Any]:
     return {
         "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "moda_live_… key"}},
@@ -409,6 +496,7 @@ def _components() -> dict[str, Any]:
                 "properties": {"data": {"type": "array", "items": _ref("Task")}, "next_cursor": _NSTR},
             },
             "Delivery": _schema("moda-delivery"),
+            "Envelope": _envelope(),
             "DeliveryList": {
                 "type": "object",
                 "required": ["data", "next_cursor"],
@@ -491,8 +579,17 @@ def _components() -> dict[str, Any]:
             "HistoryEntry": _schema("modio-history-entry"),
             "Game": {
                 "type": "object",
-                "required": ["game_id", "url", "ruleset_uuid"],
-                "properties": {"game_id": _STR, "url": _STR, "ruleset_uuid": _STR},
+                "required": ["game_id", "url", "ruleset_uuid", "token_issued"],
+                "properties": {
+                    "game_id": _STR,
+                    "url": _STR,
+                    "ruleset_uuid": _STR,
+                    "token_issued": {"type": "boolean"},
+                    "token": {
+                        "type": "string",
+                        "description": "The token the emulator issued (absent when the user gave one)",
+                    },
+                },
             },
             "Clock": {
                 "type": "object",

@@ -14,6 +14,11 @@ work: any string in the request body (or the canvas id of an export) containing
 ``slow``           runs 60 s before succeeding (poll it, cancel it)
 =================  ===================================================================
 
+Three more magic values make the request itself fail with an error type of Moda's that a client
+should handle: ``hookmock:permission`` (403 ``permission``), ``hookmock:unprocessable`` (422
+``unprocessable``) and ``hookmock:rate-limited`` (429 ``rate_limited``, with ``Retry-After`` and
+``retry_after_ms``); nothing is created.
+
 These timings are hookmock's own (*decided*), not Moda's; ``Timings`` changes them.
 """
 
@@ -33,7 +38,7 @@ from ..profiles.moda import TERMINAL_STATUSES, build_envelope, event_for_task
 from .errors import ApiError
 from .store import Store, TaskMoved, TaskRow, write_task
 
-__all__ = ["MAGIC_PREFIX", "OUTCOMES", "TaskEngine", "Timings", "find_magic"]
+__all__ = ["ERROR_MAGIC", "MAGIC_PREFIX", "OUTCOMES", "TaskEngine", "Timings", "find_magic"]
 
 MAGIC_PREFIX = "hookmock:"
 OUTCOMES = ("succeed", "fail", "fail-retryable", "cancel", "expire", "slow")
@@ -46,11 +51,40 @@ _FINAL = {
     "cancel": "canceled",
     "expire": "expired",
 }
+#: How long an export's download link lives, counted from the export's completion (decided).
+EXPORT_TTL_NS = 86400 * SECOND
 _ERRORS = {
     "fail": "Canvas could not be rendered: unsupported font (hookmock:fail)",
     "fail-retryable": "Upstream model timed out (hookmock:fail-retryable)",
 }
-_SORTED_OUTCOMES = sorted(OUTCOMES, key=len, reverse=True)
+#: Magic values that answer the request with an error: name -> (type, message).
+ERROR_MAGIC: dict[str, tuple[str, str]] = {
+    "permission": ("permission", "this API key may not do that (magic value hookmock:permission)"),
+    "unprocessable": (
+        "unprocessable",
+        "the request is well-formed but cannot be processed (magic value hookmock:unprocessable)",
+    ),
+    "rate-limited": (
+        "rate_limited",
+        "too many requests; retry after 1 s (magic value hookmock:rate-limited)",
+    ),
+}
+#: How long a ``hookmock:rate-limited`` answer asks the client to wait.
+MAGIC_RETRY_AFTER_MS = 1000
+_SORTED_OUTCOMES = sorted([*OUTCOMES, *ERROR_MAGIC], key=len, reverse=True)
+
+
+def _magic_error(name: str) -> ApiError:
+    type_, message = ERROR_MAGIC[name]
+    if type_ == "rate_limited":
+        return ApiError(
+            type_,
+            "rate_limited",
+            message,
+            retry_after_ms=MAGIC_RETRY_AFTER_MS,
+            headers={"Retry-After": str(MAGIC_RETRY_AFTER_MS // 1000)},
+        )
+    return ApiError(type_, type_, message, details={"value": MAGIC_PREFIX + name})
 
 
 @dataclass(frozen=True)
@@ -81,13 +115,15 @@ def find_magic(values: Iterable[Any]) -> str:
             rest = text[start + len(MAGIC_PREFIX) :]
             for outcome in _SORTED_OUTCOMES:
                 if rest.startswith(outcome):
+                    if outcome in ERROR_MAGIC:
+                        raise _magic_error(outcome)
                     return outcome
             word = rest.split()[0] if rest.split() else ""
             raise ApiError(
                 "invalid_request",
                 "unknown_magic_value",
                 f"{MAGIC_PREFIX}{word} is not a hookmock magic value; use one of "
-                + ", ".join(MAGIC_PREFIX + o for o in OUTCOMES),
+                + ", ".join(MAGIC_PREFIX + o for o in (*OUTCOMES, *ERROR_MAGIC)),
                 details={"value": MAGIC_PREFIX + word},
             )
     return "succeed"
@@ -226,7 +262,7 @@ class TaskEngine:
         if the task is still in the status read (:class:`TaskMoved` otherwise, nothing written):
         a cancel racing the clock ends the task once, with one webhook."""
         now = self.clock.now_ns()
-        result = self._result(row) if status == "succeeded" else None
+        result = self._result(row, completed_ns=now) if status == "succeeded" else None
         error = None
         if status == "failed":
             retryable = row.outcome == "fail-retryable"
@@ -295,9 +331,11 @@ class TaskEngine:
             )
         return row
 
-    def _result(self, row: TaskRow) -> dict[str, Any]:
+    def _result(self, row: TaskRow, *, completed_ns: int) -> dict[str, Any]:
+        """The result of a task that succeeded at ``completed_ns`` (an export's link expires a day
+        after it was made, not after the task was created)."""
         rng = random.Random(row.id)
-        ms = (row.completed_ns or row.created_ns) // 1_000_000
+        ms = completed_ns // 1_000_000
         canvas = crockford_id("cvs", ms=ms, rng=rng)
         inp = row.input
         if row.kind == "design":
@@ -318,7 +356,7 @@ class TaskEngine:
             return {
                 "export_url": f"https://exports.moda.app/{row.id}.{fmt}",
                 "format": fmt,
-                "expires_at": format_iso((row.completed_ns or row.created_ns) + 86400 * SECOND),
+                "expires_at": format_iso(completed_ns + EXPORT_TTL_NS),
             }
         return {"brand_kit_id": crockford_id("bk", ms=ms, rng=rng)}
 
@@ -335,7 +373,6 @@ class TaskEngine:
             progress = {"percent": 100, "step": "done", "message": "Completed"}
         else:
             progress = None
-        canvas = (result or {}).get("canvas_id") or row.canvas_id
         return {
             "id": row.id,
             "kind": row.kind,
@@ -354,7 +391,8 @@ class TaskEngine:
                 "self": f"/v1/tasks/{row.id}",
                 "events": f"/v1/tasks/{row.id}/events",
                 "cancel": None if terminal else f"/v1/tasks/{row.id}/cancel",
-                "canvas": f"/v1/canvases/{canvas}" if canvas else None,
+                # the emulator serves no canvas: null, as Moda gives when there is none (decided)
+                "canvas": None,
             },
             "retry_after_ms": None if terminal else 1000,
         }

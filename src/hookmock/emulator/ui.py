@@ -15,6 +15,7 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from .http import Ctx
+from .modio_api import token_issued
 from .websafety import FORM_TOKEN_FIELD
 
 __all__ = ["ROUTES"]
@@ -103,7 +104,12 @@ def index(ctx: Ctx) -> Response:
     if games:
         listed = "".join(
             f"<li>game <b>{escape(g['game_id'])}</b> → {escape(g['url'])} "
-            f"<form method=post action='/_hookmock/ui/modio/games/{escape(g['game_id'])}/test'>"
+            + (
+                f"token <code class=token>{escape(g['token'])}</code> (issued by the emulator) "
+                if token_issued(ctx.core.store, g["game_id"], g["token"])
+                else ""
+            )
+            + f"<form method=post action='/_hookmock/ui/modio/games/{escape(g['game_id'])}/test'>"
             f"{_token_field(ctx.form_token)}"
             f"<button type=submit class=test data-game='{escape(g['game_id'])}'>Test</button></form></li>"
             for g in games

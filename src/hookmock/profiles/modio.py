@@ -48,11 +48,15 @@ class ModioEventShape:
     resource_type: str
     secondary_type: str | None
     body: str  # which event_body builder to use
+    #: ``request_method``: the method of the mod.io REST API call that raises the event.  The
+    #: webhook page shows only POST (its ADD_MOD_COMMENT example); mod.io's API reference edits a
+    #: mod with POST and a comment with PUT, and guides are taken to follow mods and comments.
+    method: str = "POST"
 
 
 _SHAPES: dict[str, ModioEventShape] = {
     "ADD_MOD_COMMENT": ModioEventShape("comment", "mod", "comment"),
-    "EDIT_MOD_COMMENT": ModioEventShape("comment", "mod", "comment"),
+    "EDIT_MOD_COMMENT": ModioEventShape("comment", "mod", "comment", "PUT"),
     "ADD_MOD": ModioEventShape("mod", None, "mod"),
     "EDIT_MOD": ModioEventShape("mod", None, "mod"),
     "ADD_MOD_MEDIA": ModioEventShape("mod", None, "media"),
@@ -63,7 +67,7 @@ _SHAPES: dict[str, ModioEventShape] = {
     "ADD_GUIDE": ModioEventShape("guide", None, "guide"),
     "EDIT_GUIDE": ModioEventShape("guide", None, "guide"),
     "ADD_GUIDE_COMMENT": ModioEventShape("comment", "guide", "comment"),
-    "EDIT_GUIDE_COMMENT": ModioEventShape("comment", "guide", "comment"),
+    "EDIT_GUIDE_COMMENT": ModioEventShape("comment", "guide", "comment", "PUT"),
 }
 
 _EVENTS: dict[str, EventSpec] = {
@@ -202,7 +206,7 @@ class ModioProfile(Profile):
             "event_name": event_type,
             "event_timestamp": now_s,
             "event_uuid": uuid4(rng),
-            "request_method": "PUT" if event_type.startswith("EDIT_") else "POST",
+            "request_method": shape.method,
             "request_resource": resource,
             "request_secondary_resource": parent,
             "request_user": {

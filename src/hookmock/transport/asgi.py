@@ -289,7 +289,8 @@ class ASGITransport:
             if name.lower() in _RESERVED_HEADERS:
                 continue
             try:
-                pairs.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+                # without the optional whitespace around it, as a server parses the field line
+                pairs.append((name.lower().encode("latin-1"), value.strip(" \t").encode("latin-1")))
             except UnicodeEncodeError as exc:
                 raise UsageError(
                     f"a header value is not latin-1 text: {exc.object[exc.start : exc.end]!r}"

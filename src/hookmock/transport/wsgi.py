@@ -40,6 +40,10 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _STATUS_RE = re.compile(r"^([0-9]{3})(?: (.*))?$")
 _RESERVED_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding"})
+#: Optional whitespace around a field value: an HTTP server strips it before the app sees the
+#: value (RFC 9110 §5.5), so in-process delivery does too and agrees with delivery over sockets.
+_OWS = " \t"
+
 #: base environs (no headers, no body) kept per (URL, REMOTE_ADDR); building one costs ~35 µs
 _BASE_CACHE_SIZE = 64
 
@@ -220,9 +224,10 @@ class WSGITransport:
             if lower in _RESERVED_HEADERS:
                 continue
             if lower == "content-type":  # the first one wins, as Headers.get does
-                environ.setdefault("CONTENT_TYPE", value)
+                environ.setdefault("CONTENT_TYPE", value.strip(_OWS))
                 continue
             key = f"HTTP_{name.upper().replace('-', '_')}"
+            value = value.strip(_OWS)  # as a server parses the field line (RFC 9112 §5)
             joined[key] = f"{joined[key]}, {value}" if key in joined else value
         environ.update(joined)
         return environ
