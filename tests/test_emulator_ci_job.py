@@ -185,3 +185,29 @@ def test_sigint_stops_a_background_job_of_a_non_interactive_shell(tmp_path: Path
                 os.kill(pid, signal.SIGKILL)
             shell.communicate(timeout=10)
     assert out.strip().endswith("rc=130"), out
+
+
+def test_every_serve_option_has_an_environment_variable() -> None:
+    import argparse
+
+    from hookmock.cli import build_parser
+    from hookmock.cli.cmd_serve import ENV, resolve
+
+    serve = next(
+        a.choices["serve"] for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    dests = {a.dest for a in serve._actions if not isinstance(a, argparse._HelpAction)}
+    assert dests == set(ENV), dests ^ set(ENV)
+    args = serve.parse_args([])
+    env = {
+        "HOOKMOCK_MODIO_EVENT": "ADD_MOD_RATING, DELETE_MOD_RATING",
+        "HOOKMOCK_RATE_LIMIT": "5/s",
+        "HOOKMOCK_ALLOW_HTTP_CALLBACKS": "yes",
+        "HOOKMOCK_SECRET": "whsec_fallback",
+    }
+    opts = resolve(args, env)
+    assert opts["modio_event"] == ["ADD_MOD_RATING", "DELETE_MOD_RATING"] and opts["rate_limit"] == "5/s"
+    assert opts["allow_http_callbacks"] is True and opts["signing_secret"] == "whsec_fallback"
+    assert opts["port"] == 8765 and opts["host"] == "127.0.0.1" and opts["clock"] == "real"
+    flagged = resolve(serve.parse_args(["--port", "0", "--modio-event", "X"]), {"HOOKMOCK_PORT": "9"})
+    assert flagged["port"] == 0 and flagged["modio_event"] == ["X"]  # a flag wins over its variable
