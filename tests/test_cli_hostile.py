@@ -188,6 +188,11 @@ CASES: list[tuple[list[str], str]] = [
     (["validate", "{badpayload}", "--schema", "no-such-schema"], "no-such-schema"),
     # schema, events, sign, demo
     (["schema", "no-such-schema"], "no-such-schema"),
+    (["schema", "--out", "{bin}"], "is a file, not a folder"),
+    (["schema", "--out", "{bin}/sub"], "cannot create the folder"),
+    (["schema", "--bundle"], "--bundle needs a schema NAME"),
+    (["openapi", "--out", "{dir}"], "cannot write the OpenAPI document"),
+    (["openapi", "--out", "{missing}"], "missing.json"),
     (["events", "--profile", "nope"], "nope"),
     (["events", "--example", "task.exploded"], "task.exploded"),
     (["events", "--seed", "abc"], "abc"),

@@ -131,3 +131,21 @@ def test_ctrl_c_on_send_says_how_to_deliver_again(tmp_path: Path) -> None:
     with DeliveryLog(db, create=False) as log:
         delivery_id = log.list().records[0].id
     assert f"hookmock send --resume {delivery_id} --db {db} --secret S" in err and "Traceback" not in err
+
+
+def test_ctrl_c_while_the_command_is_still_loading_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A SIGINT in the first fraction of a second used to land in the imports of the command's
+    modules (before the command's own handler) and print a KeyboardInterrupt traceback."""
+    import hookmock.cli as cli
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    monkeypatch.setattr(sys, "argv", ["hookmock", "send", "http://127.0.0.1:9/x"])
+    with pytest.raises(SystemExit) as exit_:
+        cli.run()
+    assert exit_.value.code == 130
+    assert capsys.readouterr().err == "interrupted\n"

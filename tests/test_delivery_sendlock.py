@@ -112,6 +112,42 @@ def test_serve_on_a_db_another_serve_uses_exits_2(tmp_path: Path) -> None:
             first.kill()
 
 
+def test_a_symbolic_link_to_a_live_log_meets_its_lock(tmp_path: Path) -> None:
+    """The lock belongs to the file, not to the name it was opened by: a second process that reaches
+    the log through a symbolic link used to take its own ``link.db-lock``, mark the live attempt
+    ``interrupted`` and send it again."""
+    path = tmp_path / "shared.db"
+    link = tmp_path / "link.db"
+    with DeliveryLog(path) as sending:
+        _in_flight(sending)
+        link.symlink_to(path)
+        with DeliveryLog(link) as other:
+            assert other.recover(T0 + SECOND) == []
+            with pytest.raises(UsageError, match="in use by another running hookmock process"):
+                other.recover(T0 + SECOND, alone=True)
+            assert other.in_flight_attempts() == 1
+
+
+def test_a_second_emulator_through_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    from hookmock.emulator import Emulator, EmulatorConfig
+
+    db = tmp_path / "emu.db"
+    link = tmp_path / "link.db"
+    with Emulator(EmulatorConfig(port=0, clock="virtual", db_path=str(db))):
+        link.symlink_to(db)
+        with pytest.raises(UsageError, match="in use by another running hookmock process"):
+            Emulator(EmulatorConfig(port=0, clock="virtual", db_path=str(link)))
+
+
+def test_a_log_with_several_hard_links_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "one.db"
+    DeliveryLog(path).close()
+    (tmp_path / "two.db").hardlink_to(path)
+    for name in ("one.db", "two.db"):
+        with pytest.raises(UsageError, match="has 2 hard links"):
+            DeliveryLog(tmp_path / name)
+
+
 @pytest.mark.realtime
 def test_no_attempt_starts_while_another_process_recovers(tmp_path: Path) -> None:
     """Recovery holds the lock exclusively until it is done: a sender starting meanwhile waits

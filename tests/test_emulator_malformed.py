@@ -334,6 +334,33 @@ def test_host_header_is_checked():
         assert api.call("GET", "/_hookmock/health", headers={"Host": f"localhost:{emu.port}"})[0] == 200
 
 
+def _raw(port: int, request: bytes) -> tuple[int, dict]:
+    import json
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_a_refused_host_header_is_named_and_a_missing_one_refused():
+    """The message used to say "Host header ''" for a Host werkzeug could not parse, and an
+    HTTP/1.1 request without any Host header was served."""
+    with running() as (emu, _api):
+        status, body = _raw(
+            emu.port, b"GET /_hookmock/health HTTP/1.1\r\nHost: evil{x}.example\r\nConnection: close\r\n\r\n"
+        )
+        assert status == 400 and "'evil{x}.example'" in body["error"]["message"]
+        status, body = _raw(emu.port, b"GET /_hookmock/health HTTP/1.1\r\nConnection: close\r\n\r\n")
+        assert status == 400 and body["error"]["code"] == "host_missing"
+        status, _ = _raw(emu.port, b"GET /_hookmock/health HTTP/1.0\r\n\r\n")
+        assert status == 200  # HTTP/1.0 has no Host requirement
+
+
 def test_non_loopback_bind_needs_admin_token(monkeypatch):
     from hookmock.emulator import EmulatorConfig
     from hookmock.errors import UsageError

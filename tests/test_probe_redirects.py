@@ -156,9 +156,11 @@ def test_the_audit_reports_a_redirecting_probe_and_connects_nowhere_else(guard: 
     clock = VirtualClock()
     secret = get_profile("moda").generate_secret()
     app = build(CORRECT["werkzeug"], "moda", secret, clock)
-    report = hookmock.audit(app, profile="moda", secret=secret, clock=clock, probe=server.url + "/{event_id}")
-    assert report.status("baseline") == "fail"
-    assert "redirect to 'http://10.0.0.1/'" in report["baseline"].detail
+    from hookmock.auditing import ProbeUnusable
+
+    # a probe that cannot be read is a setup problem, not a finding: the audit stops (exit 2 in the CLI)
+    with pytest.raises(ProbeUnusable, match=r"redirect to 'http://10\.0\.0\.1/'"):
+        hookmock.audit(app, profile="moda", secret=secret, clock=clock, probe=server.url + "/{event_id}")
     assert guard.refused == []
 
 
@@ -261,7 +263,29 @@ def test_audit_cli_with_a_redirecting_probe_connects_nowhere_else(
             ["audit", url + "hooks", "--secret", "whsec_cli", "--probe-url", probe.url + "/e/{event_id}",
              "--only", "idempotency"]
         )  # fmt: skip
-    out = capsys.readouterr().out
-    assert code == 1
-    assert "redirect to 'http://10.0.0.1/'" in out
+    err = capsys.readouterr().err
+    assert code == 2  # the baseline runs first: an unreadable probe stops the audit
+    assert "redirect to 'http://10.0.0.1/'" in err
+    assert guard.refused == []
+
+
+def test_audit_cli_stops_with_exit_2_when_the_probe_redirects(
+    guard: Guard, serve: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A probe answering 3xx used to fail baseline, raw-body, idempotency… ("8 failed", exit 1),
+    as if the receiver were broken."""
+    from receivers.rawsocket import make_handler
+    from receivers.rawsocket import serve as serve_receiver
+
+    probe = serve(302, "http://10.0.0.1/")
+    handler, _store = make_handler("moda", "whsec_cli", case_sensitive=False)
+    with serve_receiver(handler) as url:
+        code = main(
+            ["audit", url + "hooks", "--secret", "whsec_cli", "--probe-url", probe.url + "/e/{event_id}"]
+        )
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "the effect probe could not be read" in captured.err
+    assert "redirect to 'http://10.0.0.1/'" in captured.err
+    assert "Traceback" not in captured.err
     assert guard.refused == []

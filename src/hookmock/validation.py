@@ -2,27 +2,37 @@
 
 The schemas are found with :mod:`importlib.resources`, so they work from an installed wheel.
 ``jsonschema`` is imported on first use, not when hookmock is imported.
+
+Identifiers: every schema's ``$id`` is its own file name (``moda-envelope.schema.json``) and it refers
+to another by file name (``"$ref": "moda-task.schema.json"``). A relative ``$id`` resolves against
+where the document was read from, so no identifier names a network host and no validator tries to
+fetch one: written to a folder (:func:`write_schemas`), the references resolve from that folder;
+bundled (:func:`bundle_schema`), they are JSON pointers into the one document.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Mapping
 from functools import cache, lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from .errors import SchemaValidationError, UsageError, Violation
 
 __all__ = [
     "JSONInputError",
+    "bundle_schema",
     "guess_schema",
     "load_schema",
     "parse_json",
     "schema_names",
     "validate",
     "violations",
+    "write_schemas",
 ]
 
 
@@ -95,6 +105,84 @@ def load_schema(name: str) -> dict[str, Any]:
         raise UsageError(f"unknown schema {name!r}; choose one of: {', '.join(sorted(files))}")
     loaded: dict[str, Any] = json.loads(files[name])
     return loaded
+
+
+def _name_of(reference: str) -> str:
+    """``moda-task.schema.json`` -> ``moda-task``: the schema a relative ``$ref`` points at."""
+    if (
+        not reference.endswith(_SUFFIX)
+        or "/" in reference
+        or reference[: -len(_SUFFIX)] not in _schema_files()
+    ):
+        raise UsageError(f"schema reference {reference!r} names no schema hookmock ships")
+    return reference[: -len(_SUFFIX)]
+
+
+def _rewrite_refs(node: Any, local: str, embedded: set[str], root: str) -> Any:
+    """A copy of ``node`` whose ``$ref``s point inside one document: ``other.schema.json#/x`` becomes
+    ``#/$defs/other/x``, and a schema's own ``#/x`` becomes ``#/$defs/<local>/x`` (``#/x`` for the root).
+    Names of referenced schemas are added to ``embedded``."""
+    if isinstance(node, list):
+        return [_rewrite_refs(item, local, embedded, root) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "$ref" and isinstance(value, str):
+            target, _, fragment = value.partition("#")
+            name = _name_of(target) if target else local
+            if name != root:
+                embedded.add(name)
+            out[key] = ("#" if name == root else f"#/$defs/{name}") + fragment
+        else:
+            out[key] = _rewrite_refs(value, local, embedded, root)
+    return out
+
+
+def bundle_schema(name: str) -> dict[str, Any]:
+    """The schema called ``name`` as one self-contained draft 2020-12 document: every schema it
+    references (directly or not) is embedded under ``$defs`` by name, and every ``$ref`` is a JSON
+    pointer into the document, so a validator in any language needs no other file and fetches nothing."""
+    doc = load_schema(name)
+    pending: set[str] = set()
+    bundled: dict[str, Any] = _rewrite_refs(doc, name, pending, name)
+    defs: dict[str, Any] = dict(bundled.get("$defs", {}))
+    done: set[str] = set()
+    while pending - done:
+        other = sorted(pending - done)[0]
+        done.add(other)
+        if other in defs:
+            raise UsageError(f"cannot bundle {name!r}: its $defs already hold an entry called {other!r}")
+        embedded = _rewrite_refs(load_schema(other), other, pending, name)
+        embedded.pop("$schema", None)
+        embedded.pop("$id", None)
+        defs[other] = embedded
+    if defs:
+        bundled["$defs"] = defs
+    return bundled
+
+
+def write_schemas(folder: str | os.PathLike[str], *, bundle: bool = False) -> list[Path]:
+    """Write every schema to ``folder`` as ``<name>.schema.json`` (created if missing) and return the
+    paths. Their ``$id``s and ``$ref``s are relative file names, so references resolve from the folder;
+    with ``bundle``, each file is self-contained instead (see :func:`bundle_schema`)."""
+    where = Path(folder)
+    if where.exists() and not where.is_dir():
+        raise UsageError(f"{str(where)!r} is a file, not a folder; give a folder to write the schemas into")
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the folder {str(where)!r}: {exc.strerror}") from None
+    written = []
+    for name in schema_names():
+        doc = bundle_schema(name) if bundle else load_schema(name)
+        path = where / f"{name}{_SUFFIX}"
+        try:
+            path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {str(path)!r}: {exc.strerror}") from None
+        written.append(path)
+    return written
 
 
 @cache

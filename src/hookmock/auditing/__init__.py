@@ -13,7 +13,7 @@ from .catalogue import CATALOGUE, Check, check_names
 from .effect import EffectProbe, ProbeFailed
 from .model import CaseResult, CheckResult, Exchange, ProbeRequest
 from .report import AuditReport
-from .runner import TargetUnreachable, WrongPath, audit, run_audit
+from .runner import ProbeUnusable, TargetUnreachable, WrongPath, audit, run_audit
 
 __all__ = [
     "CATALOGUE",
@@ -25,6 +25,7 @@ __all__ = [
     "Exchange",
     "ProbeFailed",
     "ProbeRequest",
+    "ProbeUnusable",
     "TargetUnreachable",
     "WrongPath",
     "audit",

@@ -202,7 +202,8 @@ CATALOGUE: tuple[Check, ...] = (
         "constant-time",
         20,
         "Compares secrets in constant time (advisory)",
-        "hmac.compare_digest",
+        "hmac.compare_digest (Python), crypto.timingSafeEqual (Node), hmac.Equal (Go), "
+        "MessageDigest.isEqual (Java)",
         delivery.check_constant_time,
     ),
     # Last, so that it sees the response times of every valid delivery the audit sent.

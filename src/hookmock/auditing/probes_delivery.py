@@ -57,7 +57,8 @@ def check_baseline(ctx: AuditContext) -> Outcome:
         try:
             reading = ctx.read_effect(request.event_id, at_least=1)
         except ProbeFailed as exc:
-            return "fail", str(exc), [CaseResult(case.label, "fail", str(exc), case.expected, case.exchanges)]
+            failed = CaseResult(case.label, "fail", str(exc), case.expected, case.exchanges, cause="probe")
+            return "fail", str(exc), [failed]
         count = reading.count
         if count != 1:
             waited = f" after waiting {reading.waited_ns / SECOND:.1f} s" if count == 0 else ""
@@ -220,11 +221,19 @@ def check_ordering(ctx: AuditContext) -> Outcome:
     return "pass", "advisory: events delivered out of order were both acknowledged", cases
 
 
+#: How to compare a secret in constant time, in the languages receivers are commonly written in.
+CONSTANT_TIME_ADVICE = (
+    "Python hmac.compare_digest, Node crypto.timingSafeEqual (throws on unequal lengths: compare the "
+    "lengths first), Go hmac.Equal (crypto/hmac) or subtle.ConstantTimeCompare, Java MessageDigest.isEqual, "
+    "Ruby Rack::Utils.secure_compare, PHP hash_equals, .NET CryptographicOperations.FixedTimeEquals"
+)
+
+
 def check_constant_time(ctx: AuditContext) -> Outcome:
     what = "signatures" if ctx.shape.kind == "signature" else "tokens"
     return (
         "skip",
         f"advisory: a non-constant-time comparison is not observable over the network without a flaky "
-        f"timing test; compare {what} with hmac.compare_digest",
+        f"timing test; compare {what} as bytes in constant time: {CONSTANT_TIME_ADVICE}",
         [],
     )

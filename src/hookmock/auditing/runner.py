@@ -32,7 +32,7 @@ from .model import CheckResult
 from .report import AuditReport
 from .settle import EffectWatcher, check_settle
 
-__all__ = ["TargetUnreachable", "WrongPath", "audit", "run_audit"]
+__all__ = ["ProbeUnusable", "TargetUnreachable", "WrongPath", "audit", "run_audit"]
 
 Progress = Callable[[int, int, str], None]
 
@@ -53,6 +53,11 @@ class TargetUnreachable(HookmockError):
 
 class WrongPath(UsageError):
     """The first valid delivery was answered 404 or 405: there is no webhook route at that path."""
+
+
+class ProbeUnusable(UsageError):
+    """The effect probe could not be read for the first valid delivery (a redirect, an error
+    status, an answer that is not a count): a setup problem, not a finding about the receiver."""
 
 
 def _select(only: Iterable[str] | None, skip: Iterable[str] | None) -> list[Check]:
@@ -211,6 +216,12 @@ def _baseline_verdict(result: CheckResult, target: Any) -> str | None:
             f"the audit stopped: a valid delivery to {where} was answered HTTP {outcome.status} "
             f"({'no such route' if outcome.status == 404 else 'method not allowed'}), so the path is "
             f"probably wrong; {how}.  Every rejection check would otherwise pass for the wrong reason."
+        )
+    unusable = next((c for c in result.cases if c.cause == "probe"), None)
+    if unusable is not None:
+        raise ProbeUnusable(
+            f"the audit stopped: the effect probe could not be read for a valid delivery ({unusable.why}); "
+            "fix the probe (--probe-url / probe=) first: every effect check would otherwise fail for it"
         )
     if outcome.outcome == "timeout":
         return (

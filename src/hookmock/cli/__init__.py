@@ -33,6 +33,7 @@ _ORDER = [
     "scenario",
     "validate",
     "schema",
+    "openapi",
     "events",
     "sign",
 ]
@@ -159,4 +160,12 @@ def _is_output_error(exc: OSError) -> bool:
 
 
 def run() -> None:
-    sys.exit(main())
+    """The console script: ``main()`` with a Ctrl-C at any moment (even while the command's modules
+    are still loading) ending as "interrupted", exit 130, never a traceback."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        with contextlib.suppress(OSError):
+            print("interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code)

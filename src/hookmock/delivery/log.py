@@ -46,6 +46,22 @@ from ._writes import Writes as _Writes
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SCHEMA_VERSION", "DeliveryLog"]
 
 
+def _refuse_hard_links(path: str) -> None:
+    """A log file with several hard links has several names, and each name its own ``-wal``,
+    ``-shm`` and ``-lock`` files: two processes using two names would neither share a journal nor
+    see each other's sends.  SQLite warns against it too; refuse it."""
+    try:
+        links = os.stat(path).st_nlink
+    except OSError:
+        return
+    if links > 1:
+        raise UsageError(
+            f"delivery log {path!r} has {links} hard links; hookmock cannot tell which processes send "
+            "from it (each name would get its own journal and lock). Use one name: copy the file, or "
+            "use a symbolic link instead"
+        )
+
+
 class DeliveryLog(_Writes, _Recovery, _Queries):
     """The SQLite delivery log.  ``DeliveryLog()`` is in memory; ``DeliveryLog(path)`` a file."""
 
@@ -58,7 +74,9 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
         self._held = {}  # an in-memory log's deliveries not yet written (see LogBase)
         self._last_seq = None
         self._alongside = threading.local()
-        self._sendlock = SendLock(self.path) if self.path != ":memory:" else None
+        # The lock is named after the file itself, not the name it was given: a symbolic link to a
+        # log another process sends from must meet that process's lock.
+        self._sendlock = SendLock(os.path.realpath(self.path)) if self.path != ":memory:" else None
         if self.path != ":memory:":
             p = Path(self.path)
             if p.is_dir():
@@ -73,6 +91,7 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
                 create_private(self.path, "delivery log")  # mode 0600, never through a link
             else:
                 check_regular_or_absent(self.path, "delivery log", follow=True)  # no FIFO, device
+            _refuse_hard_links(self.path)
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
             self._setup()

@@ -84,11 +84,18 @@ class EmulatorApp:
         faithful = request.path.startswith("/v1/") or request.path == "/v1"
         headers: dict[str, str] = {}
         try:
+            raw_host = request.environ.get("HTTP_HOST")
+            if raw_host is None and request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
+                raise ApiError(
+                    "invalid_request",
+                    "host_missing",
+                    "the request has no Host header; HTTP/1.1 requires one (RFC 9112 section 3.2)",
+                )
             if not self.core.config.host_allowed(request.host):
                 raise ApiError(
                     "invalid_request",
                     "host_not_allowed",
-                    f"Host header {request.host!r} does not name this server (DNS rebinding guard); "
+                    f"Host header {raw_host!r} does not name this server (DNS rebinding guard); "
                     "start the emulator with --allowed-host NAME to accept it",
                 )
             if faithful:
