@@ -89,6 +89,20 @@ def test_cli_unreachable_target_exits_2(capsys: pytest.CaptureFixture[str]) -> N
     assert "cannot reach" in capsys.readouterr().err
 
 
+def test_cli_unreachable_target_writes_a_junit_error_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """Exit 2 still leaves a JUnit file, so the CI report says why no check ran."""
+    port = _free_port()
+    junit = tmp_path / "audit.xml"
+    url = f"http://127.0.0.1:{port}/"
+    assert main(["audit", url, "--secret", "whsec_x", "--junit", str(junit)]) == 2
+    err = capsys.readouterr().err
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("errors") == "1" and suite.get("tests") == "1"
+    error = suite.find("testcase/error")
+    assert error is not None and "cannot reach" in (error.get("message") or "")
+    assert url in (error.text or "") and (error.get("message") or "") in err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -101,6 +101,10 @@ CASES: list[tuple[list[str], str]] = [
     (["fly"], "invalid choice"),
     # send
     (["send"], "required"),
+    (["send", "--resume", "whd_x", *S], "--db"),
+    (["wait"], "required"),
+    (["wait", "{missing}", "--timeout", "soon"], "soon"),
+    (["wait", "{missing}", "--timeout", "-1"], "out of range"),
     (["send", URL, "--profile", "stripe", *S], "stripe"),
     (["send", URL], "HOOKMOCK_SECRET"),
     (["send", URL, "--secret", ""], "HOOKMOCK_SECRET"),

@@ -130,7 +130,7 @@ def test_ctrl_c_on_send_says_how_to_deliver_again(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     with DeliveryLog(db, create=False) as log:
         delivery_id = log.list().records[0].id
-    assert f"hookmock redeliver {delivery_id} --db {db}" in err and "Traceback" not in err
+    assert f"hookmock send --resume {delivery_id} --db {db} --secret S" in err and "Traceback" not in err
 
 
 def test_ctrl_c_while_the_command_is_still_loading_is_a_message_not_a_traceback(

@@ -144,6 +144,52 @@ def test_a_bad_ini_tls_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(["*hookmock_tls (ini)='maybe' is not a boolean*"])
 
 
+@pytest.mark.parametrize(
+    ("ini", "args", "message"),
+    [
+        ("", ["--hookmock-profile", "nope"], "*--hookmock-profile: unknown profile 'nope'; choose one of*"),
+        ("hookmock_profile = github\n", [], "*hookmock_profile (ini): unknown profile 'github'*"),
+    ],
+)
+def test_a_bad_profile_is_reported_once_at_start_up(
+    pytester: pytest.Pytester, ini: str, args: list[str], message: str
+) -> None:
+    """Not at the set-up of every test: one usage error before anything runs, as for a bad seed."""
+    pytester.makeini("[pytest]\n" + ini)
+    pytester.makepyfile(
+        "def test_a(hookmock_profile):\n    pass\n\ndef test_b(hookmock_profile):\n    pass\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert result.stderr.str().count("unknown profile") == 1
+    assert "test_a" not in result.stdout.str()  # nothing ran
+
+
+def test_marker_errors_are_reported_once_per_test_without_a_chained_traceback(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.hookmock(seed="abc")
+        def test_bad_seed(hookmock_settings):
+            pass
+
+        @pytest.mark.hookmock(profile="github")
+        def test_unknown_profile(hookmock_profile):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=2)
+    out = result.stdout.str()
+    assert "During handling of the above exception" not in out
+    assert out.count("is not a seed; give an integer, e.g.") == 1, out
+    assert out.count("unknown profile 'github'; choose one of") == 1, out
+
+
 def test_bad_marker_arguments_and_unknown_profile_fail_clearly(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

@@ -46,13 +46,13 @@ def test_state_file_ignores_a_link_planted_at_the_old_temporary_name(tmp_path: P
     with Emulator(config) as emu:
         written = json.loads(state.read_text())
         assert written["api_key"] == emu.api_key and written["signing_secret"] == emu.signing_secret
+        assert stat.S_ISREG(os.lstat(state).st_mode) and mode(state) == 0o600
     assert victim.read_text() == "keep me\n" and mode(victim) == 0o644
     assert os.readlink(tmp_path / "st.json.tmp") == str(victim)
-    assert stat.S_ISREG(os.lstat(state).st_mode) and mode(state) == 0o600
+    assert not state.exists()  # removed on exit; the planted link is left alone
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "e.db",
         "e.db-lock",
-        "st.json",
         "st.json.tmp",
         "victim.txt",
     ]

@@ -210,7 +210,7 @@ def _cli_run(
         assert "curl" in json.dumps(report)
 
 
-def _serve_run(tmp: Path, ev: Evidence) -> Path:
+def _serve_run(tmp: Path, ev: Evidence) -> tuple[Path, bytes]:
     """``hookmock serve`` with the canary secret; every API response and page is kept."""
     state_dir = tmp / "state"
     state_dir.mkdir()
@@ -229,7 +229,8 @@ def _serve_run(tmp: Path, ev: Evidence) -> Path:
         while not state.exists():
             assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
             time.sleep(0.02)
-        info = json.loads(state.read_text())
+        state_bytes = state.read_bytes()  # the emulator removes the file on exit
+        info = json.loads(state_bytes)
         assert info["signing_secret"] == MODA_CANARY  # the state file hands the secret over
         api = EmulatorClient(info["base_url"], info["api_key"])
 
@@ -286,7 +287,8 @@ def _serve_run(tmp: Path, ev: Evidence) -> Path:
         body = parsed if isinstance(parsed, str) else json.dumps(parsed)
         ev.add(f"serve {method} {path} -> {status}", body + json.dumps(headers))
     assert len([r for r in responses if r[1].startswith("/_hookmock/ui")]) >= 3
-    return state
+    assert not state.exists()  # removed on exit
+    return state, state_bytes
 
 
 def _scrubbed_emulator_db(path: Path, work: Path) -> bytes:
@@ -320,14 +322,14 @@ def test_canaries_appear_nowhere(
     ev = Evidence()
     _api_run(tmp_path, ev)
     _cli_run(tmp_path, ev, capsys, monkeypatch)
-    state = _serve_run(tmp_path, ev)
+    state, state_bytes = _serve_run(tmp_path, ev)
     captured = capsys.readouterr()
     ev.add("pytest-captured stdout", captured.out)
     ev.add("pytest-captured stderr", captured.err)
     emulator_db = tmp_path / "emulator.db"
     files = ev.add_files(tmp_path, skip={state, emulator_db})
     ev.add("emulator.db without its two settings", _scrubbed_emulator_db(emulator_db, tmp_path / "scrub"))
-    assert hits(state.read_bytes()) >= 1  # the search does find a canary where one is
+    assert hits(state_bytes) >= 1  # the search does find a canary where one is
     dbs = [p.name for p in tmp_path.rglob("*.db")]
     assert {"api.db", "cli.db", "emulator.db"} <= set(dbs)
     leaks = ev.leaks()

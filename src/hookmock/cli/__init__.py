@@ -24,6 +24,7 @@ __all__ = ["main", "run"]
 _ORDER = [
     "demo",
     "serve",
+    "wait",
     "send",
     "deliveries",
     "redeliver",
@@ -75,6 +76,17 @@ def _innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> arg
         parser = chosen
 
 
+def _blamed(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, words: list[str], extra: list[str]
+) -> argparse.ArgumentParser:
+    """The parser whose usage to show for unrecognised ``extra`` words: the top-level one when the
+    first of them comes before the command's name (``hookmock --verbose demo``), else the command's."""
+    command = getattr(args, "command", None)
+    if command in words and extra[0] in words and words.index(extra[0]) < words.index(command):
+        return parser
+    return _innermost(parser, args)
+
+
 def _escape_unencodable_output() -> None:
     """Text the terminal's encoding cannot show (a lone surrogate or an ``é`` a client or a file
     sent, under ``PYTHONIOENCODING=ascii``) is printed as ``\\xe9`` instead of ending the command."""
@@ -102,26 +114,33 @@ def _output_failed(command: str, exc: OSError) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     _escape_unencodable_output()
     parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        args, extra = parser.parse_known_args(argv)
-        if extra:  # reported by the subcommand's parser, so its usage is the one shown
-            _innermost(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
+        args, extra = parser.parse_known_args(words)
+        if extra:  # reported by the parser of the command they were given to, so its usage is shown
+            _blamed(parser, args, words, extra).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 2
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2
     module = importlib.import_module(f"{__name__}.cmd_{args.command}")
+    name = _innermost(parser, args).prog  # the full command: "hookmock scenario validate"
     try:
         return int(module.run(args))
     except UsageError as exc:
-        print(f"hookmock {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {exc}", file=sys.stderr)
         return 2
     except HookmockError as exc:
-        print(f"hookmock {args.command}: {exc}", file=sys.stderr)
+        from ..transport.targets import ResolutionFailed
+
+        if isinstance(exc, ResolutionFailed):  # a URL naming no host: a usage error, as off-loopback is
+            print(f"{name}: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{name}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(f"{name}: interrupted", file=sys.stderr)
         return 130
     except OSError as exc:
         if not _is_output_error(exc):

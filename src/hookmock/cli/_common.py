@@ -29,12 +29,17 @@ __all__ = [
 SECRET_ENV = "HOOKMOCK_SECRET"
 
 
-def add_secret_option(p: argparse.ArgumentParser, *, what: str = "") -> None:
-    """``--secret S``, defaulting to ``$HOOKMOCK_SECRET``; read it with :func:`secret_from`."""
+def add_secret_option(
+    p: argparse.ArgumentParser, *, what: str = "", long_name: str | None = None, help: str | None = None
+) -> None:
+    """``--secret S``, defaulting to ``$HOOKMOCK_SECRET``; read it with :func:`secret_from`.
+    ``long_name`` (``--signing-secret``): the option's main name, ``--secret`` its alias."""
+    names = [long_name, "--secret"] if long_name else ["--secret"]
     p.add_argument(
-        "--secret",
+        *names,
         metavar="S",
-        help=f"{what or 'the signing secret (Moda) or webhook token (mod.io)'}; default: ${SECRET_ENV}",
+        help=help
+        or f"{what or 'the signing secret (Moda) or webhook token (mod.io)'}; default: ${SECRET_ENV}",
     )
 
 

@@ -133,15 +133,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except (TargetUnreachable, ResolutionFailed) as exc:
         print(f"hookmock audit: error: {exc}", file=sys.stderr)
+        if args.junit:  # the CI report says why there are no results
+            _write_junit(args.junit, _unreachable_junit(profile.name, args.url, str(exc)))
         return 2
-    if args.junit:
-        try:
-            with open(args.junit, "w", encoding="utf-8") as fh:
-                fh.write(report.junit_xml())
-        except OSError as exc:
-            reason = exc.strerror or exc
-            print(f"hookmock audit: cannot write --junit {args.junit!r}: {reason}", file=sys.stderr)
-            return 2
+    if args.junit and not _write_junit(args.junit, report.junit_xml()):
+        return 2
     if args.json:
         print(report.to_json())
         return 0 if report.ok else 1
@@ -153,3 +149,30 @@ def run(args: argparse.Namespace) -> int:
         print(f"hookmock audit: cannot write to --report-dir {args.report_dir!r}: {reason}", file=sys.stderr)
         return 2
     return 0 if report.ok else 1
+
+
+def _write_junit(path: str, text: str) -> bool:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        print(f"hookmock audit: cannot write --junit {path!r}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _unreachable_junit(profile: str, url: str, message: str) -> str:
+    """A JUnit file with one error case: the audit could not reach the target, so no check ran."""
+    import xml.etree.ElementTree as ET
+
+    suite = ET.Element(
+        "testsuite",
+        {"name": f"hookmock audit ({profile})", "tests": "1", "failures": "0", "errors": "1", "skipped": "0"},
+    )
+    attrs = {"classname": f"hookmock.audit.{profile}", "name": "reach_target"}
+    case = ET.SubElement(suite, "testcase", attrs)
+    error = ET.SubElement(case, "error", {"message": message, "type": "TargetUnreachable"})
+    error.text = f"hookmock audit could not reach {url}; no check ran.\n{message}"
+    root = ET.Element("testsuites")
+    root.append(suite)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)

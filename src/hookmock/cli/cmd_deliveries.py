@@ -13,9 +13,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "Rows are Moda's GET /v1/webhook_deliveries rows or mod.io history entries.",
     )
     p.add_argument("--db", metavar="PATH", required=True, help="the SQLite delivery log file")
-    p.add_argument("--event-type", metavar="T")
+    p.add_argument("--event-type", metavar="T", help="only deliveries of this event type")
     p.add_argument("--status", metavar="S", help="pending, succeeded or failed")
-    p.add_argument("--api-key-id", metavar="ID")
+    p.add_argument("--api-key-id", metavar="ID", help="only deliveries recorded with this api_key_id")
     p.add_argument("--profile", metavar="P", help="only deliveries of this profile")
     p.add_argument("--from", dest="created_from", metavar="TIME", help="created at or after (ISO 8601)")
     p.add_argument("--to", dest="created_to", metavar="TIME", help="created at or before (ISO 8601)")

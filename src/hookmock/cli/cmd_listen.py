@@ -110,19 +110,25 @@ def run(args: argparse.Namespace) -> int:
         receiver.start()
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
-    printer.ready(receiver, args)
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stopped_by: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopped_by.append(signum)
+        stop.set()
+
+    # SIGINT too: a background job of a non-interactive shell starts with it ignored
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
+        printer.ready(receiver, args)
         while not stop.wait(0.2):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
         receiver.stop()
     printer.summary()
-    return 0
+    return 130 if stopped_by and stopped_by[0] == signal.SIGINT else 0
 
 
 class _ScriptedProxy:

@@ -1,4 +1,4 @@
-"""hookmock scenario run FILE --target URL | scenario list | scenario validate FILE"""
+"""hookmock scenario run FILE URL | scenario list | scenario validate FILE"""
 
 from __future__ import annotations
 
@@ -31,7 +31,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "run", help="run a scenario against a receiver URL (exit 0 passed, 1 failed, 2 usage)"
     )
     run.add_argument("file", metavar="FILE", help="scenario TOML file, or the name of a shipped example")
-    run.add_argument("--target", required=True, metavar="URL", help="the receiver's webhook URL")
+    run.add_argument(
+        "target", nargs="?", metavar="URL", help="the receiver's webhook URL (as for 'hookmock audit URL')"
+    )
+    run.add_argument(
+        "--target", dest="target_option", metavar="URL", help="the same as URL (kept for scripts)"
+    )
     add_secret_option(run, what="the signing secret / webhook token the receiver is configured with")
     run.add_argument("--profile", help="override the scenario's profile (moda or modio)")
     run.add_argument(
@@ -54,9 +59,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     validate = verbs.add_parser(
         "validate", help="check a scenario file against the schema (exit 0 valid, 2 not)"
     )
-    validate.add_argument("file", metavar="FILE")
+    validate.add_argument("file", metavar="FILE", help="scenario TOML file, or the name of a shipped example")
     for verb in (run, validate):
         add_input_limit_option(verb)
+
+
+def _target(args: argparse.Namespace) -> str:
+    """The receiver's URL: the positional URL or ``--target`` (one of them, or both the same)."""
+    from ..errors import UsageError
+
+    given = [t for t in (args.target, args.target_option) if t is not None]
+    if not given:
+        raise UsageError("the receiver's URL is required: hookmock scenario run FILE URL")
+    if len(set(given)) > 1:
+        raise UsageError(
+            f"two different targets: URL {given[0]!r} and --target {given[1]!r}; give one of them"
+        )
+    return given[0]
 
 
 def _resolve(name: str) -> Path:
@@ -103,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{scenario.source}: valid ({scenario.profile}, {len(scenario.steps)} step(s))")
         return 0
     if args.verb != "run":
-        raise UsageError("give a verb: hookmock scenario run FILE --target URL | list | validate FILE")
+        raise UsageError("give a verb: hookmock scenario run FILE URL | list | validate FILE")
+    target = _target(args)
     scenario = _load(args, profile=args.profile)
     from ..profiles import get_profile
 
@@ -115,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = run_scenario(
             scenario,
-            args.target,
+            target,
             secret=secret,
             probe=args.probe_url,
             settle=args.settle,

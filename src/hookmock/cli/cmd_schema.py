@@ -15,7 +15,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--out DIR writes every schema file so the references resolve from DIR, and --bundle makes each "
         "document self-contained (referenced schemas embedded under $defs).",
     )
-    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument(
+        "name", nargs="?", metavar="NAME", help="the schema to print, e.g. moda-envelope (omit to list them)"
+    )
     p.add_argument(
         "--bundle",
         action="store_true",

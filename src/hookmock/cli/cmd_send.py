@@ -1,12 +1,22 @@
-"""hookmock send URL --profile moda|modio --event TYPE --secret S [--data FILE] [--db PATH] ..."""
+"""hookmock send URL --profile moda|modio --event TYPE --secret S [--data FILE] [--db PATH] ...
+
+``hookmock send --resume ID --db PATH`` finishes a delivery an interrupted ``send`` left pending in
+the log: the same row, the attempt that was cut off marked ``interrupted``, the schedule continued.
+"""
 
 from __future__ import annotations
 
 import argparse
+import shlex
+from typing import TYPE_CHECKING
 
-from ._common import read_bytes
+from ..errors import UsageError
+from ._common import SECRET_ENV, read_bytes
 from ._delivery_output import add_outbound_options, secret_from
 from ._inputs import add_input_limit_option, input_limit, number
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..sender import Sender
 
 #: The longest --deadline and --retry-delays wait accepted: 30 days.
 MAX_WAIT_S = 30 * 24 * 3600.0
@@ -17,9 +27,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "send",
         help="deliver one event to a URL with the provider's full behaviour, in real time",
         description="Deliver one event with the profile's deadline, retries and signature, printing each "
-        "attempt as it happens. Exit 0 delivered, 1 failed, 2 usage error.",
+        "attempt as it happens. Ctrl-C leaves the delivery pending in --db; 'hookmock send --resume ID "
+        "--db PATH' finishes it on the same row. Exit 0 delivered, 1 failed, 2 usage error, 130 interrupted.",
     )
-    p.add_argument("url", metavar="URL", help="the receiver's webhook URL (loopback unless --allow-target)")
+    p.add_argument(
+        "url",
+        metavar="URL",
+        nargs="?",
+        help="the receiver's webhook URL (loopback unless --allow-target); not with --resume",
+    )
+    p.add_argument(
+        "--resume",
+        metavar="ID",
+        help="finish the pending delivery ID (whd_…) an interrupted send left in --db, on the same row "
+        "(its URL, profile and body come from the log)",
+    )
     p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
     p.add_argument("--event", metavar="TYPE", help="event type (default: the type in --data, else random)")
     p.add_argument("--data", metavar="FILE", help="payload JSON file, sent byte for byte ('-' for stdin)")
@@ -59,6 +81,12 @@ def run(args: argparse.Namespace) -> int:
     from ..validation import parse_json
     from ._delivery_output import Printer
 
+    if args.resume is not None:
+        return _resume(args)
+    if args.url is None:
+        raise UsageError(
+            "the receiver's URL is required (or --resume ID --db PATH to finish an interrupted send)"
+        )
     profile = get_profile(args.profile)
     secret = secret_from(args, profile.secret_name)
     body = None
@@ -89,16 +117,91 @@ def run(args: argparse.Namespace) -> int:
         try:
             return printer.summary(sender.run(pending))
         except KeyboardInterrupt:
-            _interrupted(pending.id, args.db)
-            raise
+            return _interrupted(sender, pending.id, args)
 
 
-def _interrupted(delivery_id: str, db: str | None) -> None:
-    """Ctrl-C: the delivery stays pending in the log; say how to deliver it again."""
+def _resume(args: argparse.Namespace) -> int:
+    from ..clock import RealClock
+    from ..delivery.log import DeliveryLog
+    from ..profiles import get_profile
+    from ..sender import Sender
+    from ._delivery_output import Printer
+
+    if args.db is None:
+        raise UsageError("--resume needs --db PATH: the delivery log the interrupted send wrote")
+    given = [
+        o for o, v in (("URL", args.url), ("--event", args.event), ("--data", args.data)) if v is not None
+    ]
+    if given:
+        raise UsageError(
+            f"--resume takes the delivery from the log; drop {', '.join(given)} "
+            "(or drop --resume to send anew)"
+        )
+    log = DeliveryLog(args.db, create=False)
+    try:
+        record = log.get(args.resume)
+        if record.status != "pending":
+            raise UsageError(
+                f"delivery {record.id} is already {record.status}; nothing to resume "
+                f"(send it again with: hookmock redeliver {record.id} --db {shlex.quote(args.db)})"
+            )
+        profile = get_profile(record.profile)
+        secret = secret_from(args, profile.secret_name)
+        clock = RealClock()
+        printer = Printer(clock, as_json=args.json)
+        sender = Sender(
+            profile,
+            secret,
+            clock=clock,
+            log=log,
+            allow_targets=args.allow_target,
+            ca_file=args.ca_file,
+            deadline_s=args.deadline,
+            retry_delays_s=args.retry_delays,
+            recover=False,
+            on_attempt=printer.on_attempt,
+            on_wait=printer.on_wait,
+        )
+        sender.routes.resolve(record.target_url)  # an off-limits target fails before anything is sent
+        # an attempt a dead process left in flight is closed as interrupted and its delivery is due
+        # now; refused while another live process sends from this file
+        log.recover(clock.now_ns(), profile=profile.name, alone=True)
+        delivery = sender.get(record.id)
+        printer.start(sender, delivery, verb="resuming")
+        try:
+            return printer.summary(sender.run(delivery))
+        except KeyboardInterrupt:
+            return _interrupted(sender, delivery.id, args)
+    finally:
+        log.close()
+
+
+def _interrupted(sender: Sender, delivery_id: str, args: argparse.Namespace) -> int:
+    """Ctrl-C: an attempt cut off is closed as ``interrupted`` and the delivery stays pending in the
+    log; print, once, the command that finishes it (exit 130)."""
+    import contextlib
     import sys
 
-    if db is None:
+    if args.db is None:
         hint = "the log was in memory, so it is gone; pass --db PATH to keep deliveries you may resume"
     else:
-        hint = f"it stays pending in {db}; deliver it again with: hookmock redeliver {delivery_id} --db {db}"
+        with contextlib.suppress(Exception):  # another live sender on the file: it stays in flight
+            sender.log.recover(sender.clock.now_ns(), profile=sender.profile.name)
+        command = f"hookmock send --resume {delivery_id} --db {shlex.quote(args.db)}"
+        if args.allow_target:
+            command += "".join(f" --allow-target {shlex.quote(t)}" for t in args.allow_target)
+        if args.ca_file:
+            command += f" --ca-file {shlex.quote(args.ca_file)}"
+        if args.deadline is not None:  # the same NOT FAITHFUL rules as this run
+            command += f" --deadline {args.deadline:g}"
+        if args.retry_delays is not None:
+            command += f" --retry-delays {shlex.quote(','.join(f'{d:g}' for d in args.retry_delays))}"
+        if args.secret is not None:  # never printed: the same secret again, by flag or environment
+            hint = (
+                f"it stays pending in {args.db}; finish it with: {command} --secret S "
+                f"(S: the {sender.profile.secret_name} you gave; or set {SECRET_ENV} and leave --secret out)"
+            )
+        else:
+            hint = f"it stays pending in {args.db}; finish it with: {command}"
     print(f"\ninterrupted: delivery {delivery_id} did not finish; {hint}", file=sys.stderr, flush=True)
+    return 130

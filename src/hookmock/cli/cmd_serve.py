@@ -1,4 +1,10 @@
-"""hookmock serve: the standalone emulator (Moda's API, deliveries, mod.io history, control API)."""
+"""hookmock serve: the standalone emulator (Moda's API, deliveries, mod.io history, control API).
+
+Every option can also come from an environment variable (``HOOKMOCK_PORT``, ``HOOKMOCK_SIGNING_SECRET``
+...; see :data:`ENV`), so secrets stay out of ``ps``; a flag wins over its variable.  Stopping:
+SIGTERM exits 0, SIGINT (Ctrl-C) exits 130 -- SIGINT works in a background job of a
+non-interactive shell too, where the shell starts it ignored.
+"""
 
 from __future__ import annotations
 
@@ -6,59 +12,115 @@ import argparse
 import os
 import signal
 import sys
+import threading
 from typing import Any
 
-from ._common import add_target_options, check_secret_text
+from ..errors import UsageError
+from ._common import SECRET_ENV, add_secret_option, add_target_options, check_secret_text
+
+#: The environment variable of each option, and its default (None: generated or unset).
+ENV: dict[str, tuple[str, Any]] = {
+    "host": ("HOOKMOCK_HOST", "127.0.0.1"),
+    "port": ("HOOKMOCK_PORT", 8765),
+    "db": ("HOOKMOCK_DB", None),
+    "clock": ("HOOKMOCK_CLOCK", "real"),
+    "state_file": ("HOOKMOCK_STATE_FILE", None),
+    "api_key": ("HOOKMOCK_API_KEY", None),
+    "signing_secret": ("HOOKMOCK_SIGNING_SECRET", None),
+    "allow_http_callbacks": ("HOOKMOCK_ALLOW_HTTP_CALLBACKS", False),
+    "allow_target": ("HOOKMOCK_ALLOW_TARGET", []),
+    "ca_file": ("HOOKMOCK_CA_FILE", None),
+    "allowed_host": ("HOOKMOCK_ALLOWED_HOST", []),
+    "modio_event": ("HOOKMOCK_MODIO_EVENT", []),
+    "rate_limit": ("HOOKMOCK_RATE_LIMIT", None),
+    "quiet": ("HOOKMOCK_QUIET", False),
+    "redact_secrets": ("HOOKMOCK_REDACT_SECRETS", False),
+}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+#: Every field of the state file, as ``--help`` lists them.
+STATE_FIELDS = {
+    "base_url": "the emulator's URL",
+    "api_key": "the Moda API key (Authorization: Bearer)",
+    "api_key_id": "the key's id, as deliveries record it",
+    "signing_secret": "the webhook signing secret",
+    "host": "the bound address",
+    "port": "the bound port",
+    "db": "the SQLite file (null: in memory)",
+    "clock": "real or virtual",
+    "pid": "the emulator's process id",
+    "openapi": "the OpenAPI document's URL",
+    "ui": "the history page's URL",
+}
+
+
+def _env_help(dest: str) -> str:
+    name, default = ENV[dest]
+    shown = "" if default in (None, False, []) else f"default {default}; "
+    return f"({shown}env {name})"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    fields = "; ".join(f"{k}: {v}" for k, v in STATE_FIELDS.items())
     p = sub.add_parser(
         "serve",
         help="run the emulator: Moda's API, its deliveries API, mod.io history and a control API",
-        description="Run the emulator in the foreground until interrupted. It prints its base URL, an API "
-        "key "
-        "and its signing secret. Binding to a non-loopback address needs an admin token in the "
-        "HOOKMOCK_ADMIN_TOKEN environment variable.",
+        description="Run the emulator in the foreground until stopped. It prints its base URL, an API key "
+        "and its signing secret. Every option can be given as an environment variable instead (named "
+        "after each option below; a flag wins), which keeps secrets out of ps. Binding to a non-loopback "
+        "address needs an admin token in the HOOKMOCK_ADMIN_TOKEN environment variable. Stop it with "
+        "SIGTERM (exit 0) or SIGINT/Ctrl-C (exit 130; also in a background job of a script). "
+        f"The --state-file is removed at start and on exit, and holds JSON with: {fields}. "
+        "'hookmock wait STATE_FILE' waits until it is ready.",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument("--host", help=f"address to bind {_env_help('host')}")
+    p.add_argument("--port", help=f"port, 0 picks a free one {_env_help('port')}")
     p.add_argument(
         "--db",
-        default=None,
         metavar="PATH",
-        help="SQLite file for tasks and deliveries (kept across restarts)",
+        help="SQLite file for tasks and deliveries, kept across restarts "
+        "(default: in memory; env HOOKMOCK_DB)",
     )
     p.add_argument(
         "--clock",
         choices=("real", "virtual"),
-        default="real",
-        help="virtual: time moves only via the control API",
+        help=f"virtual: time moves only via the control API {_env_help('clock')}",
     )
     p.add_argument(
         "--state-file",
-        default=None,
         metavar="PATH",
-        help="write base_url, api_key, signing_secret as JSON here",
-    )
-    p.add_argument("--api-key", default=None, help="use this API key instead of a generated one")
-    p.add_argument(
-        "--signing-secret", default=None, help="use this signing secret instead of a generated one"
+        help="write the emulator's address and keys here as JSON, mode 0600, once it is ready "
+        "(default: none; env HOOKMOCK_STATE_FILE)",
     )
     p.add_argument(
-        "--allow-http-callbacks", action="store_true", help="accept http:// callback URLs (Moda: HTTPS only)"
+        "--api-key", metavar="KEY", help="use this API key (default: generated; env HOOKMOCK_API_KEY)"
+    )
+    add_secret_option(
+        p,
+        long_name="--signing-secret",
+        help=f"use this signing secret (default: generated; env HOOKMOCK_SIGNING_SECRET, else {SECRET_ENV})",
+    )
+    p.add_argument(
+        "--allow-http-callbacks",
+        action="store_true",
+        default=None,
+        help="accept http:// callback URLs; Moda takes HTTPS only (env HOOKMOCK_ALLOW_HTTP_CALLBACKS=1)",
     )
     p.add_argument(
         "--modio-event",
         action="append",
         default=[],
         metavar="NAME",
-        help="also accept this mod.io event name (one your Rules Engine rule sends); repeatable",
+        help="also accept this mod.io event name (one your Rules Engine rule sends); repeatable "
+        "(env HOOKMOCK_MODIO_EVENT, comma-separated)",
     )
     p.add_argument(
         "--rate-limit",
         default=None,
         metavar="N/s",
-        help="answer /v1 requests beyond N per second with 429 rate_limited (default: no limit)",
+        help="answer /v1 requests beyond N per second with 429 rate_limited (default: no limit; "
+        "env HOOKMOCK_RATE_LIMIT)",
     )
     add_target_options(p, allow_what="webhook host or network")
     p.add_argument(
@@ -66,8 +128,58 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="append",
         default=[],
         metavar="NAME",
-        help="also accept this name in the Host header (DNS-rebinding guard); repeatable",
+        help="also accept this name in the Host header (DNS-rebinding guard); repeatable "
+        "(env HOOKMOCK_ALLOWED_HOST, comma-separated)",
     )
+    p.add_argument(
+        "--quiet", action="store_true", default=None, help="print no banner (env HOOKMOCK_QUIET=1)"
+    )
+    p.add_argument(
+        "--redact-secrets",
+        action="store_true",
+        default=None,
+        help="show the API key and signing secret as *** in the banner; read them from --state-file "
+        "(env HOOKMOCK_REDACT_SECRETS=1)",
+    )
+
+
+def _flag(name: str, raw: str) -> bool:
+    if raw.strip().lower() in _TRUE:
+        return True
+    if raw.strip().lower() in _FALSE:
+        return False
+    raise UsageError(f"{name}={raw[:40]!r} is not a yes/no value; give 1 or 0")
+
+
+def resolve(args: argparse.Namespace, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Each option's value: the flag, else its environment variable, else its default."""
+    env = dict(os.environ if environ is None else environ)
+    out: dict[str, Any] = {}
+    for dest, (name, default) in ENV.items():
+        given = getattr(args, dest, None)
+        if isinstance(given, list) and not given:
+            given = None
+        if given is not None:
+            out[dest] = given
+            continue
+        raw = env.get(name)
+        if dest == "signing_secret" and raw is None:
+            raw, name = env.get(SECRET_ENV), SECRET_ENV
+        if raw is None:
+            out[dest] = default
+        elif isinstance(default, bool):
+            out[dest] = _flag(name, raw)
+        elif isinstance(default, list):
+            out[dest] = [part.strip() for part in raw.split(",") if part.strip()]
+        else:
+            out[dest] = raw
+    try:
+        out["port"] = int(str(out["port"]).strip())
+    except ValueError:
+        raise UsageError(f"port {str(out['port'])[:40]!r} is not a number; give 0 to 65535") from None
+    if out["clock"] not in ("real", "virtual"):
+        raise UsageError(f"HOOKMOCK_CLOCK={out['clock'][:40]!r} is not a clock; give real or virtual")
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,58 +189,89 @@ def run(args: argparse.Namespace) -> int:
     t0 = wall.monotonic_ns()
     from ..emulator import Emulator, EmulatorConfig
     from ..emulator.config import ADMIN_TOKEN_ENV
+    from ..emulator.control import pending_json
     from ..emulator.ratelimit import parse_rate
-    from ..errors import UsageError
 
-    for option, value in (("--api-key", args.api_key), ("--signing-secret", args.signing_secret)):
+    opts = resolve(args)
+    for option, value in (("--api-key", opts["api_key"]), ("--signing-secret", opts["signing_secret"])):
         if value is not None:
             check_secret_text(value, option)
-    if args.ca_file and not os.path.isfile(args.ca_file):
-        raise UsageError(f"--ca-file {args.ca_file!r} does not exist; give a PEM file of the CA to trust")
+    if opts["ca_file"] and not os.path.isfile(opts["ca_file"]):
+        raise UsageError(f"--ca-file {opts['ca_file']!r} does not exist; give a PEM file of the CA to trust")
     config = EmulatorConfig(
-        host=args.host,
-        port=args.port,
-        db_path=args.db,
-        clock=args.clock,
-        state_file=args.state_file,
-        api_key=args.api_key,
-        signing_secret=args.signing_secret,
-        allow_http_callbacks=args.allow_http_callbacks,
-        ca_file=args.ca_file,
-        allow_targets=tuple(args.allow_target),
+        host=opts["host"],
+        port=opts["port"],
+        db_path=opts["db"],
+        clock=opts["clock"],
+        state_file=opts["state_file"],
+        api_key=opts["api_key"],
+        signing_secret=opts["signing_secret"],
+        allow_http_callbacks=opts["allow_http_callbacks"],
+        ca_file=opts["ca_file"],
+        allow_targets=tuple(opts["allow_target"]),
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
-        allowed_hosts=tuple(args.allowed_host),
-        modio_events=tuple(args.modio_event),
-        rate_limit=None if args.rate_limit is None else parse_rate(args.rate_limit),
+        allowed_hosts=tuple(opts["allowed_host"]),
+        modio_events=tuple(opts["modio_event"]),
+        rate_limit=None if opts["rate_limit"] is None else parse_rate(opts["rate_limit"]),
     )
+    stopped_by: list[int] = []
+    done = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopped_by.append(signum)
+        done.set()
+
+    # before the state file is written: a script that saw it may signal at once
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         emulator = Emulator(config).start()
     except OSError as exc:
+        _restore(previous)
         raise UsageError(
-            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; try --port 0"
+            f"cannot listen on {opts['host']}:{opts['port']}: {exc.strerror or exc}; try --port 0"
         ) from None
-    state: dict[str, Any] = emulator.state()
-    out = sys.stdout
-    out.write(
-        f"hookmock emulator ready in {(wall.monotonic_ns() - t0) // MS} ms\n"
-        f"  base URL        {state['base_url']}\n"
-        f"  API key         {state['api_key']}\n"
-        f"  signing secret  {state['signing_secret']}\n"
-        f"  clock           {state['clock']}\n"
-        f"  database        {state['db']}\n"
-        f"  history page    {state['ui']}\n"
-        f"  OpenAPI         {state['openapi']}\n"
-    )
-    if args.state_file:
-        out.write(f"  state file      {args.state_file}\n")
-    out.write("Press Ctrl-C to stop.\n")
-    out.flush()
-    previous = signal.signal(signal.SIGTERM, lambda *_: emulator._stop.set())
+    except BaseException:
+        _restore(previous)
+        raise
     try:
-        emulator.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        if not opts["quiet"]:
+            _banner(emulator.state(), (wall.monotonic_ns() - t0) // MS, opts)
+        while not done.wait(0.2):
+            pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        _restore(previous)
+        busy = pending_json(emulator.core)["in_flight"]
+        if busy and not opts["quiet"]:
+            print(
+                f"stopping: waiting up to 5 s for {busy} webhook attempt(s) in flight to finish",
+                file=sys.stderr,
+                flush=True,
+            )
         emulator.stop()
-    return 0
+    return 130 if stopped_by and stopped_by[0] == signal.SIGINT else 0
+
+
+def _restore(previous: dict[signal.Signals, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+def _banner(state: dict[str, Any], ready_ms: int, opts: dict[str, Any]) -> None:
+    hide = opts["redact_secrets"]
+    key = "*** (hidden: see --state-file)" if hide else state["api_key"]
+    secret = "*** (hidden: see --state-file)" if hide else state["signing_secret"]
+    lines = [
+        f"hookmock emulator ready in {ready_ms} ms",
+        f"  base URL        {state['base_url']}",
+        f"  API key         {key}",
+        f"  signing secret  {secret}",
+        f"  clock           {state['clock']}",
+        f"  database        {state['db']}",
+        f"  history page    {state['ui']}",
+        f"  OpenAPI         {state['openapi']}",
+    ]
+    if opts["state_file"]:
+        lines.append(f"  state file      {opts['state_file']}")
+    lines.append("Stop with Ctrl-C or SIGINT (exit 130), or SIGTERM (exit 0).")
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()

@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from .._util.files import check_regular_or_absent
 from ..errors import UsageError
 
-__all__ = ["ADMIN_TOKEN_ENV", "LOOPBACK_HOSTS", "EmulatorConfig", "is_loopback_host", "require_admin_token"]
+__all__ = [
+    "ADMIN_TOKEN_ENV",
+    "LOOPBACK_HOSTS",
+    "EmulatorConfig",
+    "is_loopback_host",
+    "remove_state_file",
+    "require_admin_token",
+]
 
 #: The environment variable that holds the admin token (never a command-line argument: argv is
 #: visible to every user of the machine in ``ps``).
@@ -54,6 +61,18 @@ def check_state_file(path: str) -> None:
         raise UsageError(f"--state-file {path!r}: its folder {folder!r} does not exist; create it first")
     if not os.access(folder, os.W_OK):
         raise UsageError(f"--state-file {path!r}: its folder {folder!r} is not writable; pick another path")
+
+
+def remove_state_file(path: str) -> None:
+    """Remove the state file if it is there (at start, so a wait loop cannot read a dead emulator's
+    address and keys, and on exit); a link or special file there is refused, never followed."""
+    check_regular_or_absent(path, "--state-file")
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise UsageError(f"cannot remove the old --state-file {path!r}: {exc.strerror or exc}") from None
 
 
 @dataclass

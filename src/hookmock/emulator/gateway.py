@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._util.redact import Redactor, hide_userinfo
-from ..clock import MS, VirtualClock, unix_s
+from ..clock import MS, RealClock, VirtualClock, unix_s
 from ..delivery import crashpoint
 from ..delivery.cursor import InvalidCursor
 from ..delivery.log import DeliveryLog
@@ -434,8 +434,9 @@ class Gateway:
             plan = [(records[0], secret, now), (records[0], secret, now)]
         elif mode == "concurrent":
             plan = [(records[0], secret, now)] * copies
-        elif mode == "stale":
-            plan = [(records[0], secret, now - DEFAULT_TOLERANCE_S - 1)]
+        elif mode == "stale":  # stale by the receiver's clock too: wall time, when the virtual one is ahead
+            oldest = min(now, unix_s(RealClock()))
+            plan = [(records[0], secret, oldest - DEFAULT_TOLERANCE_S - 1)]
         elif mode == "bad_signature":
             plan = [(records[0], profile.generate_secret(), now)]
         elif mode == "out_of_order":

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .._version import __version__
+from ..delivery.records import IN_FLIGHT, INTERRUPTED
 from ..profiles.moda import API_VERSION, LEGACY_API_VERSIONS, TASK_KINDS, TASK_STATUSES, VERSION_HEADER
+from ..transport import OUTCOMES as ATTEMPT_OUTCOMES
 from ..validation import load_schema
 from .control import DRILLS
 from .tasks import OUTCOMES
@@ -91,6 +93,16 @@ _VERSION_PARAM = {
     "required": False,
     "description": f"API version; {API_VERSION} (canonical) when absent. Unknown → 400 unsupported_version.",
     "schema": {"type": "string", "enum": [API_VERSION, *LEGACY_API_VERSIONS]},
+}
+_CLOCK_PROPERTIES: dict[str, Any] = {
+    "now": {"type": "string", "format": "date-time"},
+    "now_ns": {"type": "integer"},
+    "clock": {"enum": ["real", "virtual"]},
+    "skew_s": {"type": "number", "description": "seconds this clock is ahead of wall time"},
+    "warning": {
+        "type": ["string", "null"],
+        "description": "set when the clock is more than 300 s from wall time",
+    },
 }
 _LIMIT = _query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}, "Page size")
 _CURSOR = _query("cursor", {"type": "string"}, "Opaque cursor: next_cursor of the previous page")
@@ -319,25 +331,62 @@ OPERATIONS: dict[str, Operation] = {
         "Redeliver: a new delivery with the original body", "moda", "202", "Redelivery", (404,)
     ),
     # hookmock's control API (/_hookmock)
-    "health": Operation("Liveness", "control", "200", {"type": "object"}),
-    "ready": Operation("Readiness", "control", "200", {"type": "object", "required": ["ready"]}),
+    "health": Operation(
+        "Liveness",
+        "control",
+        "200",
+        {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}},
+    ),
+    "ready": Operation(
+        "Readiness",
+        "control",
+        "200",
+        {
+            "type": "object",
+            "required": ["ready", "base_url", "clock", "tasks"],
+            "properties": {
+                "ready": {"const": True},
+                "base_url": _STR,
+                "clock": {"enum": ["real", "virtual"]},
+                "tasks": {"type": "integer", "description": "tasks in the store"},
+            },
+        },
+    ),
     "openapi": Operation("This document", "control", "200", {"type": "object"}),
     "get_clock": Operation("The emulator's clock", "control", "200", "Clock"),
     "advance_clock": Operation(
         "Advance the virtual clock, running everything due on the way",
         "control",
         "200",
-        "Clock",
+        "ClockAdvanced",
         (409,),
         body=_ADVANCE_BODY,
         body_required=False,
+        description="The answer says what is still pending, and warns (`warning`, also logged) when the "
+        "virtual clock is more than 300 s from wall time: receivers that check freshness against "
+        "their own clock then refuse every webhook.",
+    ),
+    "settle": Operation(
+        "Wait until no delivery attempt or task step is due now and none is in flight",
+        "control",
+        "200",
+        "Settled",
+        query=(
+            _query(
+                "timeout",
+                {"type": "number", "minimum": 0, "maximum": 120, "default": 10},
+                "The longest real wait, in seconds",
+            ),
+        ),
+        description="Returns as soon as nothing is due or in flight (`settled: true`), or when the "
+        "timeout is reached (`settled: false`); `pending` lists what is scheduled for later.",
     ),
     "reset": Operation(
         "Forget all tasks and games; cancel pending deliveries (none is sent again) and hide "
         "earlier deliveries from the lists",
         "control",
         "200",
-        {"type": "object"},
+        {"type": "object", "required": ["reset"], "properties": {"reset": {"const": True}}},
     ),
     "complete_task": Operation(
         "End a task now with the given outcome", "control", "200", "Task", (404, 409), body=_COMPLETE_BODY
@@ -353,7 +402,14 @@ OPERATIONS: dict[str, Operation] = {
         "Make the sender misbehave on purpose: " + "; ".join(f"{k}: {v}" for k, v in DRILLS.items()),
         "control",
         "200",
-        {"type": "object", "required": ["mode", "sent"]},
+        {
+            "type": "object",
+            "required": ["mode", "sent"],
+            "properties": {
+                "mode": {"enum": list(DRILLS)},
+                "sent": {"type": "array", "items": _ref("DrillRequest")},
+            },
+        },
         (404, 409),
         body=_DRILL_BODY,
     ),
@@ -488,7 +544,66 @@ def _components() -> dict[str, Any]:
                     "id": _STR,
                     "profile": {"enum": ["moda", "modio"]},
                     "payload": {},
-                    "attempt_timeline": {"type": "array", "items": {"type": "object"}},
+                    "attempt_timeline": {"type": "array", "items": _ref("Attempt")},
+                },
+            },
+            "DrillRequest": {
+                "type": "object",
+                "description": "One request a drill sent (never logged as a delivery)",
+                "required": [
+                    "delivery_id",
+                    "event_id",
+                    "timestamp",
+                    "outcome",
+                    "status_code",
+                    "duration_ms",
+                    "response_body_excerpt",
+                ],
+                "properties": {
+                    "delivery_id": _STR,
+                    "event_id": {"type": ["string", "null"]},
+                    "timestamp": {
+                        "type": ["integer", "null"],
+                        "description": "the signed Unix timestamp (null: mod.io signs none)",
+                    },
+                    "outcome": {"enum": list(ATTEMPT_OUTCOMES)},
+                    "status_code": {"type": ["integer", "null"]},
+                    "duration_ms": {"type": "integer"},
+                    "response_body_excerpt": {"type": ["string", "null"]},
+                },
+            },
+            "Attempt": {
+                "type": "object",
+                "description": "One attempt of a delivery, oldest first",
+                "required": [
+                    "number",
+                    "started_at",
+                    "started_ns",
+                    "duration_ms",
+                    "outcome",
+                    "status_code",
+                    "response_body_excerpt",
+                    "detail",
+                ],
+                "properties": {
+                    "number": {"type": "integer", "minimum": 1, "description": "1 for the first attempt"},
+                    "started_at": {"type": "string", "format": "date-time"},
+                    "started_ns": {"type": "integer", "description": "started_at in Unix nanoseconds"},
+                    "duration_ms": {
+                        "type": ["integer", "null"],
+                        "description": "null while the attempt is in flight",
+                    },
+                    "outcome": {
+                        "enum": [*ATTEMPT_OUTCOMES, IN_FLIGHT, INTERRUPTED],
+                        "description": "response: an HTTP answer (any status); in_flight: being sent; "
+                        "interrupted: the sending process stopped first; the rest: no answer, and why",
+                    },
+                    "status_code": {"type": ["integer", "null"], "description": "null without a response"},
+                    "response_body_excerpt": {
+                        "type": ["string", "null"],
+                        "description": "the start of the response body (secrets redacted)",
+                    },
+                    "detail": {"type": ["string", "null"], "description": "what went wrong, in words"},
                 },
             },
             "Redelivery": {
@@ -513,11 +628,31 @@ def _components() -> dict[str, Any]:
             },
             "Clock": {
                 "type": "object",
-                "required": ["now", "now_ns", "clock"],
+                "required": ["now", "now_ns", "clock", "skew_s", "warning"],
+                "properties": _CLOCK_PROPERTIES,
+            },
+            "ClockAdvanced": {
+                "type": "object",
+                "required": ["now", "now_ns", "clock", "skew_s", "warning", "pending"],
+                "properties": {**_CLOCK_PROPERTIES, "pending": _ref("Pending")},
+            },
+            "Pending": {
+                "type": "object",
+                "required": ["deliveries", "in_flight", "next_attempt_at", "next_task_step_at"],
                 "properties": {
-                    "now": _STR,
-                    "now_ns": {"type": "integer"},
-                    "clock": {"enum": ["real", "virtual"]},
+                    "deliveries": {"type": "integer", "description": "unfinished deliveries"},
+                    "in_flight": {"type": "integer", "description": "attempts being sent now"},
+                    "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+                    "next_task_step_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
+            "Settled": {
+                "type": "object",
+                "required": ["settled", "waited_ms", "pending"],
+                "properties": {
+                    "settled": {"type": "boolean"},
+                    "waited_ms": {"type": "integer"},
+                    "pending": _ref("Pending"),
                 },
             },
         },

@@ -7,6 +7,7 @@ the real clock, the start-up banner and the state file.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -21,7 +22,7 @@ from .._util.serving import HardenedWSGIServer, ServerLimits, make_server_or_rai
 from ..clock import Clock
 from ..errors import UsageError
 from .app import EmulatorApp
-from .config import EmulatorConfig
+from .config import EmulatorConfig, remove_state_file
 from .core import EmulatorCore
 
 __all__ = ["Emulator"]
@@ -99,6 +100,9 @@ class Emulator:
 
     # -- life --------------------------------------------------------------------------
     def start(self) -> Emulator:
+        if self.config.state_file:  # a dead emulator's address and keys must not be read meanwhile
+            self.config.check()
+            remove_state_file(self.config.state_file)
         for name in LOGGERS:
             logging.getLogger(name).addFilter(self._log_filter)
         self._server = make_server_or_raise(
@@ -153,6 +157,9 @@ class Emulator:
         write_private(path, data, option="--state-file")
 
     def stop(self) -> None:
+        if self.config.state_file:
+            with contextlib.suppress(UsageError):  # replaced by a link meanwhile: left alone
+                remove_state_file(self.config.state_file)  # first: nobody reads a stopping emulator's
         self._stop.set()
         self.core.wake()
         if self._server is not None:

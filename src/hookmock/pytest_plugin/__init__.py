@@ -129,7 +129,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     given = {
         key: (config.getoption(f"hookmock_{key}"), config.getini(f"hookmock_{key}"))
-        for key in ("seed", "tls", "clock_start")
+        for key in ("profile", "secret", "seed", "tls", "clock_start")
     }
     if any(value is not None and value != "" for pair in given.values() for value in pair):
         from .settings import check_startup_values

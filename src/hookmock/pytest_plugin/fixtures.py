@@ -48,8 +48,11 @@ def settings(request: pytest.FixtureRequest) -> Settings:
             markers=markers,
             nodeid=request.node.nodeid,
         )
+        problem = None
     except SettingsError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    if problem is not None:  # failed outside the except: no chained "During handling..." traceback
+        pytest.fail(problem, pytrace=False)
     if STATE not in request.node.stash:
         request.node.stash[STATE] = TestState(resolved)
     return resolved
@@ -77,7 +80,8 @@ def profile(hookmock_settings: Settings) -> Profile:
     try:
         return get_profile(hookmock_settings.profile)
     except UsageError as exc:
-        pytest.fail(f"hookmock profile: {exc}", pytrace=False)
+        problem = f"hookmock profile: {exc}"
+    pytest.fail(problem, pytrace=False)  # outside the except: no chained traceback
 
 
 def secret(hookmock_settings: Settings, hookmock_profile: Profile) -> str:
@@ -298,8 +302,11 @@ def emulator_process(
     workdir: Path = tmp_path_factory.mktemp("hookmock-emulator")
     try:
         started = start_emulator(workdir, args)
+        problem = None
     except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    if problem is not None:  # outside the except: no chained traceback
+        pytest.fail(problem, pytrace=False)
     yield started
     started.stop()
 

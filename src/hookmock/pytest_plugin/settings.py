@@ -205,9 +205,33 @@ def resolve_settings(
     )
 
 
+def check_profile_name(value: object, where: str) -> None:
+    """A profile name from the command line, the ini file or a marker must name a profile."""
+    from ..errors import UsageError
+    from ..profiles import get_profile
+
+    name = parse_profile(value, where)
+    if name is None:
+        return
+    try:
+        get_profile(name)
+    except UsageError as exc:
+        raise SettingsError(f"{where}: {exc}") from None
+
+
 def check_startup_values(given: dict[str, tuple[Any, Any]]) -> str | None:
-    """Why the ``(option, ini)`` values of ``seed``, ``tls`` and ``clock_start`` are unusable, or
-    ``None``: checked when pytest starts, so a bad value is a usage error before anything runs."""
+    """Why the ``(option, ini)`` values of ``profile``, ``secret``, ``seed``, ``tls`` and
+    ``clock_start`` are unusable, or ``None``: checked when pytest starts, so a bad value is one
+    usage error before anything runs (not an error at the set-up of every test)."""
+    option_profile, ini_profile = given.get("profile", (None, None))
+    option_secret, ini_secret = given.get("secret", (None, None))
+    try:
+        check_profile_name(option_profile, "--hookmock-profile")
+        check_profile_name(ini_profile, "hookmock_profile (ini)")
+        parse_secret(option_secret, "--hookmock-secret")
+        parse_secret(ini_secret, "hookmock_secret (ini)")
+    except SettingsError as exc:
+        return str(exc)
     option_seed, ini_seed = given.get("seed", (None, None))
     option_start, ini_start = given.get("clock_start", (None, None))
     ini_tls = given.get("tls", (None, None))[1]

@@ -1,0 +1,86 @@
+"""hookmock wait STATE_FILE [--timeout S]: wait until the emulator that writes STATE_FILE is ready.
+
+For scripts: ``hookmock serve --state-file s.json &`` then ``hookmock wait s.json``.  The emulator
+removes the file at start and on exit, so a file left by a dead one is never taken for a live one;
+and the file's ``base_url`` must also answer ``GET /_hookmock/ready`` before this returns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import urllib.error
+import urllib.request
+from typing import Any
+
+from ._common import print_json
+from ._inputs import number
+
+#: The longest wait accepted.
+MAX_TIMEOUT_S = 3600.0
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "wait",
+        help="wait until an emulator started with --state-file is ready (for scripts)",
+        description="Wait until STATE_FILE exists and the emulator it names answers its readiness route, "
+        "then print its base URL (--json: the whole state file). Exit 0 ready, 1 timed out, 2 usage error.",
+    )
+    p.add_argument("state_file", metavar="STATE_FILE", help="the --state-file given to 'hookmock serve'")
+    p.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=number("--timeout", 0, MAX_TIMEOUT_S),
+        default=30.0,
+        help="give up after this many seconds (default 30)",
+    )
+    p.add_argument("--json", action="store_true", help="print the state file's JSON (secrets included)")
+
+
+def _read(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read(1024 * 1024))
+    except (OSError, ValueError):
+        return None  # absent, or being replaced
+    return data if isinstance(data, dict) and isinstance(data.get("base_url"), str) else None
+
+
+def _ready(base_url: str) -> bool:
+    if not base_url.startswith(("http://", "https://")):
+        return False
+    try:
+        with urllib.request.urlopen(base_url + "/_hookmock/ready", timeout=2) as resp:
+            return bool(resp.status == 200 and json.loads(resp.read(65536)).get("ready"))
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..clock import SECOND, RealClock
+
+    wall = RealClock()
+    end = wall.monotonic_ns() + round(args.timeout * SECOND)
+    pause = threading.Event()
+    state: dict[str, Any] | None = None
+    while True:
+        state = _read(args.state_file)
+        if state is not None and _ready(state["base_url"]):
+            break
+        if wall.monotonic_ns() >= end:
+            why = "no state file yet" if state is None else f"{state['base_url']} does not answer"
+            print(
+                f"hookmock wait: the emulator was not ready after {args.timeout:g} s ({why}: "
+                f"{args.state_file}); is 'hookmock serve --state-file {args.state_file}' running?",
+                file=sys.stderr,
+            )
+            return 1
+        pause.wait(0.05)
+    if args.json:
+        print_json(state)
+    else:
+        print(state["base_url"], flush=True)
+    return 0
