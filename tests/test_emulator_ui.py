@@ -235,3 +235,14 @@ def test_the_page_runs_no_inline_script_under_a_strict_policy(mixed):
         status, _, headers = api.call("GET", path)
         assert status == 200 and headers["Content-Type"].startswith(kind)
         assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_page_data_carries_the_clock_drift_warning():
+    """The console's banner shows any clock field named like a warning: after a virtual jump past
+    the signature tolerance, the page's data says so, as clock/advance does."""
+    with running() as (_emu, api):
+        assert api.get("/_hookmock/ui/rows")["clock"]["warning"] is None
+        api.advance(400)
+        clock = api.get("/_hookmock/ui/rows")["clock"]
+        assert clock["warning"] and "ahead of wall time" in clock["warning"] and clock["skew_s"] > 300
+        assert "id=clock-warning" in api.call("GET", "/_hookmock/ui")[1]

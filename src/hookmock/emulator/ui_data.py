@@ -18,6 +18,7 @@ from ..delivery.records import DeliveryRecord
 from ..profiles import get_profile
 from ..profiles.moda import SIGNATURE_HEADER, SIGNATURE_SCHEME, TIMESTAMP_HEADER
 from ..profiles.modio import TOKEN_HEADER
+from .control import clock_json
 from .errors import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -114,7 +115,7 @@ def rows_page(ctx: Ctx) -> dict[str, Any]:
             after_seq=gw._since(),
         )
         records, next_cursor = page.records, page.next_cursor
-    clock = core.now_json()
+    clock = clock_json(core)  # with the drift warning the page shows in its banner
     return {
         "clock": clock,
         "now_ms": clock["now_ns"] // MS,
