@@ -202,7 +202,8 @@ def test_hostile_headers_reach_the_app_as_raw_bytes_over_sockets_and_in_process(
     def recorder(where: str) -> Any:
         def app(environ: dict[str, Any], start_response: Any) -> Any:
             seen[where].append(environ.get("HTTP_X_WEBHOOK_SIGNATURE", ""))
-            start_response("401 Unauthorized", [])
+            # the baseline (the first, valid delivery) is accepted, or the audit stops there
+            start_response("200 OK" if len(seen[where]) == 1 else "401 Unauthorized", [])
             return [b"no"]
 
         return app
@@ -291,3 +292,18 @@ def test_an_https_audit_over_a_certificate_made_at_test_time(tmp_path: Path) -> 
     assert [c.name for c in report.failed] == ["signature"], report.text()
     assert report.status("baseline") == "pass"
     assert "curl -sS -i -X POST " + url in report.text(verbose=True)
+
+
+def test_a_refused_baseline_stops_the_rest_instead_of_passing_rejection_checks() -> None:
+    """A receiver holding the wrong secret refuses everything: forged and stale requests too.  The
+    rejection checks used to *pass* on it (replay, future-timestamp, effect-before-verify)."""
+
+    def refuses_everything(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("401 Unauthorized", [])
+        return [b"bad signature"]
+
+    report = audit(refuses_everything, secret="whsec_wrong_000000000000000000000", clock=VirtualClock())
+    assert report.status("baseline") == "fail"
+    others = [c for c in report.checks if c.name not in ("baseline", "deadline")]
+    assert others and all(c.status == "skip" for c in others), [(c.name, c.status) for c in others]
+    assert "fix 'baseline' first" in others[0].detail

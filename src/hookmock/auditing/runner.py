@@ -197,8 +197,8 @@ def audit(
 
 
 def _baseline_verdict(result: CheckResult, target: Any) -> str | None:
-    """Raise for an unreachable URL or a wrong path; the reason to skip the rest when the receiver
-    timed out."""
+    """Raise for an unreachable URL, a wrong path or an unusable probe; the reason to skip the rest
+    when the receiver timed out or refused a valid delivery."""
     exchanges = [e for c in result.cases for e in c.exchanges]
     if not exchanges:
         return None
@@ -227,6 +227,13 @@ def _baseline_verdict(result: CheckResult, target: Any) -> str | None:
         return (
             "not run: the receiver did not answer a valid delivery within the deadline, so every probe "
             "would wait that long; fix the 'deadline' failure first"
+        )
+    if outcome.outcome == "response" and outcome.status is not None and not 200 <= outcome.status <= 299:
+        # A receiver that refuses valid deliveries (a wrong secret, most often) refuses the forged
+        # and stale ones too: the rejection checks would pass for the wrong reason.
+        return (
+            f"not run: a valid delivery was refused (HTTP {outcome.status}), so no check can tell a "
+            "correct rejection from that refusal; fix 'baseline' first (is the secret right?)"
         )
     return None
 
