@@ -39,6 +39,9 @@ Progress = Callable[[int, int, str], None]
 #: How long the audit itself took is wall time, whatever clock the probes are stamped with.
 _WALL = RealClock()
 
+#: Where the curl lines of an in-process audit send to: the app's path on a local server.
+IN_PROCESS_BASE = "http://127.0.0.1:8000"
+
 #: The least settle period for a URL target (seconds): a receiver on the network may apply an event
 #: a moment after it answered even when the baseline saw it applied at once.
 SOCKET_SETTLE_FLOOR_S = 0.02
@@ -190,7 +193,8 @@ def audit(
         profile=prof.name,
         checks=results,
         duration_ns=_WALL.monotonic_ns() - started,
-        url=resolved if isinstance(resolved, str) else None,
+        # an in-process app has no URL: its curl lines show the app's path on a local server's address
+        url=resolved if isinstance(resolved, str) else f"{IN_PROCESS_BASE}{resolved.path}",
         redactor=redactor,
         requests=ctx.requests_sent,
     )
