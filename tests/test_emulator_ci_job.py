@@ -211,3 +211,65 @@ def test_every_serve_option_has_an_environment_variable() -> None:
     assert opts["port"] == 8765 and opts["host"] == "127.0.0.1" and opts["clock"] == "real"
     flagged = resolve(serve.parse_args(["--port", "0", "--modio-event", "X"]), {"HOOKMOCK_PORT": "9"})
     assert flagged["port"] == 0 and flagged["modio_event"] == ["X"]  # a flag wins over its variable
+
+
+def test_wait_with_pid_stops_as_soon_as_the_server_exits(tmp_path: Path) -> None:
+    """A serve that dies at start (its port taken) used to leave 'hookmock wait' blocking for the
+    whole timeout; with --pid it says so at once."""
+    first = subprocess.Popen(
+        [*HOOKMOCK, "serve", "--port", "0", "--state-file", str(tmp_path / "a.json")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_env(),
+    )
+    try:
+        port = _wait_state(tmp_path / "a.json")["port"]
+        second = subprocess.Popen(
+            [*HOOKMOCK, "serve", "--port", str(port), "--state-file", str(tmp_path / "b.json")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=_env(),
+        )
+        waited = subprocess.run(
+            [*HOOKMOCK, "wait", str(tmp_path / "b.json"), "--pid", str(second.pid), "--timeout", "60"],
+            capture_output=True,
+            text=True,
+            timeout=50,
+            env=_env(),
+        )
+        second.wait(10)
+        assert waited.returncode == 1
+        assert f"process {second.pid} exited before the emulator was ready" in waited.stderr
+    finally:
+        first.terminate()
+        first.wait(15)
+
+
+def test_wait_never_follows_a_redirect(tmp_path: Path) -> None:
+    """The state file names where to ask; an answer of 302 is not ready, and is never followed."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    hits: list[str] = []
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(302)
+            # a loopback target, so a regression that follows it shows up as a hit, not as traffic
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/followed")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        state = tmp_path / "s.json"
+        state.write_text(json.dumps({"base_url": f"http://127.0.0.1:{server.server_port}"}))
+        assert main(["wait", str(state), "--timeout", "0.5"]) == 1
+        assert hits and all(h == "/_hookmock/ready" for h in hits)
+    finally:
+        server.shutdown()

@@ -38,6 +38,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="give up after this many seconds (default 30)",
     )
     p.add_argument("--json", action="store_true", help="print the state file's JSON (secrets included)")
+    p.add_argument(
+        "--pid",
+        metavar="PID",
+        type=number("--pid", 1, 2**31 - 1),
+        default=None,
+        help="the serve process ($! in a shell): stop waiting at once if it exits (e.g. its port was taken)",
+    )
 
 
 def _read(path: str) -> dict[str, Any] | None:
@@ -49,11 +56,29 @@ def _read(path: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("base_url"), str) else None
 
 
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    try:  # a child that exited but was not reaped yet is a zombie: dead for this purpose
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except OSError:
+        return True
+
+
 def _ready(base_url: str) -> bool:
     if not base_url.startswith(("http://", "https://")):
         return False
-    try:
-        with urllib.request.urlopen(base_url + "/_hookmock/ready", timeout=2) as resp:
+    from ..transport._urllib import direct_opener
+
+    try:  # no proxy from the environment, and a redirect is an answer, never followed
+        with direct_opener().open(base_url + "/_hookmock/ready", timeout=2) as resp:
             return bool(resp.status == 200 and json.loads(resp.read(65536)).get("ready"))
     except (OSError, ValueError, urllib.error.URLError):
         return False
@@ -70,6 +95,13 @@ def run(args: argparse.Namespace) -> int:
         state = _read(args.state_file)
         if state is not None and _ready(state["base_url"]):
             break
+        if args.pid is not None and not _alive(int(args.pid)):
+            print(
+                f"hookmock wait: process {int(args.pid)} exited before the emulator was ready "
+                f"({args.state_file}); see its output for why",
+                file=sys.stderr,
+            )
+            return 1
         if wall.monotonic_ns() >= end:
             why = "no state file yet" if state is None else f"{state['base_url']} does not answer"
             print(
