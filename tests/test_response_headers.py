@@ -165,12 +165,11 @@ def _v2_log(path: Path) -> None:
 def test_a_version_2_log_opens_migrates_and_keeps_new_headers(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     _v2_log(path)
-    with receiver() as rx:
-        with Sender("modio", MODIO_TOKEN, log=path) as sender:
-            (old,) = sender.log.attempts("d1")
-            assert old.status == 500 and old.headers == () and old.to_dict()["response_headers"] == []
-            delivery = sender.send(rx.url, None)
-            assert dict(sender.log.attempts(delivery.id)[0].headers)["X-Request-Trace"] == "trace-42"
+    with receiver() as rx, Sender("modio", MODIO_TOKEN, log=path) as sender:
+        (old,) = sender.log.attempts("d1")
+        assert old.status == 500 and old.headers == () and old.to_dict()["response_headers"] == []
+        delivery = sender.send(rx.url, None)
+        assert dict(sender.log.attempts(delivery.id)[0].headers)["X-Request-Trace"] == "trace-42"
     db = sqlite3.connect(path)
     try:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ._base import Held, LogBase
@@ -265,7 +265,15 @@ class Writes(LogBase):
 
         row = self._batched(write)
         return AttemptRecord(
-            number, row[0], result.duration_ns, result.outcome, result.status, excerpt, result.detail, row[1], headers
+            number,
+            row[0],
+            result.duration_ns,
+            result.outcome,
+            result.status,
+            excerpt,
+            result.detail,
+            row[1],
+            headers,
         )
 
     def set_state(self, delivery_id: str, state: DeliveryState) -> None:
@@ -312,4 +320,3 @@ def _new_record(
         agent_job_id=agent_job_id,
         body=body,
     )
-
