@@ -130,6 +130,8 @@ def test_sender_keeps_headers_bounded_in_memory_and_in_a_file(tmp_path: Path) ->
                 assert MODIO_TOKEN.upper()[-16:] not in str(attempt.headers)  # Moda secret is not its)
                 stored = sender.log.attempts(delivery.id)[0].headers
                 assert stored == attempt.headers
+                sender.log.find(delivery.id)  # an in-memory log's held rows are written to its database
+                assert sender.log.attempts(delivery.id)[0].headers == attempt.headers
 
 
 def test_bound_headers_limits() -> None:
