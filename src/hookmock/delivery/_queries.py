@@ -12,7 +12,7 @@ from ..errors import UsageError
 from ._base import LogBase
 from ._schema import DELIVERY_COLUMNS, SELECT_ATTEMPTS, SELECT_BY_ID, seq_of, to_record
 from .cursor import decode_cursor, encode_cursor
-from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord, Page
+from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord, Page, headers_from_json
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "STATUSES", "Queries"]
 
@@ -106,7 +106,10 @@ class Queries(LogBase):
             attempts = list(held.attempts)
         else:
             rows = self._db.execute(SELECT_ATTEMPTS, (seq,)).fetchall()
-            attempts = [AttemptRecord(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7]) for r in rows]
+            attempts = [
+                AttemptRecord(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], headers_from_json(r[8]))
+                for r in rows
+            ]
         flying = self._flying.get(delivery_id) if self._flying else None
         if flying is not None:
             attempts.append(flying[1])

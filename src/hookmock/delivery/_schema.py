@@ -15,7 +15,7 @@ from typing import Any
 from .._util.sqlite import immediate
 from ..errors import UsageError
 from .machine import DeliveryState, Phase
-from .records import AttemptRecord, DeliveryRecord
+from .records import AttemptRecord, DeliveryRecord, headers_to_json
 
 __all__ = [
     "DELIVERY_COLUMNS",
@@ -96,8 +96,14 @@ CREATE INDEX deliveries_by_profile ON deliveries (profile, created_ns DESC, seq 
 CREATE INDEX deliveries_by_event_id ON deliveries (event_id);
 """
 
+#: Each attempt's response headers, bounded and redacted: a JSON array of ``[name, value]``
+#: (NULL: none, or an attempt logged before version 3).
+_V3 = """
+ALTER TABLE attempts ADD COLUMN headers TEXT;
+"""
+
 #: migrations[i] brings a log from user_version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 DELIVERY_COLUMNS = (
@@ -109,7 +115,7 @@ DELIVERY_COLUMNS = (
 
 SELECT_BY_ID = f"SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"
 SELECT_ATTEMPTS = (
-    "SELECT number, started_ns, duration_ns, outcome, status, excerpt, detail, timestamp "
+    "SELECT number, started_ns, duration_ns, outcome, status, excerpt, detail, timestamp, headers "
     "FROM attempts WHERE delivery_seq = ? ORDER BY number"
 )
 SELECT_ATTEMPT = (
@@ -126,7 +132,7 @@ INSERT_DELIVERY = (
 #: a completed attempt row (see :func:`attempt_args`)
 INSERT_ATTEMPT = (
     "INSERT INTO attempts (delivery_seq, number, started_ns, duration_ns, outcome, status, excerpt, detail, "
-    "timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "timestamp, headers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 #: the columns a delivery's machine state is stored in, for ``UPDATE deliveries SET ...``
 STATE_SET = "status = ?, phase = ?, attempts = ?, failures = ?, next_due_ns = ?, in_flight_started_ns = ?"
@@ -208,7 +214,17 @@ def delivery_args(r: DeliveryRecord) -> tuple[Any, ...]:
 
 def attempt_args(a: AttemptRecord) -> tuple[Any, ...]:
     """The values of :data:`INSERT_ATTEMPT` after ``delivery_seq``."""
-    return (a.number, a.started_ns, a.duration_ns, a.outcome, a.status, a.excerpt, a.detail, a.timestamp)
+    return (
+        a.number,
+        a.started_ns,
+        a.duration_ns,
+        a.outcome,
+        a.status,
+        a.excerpt,
+        a.detail,
+        a.timestamp,
+        headers_to_json(a.headers),
+    )
 
 
 def store_state(db: sqlite3.Connection, delivery_id: str, state: DeliveryState) -> None:

@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ._base import Held, LogBase
-from ._schema import RESPONSE_SET, SELECT_ATTEMPT, STATE_SET, seq_of, seq_phase_of, state_args, store_state
+from ._schema import (
+    INSERT_ATTEMPT,
+    RESPONSE_SET,
+    SELECT_ATTEMPT,
+    STATE_SET,
+    attempt_args,
+    seq_of,
+    seq_phase_of,
+    state_args,
+    store_state,
+)
 from .machine import DeliveryCanceled, DeliveryState, Phase, new_delivery
-from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord
+from .records import IN_FLIGHT, AttemptRecord, DeliveryRecord, bound_headers, headers_to_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..transport import AttemptResult
@@ -153,7 +163,13 @@ class Writes(LogBase):
         return attempt
 
     def _finish_flying(
-        self, delivery_id: str, number: int, result: AttemptResult, state: DeliveryState, excerpt: bytes
+        self,
+        delivery_id: str,
+        number: int,
+        result: AttemptResult,
+        state: DeliveryState,
+        excerpt: bytes,
+        headers: tuple[tuple[str, str], ...],
     ) -> AttemptRecord | None:
         """Complete an in-memory log's attempt held in flight: one transaction writes it whole."""
         with self._lock:
@@ -171,6 +187,7 @@ class Writes(LogBase):
                 excerpt,
                 result.detail,
                 started.timestamp,
+                headers,
             )
             response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
             held = self._held.get(delivery_id) if self._held else None
@@ -189,9 +206,8 @@ class Writes(LogBase):
 
             def write(db: sqlite3.Connection) -> None:
                 db.execute(
-                    "INSERT INTO attempts (delivery_seq, number, started_ns, duration_ns, outcome, status, "
-                    "excerpt, detail, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (seq, number, done.started_ns, *_attempt_tail(done)),
+                    INSERT_ATTEMPT,
+                    (seq, *attempt_args(done)),
                 )
                 db.execute(
                     f"UPDATE deliveries SET {STATE_SET}, {RESPONSE_SET}, last_attempted_ns = ? WHERE seq = ?",
@@ -207,8 +223,9 @@ class Writes(LogBase):
     ) -> AttemptRecord:
         """Complete attempt ``number`` with ``result`` and store the machine's next ``state``."""
         excerpt = bytes(result.excerpt[:2048])
+        headers = bound_headers(result.headers)
         if self._flying:
-            done = self._finish_flying(delivery_id, number, result, state, excerpt)
+            done = self._finish_flying(delivery_id, number, result, state, excerpt, headers)
             if done is not None:
                 return done
         if self._held:
@@ -220,14 +237,15 @@ class Writes(LogBase):
                 raise UsageError(f"no delivery {delivery_id!r} in this delivery log")
             seq, phase, started_ns, timestamp = row
             cur = db.execute(
-                "UPDATE attempts SET duration_ns = ?, outcome = ?, status = ?, excerpt = ?, detail = ? "
-                "WHERE delivery_seq = ? AND number = ? AND outcome = ?",
+                "UPDATE attempts SET duration_ns = ?, outcome = ?, status = ?, excerpt = ?, detail = ?, "
+                "headers = ? WHERE delivery_seq = ? AND number = ? AND outcome = ?",
                 (
                     result.duration_ns,
                     result.outcome,
                     result.status,
                     excerpt,
                     result.detail,
+                    headers_to_json(headers),
                     seq,
                     number,
                     IN_FLIGHT,
@@ -247,7 +265,15 @@ class Writes(LogBase):
 
         row = self._batched(write)
         return AttemptRecord(
-            number, row[0], result.duration_ns, result.outcome, result.status, excerpt, result.detail, row[1]
+            number,
+            row[0],
+            result.duration_ns,
+            result.outcome,
+            result.status,
+            excerpt,
+            result.detail,
+            row[1],
+            headers,
         )
 
     def set_state(self, delivery_id: str, state: DeliveryState) -> None:
@@ -294,7 +320,3 @@ def _new_record(
         agent_job_id=agent_job_id,
         body=body,
     )
-
-
-def _attempt_tail(a: AttemptRecord) -> tuple[Any, ...]:
-    return (a.duration_ns, a.outcome, a.status, a.excerpt, a.detail, a.timestamp)

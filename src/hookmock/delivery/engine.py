@@ -23,7 +23,7 @@ from ..transport import EXCERPT_BYTES, AttemptResult, Transport
 from . import crashpoint, machine
 from .log import DeliveryLog
 from .machine import DeliveryState, Done, Rules, Send, Wait, WaitForResult
-from .records import AttemptRecord, DeliveryRecord
+from .records import AttemptRecord, DeliveryRecord, bound_headers
 
 __all__ = ["AttemptEvent", "Engine", "run_inline"]
 
@@ -112,7 +112,8 @@ class Engine:
         controls and the log keeps: the body excerpt (read past the 2 KB kept, redacted whole,
         then cut to what the log keeps, then its end redacted as a cut) and the detail.  A
         receiver that echoes the token back, in any encoding and however the excerpt cuts it,
-        leaves no piece of it.  (Response headers are neither logged nor reported.)"""
+        leaves no piece of it.  The response headers are bounded as the log keeps them and each
+        name and value redacted the same way (a receiver may echo a secret in a header)."""
         redactor = self.redactor
         body_bytes = result.extra.get("body_bytes") if result.extra else None
         # its end is a cut when the transport read past what it kept; one of 2 KB or more is
@@ -122,9 +123,10 @@ class Engine:
         )
         excerpt = redactor.excerpt(result.excerpt, EXCERPT_BYTES, was_cut=was_cut)
         detail = redactor.text(result.detail, cut=True)
-        if excerpt == result.excerpt and detail == result.detail:
+        headers = bound_headers(result.headers, lambda text, cut: redactor.text(text, cut=cut))
+        if excerpt == result.excerpt and detail == result.detail and headers == result.headers:
             return result
-        return dataclasses.replace(result, excerpt=excerpt, detail=detail)
+        return dataclasses.replace(result, excerpt=excerpt, detail=detail, headers=headers)
 
     def step(self, delivery_id: str) -> machine.Action:
         """Do the next attempt if one is due now; return what remains to do."""

@@ -9,18 +9,79 @@ hookmock extension).  Neither holds a secret: the log never stores one.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from ..clock import MS, format_iso
 from .machine import DeliveryState
 
-__all__ = ["INTERRUPTED", "IN_FLIGHT", "AttemptRecord", "DeliveryRecord", "Page"]
+__all__ = [
+    "HEADERS_MAX",
+    "HEADERS_MAX_BYTES",
+    "HEADER_VALUE_MAX",
+    "INTERRUPTED",
+    "IN_FLIGHT",
+    "AttemptRecord",
+    "DeliveryRecord",
+    "Page",
+    "bound_headers",
+    "headers_from_json",
+    "headers_to_json",
+]
 
 #: ``outcome`` of an attempt row that has been started and not completed yet.
 IN_FLIGHT = "in_flight"
 #: ``outcome`` of an attempt cut short by a crash (set on recovery).
 INTERRUPTED = "interrupted"
+
+#: What the log keeps of an attempt's response headers: the first 50, each value cut to 1 KB,
+#: 8 KB in all (names and values; a header past that is left out).
+HEADERS_MAX = 50
+HEADER_VALUE_MAX = 1024
+HEADERS_MAX_BYTES = 8192
+
+Headers = tuple[tuple[str, str], ...]
+
+
+def bound_headers(
+    headers: Iterable[tuple[str, str]], redact: Callable[[str, bool], str] | None = None
+) -> Headers:
+    """``headers`` as the log keeps them: at most :data:`HEADERS_MAX`, values cut to
+    :data:`HEADER_VALUE_MAX` characters, :data:`HEADERS_MAX_BYTES` in all.  ``redact(text, cut)``
+    is applied to each name and value whole, then again (as a cut) to a value that was cut."""
+    kept: list[tuple[str, str]] = []
+    total = 0
+    for name, value in headers:
+        if len(kept) >= HEADERS_MAX:
+            break
+        name, value = str(name)[:HEADER_VALUE_MAX], str(value)
+        if redact is not None:
+            name, value = redact(name, False), redact(value, False)
+        if len(value) > HEADER_VALUE_MAX:
+            value = value[:HEADER_VALUE_MAX]
+            if redact is not None:
+                value = redact(value, True)
+        size = len(name.encode("utf-8", "replace")) + len(value.encode("utf-8", "replace"))
+        if total + size > HEADERS_MAX_BYTES:
+            break
+        total += size
+        kept.append((name, value))
+    return tuple(kept)
+
+
+def headers_to_json(headers: Headers) -> str | None:
+    return json.dumps([list(h) for h in headers], ensure_ascii=False) if headers else None
+
+
+def headers_from_json(text: str | None) -> Headers:
+    """The stored headers column (None in rows written before it existed, or without headers)."""
+    if not text:
+        return ()
+    try:
+        return tuple((str(n), str(v)) for n, v in json.loads(text))
+    except (ValueError, TypeError):
+        return ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +97,8 @@ class AttemptRecord:
     detail: str
     #: the timestamp (unix s) the attempt was signed with, where the profile has one
     timestamp: int | None = None
+    #: the response's headers, bounded (see :func:`bound_headers`) and with secrets redacted
+    headers: Headers = ()
 
     @property
     def in_flight(self) -> bool:
@@ -64,6 +127,7 @@ class AttemptRecord:
             "status_code": self.status,
             "response_body_excerpt": self.excerpt_text,
             "detail": self.detail,
+            "response_headers": [[name, value] for name, value in self.headers],
         }
 
 

@@ -86,6 +86,8 @@ class Gateway:
         #: shown, and from its log records.
         self.redactor = Redactor([(core.signing_secret, SECRET_PREFIX), (core.api_key, API_KEY_PREFIX)])
         self.redactor.add(cfg.admin_token)
+        for game in core.store.games():  # known from the start: any delivery may meet them
+            self.redactor.add(game["token"])
         self.moda = Sender(
             "moda", core.signing_secret, api_key_id=core.api_key_id, recover=False, **self._opts
         )
@@ -350,6 +352,7 @@ class Gateway:
             item = attempt.to_dict()
             item["response_body_excerpt"] = self._redact(item["response_body_excerpt"])
             item["detail"] = self._redact(item["detail"])
+            item["response_headers"] = [[n, self._redact(v) or ""] for n, v in item["response_headers"]]
             timeline.append(item)
         view["attempt_timeline"] = timeline
         return view

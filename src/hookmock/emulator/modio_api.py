@@ -121,6 +121,8 @@ def put_webhook(ctx: Ctx) -> Response:
         else:
             token = get_profile("modio").generate_secret()
             store.set_meta(_ISSUED + game_id, token)
+    # redacted from then on in every delivery's response (a Moda one's receiver may echo it too)
+    ctx.core.gateway.redactor.add(token)
     game = {"game_id": game_id, "url": url, "token": token, "ruleset_uuid": ruleset}
     store.set_game(game_id, url, token, ruleset)
     return json_response(_public(game, store))

@@ -414,7 +414,16 @@ OPERATIONS: dict[str, Operation] = {
         body=_DRILL_BODY,
     ),
     # mod.io's side (extension: mod.io publishes no API for it)
-    "modio_games": Operation("mod.io games with a webhook (no tokens)", "modio", "200", {"type": "object"}),
+    "modio_games": Operation(
+        "mod.io games with a webhook (a token is shown only where the emulator issued it)",
+        "modio",
+        "200",
+        {
+            "type": "object",
+            "required": ["data"],
+            "properties": {"data": {"type": "array", "items": _ref("Game")}},
+        },
+    ),
     "modio_put_webhook": Operation(
         "Configure a game's webhook (URL and security token)", "modio", "200", "Game", body=_WEBHOOK_BODY
     ),
@@ -584,6 +593,7 @@ def _components() -> dict[str, Any]:
                     "status_code",
                     "response_body_excerpt",
                     "detail",
+                    "response_headers",
                 ],
                 "properties": {
                     "number": {"type": "integer", "minimum": 1, "description": "1 for the first attempt"},
@@ -604,6 +614,12 @@ def _components() -> dict[str, Any]:
                         "description": "the start of the response body (secrets redacted)",
                     },
                     "detail": {"type": ["string", "null"], "description": "what went wrong, in words"},
+                    "response_headers": {
+                        "type": "array",
+                        "description": "the response's headers as [name, value] pairs, in order (secrets "
+                        "redacted; at most 50, values cut to 1 KB, 8 KB in all; empty without a response)",
+                        "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+                    },
                 },
             },
             "Redelivery": {

@@ -208,10 +208,12 @@ def rows(ctx: Ctx) -> Response:
     return json_response(rows_page(ctx))
 
 
-def _headers_table(headers: dict[str, str], cls: str) -> str:
+def _headers_table(headers: dict[str, str] | list[list[str]], cls: str) -> str:
+    """A table of headers: a dict, or ``[name, value]`` pairs (a name may repeat)."""
+    pairs = headers.items() if isinstance(headers, dict) else headers
     return (
         f"<table class={cls}>"
-        + "".join(f"<tr><th scope=row>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in headers.items())
+        + "".join(f"<tr><th scope=row>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in pairs)
         + "</table>"
     )
 
@@ -246,6 +248,7 @@ def details(ctx: Ctx) -> Response:
                 "response_body_excerpt",
                 "detail",
                 "request_headers",
+                "response_headers",
                 "curl",
             )
         )
@@ -261,7 +264,7 @@ def details(ctx: Ctx) -> Response:
             + _headers_table(a["request_headers"], "request-headers")
             + (
                 "<h4>Response headers</h4>" + _headers_table(resp_headers, "response-headers")
-                if isinstance(resp_headers, dict)
+                if resp_headers
                 else ""
             )
             + "<h4>Response body (excerpt)</h4>"
