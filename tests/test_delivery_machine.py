@@ -261,3 +261,30 @@ def test_complete_needs_an_attempt_in_flight_with_a_start_time():
     stale_start = m.DeliveryState(Phase.SCHEDULED, attempts=1, failures=1, next_due_ns=T0, started_ns=T0)
     with pytest.raises(m.DeliveryStateError, match="no attempt is in flight"):
         m.complete(stale_start, MODA, ok())
+
+
+def test_the_step_wrappers_and_apply_with_an_explicit_end_time():
+    """A retry is due ``delay`` after the attempt *ended* (``ended_ns``), not after it was reported."""
+    flying = m.attempt_started(m.new_delivery(T0), MODA, T0)
+    assert (flying.phase, flying.attempts, flying.started_ns) == (Phase.IN_FLIGHT, 1, T0)
+    failed = m.attempt_failed(flying, MODA, T0 + 3 * SECOND)
+    assert (failed.phase, failed.failures) == (Phase.SCHEDULED, 1)
+    assert failed.next_due_ns == T0 + 3 * SECOND + MODA.retry_delays_ns[0]
+    done = m.attempt_succeeded(m.attempt_started(failed, MODA, T0 + 60 * SECOND), MODA, T0 + 61 * SECOND)
+    assert (done.phase, done.attempts, done.failures) == (Phase.SUCCEEDED, 2, 1)
+    reported_late = m.apply(flying, MODA, Event.FAILURE, T0 + 50 * SECOND, ended_ns=T0 + 2 * SECOND)
+    assert reported_late.next_due_ns == T0 + 2 * SECOND + MODA.retry_delays_ns[0]
+    no_end = m.apply(flying, MODA, Event.FAILURE, T0 + 50 * SECOND)
+    assert no_end.next_due_ns == T0 + 50 * SECOND + MODA.retry_delays_ns[0]
+
+
+def test_a_failure_without_rules_is_a_driver_error_naming_them():
+    flying = m.attempt_started(m.new_delivery(T0), MODA, T0)
+    with pytest.raises(m.DeliveryStateError, match="a failed attempt needs the profile's rules"):
+        m.apply(flying, None, Event.FAILURE, T0)
+
+
+def test_an_interrupted_attempt_forgets_its_start_time():
+    flying = m.attempt_started(m.new_delivery(T0), MODA, T0)
+    again = m.interrupted(flying, T0 + SECOND)
+    assert again == m.DeliveryState(Phase.SCHEDULED, attempts=1, failures=0, next_due_ns=T0 + SECOND)
