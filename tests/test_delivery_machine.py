@@ -280,7 +280,9 @@ def test_the_step_wrappers_and_apply_with_an_explicit_end_time():
 
 def test_a_failure_without_rules_is_a_driver_error_naming_them():
     flying = m.attempt_started(m.new_delivery(T0), MODA, T0)
-    with pytest.raises(m.DeliveryStateError, match="a failed attempt needs the profile's rules"):
+    with pytest.raises(
+        m.DeliveryStateError, match=r"^a failed attempt needs the profile's rules to schedule the retry$"
+    ):
         m.apply(flying, None, Event.FAILURE, T0)
 
 
