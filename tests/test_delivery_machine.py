@@ -225,3 +225,68 @@ def test_the_failure_count_is_kept_exactly_through_success_give_up_and_manual_re
     again = m.manual_retry(failed, T0 + 600 * SECOND)
     assert (again.phase, again.attempts, again.failures) == (Phase.SCHEDULED, 4, 0)
     assert again.next_due_ns == T0 + 600 * SECOND
+
+
+@pytest.mark.parametrize(
+    ("results", "status"),
+    [([ok()], "succeeded"), ([status(500)] * 4, "failed")],
+)
+def test_a_finished_delivery_is_done_with_its_status(results: list[AttemptResult], status: str):
+    state, _ = _run(MODA, results)
+    assert m.next_action(state, T0) == Done(status)
+    # a canceled delivery is shown as failed (the providers have no "canceled")
+    assert m.next_action(m.canceled(m.new_delivery(T0), T0), T0) == Done("failed")
+
+
+def test_custom_deadline_and_retry_delays_override_the_profile():
+    """The non-faithful overrides are used; a timed-out attempt ends at the custom deadline."""
+    moda = get_profile("moda")
+    rules = Rules.from_profile(moda, deadline_ns=2 * SECOND, retry_delays_ns=[7 * SECOND, 9 * SECOND])
+    assert rules.deadline_ns == 2 * SECOND != moda.deadline_ns
+    assert rules.retry_delays_ns == (7 * SECOND, 9 * SECOND) and rules.max_attempts == 3
+    state, starts = _run(rules, [timeout(rules)] * 3)
+    assert state.phase is Phase.FAILED
+    assert starts == [0, 9 * SECOND, 20 * SECOND]
+    # only one override given: the other comes from the profile
+    assert Rules.from_profile(moda, deadline_ns=2 * SECOND).retry_delays_ns == moda.retry_delays_ns
+    assert Rules.from_profile(moda, retry_delays_ns=()).deadline_ns == moda.deadline_ns
+    assert Rules.from_profile(moda, retry_delays_ns=()).max_attempts == 1
+
+
+def test_complete_needs_an_attempt_in_flight_with_a_start_time():
+    """Either half of the guard alone refuses: not in flight, or in flight without a start time."""
+    no_start = m.DeliveryState(Phase.IN_FLIGHT, attempts=1, failures=0, next_due_ns=None, started_ns=None)
+    with pytest.raises(m.DeliveryStateError, match="no attempt is in flight"):
+        m.complete(no_start, MODA, ok())
+    stale_start = m.DeliveryState(Phase.SCHEDULED, attempts=1, failures=1, next_due_ns=T0, started_ns=T0)
+    with pytest.raises(m.DeliveryStateError, match="no attempt is in flight"):
+        m.complete(stale_start, MODA, ok())
+
+
+def test_the_step_wrappers_and_apply_with_an_explicit_end_time():
+    """A retry is due ``delay`` after the attempt *ended* (``ended_ns``), not after it was reported."""
+    flying = m.attempt_started(m.new_delivery(T0), MODA, T0)
+    assert (flying.phase, flying.attempts, flying.started_ns) == (Phase.IN_FLIGHT, 1, T0)
+    failed = m.attempt_failed(flying, MODA, T0 + 3 * SECOND)
+    assert (failed.phase, failed.failures) == (Phase.SCHEDULED, 1)
+    assert failed.next_due_ns == T0 + 3 * SECOND + MODA.retry_delays_ns[0]
+    done = m.attempt_succeeded(m.attempt_started(failed, MODA, T0 + 60 * SECOND), MODA, T0 + 61 * SECOND)
+    assert (done.phase, done.attempts, done.failures) == (Phase.SUCCEEDED, 2, 1)
+    reported_late = m.apply(flying, MODA, Event.FAILURE, T0 + 50 * SECOND, ended_ns=T0 + 2 * SECOND)
+    assert reported_late.next_due_ns == T0 + 2 * SECOND + MODA.retry_delays_ns[0]
+    no_end = m.apply(flying, MODA, Event.FAILURE, T0 + 50 * SECOND)
+    assert no_end.next_due_ns == T0 + 50 * SECOND + MODA.retry_delays_ns[0]
+
+
+def test_a_failure_without_rules_is_a_driver_error_naming_them():
+    flying = m.attempt_started(m.new_delivery(T0), MODA, T0)
+    with pytest.raises(
+        m.DeliveryStateError, match=r"^a failed attempt needs the profile's rules to schedule the retry$"
+    ):
+        m.apply(flying, None, Event.FAILURE, T0)
+
+
+def test_an_interrupted_attempt_forgets_its_start_time():
+    flying = m.attempt_started(m.new_delivery(T0), MODA, T0)
+    again = m.interrupted(flying, T0 + SECOND)
+    assert again == m.DeliveryState(Phase.SCHEDULED, attempts=1, failures=0, next_due_ns=T0 + SECOND)

@@ -206,3 +206,20 @@ def test_over_http_the_cli_arms_the_hook_of_the_test_build(
     assert result == code, check
     assert check["status"] == ("fail" if code else "pass")
     assert len(app.armed) == 1 and app.armed[0].fired
+
+
+class _DoubleApplyReceiver(TransactionalReceiver):
+    """Broken: every event's work is applied twice (two handlers subscribed to the same event)."""
+
+    def apply_effect(self, event_id: str) -> None:
+        self.store.applied[event_id] += 2
+
+
+def test_a_callable_never_called_does_not_hide_an_event_applied_twice() -> None:
+    """The warning about the named callable is only for an event applied exactly once: an attempt
+    applied twice is a failure whatever the hook did (shown under its root cause, idempotency)."""
+    report = _audit(_DoubleApplyReceiver, "moda", fail_once=(sys, "exit"))
+    assert report.status("idempotency") == "fail", report.text()
+    assert report.status("retry-after-failure") == "see", report.text()
+    assert "applied 2 time(s)" in report["retry-after-failure"].detail
+    assert "never called" not in report["retry-after-failure"].detail
