@@ -114,6 +114,33 @@ class Printer:
         return 0 if delivery.succeeded else 1
 
 
+def log_sender(
+    args: argparse.Namespace, log: Any, profile_name: str, **options: Any
+) -> tuple[Sender, Printer]:
+    """A Sender on an existing log (``send --resume``, ``redeliver``), printing as ``send`` does:
+    the profile's secret from ``--secret`` / the environment, the outbound options, no recovery."""
+    from ..clock import RealClock
+    from ..profiles import get_profile
+    from ..sender import Sender
+
+    profile = get_profile(profile_name)
+    clock = RealClock()
+    printer = Printer(clock, as_json=args.json)
+    sender = Sender(
+        profile,
+        secret_from(args, profile.secret_name),
+        clock=clock,
+        log=log,
+        allow_targets=args.allow_target,
+        ca_file=args.ca_file,
+        recover=False,
+        on_attempt=printer.on_attempt,
+        on_wait=printer.on_wait,
+        **options,
+    )
+    return sender, printer
+
+
 def _schedule(delays_ns: tuple[int, ...]) -> str:
     return ", ".join(_seconds(d) for d in delays_ns) or "none"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._delivery_output import add_outbound_options, secret_from
+from ._delivery_output import add_outbound_options
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,30 +21,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..clock import RealClock
     from ..delivery.log import DeliveryLog
-    from ..profiles import get_profile
-    from ..sender import Sender
-    from ._delivery_output import Printer
+    from ._delivery_output import log_sender
 
     log = DeliveryLog(args.db, create=False)
     try:
         original = log.get(args.id)
-        profile = get_profile(original.profile)
-        secret = secret_from(args, profile.secret_name)
-        clock = RealClock()
-        printer = Printer(clock, as_json=args.json)
-        sender = Sender(
-            profile,
-            secret,
-            clock=clock,
-            log=log,
-            allow_targets=args.allow_target,
-            ca_file=args.ca_file,
-            recover=False,
-            on_attempt=printer.on_attempt,
-            on_wait=printer.on_wait,
-        )
+        sender, printer = log_sender(args, log, original.profile)
         if not args.json:
             print(f"redelivering {original.id} ({original.event_type}, {original.status})", flush=True)
         delivery = sender.redeliver(args.id)

@@ -121,11 +121,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from ..clock import RealClock
     from ..delivery.log import DeliveryLog
-    from ..profiles import get_profile
-    from ..sender import Sender
-    from ._delivery_output import Printer
+    from ._delivery_output import log_sender
 
     if args.db is None:
         raise UsageError("--resume needs --db PATH: the delivery log the interrupted send wrote")
@@ -145,27 +142,13 @@ def _resume(args: argparse.Namespace) -> int:
                 f"delivery {record.id} is already {record.status}; nothing to resume "
                 f"(send it again with: hookmock redeliver {record.id} --db {shlex.quote(args.db)})"
             )
-        profile = get_profile(record.profile)
-        secret = secret_from(args, profile.secret_name)
-        clock = RealClock()
-        printer = Printer(clock, as_json=args.json)
-        sender = Sender(
-            profile,
-            secret,
-            clock=clock,
-            log=log,
-            allow_targets=args.allow_target,
-            ca_file=args.ca_file,
-            deadline_s=args.deadline,
-            retry_delays_s=args.retry_delays,
-            recover=False,
-            on_attempt=printer.on_attempt,
-            on_wait=printer.on_wait,
+        sender, printer = log_sender(
+            args, log, record.profile, deadline_s=args.deadline, retry_delays_s=args.retry_delays
         )
         sender.routes.resolve(record.target_url)  # an off-limits target fails before anything is sent
         # an attempt a dead process left in flight is closed as interrupted and its delivery is due
         # now; refused while another live process sends from this file
-        log.recover(clock.now_ns(), profile=profile.name, alone=True)
+        log.recover(sender.clock.now_ns(), profile=sender.profile.name, alone=True)
         delivery = sender.get(record.id)
         printer.start(sender, delivery, verb="resuming")
         try:
