@@ -10,7 +10,7 @@ from typing import Any
 
 from mkdocs.structure.files import File, Files
 
-from hookmock.cli._reference import PAGES
+from hookmock.cli._reference import PAGES, plain_roles
 
 
 def on_files(files: Files, config: Any) -> Files:
@@ -20,3 +20,8 @@ def on_files(files: Files, config: Any) -> Files:
             raise ValueError(f"docs/{path} is generated at build time; delete the file under docs/")
         files.append(File.generated(config, path, content=write()))
     return files
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    """The Python API page's docstrings use Sphinx roles (:class:`X`): shown as plain code."""
+    return plain_roles(html) if page.file.src_uri == "reference/python-api.md" else html

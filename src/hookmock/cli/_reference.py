@@ -23,6 +23,7 @@ __all__ = [
     "cell",
     "cli_reference",
     "errors_reference",
+    "plain_roles",
     "python_api_reference",
     "walk_parsers",
 ]
@@ -178,19 +179,15 @@ def errors_reference() -> str:
         "`details.parameter` names the parameter at fault where there is one; `multiple_problems` "
         "lists each problem in `causes`.",
         "",
-        "| type | default status |",
-        "|---|---|",
-        *(f"| `{type_}` | {status} |" for type_, status in ERROR_STATUS.items()),
+        "One section per `type`; a code is answered with the status shown.",
         "",
-        "Every code, with the type and HTTP status it is answered with:",
-        "",
-        "| code | type | status | meaning |",
-        "|---|---|---|---|",
     ]
-    order = list(ERROR_STATUS)
-    for err in sorted(CODES, key=lambda e: (order.index(e.type), e.status, e.code)):
-        lines.append(f"| `{err.code}` | `{err.type}` | {err.status} | {cell(err.meaning)} |")
-    lines += ["", "## Exit codes", "", "| status | meaning |", "|---|---|"]
+    for type_, default in ERROR_STATUS.items():
+        codes = sorted((e for e in CODES if e.type == type_), key=lambda e: (e.status, e.code))
+        lines += [f"### `{type_}` ({default})", "", "| code | status | meaning |", "|---|---|---|"]
+        lines += [f"| `{e.code}` | {e.status} | {cell(e.meaning)} |" for e in codes]
+        lines.append("")
+    lines += ["## Exit codes", "", "| status | meaning |", "|---|---|"]
     lines += [f"| {status} | {cell(meaning)} |" for status, meaning in EXIT_CODES.items()]
     notes = list(_exit_notes(build_parser()))
     if notes:
@@ -202,31 +199,60 @@ def errors_reference() -> str:
 # -- the Python API -------------------------------------------------------------------------------
 
 
+#: The section title of each area of the public API (the package that defines the names).
+_AREAS = {
+    "auditing": "Auditing a receiver",
+    "clock": "Clocks",
+    "delivery": "Deliveries and the delivery log",
+    "emulator": "The emulator",
+    "errors": "Errors",
+    "factories": "Event factories",
+    "profiles": "Provider profiles",
+    "receiver": "Fake receiver, fault proxy and assertions",
+    "scenarios": "Scenarios",
+    "sender": "Sender",
+    "signing": "Signing",
+    "storm": "Storms",
+    "transport": "Transports and targets",
+    "validation": "Schema validation",
+    "_util": "Helpers",
+}
+
+
 def python_api_reference() -> str:
     """mkdocstrings directives for every name of ``hookmock.__all__`` (by the module that defines
     it) and for each module of :data:`PUBLIC_MODULES`."""
     import hookmock
 
-    by_module: dict[str, list[str]] = {}
+    by_area: dict[str, list[str]] = {}
     for name, module in hookmock._EXPORTS.items():
-        by_module.setdefault("hookmock" + module, []).append(name)
+        by_area.setdefault(module.split(".")[1], []).append(f"hookmock{module}.{name}")
     lines = [
         GENERATED,
         "# Python API",
         "",
-        "Everything `from hookmock import …` offers, generated from the docstrings, grouped by the "
-        "module that defines it, then the modules used directly: "
+        "Everything `from hookmock import …` offers (each name below is importable from `hookmock` "
+        "itself), generated from the docstrings and grouped by area; then the modules used directly: "
         + ", ".join(f"`{m}`" for m in PUBLIC_MODULES)
         + ".",
         "",
     ]
-    for module in sorted(by_module):
-        lines += [f"## `{module}`", ""]
-        for name in sorted(by_module[module]):
-            lines += [f"::: {module}.{name}", "    options:", "      heading_level: 3", ""]
+    for area in sorted(by_area, key=lambda a: (a.startswith("_"), a)):
+        lines += [f"## {_AREAS.get(area, area.capitalize())}", ""]
+        for path in sorted(by_area[area], key=lambda p: p.rsplit(".", 1)[1].lower()):
+            lines += [f"::: {path}", "    options:", "      heading_level: 3", ""]
     for module in PUBLIC_MODULES:
         lines += [f"## `{module}`", "", f"::: {module}", "    options:", "      show_root_heading: false", ""]
     return "\n".join(lines)
+
+
+_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|data|attr|exc|obj):<code>(~?)([^<]*)</code>")
+
+
+def plain_roles(html: str) -> str:
+    """The docstrings' Sphinx roles (``:class:`~a.B```, rendered as ``:class:<code>~a.B</code>``) as
+    plain code: ``<code>B</code>`` (``~`` keeps the last name, as Sphinx does)."""
+    return _ROLE.sub(lambda m: f"<code>{m[2].rsplit('.', 1)[-1] if m[1] else m[2]}</code>", html)
 
 
 def _http_reference() -> str:
