@@ -112,8 +112,9 @@ def _command_section(parser: argparse.ArgumentParser, depth: int, summary: str) 
     lines = [f"{'#' * min(depth + 2, 6)} `{parser.prog}`", ""]
     if summary:
         lines += [cell(summary), ""]
-    usage = parser.format_usage().strip().removeprefix("usage: ")
-    lines += ["```text", re.sub(r"\s+", " ", usage), "```", ""]
+    formatter = argparse.HelpFormatter(parser.prog, width=100)  # not the terminal's: the same on every build
+    formatter.add_usage(parser.usage, parser._actions, parser._mutually_exclusive_groups, prefix="")
+    lines += ["```text", formatter.format_help().strip("\n"), "```", ""]
     if parser.description:
         lines += [" ".join(parser.description.split()), ""]
     subs = list(_subparsers(parser))

@@ -151,7 +151,13 @@ def _responses(op: dict[str, Any]) -> list[str]:
             for media, c in response.get("content", {}).items()
         ]
         lines.append(f"| {status} | {cell(about)} | {'; '.join(bodies)} |")
-    return [*lines, ""]
+    lines.append("")
+    for status, response in op["responses"].items():
+        for media, content in response.get("content", {}).items():
+            schema = content.get("schema", {})
+            if status.startswith("2") and "properties" in schema:  # inline: no schema section of its own
+                lines += [f"**Response body** ({status}, `{media}`)", "", *_fields_table(schema)]
+    return lines
 
 
 def _operation(path: str, method: str, op: dict[str, Any]) -> list[str]:

@@ -60,7 +60,10 @@ CODES: tuple[ErrorCode, ...] = (
         ("missing_body", "the route needs a JSON object body and none was sent"),
         ("multiple_problems", "more than one problem at once; each one is in causes"),
         ("override_not_faithful", "overrides would change which event this is; send unfaithful: true"),
-        ("parameter_invalid", "a parameter has the wrong type or is out of range; details.parameter"),
+        (
+            "parameter_invalid",
+            "a parameter has the wrong type or is out of range; details.parameter names it",
+        ),
         ("parameter_missing", "a required parameter is missing; details.parameter names it"),
         ("unknown_event_type", "an event type or mod.io event name the emulator does not know"),
         ("unknown_magic_value", "a hookmock:<name> magic value that names no outcome"),
