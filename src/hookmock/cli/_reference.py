@@ -17,10 +17,12 @@ import argparse
 import re
 from collections.abc import Callable, Iterator
 
+from ._markdown import GENERATED, cell, code
+from ._reference_http import http_reference
+
 __all__ = [
     "PAGES",
     "PUBLIC_MODULES",
-    "cell",
     "cli_reference",
     "errors_reference",
     "plain_roles",
@@ -28,33 +30,9 @@ __all__ = [
     "walk_parsers",
 ]
 
-GENERATED = "<!-- generated at build time by hookmock.cli._reference: do not edit -->\n"
 
 #: Modules users import from directly besides ``hookmock`` itself (documented whole, by ``__all__``).
 PUBLIC_MODULES = ("hookmock.strategies", "hookmock.pytest_plugin", "hookmock.locust")
-
-
-def cell(text: object) -> str:
-    """``text`` made safe for one cell of a Markdown table (one line, no HTML, no table syntax)."""
-    out = " ".join(str(text).split())
-    for char, escaped in (
-        ("&", "&amp;"),
-        ("<", "&lt;"),
-        (">", "&gt;"),
-        ("|", "\\|"),
-        ("*", "\\*"),
-        ("[", "\\["),
-        ("]", "\\]"),
-    ):
-        out = out.replace(char, escaped)
-    return out
-
-
-def code(text: object) -> str:
-    """``text`` as inline code in a table cell (backticks inside are doubled around)."""
-    value = " ".join(str(text).split())
-    fence = "``" if "`" in value else "`"
-    return f"{fence} {value} {fence}" if fence == "``" else f"`{value}`"
 
 
 # -- the command line -----------------------------------------------------------------------------
@@ -256,16 +234,10 @@ def plain_roles(html: str) -> str:
     return _ROLE.sub(lambda m: f"<code>{m[2].rsplit('.', 1)[-1] if m[1] else m[2]}</code>", html)
 
 
-def _http_reference() -> str:
-    from ._reference_http import http_reference
-
-    return http_reference()
-
-
 #: Each generated page (its path under ``docs/``) and the function that writes it.
 PAGES: dict[str, Callable[[], str]] = {
     "reference/cli.md": cli_reference,
-    "reference/http-api.md": _http_reference,
+    "reference/http-api.md": http_reference,
     "reference/errors.md": errors_reference,
     "reference/python-api.md": python_api_reference,
 }

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ._reference import GENERATED, cell, code
+from ._markdown import GENERATED, cell, code
 
 __all__ = ["body_fields", "http_reference", "operation_anchor", "schema_anchor"]
 
