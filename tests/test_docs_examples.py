@@ -5,8 +5,10 @@ The conventions (markers, files, continued blocks) are described in ``docs_block
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -78,15 +80,22 @@ def bash_env() -> dict[str, str]:
 
 @pytest.mark.parametrize("block", BASH, ids=[b.id for b in BASH])
 def test_bash_block_runs(block: Block, tmp_path: Path) -> None:
-    done = subprocess.run(
+    proc = subprocess.Popen(
         ["bash", "-euo", "pipefail", "-c", block.code],
         cwd=tmp_path,
         env=bash_env(),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=120,
+        start_new_session=True,  # its own process group: whatever it starts is stopped with it
     )
-    assert done.returncode == 0, f"{block.id}\n{done.stdout}\n{done.stderr}"
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert proc.returncode == 0, f"{block.id}\n{out}\n{err}"
 
 
 def test_every_block_is_run_or_accounted_for() -> None:
