@@ -25,6 +25,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: Pages another part of the build provides: the reference pages generated when the site is built,
+#: and the install guide written on another branch (merged with this one).
+PROVIDED_ELSEWHERE = {
+    "docs/reference/cli.md",
+    "docs/reference/python-api.md",
+    "docs/reference/http-api.md",
+    "docs/reference/errors.md",
+    "docs/how-to/install.md",
+}
+
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 MARKER = re.compile(r"<!--\s*(not-run|run-by|continued)\s*:?\s*(.*?)\s*-->\s*\Z", re.S)
 FILE_LINE = re.compile(r"\A# ([\w./-]+\.py)(, continued)?\n")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from docs_blocks import ROOT, Block, all_blocks, blocks, pages
+from docs_blocks import PROVIDED_ELSEWHERE, ROOT, Block, all_blocks, blocks, pages
 
 pytest_plugins = ["pytester"]
 
@@ -25,16 +25,6 @@ FILE_PAGES = sorted({b.page for b in BLOCKS if b.file_name is not None})
 BASH = [b for b in BLOCKS if b.lang == "bash" and not b.marker]
 YAML = [b for b in BLOCKS if b.lang in ("yaml", "yml")]
 NEEDS_MARKER = {"py", "sh", "shell", "console", "js", "javascript", "ts", "go", "java"}
-
-#: Pages another part of the build provides: the reference pages generated when the site is built,
-#: and the install guide written on another branch (merged with this one).
-PROVIDED_ELSEWHERE = {
-    "docs/reference/cli.md",
-    "docs/reference/python-api.md",
-    "docs/reference/http-api.md",
-    "docs/reference/errors.md",
-    "docs/how-to/install.md",
-}
 
 
 def _chain(block: Block) -> list[Block]:
