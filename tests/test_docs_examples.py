@@ -45,15 +45,21 @@ def test_python_block_runs(block: Block, tmp_path: Path, monkeypatch: pytest.Mon
         exec(compile(part.code, f"{part.page}:{part.line}", "exec"), namespace)
 
 
-@pytest.mark.parametrize("page", FILE_PAGES, ids=[str(p.relative_to(ROOT)) for p in FILE_PAGES])
-def test_the_files_of_a_page_pass_under_pytest(page: Path, pytester: pytest.Pytester) -> None:
-    """The tutorial's way: save the files, run ``python -m pytest`` (docs/tutorial.md)."""
+def write_files(page: Path, folder: Path) -> list[Block]:
+    """Save the page's file blocks (``# NAME.py``) into folder, as the reader would."""
     files = [b for b in blocks(page) if b.file_name is not None]
     for block in files:
-        target = pytester.path / str(block.file_name)
+        target = folder / str(block.file_name)
         target.parent.mkdir(parents=True, exist_ok=True)
         before = target.read_text(encoding="utf-8") + "\n\n" if block.appends else ""
         target.write_text(before + block.code, encoding="utf-8")
+    return files
+
+
+@pytest.mark.parametrize("page", FILE_PAGES, ids=[str(p.relative_to(ROOT)) for p in FILE_PAGES])
+def test_the_files_of_a_page_pass_under_pytest(page: Path, pytester: pytest.Pytester) -> None:
+    """The tutorial's way: save the files, run ``python -m pytest`` (docs/tutorial.md)."""
+    files = write_files(page, pytester.path)
     tests = sorted({b.file_name for b in files if Path(str(b.file_name)).name.startswith("test_")})
     assert tests, f"{page}: file blocks but no test_*.py among them"
     result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", *map(str, tests))
@@ -128,3 +134,36 @@ def test_links_stay_in_the_repository_and_resolve(page: Path) -> None:
         assert path.is_relative_to(ROOT), f"{page}: {target} leaves the repository"
         relative = str(path.relative_to(ROOT))
         assert path.exists() or relative in PROVIDED_ELSEWHERE, f"{page}: {target} does not exist"
+
+
+TUTORIAL = ROOT / "docs/tutorial.md"
+
+
+@pytest.mark.parametrize(
+    ("app", "old", "new", "caught"),
+    [
+        (
+            "shop_flask.py",
+            "if event_id in app.applied:",
+            "if False:",
+            "test_a_lost_acknowledgement_is_applied_once",
+        ),
+        (
+            "shop_fastapi.py",
+            'hmac.compare_digest(signature.encode(), b"v1=" + mac.hexdigest().encode())',
+            "True",
+            "test_a_forgery_is_refused_on_every_attempt",
+        ),
+    ],
+)
+def test_the_tutorial_tests_catch_the_bugs_it_says_they_catch(
+    app: str, old: str, new: str, caught: str, pytester: pytest.Pytester
+) -> None:
+    """ "Try breaking the app": the dedupe removed, or the signature check, and the named test fails."""
+    write_files(TUTORIAL, pytester.path)
+    source = (pytester.path / app).read_text(encoding="utf-8")
+    assert old in source, f"docs/tutorial.md: {app} no longer has {old!r}"
+    (pytester.path / app).write_text(source.replace(old, new), encoding="utf-8")
+    tests = "test_" + app
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", tests, "-k", caught)
+    assert result.parseoutcomes().get("failed") == 1, result.stdout.str()
