@@ -12,7 +12,7 @@
   only, with a time bound, unless the HTML comment right before the fence says otherwise:
   ``<!-- not-run: REASON -->`` (a reader's command this suite cannot run) or
   ``<!-- run-by: tests/test_x.py -->`` (a test that runs it in its own way).
-* ```yaml blocks must parse (PyYAML, when installed).
+* ```yaml blocks must parse (PyYAML, when installed); ```toml blocks are scenario files and must be valid.
 * Any other fenced block (```text, ```toml, ```py …) is not code the suite runs; a ```py or
   ```sh block needs one of the two markers, so no runnable block is silently left out.
 """

@@ -120,6 +120,17 @@ def test_yaml_block_parses(block: Block) -> None:
     assert isinstance(yaml.safe_load(block.code), dict), block.id
 
 
+TOML = [b for b in BLOCKS if b.lang == "toml"]
+
+
+@pytest.mark.parametrize("block", TOML, ids=[b.id for b in TOML])
+def test_toml_block_is_a_valid_scenario(block: Block) -> None:
+    from hookmock.scenarios.model import parse_scenario
+
+    scenario = parse_scenario(block.code, source=block.id)  # raises, listing every problem
+    assert scenario.steps, block.id
+
+
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
