@@ -118,7 +118,13 @@ def test_the_ci_recipe_fails_the_job_on_a_receiver_that_verifies_nothing(tmp_pat
 def test_the_ci_recipe_names_the_refused_webhook(tmp_path: Path) -> None:
     _tools()
     with receiver("flask") as base:  # the receiver checks another secret: every attempt is refused
-        done = run_script(recipe(), tmp_path, RECEIVER=base + "webhook", WEBHOOK_SECRET="whsec_" + "x" * 32)
+        done = run_script(
+            recipe(),
+            tmp_path,
+            RECEIVER=base + "webhook",
+            WEBHOOK_SECRET="whsec_" + "x" * 32,
+            HOOKMOCK=f"{sys.executable} -m hookmock",  # $HOOKMOCK, as for "python3 hookmock.pyz"
+        )
     assert done.returncode != 0
     assert "failed after 4 attempt(s), last answer 40" in done.stderr, done.stderr
     assert not (tmp_path / "hookmock-audit.xml").exists()
@@ -149,3 +155,4 @@ def test_the_ci_jobs_run_the_script_and_keep_the_junit_report() -> None:
     for job in (github["jobs"]["webhooks"], gitlab):
         env = job.get("env") or job.get("variables")
         assert env["RECEIVER"].startswith("http://127.0.0.1:") and env["WEBHOOK_SECRET"].startswith("whsec_")
+        assert env["HOOKMOCK"] == "python3 hookmock.pyz"
