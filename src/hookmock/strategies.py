@@ -165,7 +165,7 @@ def _signed(
     variant, payload, body = draw(
         _bodies(profile, hostile, payloads(profile, event_types=event_types, timestamp=ts))
     )
-    headers = profile.delivery_headers(body, key, ts)
+    headers = profile.delivery_headers(body, key, ts, message_id=profile.message_id_for(payload))
     return SignedRequest(profile.name, body, headers, key, ts, payload, variant)
 
 
