@@ -36,7 +36,8 @@ def sign(
     """The headers a provider sends with ``body``: signature and timestamp (Moda) or token (mod.io).
 
     ``timestamp`` defaults to ``clock.time()`` (the real clock when none is given).
-    ``message_id``: the message id of a provider that sends one (Standard Webhooks' ``webhook-id``;
+    ``message_id``: the message id of a provider that sends one in a header (see
+    :meth:`Profile.new_message_id`;
     a new one when not given); ``extra_secrets``: more secrets to sign with (key rotation).
     """
     if isinstance(extra_secrets, str):
