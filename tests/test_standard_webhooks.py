@@ -451,3 +451,46 @@ def test_the_signed_requests_strategy_gives_verifiable_requests() -> None:
         hookmock.sign(P, b"{}", secret)  # every secret the strategy gives can sign
 
     check()
+
+
+def test_listen_counts_attempts_per_webhook_id_as_a_fault_proxy() -> None:
+    """``hookmock listen --forward-to --script 500,ok``: the script counts attempts of one message by
+    its webhook-id header (there is no id in the payload), so the retry passes."""
+    from werkzeug import Request, Response
+
+    from test_receiver_listen import SECRET, Listen
+
+    applied: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        applied.append(Request(environ).headers["webhook-id"])
+        return Response("done")(environ, start_response)
+
+    upstream = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    thread = threading.Thread(target=upstream.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        listen = Listen(
+            "--profile",
+            P,
+            "--json",
+            "--forward-to",
+            f"http://127.0.0.1:{upstream.port}",
+            "--script",
+            "500,ok",
+        )
+        url = json.loads(listen.readline())["url"]
+        with hookmock.Sender(P, SECRET, retry_delays_s=[0.05] * 9) as sender:
+            deliveries = [sender.send(url, "user.created"), sender.send(url, "invoice.paid")]
+        rows = [json.loads(listen.readline()) for _ in range(4)]
+        listen.stop()
+    finally:
+        upstream.shutdown()
+        thread.join()
+    # each message's first attempt is scripted to fail: counted per webhook-id, not per payload id
+    assert [[a.status for a in d.attempts] for d in deliveries] == [[500, 200], [500, 200]]
+    ids = [d.event_id for d in deliveries for _ in range(2)]
+    assert applied == ids
+    assert [(r["status"], r["event_id"], r["verified"]) for r in rows] == [
+        (status, event_id, True) for status, event_id in zip([500, 200, 500, 200], ids)
+    ]
