@@ -10,7 +10,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["Figure", "median_of", "peak_kb", "run_cmd_ms", "timed_ms"]
+__all__ = [
+    "Figure",
+    "cpu_us_per_call",
+    "interleaved",
+    "median_of",
+    "peak_kb",
+    "process_ms",
+    "run_cmd_ms",
+    "timed_ms",
+    "wall_us_per_call",
+]
 
 
 @dataclass
@@ -77,3 +87,52 @@ def peak_kb() -> int:
     except OSError:
         pass
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def interleaved(
+    baseline: Callable[[], float], subject: Callable[[], float], rounds: int
+) -> tuple[float, float, float, tuple[float, float]]:
+    """Alternate baseline and subject rounds (each returns its own per-unit figure); return the
+    median baseline, the median subject, the median of the per-round ratios (subject / baseline)
+    and that ratio's spread (min, max).  Drift in the machine's load hits both sides alike."""
+    base: list[float] = []
+    value: list[float] = []
+    ratios: list[float] = []
+    for i in range(rounds):
+        if i % 2:  # alternate which side goes first, too
+            v = subject()
+            b = baseline()
+        else:
+            b = baseline()
+            v = subject()
+        base.append(b)
+        value.append(v)
+        ratios.append(v / b)
+    return (
+        statistics.median(base),
+        statistics.median(value),
+        statistics.median(ratios),
+        (min(ratios), max(ratios)),
+    )
+
+
+def cpu_us_per_call(fn: Callable[[], object], n: int) -> float:
+    """CPU µs of this thread per call of ``fn`` (``n`` calls): a neighbour's load does not count."""
+    t = time.thread_time()
+    for _ in range(n):
+        fn()
+    return (time.thread_time() - t) / n * 1e6
+
+
+def wall_us_per_call(fn: Callable[[], object], n: int) -> float:
+    t = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - t) / n * 1e6
+
+
+def process_ms(cmd: Sequence[str], cwd: str | None = None, env: dict[str, str] | None = None) -> float:
+    """Wall ms of one run of ``cmd`` as a fresh process (its output discarded; it must succeed)."""
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - start) * 1000

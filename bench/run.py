@@ -24,6 +24,7 @@ MODULES = [
     "bench_startup",
     "bench_delivery",
     "bench_receiver",
+    "bench_peers",
     "bench_inflight",
     "bench_emulator",
     "bench_log",
