@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+#: Child processes (and this one) read and write compiled bytecode, as an installed package does: pip
+#: compiles every module at install, so a user's ``hookmock serve`` never compiles its sources.  A
+#: ``PYTHONDONTWRITEBYTECODE=1`` environment (some CI images and sandboxes set it) would otherwise make
+#: every process of an editable install compile hookmock from source (about 0.4 s for ``serve``) while
+#: the baselines' site-packages keep their .pyc files.  The cache goes to a folder under the temp dir,
+#: not into the source tree.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
+os.environ.setdefault(
+    "PYTHONPYCACHEPREFIX", os.path.join(tempfile.gettempdir(), f"hookmock-bench-pycache-{os.getuid()}")
+)
 
 __all__ = [
     "Figure",
