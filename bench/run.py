@@ -31,6 +31,7 @@ MODULES = [
     "bench_page",
     "bench_audit",
     "bench_storm",
+    "bench_day",
     "soak",
 ]
 
