@@ -97,9 +97,7 @@ print(json.dumps({
 }))
 sender.close()
 """
-CHILD = CHILD.replace("BENCH_DIR", repr(str(Path(__file__).resolve().parent))).replace(
-    "DAY_S", str(DAY_S)
-)
+CHILD = CHILD.replace("BENCH_DIR", repr(str(Path(__file__).resolve().parent))).replace("DAY_S", str(DAY_S))
 
 
 def measure(events: int, fail: float) -> dict[str, object]:
