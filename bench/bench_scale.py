@@ -357,14 +357,17 @@ def storm_figures(counts: list[int]) -> list[Figure]:
         for q in (0.25, 0.5, 0.75, 1.0):
             at = [kb for t, kb in samples if t <= q * end]
             quarters.append(at[-1] / 1024 if at else 0.0)
+        growth = quarters[3] - quarters[1]  # the second half of the run, after warm-up
+        per_event_kb = growth * 1024 / (n / 2)
         out.append(
             Figure(
                 f"storm of {n:,} events (in-process receiver, 4 threads): peak RSS",
                 peak,
                 "MB",
                 "< 300 MB, flat after warm-up",
-                peak < 300,
-                note=f"RSS at 25/50/75/100 % of the run: {' / '.join(f'{x:.0f}' for x in quarters)} MB; "
+                peak < 300 and growth < 10,
+                note=f"RSS at 25/50/75/100 % of the run: {' / '.join(f'{x:.0f}' for x in quarters)} MB "
+                f"(second half: +{growth:.0f} MB, {per_event_kb:.2f} KB per event); "
                 f"{n / r['seconds']:,.0f} events/s over {r['seconds']:.0f} s",
             )
         )
