@@ -14,13 +14,17 @@ from .profiles import DEFAULT_TOLERANCE_S, Profile, Verdict, get_profile
 __all__ = ["check", "sign", "verify"]
 
 
+#: the clock of a call that names none (one instance, not one per call: verify is a hot path)
+_REAL = RealClock()
+
+
 def _now(now: float | None, clock: Clock | None) -> int:
     """Whole unix seconds: ``now`` (an int, or a float such as ``clock.time() + 301``, floored)."""
     if now is not None:
         if isinstance(now, bool) or not isinstance(now, (int, float)):
             raise UsageError(f"a time must be unix seconds (int or float), not {now!r}")
         return math.floor(now)
-    return unix_s(clock or RealClock())
+    return unix_s(clock or _REAL)
 
 
 def sign(

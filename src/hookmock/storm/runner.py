@@ -26,7 +26,7 @@ DEFAULT_USERS = 16
 _REAL = RealClock()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a storm keeps one per request (a million or more)
 class Sent:
     """One request of the storm and its answer."""
 
