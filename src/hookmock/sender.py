@@ -49,7 +49,7 @@ class Sender:
     field values on every run; their times follow ``clock``); without it they are random.
     ``ca_file`` may be changed later (``sender.ca_file = path``): the next HTTPS attempt trusts it.
     ``extra_secrets``: more secrets every attempt is signed with as well, for a profile that sends
-    several signatures during key rotation (Standard Webhooks); others refuse them.
+    several signatures during key rotation (:attr:`Profile.multi_signature`); others refuse them.
     """
 
     def __init__(
@@ -159,7 +159,7 @@ class Sender:
     ) -> Delivery:
         """Deliver one event to ``target`` (a URL, a WSGI or ASGI app, or ``(app, "/path")``) and run
         it to completion.  ``message_id``: the id to send the message under, for a provider that
-        sends one in a header (Standard Webhooks' ``webhook-id``; a new one when not given)."""
+        sends one in a header (:meth:`Profile.new_message_id`; a new one when not given)."""
         record = self._accept_record(target, event_type, payload, body, agent_job_id, overrides, message_id)
         run_inline(self.engine, [record.id], on_wait=self.on_wait, known={record.id: record})
         return self.get(record.id)

@@ -37,9 +37,10 @@ def sign(
     """The headers a provider sends with ``body``: signature and timestamp (Moda) or token (mod.io).
 
     ``timestamp`` defaults to ``clock.time()`` (the real clock when none is given).
-    ``message_id``: the message id of a provider that sends one (Standard Webhooks' ``webhook-id``;
-    a new one when not given); ``extra_secrets``: more secrets to sign with (key rotation);
-    ``event_type``: the event's name, for a provider that sends it in a header (GitHub).
+    ``message_id``: the message id of a provider that sends one in a header (see
+    :meth:`Profile.new_message_id`; a new one when not given); ``extra_secrets``: more secrets to
+    sign with (key rotation); ``event_type``: the event's name, for a provider that sends it in a
+    header (see :meth:`Profile.event_headers`).
     """
     if isinstance(extra_secrets, str):
         raise UsageError(f"extra_secrets={extra_secrets!r}: give a list of secrets, not one string")

@@ -277,7 +277,7 @@ class _Printer:
 
 
 def _headers_of(environ: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    """The request headers of a WSGI environ (``HTTP_WEBHOOK_ID`` -> ``WEBHOOK-ID``)."""
+    """The request headers of a WSGI environ (``HTTP_X_MESSAGE_ID`` -> ``X-MESSAGE-ID``)."""
     return tuple(
         (key[5:].replace("_", "-"), str(value)) for key, value in environ.items() if key.startswith("HTTP_")
     )

@@ -125,7 +125,7 @@ def sha1_probes(kit: AuditKit) -> Sequence[ProfileProbe]:
 CHECKS: tuple[ProfileCheck, ...] = (
     ProfileCheck(
         "delivery-replay",
-        23,
+        25,
         f"Remembers {DELIVERY}: a replayed delivery is not applied twice (GitHub sends no timestamp)",
         "the replay of a captured delivery applied once; distinct deliveries each applied once",
         replay_probes,
@@ -134,7 +134,7 @@ CHECKS: tuple[ProfileCheck, ...] = (
     ),
     ProfileCheck(
         "sha1-legacy",
-        24,
+        26,
         f"Verifies {SHA256}; never accepts the legacy SHA-1 {SHA1} in its place",
         f"4xx when {SHA256} is missing or forged, whatever {SHA1} says",
         sha1_probes,
