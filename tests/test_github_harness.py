@@ -92,6 +92,20 @@ def test_cli_lists_the_catalogue_and_the_schemas(capsys: pytest.CaptureFixture[s
     assert json.loads(capsys.readouterr().out)["$id"] == "github-push.schema.json"
 
 
+def test_cli_validate_tells_each_github_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    factory = hookmock.EventFactory("github", seed=4)
+    for event_type in GITHUB.event_types:
+        path = tmp_path / f"{event_type}.json"
+        payload = factory.event(event_type)
+        path.write_text(json.dumps(payload))
+        assert main(["validate", str(path)]) == 0
+        assert capsys.readouterr().out.strip().endswith(GITHUB.schema_for(payload))
+        del payload["sender"]
+        path.write_text(json.dumps(payload))
+        assert main(["validate", str(path), "--schema", GITHUB.schema_for(factory.event(event_type))]) == 1
+        assert "sender" in capsys.readouterr().out
+
+
 # -- scenario and storm ----------------------------------------------------------------------------
 SCENARIO = """
 [scenario]

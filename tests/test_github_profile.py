@@ -127,6 +127,13 @@ def test_the_event_header_names_each_catalogue_event() -> None:
         assert hookmock.sign("github", b"{}", "s", event_type=event_type)[EVENT_HEADER] == event_type
 
 
+def test_a_body_of_no_known_shape_is_still_sent_with_every_header() -> None:
+    for body in (b"not json", b"[" * 100_000, b"{}", "\u00e9".encode("latin-1")):
+        headers = GITHUB.delivery_headers(body, "s", 0)
+        assert headers[EVENT_HEADER] == "ping" and GUID.match(headers[DELIVERY_HEADER])
+        verify_request(headers, body, "s")
+
+
 # -- catalogue and payloads --------------------------------------------------------------------
 def test_rules_from_the_documentation() -> None:
     assert GITHUB.deadline_ns == 10 * SECOND
