@@ -45,6 +45,8 @@ DOCUMENTED_REQUIRED: dict[str, set[str]] = {
     "github-push": {"ref", "before", "after", "commits", "head_commit", "pusher", "repository", "sender"},
     "github-issues": {"action", "issue", "repository", "sender"},
     "github-pull-request": {"action", "number", "pull_request", "repository", "sender"},
+    # the Standard Webhooks specification's payload structure ("data" may also be squashed in)
+    "standard-webhooks-event": {"type", "timestamp"},
 }
 # Nested objects the documents describe field by field: (schema, JSON pointer into the schema) -> fields.
 DOCUMENTED_NESTED: dict[tuple[str, str], set[str]] = {
@@ -118,7 +120,7 @@ def _remove(example: Any, path: str, key: str) -> Any:
 def examples() -> dict[str, list[Any]]:
     """Valid examples of every shipped schema: factory events, emulator output, shipped scenarios."""
     found: dict[str, list[Any]] = {name: [] for name in schema_names()}
-    for profile in available_profiles():  # every profile's event schemas, from its own factory
+    for profile in available_profiles():  # every profile's event schemas get factory examples
         factory = EventFactory(profile, seed=11)
         for event_type in get_profile(profile).event_types:
             event = factory.event(event_type)

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -392,3 +393,104 @@ def test_no_standard_webhooks_header_name_outside_the_profiles() -> None:
         if "profiles" not in p.relative_to(SRC).parts and pattern.search(p.read_text())
     ]
     assert offenders == []
+
+
+# -- the framework: a profile declares skips and contributes checks --------------------------------
+def test_a_profile_contributes_a_check_and_declares_a_skip_with_its_reason() -> None:
+    from hookmock.profiles import _registry, register_profile
+    from hookmock.profiles._audit import ProfileCheck, ProfileProbe
+    from hookmock.profiles.modio import ModioProfile
+    from receivers.broken import NoSignatureCheckReceiver
+
+    def probes(kit: Any) -> list[ProfileProbe]:
+        payload = kit.event()
+        body = kit.profile.serialize(payload)
+        good = kit.headers(body)
+        bad = {k: v for k, v in good.items() if k != "X-Modio-Webhook-Token"}
+        return [
+            ProfileProbe("the token", good, body, kit.event_id(payload), "accept", "2xx", signed=True),
+            ProfileProbe("no token", bad, body, kit.event_id(payload), "reject", "4xx", cause="token"),
+        ]
+
+    class ToyProfile(ModioProfile):
+        name = "toy"
+        title = "Toy"
+        audit_skips = MappingProxyType(
+            {"ordering": "Toy delivers in order: its sequence numbers are the receiver's concern"}
+        )
+
+        def audit_checks(self) -> tuple[ProfileCheck, ...]:
+            return (ProfileCheck("toy-token", 99, "Toy tokens", "4xx without the token", probes),)
+
+    register_profile(ToyProfile())
+    try:
+        secret = ToyProfile().generate_secret()
+        report = audit(WerkzeugReceiver("toy", secret), profile="toy", secret=secret)
+        assert report.status("toy-token") == "pass" and [c.name for c in report][-2:] == [
+            "toy-token",
+            "deadline",
+        ]
+        assert report.status("ordering") == "skip" and "sequence numbers" in report["ordering"].detail
+        report = audit(
+            NoSignatureCheckReceiver("toy", secret), profile="toy", secret=secret, only=["toy-token"]
+        )
+        assert report.status("toy-token") == "fail" and "no token" in report["toy-token"].detail
+    finally:
+        _registry.pop("toy", None)
+
+
+def test_the_signed_requests_strategy_gives_verifiable_requests() -> None:
+    from hypothesis import given, settings
+
+    from hookmock.strategies import secrets, signed_requests
+
+    @settings(max_examples=60, deadline=None)
+    @given(signed_requests(P), secrets(P))
+    def check(request: Any, secret: str) -> None:
+        hookmock.verify(P, request.headers, request.body, request.secret, now=request.timestamp)
+        hookmock.sign(P, b"{}", secret)  # every secret the strategy gives can sign
+
+    check()
+
+
+def test_listen_counts_attempts_per_webhook_id_as_a_fault_proxy() -> None:
+    """``hookmock listen --forward-to --script 500,ok``: the script counts attempts of one message by
+    its webhook-id header (there is no id in the payload), so the retry passes."""
+    from werkzeug import Request, Response
+
+    from test_receiver_listen import SECRET, Listen
+
+    applied: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        applied.append(Request(environ).headers["webhook-id"])
+        return Response("done")(environ, start_response)
+
+    upstream = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    thread = threading.Thread(target=upstream.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        listen = Listen(
+            "--profile",
+            P,
+            "--json",
+            "--forward-to",
+            f"http://127.0.0.1:{upstream.port}",
+            "--script",
+            "500,ok",
+        )
+        url = json.loads(listen.readline())["url"]
+        with hookmock.Sender(P, SECRET, retry_delays_s=[0.05] * 9) as sender:
+            deliveries = [sender.send(url, "user.created"), sender.send(url, "invoice.paid")]
+        rows = [json.loads(listen.readline()) for _ in range(4)]
+        listen.stop()
+    finally:
+        upstream.shutdown()
+        thread.join()
+    # each message's first attempt is scripted to fail: counted per webhook-id, not per payload id
+    assert [[a.status for a in d.attempts] for d in deliveries] == [[500, 200], [500, 200]]
+    ids = [d.event_id for d in deliveries for _ in range(2)]
+    assert applied == ids
+    assert [(r["status"], r["event_id"], r["verified"]) for r in rows] == [
+        (status, event_id, True) for status, event_id in zip([500, 200, 500, 200], ids)
+    ]
