@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import hookmock
+import hookmock.strategies as hs
 from hookmock import EventFactory, Sender, VirtualClock
 from hookmock._util.headers import get_header
 from hookmock.clock import SECOND
@@ -238,3 +240,13 @@ def test_no_github_fact_outside_the_profile_modules() -> None:
         if "profiles" not in p.relative_to(SRC).parts and pattern.search(p.read_text())
     ]
     assert offenders == []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(request=hs.signed_requests("github", secret="s3cret"), secret=hs.secrets("github"))
+def test_property_signed_requests_verify_and_name_their_event(request: Any, secret: str) -> None:
+    hookmock.verify("github", request.headers, request.body, "s3cret")
+    assert request.headers[EVENT_HEADER] == GITHUB.event_type_of(request.payload)
+    assert violations(request.payload, GITHUB.schema_for(request.payload)) == []
+    body = request.body
+    assert hookmock.check("github", GITHUB.sign(body, secret, 0), body, secret).ok
