@@ -84,6 +84,42 @@ def test_cli_send_makes_one_attempt_only(capsys: pytest.CaptureFixture[str]) -> 
     assert lines[0]["status_code"] == 401
 
 
+def test_cli_redeliver_sends_the_same_delivery_guid_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = GITHUB.generate_secret()
+    db = str(tmp_path / "log.db")
+    seen: list[str] = []
+
+    class Recording(GitHubReceiver):
+        def handle(self, request: Any) -> Any:
+            seen.append(request.headers["X-GitHub-Delivery"])
+            return super().handle(request)
+
+    app = Recording("github", secret)
+    with _serve(app) as url:
+        args = [
+            "send",
+            url,
+            "--profile",
+            "github",
+            "--event",
+            "issues",
+            "--secret",
+            secret,
+            "--db",
+            db,
+            "--json",
+        ]
+        assert main(args) == 0
+        first = json.loads(capsys.readouterr().out.splitlines()[-1])
+        assert main(["redeliver", first["id"], "--db", db, "--secret", secret, "--json"]) == 0
+        again = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert again["id"] != first["id"] and again["event_id"] == first["event_id"]
+    assert seen == [first["event_id"], first["event_id"]]
+    assert app.count(first["event_id"]) == 1  # the redelivery was recognised by its GUID
+
+
 def test_cli_lists_the_catalogue_and_the_schemas(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["events", "--profile", "github"]) == 0
     listed = capsys.readouterr().out
