@@ -8,6 +8,8 @@ schedule and what counts as success.  Nothing outside a profile module knows the
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import math
 import random
@@ -96,6 +98,15 @@ class Profile(ABC):
     #: Generic audit checks that do not apply to this provider, by check name, with the reason
     #: shown in the report (e.g. ``{"replay": "GitHub sends no timestamp: ..."}``).
     audit_skips: Mapping[str, str] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Profiles written before ``message_id`` existed (a ``sign(body, secret, timestamp)``
+        without it) keep working: the keyword is dropped for them rather than raising TypeError."""
+        super().__init_subclass__(**kwargs)
+        for name in ("sign", "sign_timestamp_text"):
+            method = cls.__dict__.get(name)
+            if method is not None and not _takes_message_id(method):
+                setattr(cls, name, _without_message_id(method))
 
     # -- rules -------------------------------------------------------------------------
     @property
@@ -311,3 +322,19 @@ class Profile(ABC):
 
 def seq(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(values)
+
+
+def _takes_message_id(method: Any) -> bool:
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins: assume the modern signature
+        return True
+    return "message_id" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def _without_message_id(method: Any) -> Any:
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, message_id: str | None = None, **kwargs: Any) -> Any:
+        return method(self, *args, **kwargs)
+
+    return call
