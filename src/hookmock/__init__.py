@@ -1,4 +1,4 @@
-"""hookmock: a testing harness for Moda and mod.io webhooks.
+"""hookmock: a testing harness for webhooks (Moda, mod.io, Standard Webhooks, GitHub).
 
 The public API is re-exported here and loaded on first use, so ``import hookmock`` stays cheap:
 nothing heavy (jsonschema, faker, hypothesis, werkzeug) is imported until it is needed.

@@ -65,8 +65,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     command's start-up does not import every other command's module."""
     parser = _Parser(
         prog="hookmock",
-        description="A testing harness for Moda and mod.io webhooks: send faithful deliveries, run a fake "
-        "receiver, audit your receiver, run the emulator.",
+        description="A testing harness for Moda, mod.io, Standard Webhooks and GitHub webhooks: send "
+        "faithful deliveries, run a fake receiver, audit your receiver, run the emulator.",
     )
     parser.add_argument("--version", action="version", version=f"hookmock {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

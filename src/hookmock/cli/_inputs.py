@@ -26,6 +26,7 @@ __all__ = [
     "add_input_limit_option",
     "input_limit",
     "number",
+    "profile_help",
     "read_input",
 ]
 
@@ -162,3 +163,13 @@ def number(
 
     parse.__name__ = "integer" if integer else "number"
     return parse
+
+
+def profile_help(what: str = "provider profile", default: str | None = "moda") -> str:
+    """Help text for a ``--profile`` option naming every built-in profile (read from the profiles
+    package, so a new profile module shows up here without a line outside ``profiles/``)."""
+    from ..profiles import builtin_profiles
+
+    names = ", ".join(builtin_profiles())
+    tail = f" (default: {default})" if default else ""
+    return f"{what}: {names}, or one installed through the hookmock.profiles entry point{tail}"

@@ -1,4 +1,4 @@
-"""hookmock audit URL --profile moda|modio --secret S [--probe-url TEMPLATE] [--json] [--junit FILE]
+"""hookmock audit URL --profile NAME --secret S [--probe-url TEMPLATE] [--json] [--junit FILE]
 [--seed N] [--report-dir DIR] [-v]"""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import os
 import sys
 
 from ._common import add_secret_option, add_target_options, check_output_file, secret_from
+from ._inputs import profile_help
 
 
 def _settle(text: str) -> float:
@@ -32,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         nargs="?",
         help="the receiver's webhook URL (loopback unless --allow-target); not needed with --list",
     )
-    p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
+    p.add_argument("--profile", default="moda", help=profile_help())
     add_secret_option(p, what="the signing secret (Moda) or webhook token (mod.io) the receiver uses")
     p.add_argument(
         "--probe-url",

@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
+from ._inputs import profile_help
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..profiles import Profile
 
@@ -17,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="List the event types of a profile (events marked inferred are not named by the "
         "provider's documents), or with --example print one realistic payload of a type.",
     )
-    p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
+    p.add_argument("--profile", default="moda", help=profile_help())
     p.add_argument("--example", metavar="TYPE", help="print one example payload of this event type")
     p.add_argument("--seed", type=int, default=None, help="seed for a reproducible example")
 

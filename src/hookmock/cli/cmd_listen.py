@@ -1,4 +1,4 @@
-"""hookmock listen [--host H] [--port P] --profile moda|modio --secret S [--script "500,500,ok"]
+"""hookmock listen [--host H] [--port P] --profile NAME --secret S [--script "500,500,ok"]
 [--forward-to URL] [--json] [--tls]"""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..clock import SECOND
 from ..receiver._body import DEFAULT_MAX_BODY_BYTES
 from ._common import add_secret_option, add_target_options, print_json, secret_from
-from ._inputs import number
+from ._inputs import number, profile_help
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..profiles import Profile
@@ -48,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "$HOOKMOCK_ADMIN_TOKEN, as for 'hookmock serve'",
     )
     p.add_argument("--port", type=int, default=0, help="port to listen on (default: a free port)")
-    p.add_argument("--profile", default="moda", help="moda or modio (default moda)")
+    p.add_argument("--profile", default="moda", help=profile_help())
     add_secret_option(p)
     p.add_argument(
         "--script",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ._common import add_secret_option, add_target_options, check_output_file, secret_from
-from ._inputs import add_input_limit_option, input_limit, read_input
+from ._inputs import add_input_limit_option, input_limit, profile_help, read_input
 
 
 def _settle(text: str) -> float:
@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--target", dest="target_option", metavar="URL", help="the same as URL (kept for scripts)"
     )
     add_secret_option(run, what="the signing secret / webhook token the receiver is configured with")
-    run.add_argument("--profile", help="override the scenario's profile (moda or modio)")
+    run.add_argument("--profile", help=profile_help("override the scenario's profile", default=None))
     run.add_argument(
         "--probe-url",
         metavar="TEMPLATE",

@@ -1,4 +1,4 @@
-"""hookmock send URL --profile moda|modio --event TYPE --secret S [--data FILE] [--db PATH] ...
+"""hookmock send URL --profile NAME --event TYPE --secret S [--data FILE] [--db PATH] ...
 
 ``hookmock send --resume ID --db PATH`` finishes a delivery an interrupted ``send`` left pending in
 the log: the same row, the attempt that was cut off marked ``interrupted``, the schedule continued.
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..errors import UsageError
 from ._common import SECRET_ENV, read_bytes
 from ._delivery_output import add_outbound_options, secret_from
-from ._inputs import add_input_limit_option, input_limit, number
+from ._inputs import add_input_limit_option, input_limit, number, profile_help
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..sender import Sender
@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="finish the pending delivery ID (whd_…) an interrupted send left in --db, on the same row "
         "(its URL, profile and body come from the log)",
     )
-    p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
+    p.add_argument("--profile", default="moda", help=profile_help())
     p.add_argument("--event", metavar="TYPE", help="event type (default: the type in --data, else random)")
     p.add_argument("--data", metavar="FILE", help="payload JSON file, sent byte for byte ('-' for stdin)")
     p.add_argument("--db", metavar="PATH", help="SQLite delivery log file (default: in memory)")

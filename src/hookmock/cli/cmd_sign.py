@@ -6,7 +6,7 @@ import argparse
 import json
 
 from ._common import add_secret_option, read_bytes, secret_from
-from ._inputs import add_input_limit_option, input_limit, number
+from ._inputs import add_input_limit_option, input_limit, number, profile_help
 
 #: The last second of year 9999: the largest timestamp a date can show.
 MAX_TIMESTAMP = 253402300799
@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "file", metavar="FILE", help="body file ('-' for standard input); its bytes are signed as is"
     )
-    p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
+    p.add_argument("--profile", default="moda", help=profile_help())
     add_secret_option(p)
     p.add_argument(
         "--timestamp",

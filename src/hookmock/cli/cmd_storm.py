@@ -1,4 +1,4 @@
-"""hookmock storm URL --profile moda|modio --secret S (--count N | --duration S) [--rate N | --users N] ..."""
+"""hookmock storm URL --profile NAME --secret S (--count N | --duration S) [--rate N | --users N] ..."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ._common import add_secret_option, add_target_options, check_output_file, print_json, secret_from
-from ._inputs import number
+from ._inputs import number, profile_help
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "or a threshold exceeded, 2 usage error.",
     )
     p.add_argument("url", metavar="URL", help="the receiver's webhook URL (loopback unless --allow-target)")
-    p.add_argument("--profile", default="moda", help="moda or modio (default: moda)")
+    p.add_argument("--profile", default="moda", help=profile_help())
     add_secret_option(p)
     p.add_argument("--rate", type=number("--rate", 0, 100_000, low_open=True), help="events per second")
     p.add_argument(

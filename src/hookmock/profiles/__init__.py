@@ -19,6 +19,7 @@ __all__ = [
     "Profile",
     "Verdict",
     "available_profiles",
+    "builtin_profiles",
     "get_profile",
     "register_profile",
 ]
@@ -31,6 +32,11 @@ def _builtin_names() -> list[str]:
     return sorted(
         m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")
     )
+
+
+def builtin_profiles() -> list[str]:
+    """The names of the profiles shipped with hookmock (one module each in this package)."""
+    return _builtin_names()
 
 
 def register_profile(profile: Profile) -> None:

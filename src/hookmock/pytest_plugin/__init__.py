@@ -118,7 +118,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "Ini: hookmock_clock_start.",
     )
     ini = parser.addini
-    ini("hookmock_profile", "default provider profile of the hookmock_* fixtures (moda, modio)")
+    ini(
+        "hookmock_profile",
+        "default provider profile of the hookmock_* fixtures (moda, modio, standard-webhooks, github, ...)",
+    )
     ini("hookmock_secret", "signing secret / webhook token of the hookmock_* fixtures")
     ini("hookmock_seed", "seed of generated events and secrets (integer)")
     ini("hookmock_tls", "true: serve hookmock_receiver over HTTPS with a run-time test CA")
