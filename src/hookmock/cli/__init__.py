@@ -46,6 +46,7 @@ _ORDER = [
     "openapi",
     "events",
     "sign",
+    "verify",
 ]
 
 
