@@ -74,12 +74,24 @@ def test_every_modio_event_is_valid(seed: int):
 
 def test_child_resources_have_a_secondary_resource_top_level_ones_none():
     factory = EventFactory("modio", seed=3)
+    children = {
+        "ADD_MOD_COMMENT",
+        "EDIT_MOD_COMMENT",
+        "ADD_MODFILE",
+        "ADD_GUIDE_COMMENT",
+        "EDIT_GUIDE_COMMENT",
+    }
+    for event_type in factory.event_types:
+        if event_type == "PING":
+            continue
+        event = factory.event(event_type)
+        parent = event["request_secondary_resource"]
+        if event_type in children:
+            assert event["request_resource"]["resource_url"].startswith(parent["resource_url"]), event_type
+        else:
+            assert parent is None, event_type
     comment = factory.event("ADD_MOD_COMMENT")
     assert comment["request_secondary_resource"]["resource_type"] == "mod"
-    assert comment["request_resource"]["resource_url"].startswith(
-        comment["request_secondary_resource"]["resource_url"]
-    )
-    assert factory.event("ADD_MOD")["request_secondary_resource"] is None
 
 
 def test_ping_payload_shape():
@@ -133,9 +145,15 @@ def test_users_can_register_modio_event_names():
 
 
 def test_body_is_compact_utf8_json():
-    body = EventFactory("moda", seed=4).body("task.succeeded")
-    assert json.loads(body)["type"] == "task.succeeded"
-    assert b", " not in body and b": " not in body
+    """The bytes sent are compact JSON (no blanks between tokens) with non-ASCII text as UTF-8, not
+    \\u escapes: what json.dumps(..., ensure_ascii=False, separators=(",", ":")) gives."""
+    factory = EventFactory("moda", seed=4)
+    body = factory.body("task.succeeded", data__input={"prompt": "Café ☃ 🚀, «poster»: now"})
+    value = json.loads(body)
+    assert value["type"] == "task.succeeded"
+    assert body == json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert "Café ☃ 🚀, «poster»: now".encode() in body and b"\\u" not in body
+    assert b'"input":{"prompt":' in body
 
 
 def test_ids_formats():
