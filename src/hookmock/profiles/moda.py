@@ -264,9 +264,9 @@ def build_task(
     task_id = task_id or crockford_id("task", ms=created * 1000, rng=rng)
     max_attempts = 3
     error = None
-    if status == "failed":
-        message, default_retryable = rng.choice(_FAIL_MESSAGES)
-        error = {"message": message, "retryable": default_retryable if retryable is None else retryable}
+    if status == "failed":  # a message of the kind asked for: transient (retryable) or dead-lettered
+        message, flag = rng.choice([m for m in _FAIL_MESSAGES if retryable is None or m[1] is retryable])
+        error = {"message": message, "retryable": flag}
     task_input = _task_input(kind, rng, fake, now_s)
     result = _task_result(kind, rng, task_id, now_s, task_input) if status == "succeeded" else None
     if status == "succeeded":
