@@ -268,7 +268,7 @@ def test_moda_tasks_of_every_status_keep_their_promises() -> None:
     rng, fake = random.Random(3), Faker()
     fake.seed_instance(3)
     for status in ("queued", "running", "expired"):
-        tasks = [build_task(kind="design", status=status, fake=fake, rng=rng, now_s=NOW) for _ in range(40)]
+        tasks = [build_task(kind="design", status=status, fake=fake, rng=rng, now_s=NOW) for _ in range(300)]
         for task in tasks:
             assert violations(task, "moda-task") == []
             assert (task["started_at"] is None) is (status == "queued")
@@ -282,7 +282,7 @@ def test_moda_tasks_of_every_status_keep_their_promises() -> None:
                 p["step"] == "rendering" and 1 <= p["percent"] <= 99 and p["message"] for p in progress
             )
         else:
-            assert progress == [None] * 40
+            assert progress == [None] * 300
     fixed = build_task(
         kind="remix", status="failed", fake=fake, rng=rng, now_s=NOW, task_id="task_" + "0" * 26
     )
