@@ -307,6 +307,7 @@ def test_moda_export_result_is_the_requested_format_and_expires_a_day_after_comp
         result, requested = task["result"], task["input"]
         assert set(requested) == {"canvas_id", "format"} and is_crockford_id(requested["canvas_id"], "cvs")
         assert result["format"] == requested["format"]
+        assert _id_time_ms(requested["canvas_id"]) < _unix(task["created_at"]) * 1000  # an existing canvas
         assert result["export_url"] == f"https://exports.moda.app/{task['id']}.{result['format']}"
         assert _unix(result["expires_at"]) == _unix(task["completed_at"]) + 86400
         assert task["links"]["canvas"] is None  # an export's result names no canvas

@@ -12,7 +12,7 @@ import json
 import math
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -219,7 +219,3 @@ class Profile(ABC):
 
     def __repr__(self) -> str:
         return f"<Profile {self.name}>"
-
-
-def seq(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(values)
