@@ -115,6 +115,7 @@ def test_every_hostile_variant_is_present_and_distinct():
         "escaped_non_ascii",
     }
     assert set(variants) == expected
+    assert len(set(variants.values())) == len(variants)  # distinct from one another
     canonical = profile.serialize(payload)
     for name, body in variants.items():
         assert body != canonical, name

@@ -320,10 +320,6 @@ class Profile(ABC):
         return f"<Profile {self.name}>"
 
 
-def seq(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(values)
-
-
 def _takes_message_id(method: Any) -> bool:
     try:
         params = inspect.signature(method).parameters

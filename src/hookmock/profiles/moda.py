@@ -202,7 +202,32 @@ _FAIL_MESSAGES = (
 )
 
 
-def _task_result(kind: str, rng: random.Random, fake: Faker, task_id: str, now_s: int) -> dict[str, Any]:
+def _task_input(kind: str, rng: random.Random, fake: Faker, now_s: int) -> dict[str, Any]:
+    """What the task was asked to do; a canvas it names was made a day before."""
+    if kind == "design":
+        return {
+            "prompt": fake.sentence(nb_words=10),
+            "format": rng.choice(["instagram_post", "poster", "slide"]),
+        }
+    earlier_ms = (now_s - 86400) * 1000
+    if kind == "remix":
+        return {
+            "source_canvas_id": crockford_id("cvs", ms=earlier_ms, rng=rng),
+            "prompt": fake.sentence(nb_words=8),
+        }
+    if kind == "export":
+        return {
+            "canvas_id": crockford_id("cvs", ms=earlier_ms, rng=rng),
+            "format": rng.choice(_EXPORT_FORMATS),
+        }
+    return {"url": fake.url()}
+
+
+def _task_result(
+    kind: str, rng: random.Random, task_id: str, now_s: int, task_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a task that succeeded at ``now_s`` made: a remix names the canvas it was given, an
+    export has the format it was asked for (as the emulator's tasks do)."""
     canvas_id = crockford_id("cvs", ms=now_s * 1000, rng=rng)
     if kind == "design":
         return {
@@ -214,29 +239,16 @@ def _task_result(kind: str, rng: random.Random, fake: Faker, task_id: str, now_s
         return {
             "canvas_id": canvas_id,
             "canvas_url": f"https://moda.app/canvas/{canvas_id}",
-            "source_canvas_id": crockford_id("cvs", ms=(now_s - 86400) * 1000, rng=rng),
+            "source_canvas_id": task_input["source_canvas_id"],
         }
     if kind == "export":
-        fmt = rng.choice(_EXPORT_FORMATS)
+        fmt = task_input["format"]
         return {
             "export_url": f"https://exports.moda.app/{task_id}.{fmt}",
             "format": fmt,
             "expires_at": format_iso((now_s + 86400) * SECOND),
         }
     return {"brand_kit_id": crockford_id("bk", ms=now_s * 1000, rng=rng)}
-
-
-def _task_input(kind: str, rng: random.Random, fake: Faker) -> dict[str, Any]:
-    if kind == "design":
-        return {
-            "prompt": fake.sentence(nb_words=10),
-            "format": rng.choice(["instagram_post", "poster", "slide"]),
-        }
-    if kind == "remix":
-        return {"source_canvas_id": crockford_id("cvs", rng=rng), "prompt": fake.sentence(nb_words=8)}
-    if kind == "export":
-        return {"canvas_id": crockford_id("cvs", rng=rng), "format": rng.choice(_EXPORT_FORMATS)}
-    return {"url": fake.url()}
 
 
 def build_task(
@@ -260,10 +272,11 @@ def build_task(
     task_id = task_id or crockford_id("task", ms=created * 1000, rng=rng)
     max_attempts = 3
     error = None
-    if status == "failed":
-        message, default_retryable = rng.choice(_FAIL_MESSAGES)
-        error = {"message": message, "retryable": default_retryable if retryable is None else retryable}
-    result = _task_result(kind, rng, fake, task_id, now_s) if status == "succeeded" else None
+    if status == "failed":  # a message of the kind asked for: transient (retryable) or dead-lettered
+        message, flag = rng.choice([m for m in _FAIL_MESSAGES if retryable is None or m[1] is retryable])
+        error = {"message": message, "retryable": flag}
+    task_input = _task_input(kind, rng, fake, now_s)
+    result = _task_result(kind, rng, task_id, now_s, task_input) if status == "succeeded" else None
     if status == "succeeded":
         progress: dict[str, Any] | None = {"percent": 100, "step": "done", "message": "Completed"}
     elif status == "running":
@@ -283,7 +296,7 @@ def build_task(
         "progress": progress,
         "attempt": rng.randint(1, max_attempts) if status == "failed" else 1,
         "max_attempts": max_attempts,
-        "input": _task_input(kind, rng, fake),
+        "input": task_input,
         "result": result,
         "error": error,
         "credits": {"credits_used": rng.randint(1, 40), "credits_remaining": rng.randint(0, 5000)}
