@@ -63,7 +63,7 @@ def _headers(args: argparse.Namespace) -> dict[str, str]:
         except ValueError as exc:
             raise UsageError(
                 f"--headers {args.headers}: not JSON ({exc}); give an object of header names to values"
-            )
+            ) from None
         if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
             raise UsageError(f"--headers {args.headers}: give a JSON object of header names to string values")
         headers.update(loaded)
