@@ -202,14 +202,22 @@ def test_audit_fixture_fails_the_test_with_the_report(pytester: pytest.Pytester)
         def test_audit(hookmock_audit):
             hookmock_audit(accepts_anything)
 
-        def test_audit_report_only(hookmock_audit):
+        def test_audit_report_only(hookmock_audit, tmp_path_factory):
             report = hookmock_audit(accepts_anything, check=False)
             assert not report.ok and report.status("signature") == "fail"
+            # files for the curl lines live under pytest's own temporary folders, not in /tmp
+            assert report.files_dir.startswith(str(tmp_path_factory.getbasetemp()))
         """
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*the receiver audit found problems*", "*fail*signature*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*the receiver audit found problems*",
+            "*fail*signature*",
+            "*audited in-process: to replay a curl line, serve it at http://127.0.0.1:8000 first*",
+        ]
+    )
 
 
 def test_emulator_fixture(pytester: pytest.Pytester) -> None:

@@ -57,6 +57,9 @@ class AuditReport:
     #: Where the text report writes long bodies and header sets (None: a new temporary
     #: directory, made the first time one is needed).
     files_dir: str | None = None
+    #: The target was an app audited in-process: ``url`` is where its curl lines expect it to be
+    #: served (nothing listens there until you serve the app yourself).
+    in_process: bool = False
 
     # -- queries ---------------------------------------------------------------------------
     @property
@@ -202,6 +205,12 @@ class AuditReport:
         )
         if self.files_dir is not None and not verbose:
             out.append(f"long bodies and headers are in {self.files_dir}")
+        if self.in_process and self.failed and self.url:
+            base = self.url.split("/", 3)
+            out.append(
+                f"the app was audited in-process: to replay a curl line, serve it at {'/'.join(base[:3])} "
+                "first (e.g. flask run --port 8000, uvicorn module:app --port 8000)"
+            )
         return out
 
     def text(self, *, verbose: bool = False) -> str:

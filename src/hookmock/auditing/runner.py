@@ -197,6 +197,7 @@ def audit(
         duration_ns=_WALL.monotonic_ns() - started,
         # an in-process app has no URL: its curl lines show the app's path on a local server's address
         url=resolved if isinstance(resolved, str) else f"{IN_PROCESS_BASE}{resolved.path}",
+        in_process=not isinstance(resolved, str),
         redactor=redactor,
         requests=ctx.requests_sent,
     )

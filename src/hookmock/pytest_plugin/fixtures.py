@@ -264,6 +264,8 @@ def audit(
         if hookmock_settings.tls and isinstance(target, str):
             options.setdefault("ca_file", session(request).ca_file)
         report = run_audit(target, **options)
+        if report.files_dir is None:  # curl files under pytest's temporary folders, cleaned up by it
+            report.files_dir = str(request.getfixturevalue("tmp_path_factory").mktemp("hookmock-audit"))
         if check and not report.ok:
             pytest.fail(f"the receiver audit found problems:\n\n{report.text()}", pytrace=False)
         return report
