@@ -36,6 +36,20 @@ def test_failure_text_says_what_was_sent_received_expected_and_gives_curl(tmp_pa
     assert "whsec_report_secret_0123456789abcd" not in text + report.text(verbose=True)
 
 
+def test_text_lists_the_checks_in_the_order_of_their_numbers(tmp_path) -> None:
+    report = _report(ReserializingReceiver, "moda", "whsec_report_secret_0123456789abcd")
+    report.files_dir = str(tmp_path)
+    run_order = [c.defect for c in report.checks]
+    assert run_order != sorted(run_order)  # checks run in another order (the deadline last)...
+    shown = [
+        int(line.split()[1][1:])
+        for line in report.text().splitlines()
+        if line[:4] in ("pass", "fail", "warn", "skip", "see ") and line.split()[1].startswith("#")
+    ]
+    assert shown == sorted(shown) and len(shown) == len([d for d in run_order if d])  # ...shown in order
+    assert report.text().splitlines()[1].split()[1] == "baseline"
+
+
 def test_token_and_derived_values_never_appear_in_any_output() -> None:
     secret = "ModioTokenValue0123456789abcdefXYZ"
     report = _report(PrefixTokenReceiver, "modio", secret)

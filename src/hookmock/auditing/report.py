@@ -182,11 +182,12 @@ class AuditReport:
 
     # -- text ------------------------------------------------------------------------------
     def lines(self, *, verbose: bool = False) -> list[str]:
-        """One line per check; then, for each failing check, its first failing case abbreviated.
+        """One line per check, in the order of their numbers (the baseline first; checks run in
+        another order); then, for each failing check, its first failing case abbreviated.
         ``verbose``: every case of every check, in full."""
         out = [f"hookmock audit of {self.target} (profile {self.profile})"]
         width = max(len(c.name) for c in self.checks) if self.checks else 10
-        for check in self.checks:
+        for check in sorted(self.checks, key=lambda c: c.defect or 0):
             label = f"#{check.defect:<2}" if check.defect else "   "
             detail = check.detail if verbose else _cut(check.detail, _DETAIL_CHARS)
             out.append(self._redact(f"{check.status:<4}  {label} {check.name:<{width}}  {detail}"))
