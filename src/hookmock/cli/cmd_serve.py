@@ -135,6 +135,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--quiet", action="store_true", default=None, help="print no banner (env HOOKMOCK_QUIET=1)"
     )
     p.add_argument(
+        "--print-openapi",
+        action="store_true",
+        help="print the emulator's OpenAPI 3.1 document (the one served at /_hookmock/openapi.json, "
+        "the same as `hookmock openapi`) and exit 0 without serving",
+    )
+    p.add_argument(
         "--redact-secrets",
         action="store_true",
         default=None,
@@ -183,6 +189,12 @@ def resolve(args: argparse.Namespace, environ: dict[str, str] | None = None) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "print_openapi", False):
+        # No option is resolved and nothing is bound: the document does not depend on them.
+        from .cmd_openapi import document_text
+
+        sys.stdout.write(document_text())
+        return 0
     from ..clock import MS, RealClock
 
     wall = RealClock()
