@@ -17,7 +17,7 @@ suite builds the file this way).
 Binary dependencies (cryptography's cffi, jsonschema's rpds-py, markupsafe) are built per Python
 version.  By default the file holds them for the Python that runs pex.  For a file that runs on
 several versions, give ``--platform`` once per target (resolved from the index), e.g.
-``--platform manylinux2014_x86_64-cp-310-cp310 --platform manylinux2014_x86_64-cp-312-cp312``.
+``--platform manylinux2014_x86_64-cp-3.10.12-cp310 --platform manylinux2014_x86_64-cp-3.12.7-cp312``.
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="PLATFORM",
         help="also hold the binary dependencies for this platform, e.g. "
-        "manylinux2014_x86_64-cp-312-cp312; repeatable (resolved from the index)",
+        "manylinux2014_x86_64-cp-3.12.7-cp312; repeatable (resolved from the index)",
     )
     parser.add_argument("--no-compress", action="store_true", help="faster to build, larger file")
     args = parser.parse_args(argv)
