@@ -36,6 +36,8 @@ ENV: dict[str, tuple[str, Any]] = {
     "quiet": ("HOOKMOCK_QUIET", False),
     "redact_secrets": ("HOOKMOCK_REDACT_SECRETS", False),
 }
+#: Options that do something instead of serving, so they configure nothing and have no variable.
+NOT_SERVING = frozenset({"print_openapi"})
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 
