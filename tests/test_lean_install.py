@@ -155,3 +155,17 @@ def test_every_cli_command_runs_on_the_lean_install(lean_env: dict[str, str], tm
     offline_journey(LAUNCHER, tmp_path, lean_env)
     receiver_journey(LAUNCHER, tmp_path, lean_env, full=True)
     serve_journey(LAUNCHER, tmp_path, lean_env)
+
+
+def test_a_broken_extra_keeps_its_own_error() -> None:
+    from hookmock._util.extras import missing_extra
+
+    # hypothesis installed but missing one of its own dependencies: that error is the useful one
+    inner = ModuleNotFoundError("No module named 'sortedcontainers'", name="sortedcontainers")
+    assert missing_extra(inner, feature="hookmock.strategies", extra="hypothesis") is inner
+    outer = missing_extra(
+        ModuleNotFoundError("No module named 'hypothesis.strategies'", name="hypothesis.strategies"),
+        feature="hookmock.strategies",
+        extra="hypothesis",
+    )
+    assert 'pip install "hookmock[hypothesis]"' in str(outer) and outer.name == "hypothesis.strategies"

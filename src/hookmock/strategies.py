@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._util.extras import missing_extra
-
 try:
     from hypothesis import strategies as st
-except ModuleNotFoundError as _exc:
+except ModuleNotFoundError as _exc:  # a lean install: say which extra to install
+    from ._util.extras import missing_extra
+
     raise missing_extra(_exc, feature="hookmock.strategies", extra="hypothesis") from _exc
 
 from ._util.overrides import ABSENT

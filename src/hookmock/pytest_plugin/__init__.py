@@ -28,11 +28,11 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .._util.extras import missing_extra
-
 try:
     import pytest
-except ModuleNotFoundError as _exc:
+except ModuleNotFoundError as _exc:  # a lean install: say which extra to install
+    from .._util.extras import missing_extra
+
     raise missing_extra(_exc, feature="hookmock's pytest plugin", extra="pytest") from _exc
 
 from .stash import STATE
