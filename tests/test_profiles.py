@@ -65,6 +65,25 @@ def test_a_third_provider_is_one_new_module(tmp_path, monkeypatch):
     profiles_pkg._registry.pop("acme", None)
 
 
+def test_a_profile_whose_sign_predates_message_id_still_sends_and_verifies():
+    """A third-party profile written against the older ``sign(body, secret, timestamp)`` (no
+    ``message_id`` keyword) keeps working: the engine's message id is dropped for it."""
+    from hookmock.profiles.moda import ModaProfile, sign_request
+
+    class OldStyle(ModaProfile):
+        name = "old-style"
+
+        def sign(self, body, secret, timestamp):  # type: ignore[override]
+            return sign_request(body, secret, timestamp)
+
+    old = OldStyle()
+    body = b'{"id":"evt_1"}'
+    headers = old.sign(body, "whsec_x", 1_700_000_000, message_id="msg_ignored")
+    assert headers == sign_request(body, "whsec_x", 1_700_000_000)
+    sent = hookmock.sign(old, body, "whsec_x", timestamp=1_700_000_000)
+    hookmock.verify(old, sent, body, "whsec_x", now=1_700_000_000)  # raises if not authentic
+
+
 def _sources_outside(folder: str) -> list[Path]:
     return [p for p in SRC.rglob("*.py") if folder not in p.relative_to(SRC).parts]
 
