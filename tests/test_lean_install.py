@@ -1,6 +1,6 @@
 """The lean install (``pip install hookmock``): the emulator and every CLI command work with only the
 run-time ``dependencies`` of pyproject.toml; pytest and hypothesis are extras that the plugin and the
-strategies ask for by name (issue 15, item 5).
+strategies ask for by name (issue 15, item 5; docs/how-to/install.md).
 
 The commands run in real subprocesses whose imports are restricted to the lean install: a
 ``sitecustomize`` installs a ``sys.meta_path`` finder that refuses every installed third-party module

@@ -1,4 +1,4 @@
-"""The single-file ``hookmock.pyz`` (issue 15, item 5): built by tools/build_pyz.py (pex) without any
+"""The single-file ``hookmock.pyz`` (issue 15, item 5; docs/how-to/install.md): built by tools/build_pyz.py (pex) without any
 download, it holds no pytest or hypothesis, and ``python3 hookmock.pyz serve`` / ``wait`` / ``listen`` /
 ``audit`` run from it with no network.
 
