@@ -22,22 +22,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _harness import Figure, python
+from _harness import Figure, process_cpu_ms, python
 
 TESTS = "def test_one():\n    pass\n\n\ndef test_two():\n    assert 1 + 1 == 2\n"
 
 
-def _once(cmd: list[str], cwd: str, env: dict[str, str] | None) -> float:
+def _once(cmd: list[str], cwd: str, env: dict[str, str] | None, cpu: bool = False) -> float:
+    if cpu:
+        return process_cpu_ms(cmd, cwd, env)
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return (time.perf_counter() - start) * 1000
 
 
-def startup_medians(runs: int, *, isolated: bool = False) -> tuple[float, float]:
+def startup_medians(runs: int, *, isolated: bool = False, cpu: bool = False) -> tuple[float, float]:
     """Median ms of pytest --collect-only with the plugin and with -p no:hookmock.
 
     ``isolated``: no other third-party plugin is loaded (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``, the
-    plugin named with ``-p``), so their start-up noise does not swamp the plugin's cost."""
+    plugin named with ``-p``), so their start-up noise does not swamp the plugin's cost.
+    ``cpu``: the processes' CPU time (user + system) instead of wall time (see ``process_cpu_ms``)."""
     env = None
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "test_tiny.py").write_text(TESTS)
@@ -50,8 +53,8 @@ def startup_medians(runs: int, *, isolated: bool = False) -> tuple[float, float]
         _once(with_cmd, tmp, env), _once(without_cmd, tmp, env)  # warm the file cache
         with_ms, without_ms = [], []
         for _ in range(runs):  # interleaved, so drift on a noisy machine hits both alike
-            with_ms.append(_once(with_cmd, tmp, env))
-            without_ms.append(_once(without_cmd, tmp, env))
+            with_ms.append(_once(with_cmd, tmp, env, cpu))
+            without_ms.append(_once(without_cmd, tmp, env, cpu))
     return statistics.median(with_ms), statistics.median(without_ms)
 
 

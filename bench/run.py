@@ -24,12 +24,14 @@ MODULES = [
     "bench_startup",
     "bench_delivery",
     "bench_receiver",
+    "bench_peers",
     "bench_inflight",
     "bench_emulator",
     "bench_log",
     "bench_page",
     "bench_audit",
     "bench_storm",
+    "bench_day",
     "soak",
 ]
 

@@ -140,7 +140,7 @@ def test_ctrl_c_while_the_command_is_still_loading_is_a_message_not_a_traceback(
     modules (before the command's own handler) and print a KeyboardInterrupt traceback."""
     import hookmock.cli as cli
 
-    def interrupted() -> None:
+    def interrupted(*_args: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "build_parser", interrupted)

@@ -148,7 +148,7 @@ def test_a_bad_ini_tls_is_a_usage_error(pytester: pytest.Pytester) -> None:
     ("ini", "args", "message"),
     [
         ("", ["--hookmock-profile", "nope"], "*--hookmock-profile: unknown profile 'nope'; choose one of*"),
-        ("hookmock_profile = github\n", [], "*hookmock_profile (ini): unknown profile 'github'*"),
+        ("hookmock_profile = gitlab\n", [], "*hookmock_profile (ini): unknown profile 'gitlab'*"),
     ],
 )
 def test_a_bad_profile_is_reported_once_at_start_up(
@@ -177,7 +177,7 @@ def test_marker_errors_are_reported_once_per_test_without_a_chained_traceback(
         def test_bad_seed(hookmock_settings):
             pass
 
-        @pytest.mark.hookmock(profile="github")
+        @pytest.mark.hookmock(profile="gitlab")
         def test_unknown_profile(hookmock_profile):
             pass
         """
@@ -189,7 +189,7 @@ def test_marker_errors_are_reported_once_per_test_without_a_chained_traceback(
     # once per test in the error report; the short summary repeats it in full when CI is set
     report = out.split("short test summary info")[0]
     assert report.count("is not a seed; give an integer, e.g.") == 1, out
-    assert report.count("unknown profile 'github'; choose one of") == 1, out
+    assert report.count("unknown profile 'gitlab'; choose one of") == 1, out
 
 
 def test_bad_marker_arguments_and_unknown_profile_fail_clearly(pytester: pytest.Pytester) -> None:
@@ -201,7 +201,7 @@ def test_bad_marker_arguments_and_unknown_profile_fail_clearly(pytester: pytest.
         def test_typo(hookmock_settings):
             pass
 
-        @pytest.mark.hookmock(profile="github")
+        @pytest.mark.hookmock(profile="gitlab")
         def test_unknown_profile(hookmock_profile):
             pass
 
@@ -216,7 +216,7 @@ def test_bad_marker_arguments_and_unknown_profile_fail_clearly(pytester: pytest.
         [
             "*@pytest.mark.hookmock got unknown argument(s) profil; "
             "it accepts profile, secret, seed, tls, clock_start*",
-            "*unknown profile 'github'; choose one of*moda*modio*",
+            "*unknown profile 'gitlab'; choose one of*moda*modio*",
             "*takes keyword arguments only*",
         ]
     )

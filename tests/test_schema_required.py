@@ -40,6 +40,11 @@ DOCUMENTED_REQUIRED: dict[str, set[str]] = {
     "modio-ping": {"event", "event_timestamp", "event_uuid", "message"},
     "modio-history-entry": {"id", "date", "name", "http_status", "response", "event_uuid", "url", "payload"},
     "scenario": {"scenario", "steps"},
+    # GitHub's "Webhook events and payloads": every payload has sender; these events add their own
+    "github-ping": {"zen", "hook_id", "hook", "sender"},
+    "github-push": {"ref", "before", "after", "commits", "head_commit", "pusher", "repository", "sender"},
+    "github-issues": {"action", "issue", "repository", "sender"},
+    "github-pull-request": {"action", "number", "pull_request", "repository", "sender"},
     # the Standard Webhooks specification's payload structure ("data" may also be squashed in)
     "standard-webhooks-event": {"type", "timestamp"},
 }

@@ -97,6 +97,7 @@ class WebhookUser(HttpUser):
         headers = self._profile.delivery_headers(
             unit.body, self._options.secret, when, message_id=unit.event_id
         )
+        headers.update(self._profile.event_headers(unit.event_type))
         name = f"{self._profile.name} {kind}"
         with self.client.post(
             self._path, data=unit.body, headers=headers, name=name, timeout=self._timeout,

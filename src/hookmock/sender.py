@@ -276,7 +276,7 @@ class Sender:
     def start(self) -> None:
         """Start the concurrent driver and hand it every unfinished delivery in the log."""
         driver = self._driver()
-        driver.schedule_all(r.id for r in self.log.unfinished(profile=self.profile.name))
+        driver.schedule_all(self.log.unfinished(profile=self.profile.name))
 
     def wait(self, delivery: Delivery | str, timeout: float | None = None) -> Delivery:
         """Block until a submitted delivery is finished (``timeout`` in real seconds)."""

@@ -23,11 +23,12 @@ def header_items(headers: HeadersLike) -> list[tuple[str, str]]:
 
 def get_header(headers: HeadersLike, name: str) -> str | None:
     """The first value of header ``name`` (any case), or ``None``."""
-    wanted = name.lower()
-    if isinstance(headers, Mapping) and not hasattr(headers, "getlist"):
+    # a plain dict (the usual case) is tested first: isinstance against the Mapping ABC is slower
+    if type(headers) is dict or (isinstance(headers, Mapping) and not hasattr(headers, "getlist")):
         value = headers.get(name)
         if value is not None:
             return str(value)
+    wanted = name.lower()
     for key, value in header_items(headers):
         if key.lower() == wanted:
             return value

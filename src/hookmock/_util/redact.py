@@ -237,7 +237,14 @@ class Redactor:
         text may have been cut short, so a shorter piece at its end is replaced too."""
         if not self._secrets or not text:
             return text
-        return "".join(self.marker if hidden else part for hidden, part in self._apply(text, "text", cut=cut))
+        table = self._table("text")
+        if (text, cut) in table.clean:  # a short text seen before with nothing to hide
+            return text
+        parts = self._apply(text, "text", cut=cut)
+        clean = "".join(self.marker if hidden else part for hidden, part in parts)
+        if clean == text:
+            table.remember_clean(text, cut)
+        return clean
 
     __call__ = text
 
@@ -245,9 +252,15 @@ class Redactor:
         """Like :meth:`text`, for bytes (matched as UTF-8; other bytes are left as they are)."""
         if not self._secrets or not data:
             return data
+        table = self._table("bytes")
+        if (data, cut) in table.clean:  # a short body seen before with nothing to hide
+            return data
         marker = self.marker.encode("utf-8")
         parts = self._apply(data.decode("latin-1"), "bytes", cut=cut)
-        return b"".join(marker if hidden else part.encode("latin-1") for hidden, part in parts)
+        clean = b"".join(marker if hidden else part.encode("latin-1") for hidden, part in parts)
+        if clean == data:
+            table.remember_clean(data, cut)
+        return clean
 
     def excerpt(self, data: bytes, limit: int, *, was_cut: bool = False) -> bytes:
         """Redact ``data`` whole, then keep its first ``limit`` bytes, then redact the end of what
@@ -295,10 +308,21 @@ class _Group:
         return found
 
 
+#: Texts up to this long found clean are remembered (header names and values, short bodies: the
+#: same ``Content-Type: application/json`` or ``ok`` on every delivery), at most CLEAN_MAX of them.
+CLEAN_TEXT_MAX = 256
+CLEAN_MAX = 4096
+
+
 class _Table:
     """What a redactor looks for in one mode ("text", or "bytes": UTF-8 seen as latin-1)."""
 
     def __init__(self, secrets: list[_Secret], mode: str) -> None:
+        #: ``(text, cut)`` of short texts in which nothing was found: what a receiver answers is
+        #: mostly the same few headers and bodies, each scanned once instead of on every attempt.
+        #: Only texts with nothing to hide are kept (never a secret), and a new secret makes a
+        #: new table (see :meth:`Redactor.add`).
+        self.clean: dict[tuple[str | bytes, bool], None] = {}
         groups: dict[tuple[bool, int], _Group] = {}
         #: The forms by their first MIN_CUT_PIECE characters, by whether they are folded.
         self.begins: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}
@@ -319,6 +343,12 @@ class _Table:
                 self.begins[form.folded].setdefault(text[:MIN_CUT_PIECE], []).append(text)
                 self.longest = max(self.longest, len(text))
         self.groups = list(groups.values())
+
+    def remember_clean(self, text: str | bytes, cut: bool) -> None:
+        if len(text) <= CLEAN_TEXT_MAX:
+            if len(self.clean) >= CLEAN_MAX:  # bounded: a receiver answering ever-new texts
+                self.clean.clear()
+            self.clean[(text, cut)] = None
 
     def cut_end(self, text: str, folded: str) -> list[tuple[int, int]]:
         """The longest end of ``text`` (at least :data:`MIN_CUT_PIECE` long) that begins a form."""

@@ -16,7 +16,7 @@ catalogue of one profile, run before ``deadline`` (which must see every valid de
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..profiles import Profile, available_profiles, get_profile
 from ..profiles._audit import ProfileCheck
@@ -25,7 +25,8 @@ from . import probes_body as body
 from . import probes_delivery as delivery
 from . import probes_effects as effects
 from .context import AuditContext, Outcome, summarize
-from .model import ProbeRequest
+from .effect import ProbeFailed
+from .model import CaseResult, ProbeRequest
 from .verdicts import judged
 
 __all__ = ["CATALOGUE", "Check", "catalogue_for", "check_names", "every_check"]
@@ -230,11 +231,13 @@ def check_names() -> list[str]:
 
 def _adapt(contributed: ProfileCheck) -> Check:
     """A profile's check as a check of the catalogue: its probes are sent and judged by the same
-    rules as every other check (:func:`.verdicts.judged`)."""
+    rules as every other check (:func:`.verdicts.judged`); then each probe that names an
+    ``effect`` has its event's application count read with the effect probe."""
 
     def run(ctx: AuditContext) -> Outcome:
+        probes = list(contributed.probes(ctx))
         cases = []
-        for probe in contributed.probes(ctx):
+        for probe in probes:
             request = ProbeRequest(probe.label, dict(probe.headers), probe.body, probe.event_id)
             cases.append(
                 judged(
@@ -247,9 +250,15 @@ def _adapt(contributed: ProfileCheck) -> Check:
                     cause=probe.cause,
                 )
             )
+        for i, probe in enumerate(probes):
+            if probe.effect is not None and cases[i].status != "fail":
+                cases[i] = _with_effect(ctx, cases[i], probe.event_id, probe.effect)
         if not cases:
             return "skip", f"{ctx.profile.title} has no case of this check here", []
         return summarize(cases, contributed.passed)
+
+    def applies(ctx: AuditContext) -> str | None:
+        return (contributed.needs_probe and delivery.needs_probe(ctx)) or contributed.applies(ctx)
 
     return Check(
         contributed.name,
@@ -257,8 +266,21 @@ def _adapt(contributed: ProfileCheck) -> Check:
         contributed.title,
         contributed.expected,
         run,
-        contributed.applies,  # an AuditContext is an AuditKit
+        applies,  # an AuditContext is an AuditKit
+        needs_probe=contributed.needs_probe,
     )
+
+
+def _with_effect(ctx: AuditContext, case: CaseResult, event_id: str | None, wanted: int) -> CaseResult:
+    """``case`` failed unless the effect probe counts ``wanted`` applications of ``event_id``."""
+    try:
+        count = ctx.effect(event_id)
+    except ProbeFailed as exc:
+        return replace(case, status="fail", why=str(exc), cause="probe")
+    if count != wanted:
+        why = f"event {event_id} was applied {count} time(s); expected {wanted}"
+        return replace(case, status="fail", why=why, effect=count, cause="dedupe")
+    return replace(case, why=f"{case.why}; applied {count} time(s), as expected", effect=count)
 
 
 def catalogue_for(profile: str | Profile) -> tuple[Check, ...]:

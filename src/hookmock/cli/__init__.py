@@ -60,7 +60,9 @@ def _commands() -> list[str]:
     return sorted(found, key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only`` (a command's name), just that subcommand's parser, so a
+    command's start-up does not import every other command's module."""
     parser = _Parser(
         prog="hookmock",
         description="A testing harness for Moda and mod.io webhooks: send faithful deliveries, run a fake "
@@ -68,10 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hookmock {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in _commands():
+    for name in [only] if only else _commands():
         module = importlib.import_module(f"{__name__}.cmd_{name}")
         module.add_parser(sub)
     return parser
+
+
+def _command_named(words: list[str]) -> str | None:
+    """The command ``words`` run, when it is a known one: the first word, as the top-level options
+    (``--help``, ``--version``) take no value.  Anything else (no command, a typo, an option first)
+    gets the whole parser, so help and errors list every command."""
+    if words and words[0] in _commands():
+        return words[0]
+    return None
 
 
 def _innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
@@ -123,8 +134,8 @@ def _output_failed(command: str, exc: OSError) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _escape_unencodable_output()
-    parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_named(words))
     try:
         args, extra = parser.parse_known_args(words)
         if extra:  # reported by the parser of the command they were given to, so its usage is shown

@@ -29,6 +29,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=None,
         help="unix seconds (default: now)",
     )
+    p.add_argument(
+        "--event",
+        metavar="TYPE",
+        default=None,
+        help="the event's name, for a provider that sends it in a header (default: told from the body)",
+    )
     add_input_limit_option(p)
 
 
@@ -39,5 +45,8 @@ def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     secret = secret_from(args, profile.secret_name)
     body = read_bytes(args.file, limit=input_limit(args))
-    print(json.dumps(sign(profile, body, secret, timestamp=args.timestamp), indent=2))
+    if args.event is not None:
+        profile.event_spec(args.event)  # an unknown name is a usage error naming the catalogue
+    headers = sign(profile, body, secret, timestamp=args.timestamp, event_type=args.event)
+    print(json.dumps(headers, indent=2))
     return 0

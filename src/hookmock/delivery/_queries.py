@@ -3,7 +3,6 @@ of deliveries with filters and cursor pagination (newest first)."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 from typing import Any
 
@@ -86,7 +85,7 @@ class Queries(LogBase):
         else:
             record = to_record(row)
         if flying is not None:  # an in-memory log's attempt in flight
-            record = dataclasses.replace(record, state=flying[2], last_attempted_ns=flying[1].started_ns)
+            record = record.changed(state=flying[2], last_attempted_ns=flying[1].started_ns)
         return record
 
     def snapshot(self, delivery_id: str) -> tuple[DeliveryRecord, list[AttemptRecord]]:

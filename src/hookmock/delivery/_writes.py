@@ -9,7 +9,6 @@ writes them whole (up to ``HOLD_MAX`` deliveries in one transaction) once a read
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from typing import TYPE_CHECKING
 
@@ -192,8 +191,7 @@ class Writes(LogBase):
             response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
             held = self._held.get(delivery_id) if self._held else None
             if held is not None:  # not written yet: it stays held, now with this attempt
-                held.record = dataclasses.replace(
-                    held.record,
+                held.record = held.record.changed(
                     state=state,
                     last_attempted_ns=done.started_ns,
                     response_status_code=response[0],

@@ -90,6 +90,8 @@ class Engine:
             message_id=record.event_id,  # the same on every attempt of this message
             extra_secrets=self._extra_secrets,
         )
+        if record.event_type:
+            headers.update(self.profile.event_headers(record.event_type))
         try:
             self.log.start_attempt(
                 record.id, state, timestamp=timestamp if self.profile.has_timestamp else None

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from ..clock import RealClock
 from .engine import Engine
 from .machine import Done, Send, Wait, WaitForResult
+from .records import DeliveryRecord
 
 __all__ = ["DEFAULT_STACK_SIZE", "DEFAULT_WORKERS", "PoolDriver"]
 
@@ -93,18 +94,25 @@ class PoolDriver:
         return list(self._errors)
 
     # -- work --------------------------------------------------------------------------
-    def schedule(self, delivery_id: str) -> None:
-        """Take over ``delivery_id`` (it must be pending in the log) and run it to completion."""
+    def schedule(self, delivery_id: str, record: DeliveryRecord | None = None) -> None:
+        """Take over ``delivery_id`` (it must be pending in the log) and run it to completion.
+        ``record``: the delivery as the caller has just read it (used instead of reading it again)."""
         with self._cond:
             if self._stopping:
                 raise RuntimeError("the delivery pool is stopped")
             self._active.setdefault(delivery_id, threading.Event())
         self.start()
-        self._dispatch(delivery_id)
+        self._dispatch(delivery_id, record)
 
-    def schedule_all(self, delivery_ids: Iterable[str]) -> None:
-        for delivery_id in delivery_ids:
-            self.schedule(delivery_id)
+    def schedule_all(self, deliveries: Iterable[str | DeliveryRecord]) -> None:
+        """Take over each delivery: an id, or a record just read from the log (a restart hands over
+        every unfinished delivery it has just listed: reading each again by id, on a large log
+        not in the page cache, was a random read per delivery)."""
+        for item in deliveries:
+            if isinstance(item, str):
+                self.schedule(item)
+            else:
+                self.schedule(item.id, item)
 
     def release(self, delivery_ids: Iterable[str]) -> None:
         """Stop tracking deliveries that are finished in the log (e.g. canceled): their waiters
@@ -140,8 +148,8 @@ class PoolDriver:
         with self._cond:
             return len(self._active)
 
-    def _dispatch(self, delivery_id: str) -> None:
-        action = self._action(delivery_id)
+    def _dispatch(self, delivery_id: str, record: DeliveryRecord | None = None) -> None:
+        action = self._action(delivery_id, record)
         if isinstance(action, Done):
             self._finish(delivery_id)
         elif isinstance(action, Wait):
@@ -150,10 +158,13 @@ class PoolDriver:
             self._submit(delivery_id)
         # WaitForResult: a worker holds it and will hand it back
 
-    def _action(self, delivery_id: str) -> Send | Wait | WaitForResult | Done:
+    def _action(
+        self, delivery_id: str, record: DeliveryRecord | None = None
+    ) -> Send | Wait | WaitForResult | Done:
         from . import machine
 
-        record = self.engine.log.get(delivery_id)
+        if record is None:
+            record = self.engine.log.get(delivery_id)
         return machine.next_action(record.state, self.engine.clock.now_ns())
 
     def _finish(self, delivery_id: str) -> None:

@@ -62,7 +62,10 @@ def bound_headers(
             value = value[:HEADER_VALUE_MAX]
             if redact is not None:
                 value = redact(value, True)
-        size = len(name.encode("utf-8", "replace")) + len(value.encode("utf-8", "replace"))
+        if name.isascii() and value.isascii():  # the usual case: a byte per character
+            size = len(name) + len(value)
+        else:
+            size = len(name.encode("utf-8", "replace")) + len(value.encode("utf-8", "replace"))
         if total + size > HEADERS_MAX_BYTES:
             break
         total += size
@@ -159,6 +162,17 @@ class DeliveryRecord:
     @property
     def attempts(self) -> int:
         return self.state.attempts
+
+    def changed(self, **changes: Any) -> DeliveryRecord:
+        """A copy with ``changes`` (what ``dataclasses.replace`` does, for the fields of this plain
+        frozen class, without its per-call look at every field: the log does this per attempt)."""
+        unknown = changes.keys() - self.__dict__.keys()
+        if unknown:
+            raise TypeError(f"DeliveryRecord has no field {sorted(unknown)[0]!r}")
+        copy = object.__new__(DeliveryRecord)
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.update(changes)
+        return copy
 
     def moda_row(self) -> dict[str, Any]:
         """A row of Moda's ``GET /v1/webhook_deliveries`` (plus ``event_id``)."""

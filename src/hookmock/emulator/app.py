@@ -39,13 +39,29 @@ SUPPORTED_VERSIONS = (API_VERSION, *LEGACY_API_VERSIONS)
 _OPEN_CONTROL = {"health", "ready", "openapi"}
 
 
+class _Rule(Rule):
+    """A werkzeug rule whose URL builder is compiled when a URL is first built, not when the map is
+    made: werkzeug compiles two builders per rule (Python source, ``compile``) and the emulator builds
+    no URL from its rules, so this was most of making the router (about 40 routes) at start-up."""
+
+    def _compile_builder(self, append_unknown: bool = True) -> Any:
+        compiled: list[Any] = []
+
+        def build(rule: Rule, *args: Any, **kwargs: Any) -> Any:
+            if not compiled:
+                compiled.append(Rule._compile_builder(rule, append_unknown).__get__(rule, None))
+            return compiled[0](*args, **kwargs)
+
+        return build
+
+
 class EmulatorApp:
     def __init__(self, core: EmulatorCore) -> None:
         self.core = core
         self.handlers: dict[str, Handler] = {}
         rules = []
         for path, methods, endpoint, handler in all_routes():
-            rules.append(Rule(path, methods=methods, endpoint=endpoint))
+            rules.append(_Rule(path, methods=methods, endpoint=endpoint))
             self.handlers[endpoint] = handler
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
         self.limiter = RateLimiter(core.config.rate_limit) if core.config.rate_limit else None

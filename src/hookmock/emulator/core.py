@@ -49,7 +49,7 @@ class EmulatorCore:
         else:
             self._tmpdir = None
         try:
-            self.store = Store(config.db_path)
+            self.store = Store(config.db_path, durable=self._tmpdir is None)
         except Exception as exc:  # sqlite3 errors: a path that is not a database, a directory
             raise UsageError(f"--db {config.db_path!r} cannot be used as a SQLite file: {exc}") from None
         if not self._clock_given and config.clock == "virtual":

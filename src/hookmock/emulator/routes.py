@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from . import control, moda_api, modio_api, openapi, ui
+from . import control, moda_api, modio_api, ui
 from .http import Ctx, json_response
 
 __all__ = ["ROUTES", "Handler", "all_routes", "document"]
@@ -39,5 +39,7 @@ def all_routes() -> list[tuple[str, list[str], str, Handler]]:
 
 @cache
 def document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document of :func:`all_routes` (built once)."""
+    """The OpenAPI 3.1 document of :func:`all_routes` (built once; its module loaded then)."""
+    from . import openapi
+
     return openapi.build(all_routes())

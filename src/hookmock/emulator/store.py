@@ -139,7 +139,10 @@ def write_delivery_game(db: sqlite3.Connection, delivery_id: str, game_id: str) 
 
 
 class Store:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, durable: bool = True) -> None:
+        """``durable=False``: a throw-away file (the emulator's default database, in a temporary
+        folder removed at exit) is not synced to disk on every write; a crash of the process still
+        loses nothing the OS has, only a power loss could, and that file does not outlive the run."""
         self.path = path
         self._lock = threading.RLock()
         create_private(path, "--db")  # mode 0600: it holds the API key, signing secret, tokens
@@ -148,7 +151,7 @@ class Store:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             # FULL, as the delivery log: a task answered 202 survives a power loss, not only a kill
-            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
             self._db.executescript(_SCHEMA)
 
     def close(self) -> None:

@@ -68,6 +68,9 @@ class ProfileProbe:
     secret can make it (a crash on it is then repeated with a forged signature).  ``lenient``: why
     acknowledging a request that should be rejected is harmless (a 2xx is then a warning with this
     reason).  ``cause``: what the request damages (``signature``, ``timestamp``, ``body``).
+    ``effect``: how many times the receiver must have applied ``event_id`` once every probe of the
+    check has been sent, read with the audit's effect probe (None: not read; a check with such a
+    probe sets :attr:`ProfileCheck.needs_probe`).
     """
 
     label: str
@@ -79,6 +82,7 @@ class ProfileProbe:
     signed: bool = False
     lenient: str | None = None
     cause: str | None = None
+    effect: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,3 +98,6 @@ class ProfileCheck:
     applies: Callable[[AuditKit], str | None] = lambda kit: None
     #: The detail shown when every case passes.
     passed: str = "every case was handled as a correct receiver does"
+    #: Whether the check reads the effect probe (:attr:`ProfileProbe.effect`): without a probe
+    #: it is skipped with the reason.
+    needs_probe: bool = False

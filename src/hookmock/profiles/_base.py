@@ -277,6 +277,12 @@ class Profile(ABC):
             headers.update(self.sign(body, secret, whole, message_id=message_id))
         return headers
 
+    def event_headers(self, event_type: str) -> dict[str, str]:
+        """Headers naming the event, for a provider that sends its name in a header rather than
+        in the payload (GitHub's ``X-GitHub-Event``); empty for the others.  Senders that know the
+        event's name add these to :meth:`delivery_headers`."""
+        return {}
+
     @abstractmethod
     def generate_secret(self, rng: random.Random | None = None) -> str:
         """A new secret in the provider's format."""

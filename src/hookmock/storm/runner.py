@@ -26,7 +26,7 @@ DEFAULT_USERS = 16
 _REAL = RealClock()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a storm keeps one per request (a million or more)
 class Sent:
     """One request of the storm and its answer."""
 
@@ -94,6 +94,7 @@ class _Sender:
     def one(self, unit: Unit, kind: str, at: float | None = None) -> None:
         now = _REAL.time() if at is None else at
         headers = self.profile.delivery_headers(unit.body, self.options.secret, now, message_id=unit.event_id)
+        headers.update(self.profile.event_headers(unit.event_type))
         try:
             result: AttemptResult = self.transport.send(
                 self.target, headers, unit.body, deadline_ns=self.deadline_ns, clock=_REAL

@@ -34,10 +34,22 @@ DEFAULT_URL = "http://localhost/"
 INTERFACES = ("wsgi", "asgi")
 
 
-try:  # asgiref also recognises callables marked with markcoroutinefunction (Django)
-    from asgiref.sync import iscoroutinefunction as _iscoroutinefunction
-except ImportError:  # pragma: no cover - asgiref is an optional extra
-    _iscoroutinefunction = inspect.iscoroutinefunction
+_ISCOROUTINEFUNCTION: Any = None
+
+
+def _iscoroutinefunction(fn: object) -> bool:
+    """asgiref's ``iscoroutinefunction`` (it also recognises callables marked with Django's
+    ``markcoroutinefunction``), imported on first use: asgiref pulls in asyncio, which a process
+    that only delivers to URLs (the emulator, ``hookmock send``) never needs."""
+    global _ISCOROUTINEFUNCTION
+    if _ISCOROUTINEFUNCTION is None:
+        try:
+            from asgiref.sync import iscoroutinefunction
+        except ImportError:  # pragma: no cover - asgiref is an optional extra
+            iscoroutinefunction = inspect.iscoroutinefunction
+        _ISCOROUTINEFUNCTION = iscoroutinefunction
+    return bool(_ISCOROUTINEFUNCTION(fn))
+
 
 #: is_asgi answers per app (detection reads signatures: not redone on every delivery)
 _KNOWN: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()

@@ -112,6 +112,7 @@ class _Exchange:
         self.abandoned = False
         self.wake = threading.Event()  # set on a complete response, a failure, or an abort
         self.disconnect = asyncio.Event()  # binds to the loop on first use (Python >= 3.10)
+        self.task: asyncio.Task[None] | None = None
 
     # -- the ASGI callables (on the loop) --------------------------------------------------
     async def receive(self) -> dict[str, Any]:
@@ -171,6 +172,9 @@ class _Exchange:
         self.wake.set()
         raise RuntimeError(detail)
 
+    def start(self, loop: asyncio.AbstractEventLoop, app: Callable[..., Any], scope: dict[str, Any]) -> None:
+        self.task = loop.create_task(self.run(app, scope))  # held: the loop keeps only a weak one
+
     async def run(self, app: Callable[..., Any], scope: dict[str, Any]) -> None:
         try:
             await app(scope, self.receive, self.send)
@@ -223,7 +227,9 @@ class ASGITransport:
         abort = None
         if clock.is_virtual and hasattr(clock, "call_at"):  # another thread moving the clock past it
             abort = clock.call_at(timer.start_ns + deadline_ns, exchange.wake.set)
-        asyncio.run_coroutine_threadsafe(exchange.run(app, scope), loop)
+        # a task made on the loop itself: nothing waits on its result (the exchange says how it
+        # went), so run_coroutine_threadsafe's cross-thread future would be work for nothing
+        loop.call_soon_threadsafe(exchange.start, loop, app, scope)
         try:
             while not exchange.wake.wait(timer.real_left_s()) and not timer.expired():
                 pass

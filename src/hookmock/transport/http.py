@@ -73,12 +73,20 @@ class HTTPTransport:
         self.ca_file = os.fspath(ca_file) if ca_file is not None else None
         self.verify_tls = verify_tls
         self.excerpt_bytes = excerpt_bytes
-        self._ssl_context = self._make_ssl_context()
+        # Loading the system's CA store takes tens of ms: done at the first HTTPS attempt, unless a
+        # CA file is given (then now, so a bad file is an error here, not at the first delivery).
+        self._ssl: ssl.SSLContext | None = self._make_ssl_context() if ca_file is not None else None
 
     def __repr__(self) -> str:
         return (
             f"HTTPTransport(ca_file={self.ca_file!r}, verify_tls={self.verify_tls}, policy={self.policy!r})"
         )
+
+    @property
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:  # two threads may both build one: harmless, either is kept
+            self._ssl = self._make_ssl_context()
+        return self._ssl
 
     def _make_ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)

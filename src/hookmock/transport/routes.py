@@ -50,6 +50,8 @@ class Routes:
         self._inprocess: Transport | None = None
         self._apps: dict[str, AppTarget] = {}
         self._given: dict[str, object] = {}
+        #: the last app target registered and its name: a test sends to one app again and again
+        self._last: tuple[object, str] | None = None
 
     @property
     def ca_file(self) -> str | os.PathLike[str] | None:
@@ -73,6 +75,9 @@ class Routes:
                 if check is not None:
                     check(target)  # TargetNotAllowed / UsageError before anything is accepted
             return target
+        last = self._last
+        if last is not None and last[0] is target:  # the very object registered last: same name
+            return last[1]
         resolved = as_target(target)  # UsageError for anything that names no target
         assert isinstance(resolved, AppTarget)
         name = _app_name(resolved)
@@ -82,6 +87,8 @@ class Routes:
             candidate = f"{name}-{n}"
         self._apps[candidate] = resolved
         self._given[candidate] = target
+        if not isinstance(target, tuple):  # a tuple is made anew per call: never the same object
+            self._last = (target, candidate)
         return candidate
 
     def resolve(self, target_url: str) -> tuple[Transport, object]:

@@ -215,18 +215,20 @@ class WSGITransport:
         if body:  # EnvironBuilder sets no CONTENT_LENGTH for an empty body
             environ["CONTENT_LENGTH"] = str(len(body))
         joined: dict[str, str] = {}
+        keys = _CGI_KEYS
         for name, value in headers.items():
             if not isinstance(name, str) or not isinstance(value, str):
                 raise UsageError(f"header {name!r}: names and values must be strings")
             if "\r" in value or "\n" in value:
                 raise UsageError(f"header {name!r} has a line break in its value; remove it")
-            lower = name.lower()
-            if lower in _RESERVED_HEADERS:
+            key = keys.get(name)
+            if key is None:
+                key = _cgi_key(name)
+            if not key:  # a header the server sets itself
                 continue
-            if lower == "content-type":  # the first one wins, as Headers.get does
+            if key == "CONTENT_TYPE":  # the first one wins, as Headers.get does
                 environ.setdefault("CONTENT_TYPE", value.strip(_OWS))
                 continue
-            key = f"HTTP_{name.upper().replace('-', '_')}"
             value = value.strip(_OWS)  # as a server parses the field line (RFC 9112 §5)
             joined[key] = f"{joined[key]}, {value}" if key in joined else value
         environ.update(joined)
@@ -252,6 +254,24 @@ class WSGITransport:
                 self._bases.clear()
             self._bases[key] = base
         return base
+
+
+#: header name -> its environ key ("" for a header the server sets itself); the same few names
+#: are sent on every attempt
+_CGI_KEYS: dict[str, str] = {}
+
+
+def _cgi_key(name: str) -> str:
+    lower = name.lower()
+    if lower in _RESERVED_HEADERS:
+        key = ""
+    elif lower == "content-type":
+        key = "CONTENT_TYPE"
+    else:
+        key = f"HTTP_{name.upper().replace('-', '_')}"
+    if len(_CGI_KEYS) < 1024:  # bounded: names a caller makes up anew are not all kept
+        _CGI_KEYS[name] = key
+    return key
 
 
 def _close_awaitable(value: object) -> None:
