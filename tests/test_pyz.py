@@ -1,6 +1,6 @@
 """The single-file ``hookmock.pyz`` (issue 15, item 5; docs/how-to/install.md): built by
-tools/build_pyz.py (pex) without any download, it holds no pytest or hypothesis, and ``python3 hookmock.pyz serve`` / ``wait`` / ``listen`` /
-``audit`` run from it with no network.
+tools/build_pyz.py (pex) without any download, it holds no pytest or hypothesis, and
+``python3 hookmock.pyz serve`` / ``wait`` / ``listen`` / ``audit`` run from it with no network.
 
 "No network" is real where the test can make it so: as root with ``unshare``, the build and every run
 of the file happen in a new network namespace that has loopback only (any other address is
