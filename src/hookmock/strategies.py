@@ -10,6 +10,8 @@ Every payload drawn is schema-valid.  ``payloads`` covers every event type, opti
 or absent; ``bodies`` adds the hostile-but-legal encodings of receiver defect #1 (escaped
 slashes, upper-case ``\\u001B``, pretty-printed, ``1.10``, ``1e2``, ``-0.0``, reordered keys,
 big ints, non-ASCII, emoji, U+2028).
+
+Needs Hypothesis, which the lean install leaves out: ``pip install "hookmock[hypothesis]"``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as _exc:  # a lean install: say which extra to install
+    from ._util.extras import missing_extra
+
+    raise missing_extra(_exc, feature="hookmock.strategies", extra="hypothesis") from _exc
 
 from ._util.overrides import ABSENT
 from .clock import VirtualClock

@@ -17,11 +17,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--out", metavar="FILE", help="write the document to FILE instead of printing it")
 
 
-def run(args: argparse.Namespace) -> int:
+def document_text() -> str:
+    """The OpenAPI document as printed by ``hookmock openapi`` and ``hookmock serve --print-openapi``."""
     from ..emulator.routes import document
+
+    return json.dumps(document(), indent=2) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError
 
-    text = json.dumps(document(), indent=2) + "\n"
+    text = document_text()
     if args.out is None:
         print(text, end="")
         return 0

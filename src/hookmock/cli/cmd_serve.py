@@ -36,6 +36,8 @@ ENV: dict[str, tuple[str, Any]] = {
     "quiet": ("HOOKMOCK_QUIET", False),
     "redact_secrets": ("HOOKMOCK_REDACT_SECRETS", False),
 }
+#: Options that do something instead of serving, so they configure nothing and have no variable.
+NOT_SERVING = frozenset({"print_openapi"})
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
 
@@ -135,6 +137,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--quiet", action="store_true", default=None, help="print no banner (env HOOKMOCK_QUIET=1)"
     )
     p.add_argument(
+        "--print-openapi",
+        action="store_true",
+        help="print the emulator's OpenAPI 3.1 document (the one served at /_hookmock/openapi.json, "
+        "the same as `hookmock openapi`) and exit 0 without serving",
+    )
+    p.add_argument(
         "--redact-secrets",
         action="store_true",
         default=None,
@@ -183,6 +191,12 @@ def resolve(args: argparse.Namespace, environ: dict[str, str] | None = None) -> 
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "print_openapi", False):
+        # No option is resolved and nothing is bound: the document does not depend on them.
+        from .cmd_openapi import document_text
+
+        sys.stdout.write(document_text())
+        return 0
     from ..clock import MS, RealClock
 
     wall = RealClock()

@@ -18,6 +18,9 @@ what start-up needs: the options, the marker, two small report hooks and each fi
 dependencies and documentation.  A fixture's work is in :mod:`hookmock.pytest_plugin.fixtures`, imported
 the first time a test uses one (with :mod:`.settings`, :mod:`.support`, :mod:`.receiver`,
 :mod:`.emulator`, the clock, the sender...).  Standard library and pytest only here.
+
+pytest itself is the ``pytest`` extra (``pip install "hookmock[pytest]"``): the lean install leaves it
+out, and importing this package without it says so.
 """
 
 from __future__ import annotations
@@ -25,7 +28,12 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
-import pytest
+try:
+    import pytest
+except ModuleNotFoundError as _exc:  # a lean install: say which extra to install
+    from .._util.extras import missing_extra
+
+    raise missing_extra(_exc, feature="hookmock's pytest plugin", extra="pytest") from _exc
 
 from .stash import STATE
 
