@@ -56,7 +56,7 @@ GROUPS: dict[str, Group] = {
     ),
     "targets": Group(
         ("src/hookmock/transport/targets.py",),
-        ("tests/test_targets.py", "tests/test_transport_targets.py"),
+        ("tests/test_transport_targets.py", "tests/test_transport_targets_edges.py"),
     ),
     "deadline": Group(
         ("src/hookmock/transport/_deadline.py",),
