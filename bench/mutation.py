@@ -60,7 +60,7 @@ GROUPS: dict[str, Group] = {
     ),
     "deadline": Group(
         ("src/hookmock/transport/_deadline.py",),
-        ("tests/test_transport_http.py",),
+        ("tests/test_transport_deadline.py", "tests/test_transport_http.py"),
     ),
     "audit": Group(
         (
@@ -87,6 +87,23 @@ GROUPS: dict[str, Group] = {
 }
 
 COPIED = ("src", "tests", "schemas", "pyproject.toml", "README.md")
+
+#: Appended to the scratch copy's tests/conftest.py.  mutmut runs the clean tests in one process,
+#: then forks a child per mutant: a memoised result (``parse_target``'s ``lru_cache``, the cached
+#: redactors) computed by the clean code in the parent would answer in the child instead of the
+#: mutated code, and the mutant would survive unseen.  Every hookmock cache starts empty per test.
+FRESH_CACHES = """
+
+@pytest.fixture(autouse=True)
+def _mutation_run_fresh_caches():
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("hookmock") and module is not None:
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
+                    value.cache_clear()
+"""
 RESULT = re.compile(r"^\s*(\S+): (\w[\w ]*)$")
 
 
@@ -101,6 +118,8 @@ def _workspace(name: str, group: Group, base: Path) -> Path:
             shutil.copytree(source, work / item, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
         elif source.exists():
             shutil.copy2(source, work / item)
+    with (work / "tests" / "conftest.py").open("a", encoding="utf-8") as f:
+        f.write(FRESH_CACHES)
     listed = ", ".join(f'"{p}"' for p in group.modules)
     tests = ", ".join(f'"{t}"' for t in group.tests)
     config = (

@@ -153,6 +153,8 @@ def test_finish_cancels_the_timer_and_closes_the_socket(pair):
     assert theirs.recv(100) == b""
     clock.advance(10)
     assert not attempt.aborted
+    attempt.abort()  # a timer that was already running when finish() cancelled it
+    assert attempt.aborted is False
     attempt.finish()  # twice is harmless
 
 
@@ -224,6 +226,14 @@ def test_expired_is_true_at_the_deadline_exactly():
         attempt.remaining_s()
 
 
+def test_a_new_attempt_has_neither_flag_set():
+    attempt = AttemptClock(VirtualClock(), SECOND)
+    assert attempt.aborted is False
+    assert attempt.backstop_hit is False
+    assert attempt._done is False
+    attempt.finish()
+
+
 def test_elapsed_is_measured_from_the_start_of_the_attempt():
     clock = VirtualClock()
     clock.advance(100)
@@ -264,29 +274,34 @@ def test_the_backstop_holds_when_the_virtual_clock_never_moves(real):
     attempt.finish()
 
 
-class SteppingClock(VirtualClock):
-    """A real clock that moves on by ``step`` every time it is read."""
+class ScriptedClock:
+    """A real clock that reads the given times, one per reading."""
 
-    def __init__(self, step_ns: int) -> None:
-        super().__init__(start=0)
-        self.step_ns = step_ns
+    def __init__(self, *readings: int) -> None:
+        self.readings = list(readings)
 
     def monotonic_ns(self) -> int:
-        return self.advance(ns=self.step_ns)
+        return self.readings.pop(0)
 
 
 def test_the_backstop_passing_between_two_readings_is_still_the_deadline(monkeypatch):
     # expired() reads the real clock just before the deadline, remaining_s() reads it again at
-    # the deadline: the time left is 0, never a zero or negative socket timeout
-    stepping = SteppingClock(step_ns=SECOND // 2)
-    monkeypatch.setattr(_deadline, "_REAL", stepping)
-    attempt = AttemptClock(VirtualClock(), 2 * SECOND)  # real deadline: 0.5 s + 2 s = 2.5 s
-    stepping.step_ns = SECOND // 4  # 0.75, 1.0: 1.5 s left
+    # the deadline: that is the deadline, never a zero socket timeout (which means non-blocking)
+    real = ScriptedClock(
+        0,  # the start: the real deadline is 2 s
+        SECOND // 4, SECOND // 2,  # 1.5 s left
+        2 * SECOND - 2, 2 * SECOND - 1,  # 1 ns left: still time
+        2 * SECOND - 1, 2 * SECOND,  # not yet, then the deadline
+    )  # fmt: skip
+    monkeypatch.setattr(_deadline, "_REAL", real)
+    attempt = AttemptClock(VirtualClock(), 2 * SECOND)
     assert attempt.remaining_s() == 1.5
-    stepping.step_ns = 3 * SECOND // 4  # 1.75 (not yet), then 2.5: the deadline
+    assert attempt.remaining_s() == 1 / SECOND
+    assert not attempt.backstop_hit
     with pytest.raises(DeadlineReached):
         attempt.remaining_s()
-    assert attempt.backstop_hit
+    assert attempt.backstop_hit is True
+    assert real.readings == []
     attempt.finish()
 
 

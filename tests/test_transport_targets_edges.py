@@ -168,7 +168,10 @@ def test_a_bad_cidr_entry_says_how_to_write_one():
 def test_a_neither_entry_says_what_to_give():
     with pytest.raises(UsageError) as info:
         TargetPolicy(["x.test:80"])
-    assert "'x.test:80' is neither a host name nor a CIDR" in str(info.value)
+    assert str(info.value) == (
+        "allow-target entry 'x.test:80' is neither a host name nor a CIDR; give a bare host name "
+        "(no scheme, no port) or an address range like 192.0.2.0/24"
+    )
 
 
 @pytest.mark.parametrize(
@@ -216,6 +219,14 @@ def test_an_empty_answer_names_the_host():
     with pytest.raises(ResolutionFailed) as info:
         TargetPolicy(resolver=Resolver({"empty.test": []})).check("http://empty.test/")
     assert str(info.value) == "host 'empty.test' resolved to no address"
+
+
+def test_a_parsed_target_is_checked_as_it_is():
+    resolver = Resolver({"receiver.test": ["127.0.0.5"]})
+    target = parse_target("http://receiver.test:8123/hook")
+    addresses = TargetPolicy(resolver=resolver).check(target)
+    assert addresses == [ResolvedAddress("127.0.0.5", 8123, socket.AF_INET)]
+    assert resolver.calls == [("receiver.test", 8123)]
 
 
 def test_the_resolver_is_asked_with_the_port():
