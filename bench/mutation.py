@@ -63,23 +63,21 @@ GROUPS: dict[str, Group] = {
         ("tests/test_transport_deadline.py", "tests/test_transport_http.py"),
     ),
     "audit": Group(
+        ("src/hookmock/auditing/verdicts.py", "src/hookmock/auditing/attribution.py"),
+        ("tests/test_audit_twice.py", "tests/test_audit_verdicts.py", "tests/test_audit_corpus.py"),
+    ),
+    "audit-effects": Group(
         (
             "src/hookmock/auditing/probes_body.py",
             "src/hookmock/auditing/probes_delivery.py",
             "src/hookmock/auditing/probes_effects.py",
-            "src/hookmock/auditing/verdicts.py",
         ),
-        (
-            "tests/test_audit_twice.py",
-            "tests/test_audit_corpus.py",
-            "tests/test_audit_verdicts.py",
-            "tests/test_fail_once.py",
-        ),
+        ("tests/test_audit_twice.py", "tests/test_fail_once.py", "tests/test_audit_corpus.py"),
     ),
-    "scenarios": Group(
-        ("src/hookmock/scenarios/runner.py",),
-        ("tests/test_scenarios.py",),
+    "settle": Group(
+        ("src/hookmock/auditing/settle.py",), ("tests/test_settle_timeline.py", "tests/test_settle.py")
     ),
+    "scenarios": Group(("src/hookmock/scenarios/*.py",), ("tests/test_scenarios.py",)),
     "redact": Group(
         ("src/hookmock/_util/redact.py",),
         (
