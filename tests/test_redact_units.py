@@ -7,8 +7,11 @@ log record are pinned (the mutation run, ``python bench/mutation.py redact``, fo
 
 from __future__ import annotations
 
+import base64
 import logging
 import sys
+
+import pytest
 
 from hookmock._util.redact import MARKER, RedactingFilter, Redactor
 
@@ -107,3 +110,33 @@ def test_the_filter_redacts_a_traceback_already_formatted():
     record.exc_text = f"Traceback ...\nValueError: {SECRET}"
     assert f.filter(record) is True
     assert record.exc_text == f"Traceback ...\nValueError: {MARKER}"
+
+
+def test_a_non_ascii_secret_is_redacted_whole_in_text_and_in_bytes():
+    secret = "pässwörd-ünïcödé-Zq7"
+    r = Redactor([secret])
+    assert r.text(f"a {secret} b") == f"a {MARKER} b"
+    assert r.text(f"a {secret[:9]} b") == f"a {MARKER} b"  # a piece with non-ASCII letters
+    assert r.data(f"a {secret} b".encode()) == b"a " + M + b" b"
+    assert r.text(f"a {secret} b") == f"a {MARKER} b"  # the tables of each mode stay apart
+
+
+@pytest.mark.parametrize("case", [str, str.upper, str.lower])
+def test_base64_of_a_prefixed_key_in_any_case_is_redacted_from_its_first_secret_bit(case):
+    # "moda_live_" is 10 bytes: the 14th base64 character holds 4 bits of the prefix and 2 of
+    # the secret, so it is redacted too; the 13 before it are the public prefix, kept
+    core = "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z"
+    r = Redactor([("moda_live_" + core, "moda_live_")])
+    echoed = base64.b64encode(case("moda_live_" + core).encode()).decode()
+    assert r.text(f"x {echoed} y") == f"x {echoed[:13]}{MARKER} y"
+
+
+def test_a_cut_inside_a_base64_form_is_redacted():
+    run = base64.b64encode(SECRET.encode()).decode()
+    assert Redactor([SECRET]).text("sig=" + run[:6], cut=True) == "sig=" + MARKER
+    assert Redactor([SECRET]).text("sig=" + run[:6]) == "sig=" + run[:6]
+
+
+def test_a_cut_text_that_is_all_a_piece_of_the_secret_is_redacted_whole():
+    assert Redactor([SECRET]).text(SECRET[:5], cut=True) == MARKER
+    assert Redactor([SECRET]).text(SECRET[:5]) == SECRET[:5]
