@@ -1,5 +1,5 @@
 """Storms through Locust: ``hookmock storm --workers 2`` (a master and 2 worker processes on loopback,
-headless, a few seconds) and the README's locustfile, checked by a verifier written here.
+headless, a few seconds) and the locustfile of docs/how-to/storms.md, checked by a verifier written here.
 
 Locust patches the process for gevent when imported, so it only ever runs in child processes.
 """
@@ -29,7 +29,7 @@ from receivers.base import WerkzeugReceiver
 
 pytestmark = pytest.mark.realtime
 SECRET = "whsec_locust_storm_secret_0123456789"
-README = Path(__file__).resolve().parents[1] / "README.md"
+STORMS_PAGE = Path(__file__).resolve().parents[1] / "docs/how-to/storms.md"
 TOLERANCE_S = 300
 
 
@@ -98,8 +98,8 @@ def test_distributed_storm_totals_agree_across_workers_receiver_and_report(capsy
 
 
 def _readme_locustfile() -> str:
-    blocks = re.findall(r"```py\n(# locustfile\.py\n.*?)```", README.read_text(), re.S)
-    assert len(blocks) == 1, "the README's storm section has one ```py block starting '# locustfile.py'"
+    blocks = re.findall(r"```py\n(# locustfile\.py\n.*?)```", STORMS_PAGE.read_text(), re.S)
+    assert len(blocks) == 1, "docs/how-to/storms.md has one ```py block starting '# locustfile.py'"
     return blocks[0]
 
 

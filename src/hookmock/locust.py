@@ -94,7 +94,9 @@ class WebhookUser(HttpUser):
 
     def _post(self, unit: Unit, kind: str, at: float | None = None) -> bool:
         when = _REAL.time() if at is None else at
-        headers = self._profile.delivery_headers(unit.body, self._options.secret, when)
+        headers = self._profile.delivery_headers(
+            unit.body, self._options.secret, when, message_id=unit.event_id
+        )
         name = f"{self._profile.name} {kind}"
         with self.client.post(
             self._path, data=unit.body, headers=headers, name=name, timeout=self._timeout,

@@ -48,6 +48,8 @@ class Sender:
     ``seed`` makes the events ``send(target, event_type)`` generates reproducible (the same ids and
     field values on every run; their times follow ``clock``); without it they are random.
     ``ca_file`` may be changed later (``sender.ca_file = path``): the next HTTPS attempt trusts it.
+    ``extra_secrets``: more secrets every attempt is signed with as well, for a profile that sends
+    several signatures during key rotation (:attr:`Profile.multi_signature`); others refuse them.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class Sender:
         on_attempt: Callable[[AttemptEvent], object] | None = None,
         on_wait: Callable[[str, int], object] | None = None,
         seed: int | None = None,
+        extra_secrets: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.profile = get_profile(profile)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
@@ -77,6 +80,14 @@ class Sender:
                 f"the {self.profile.secret_name} must be a non-empty string (or None to generate one)"
             )
         self._secret = secret if secret is not None else self.profile.generate_secret()
+        if isinstance(extra_secrets, str) or any(not isinstance(s, str) or not s for s in extra_secrets):
+            raise UsageError(
+                f"extra_secrets={extra_secrets!r}: give a list of non-empty {self.profile.secret_name}s "
+                "to sign with as well (key rotation)"
+            )
+        if extra_secrets:  # refused now, not on the first attempt, when the format has one signature
+            self.profile.sign_rotated(b"", [self._secret, *extra_secrets], 0)
+        self._extra_secrets = tuple(extra_secrets)
         self.clock: Clock = clock if clock is not None else RealClock()
         self._own_log = not isinstance(log, DeliveryLog)
         self.log = log if isinstance(log, DeliveryLog) else DeliveryLog(":memory:" if log is None else log)
@@ -104,6 +115,7 @@ class Sender:
             log=self.log,
             resolve=self.routes.resolve,
             listeners=listeners,
+            extra_secrets=self._extra_secrets,
         )
         #: Deliveries whose in-flight attempt was marked interrupted when this sender started.
         self.recovered: list[str] = []
@@ -142,11 +154,13 @@ class Sender:
         payload: Mapping[str, Any] | None = None,
         body: bytes | None = None,
         agent_job_id: str | None = None,
+        message_id: str | None = None,
         **overrides: Any,
     ) -> Delivery:
         """Deliver one event to ``target`` (a URL, a WSGI or ASGI app, or ``(app, "/path")``) and run
-        it to completion."""
-        record = self._accept_record(target, event_type, payload, body, agent_job_id, overrides)
+        it to completion.  ``message_id``: the id to send the message under, for a provider that
+        sends one in a header (:meth:`Profile.new_message_id`; a new one when not given)."""
+        record = self._accept_record(target, event_type, payload, body, agent_job_id, overrides, message_id)
         run_inline(self.engine, [record.id], on_wait=self.on_wait, known={record.id: record})
         return self.get(record.id)
 
@@ -159,10 +173,11 @@ class Sender:
         payload: Mapping[str, Any] | None = None,
         body: bytes | None = None,
         agent_job_id: str | None = None,
+        message_id: str | None = None,
         **overrides: Any,
     ) -> Delivery:
         """Record one delivery as pending without sending it (``run`` or ``start`` sends it)."""
-        return self.get(self._accept(target, event_type, payload, body, agent_job_id, overrides))
+        return self.get(self._accept(target, event_type, payload, body, agent_job_id, overrides, message_id))
 
     def run(self, delivery: Delivery | str) -> Delivery:
         """Run one accepted delivery to completion in this thread."""
@@ -179,10 +194,11 @@ class Sender:
         payload: Mapping[str, Any] | None = None,
         body: bytes | None = None,
         agent_job_id: str | None = None,
+        message_id: str | None = None,
         **overrides: Any,
     ) -> Delivery:
         """Accept one delivery and send it in the background; returns the pending delivery."""
-        delivery_id = self._accept(target, event_type, payload, body, agent_job_id, overrides)
+        delivery_id = self._accept(target, event_type, payload, body, agent_job_id, overrides, message_id)
         self._driver().schedule(delivery_id)
         return self.get(delivery_id)
 
@@ -313,8 +329,9 @@ class Sender:
         body: bytes | None,
         agent_job_id: str | None,
         overrides: Mapping[str, Any],
+        message_id: str | None = None,
     ) -> str:
-        return self._accept_record(target, event_type, payload, body, agent_job_id, overrides).id
+        return self._accept_record(target, event_type, payload, body, agent_job_id, overrides, message_id).id
 
     def _accept_record(
         self,
@@ -324,7 +341,19 @@ class Sender:
         body: bytes | None,
         agent_job_id: str | None,
         overrides: Mapping[str, Any],
+        message_id: str | None = None,
     ) -> DeliveryRecord:
+        if message_id is not None and (
+            not isinstance(message_id, str) or not message_id or self.profile.new_message_id() is None
+        ):
+            raise UsageError(
+                f"message_id={message_id!r}: "
+                + (
+                    f"{self.profile.title} carries the event id in the payload; set it there"
+                    if self.profile.new_message_id() is None
+                    else "give a non-empty string"
+                )
+            )
         target_url = self.routes.register(target)
         if payload is not None and body is not None:
             raise UsageError("give payload= or body=, not both")
@@ -357,7 +386,10 @@ class Sender:
         return self.log.create(
             delivery_id=self._new_id(),
             profile=self.profile.name,
-            event_id=self.profile.event_id(payload_obj),
+            # the payload's own id, or a new message id for a provider that sends one in a header
+            event_id=self.profile.event_id(payload_obj)
+            or message_id
+            or self.profile.message_id_for(payload_obj),
             event_type=event_type,
             target_url=target_url,
             body=data,

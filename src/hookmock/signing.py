@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from ._util.headers import HeadersLike
 from .clock import Clock, RealClock, unix_s
@@ -29,12 +30,21 @@ def sign(
     *,
     timestamp: float | None = None,
     clock: Clock | None = None,
+    message_id: str | None = None,
+    extra_secrets: Sequence[str] = (),
 ) -> dict[str, str]:
     """The headers a provider sends with ``body``: signature and timestamp (Moda) or token (mod.io).
 
     ``timestamp`` defaults to ``clock.time()`` (the real clock when none is given).
+    ``message_id``: the message id of a provider that sends one in a header (see
+    :meth:`Profile.new_message_id`;
+    a new one when not given); ``extra_secrets``: more secrets to sign with (key rotation).
     """
-    return get_profile(profile).delivery_headers(bytes(body), secret, _now(timestamp, clock))
+    if isinstance(extra_secrets, str):
+        raise UsageError(f"extra_secrets={extra_secrets!r}: give a list of secrets, not one string")
+    return get_profile(profile).delivery_headers(
+        bytes(body), secret, _now(timestamp, clock), message_id=message_id, extra_secrets=tuple(extra_secrets)
+    )
 
 
 def verify(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 
 from ._util.overrides import ABSENT
 from .clock import VirtualClock
+from .errors import UsageError
 from .factories import EventFactory
 from .profiles import Profile, get_profile
 
@@ -141,12 +143,24 @@ def bodies(
 
 
 def secrets(profile: str | Profile = "moda") -> st.SearchStrategy[str]:
-    """Secrets as the provider issues them, and arbitrary non-empty text."""
+    """Secrets as the provider issues them, and arbitrary non-empty text the profile can sign with
+    (a provider whose secret has a format, such as base64 behind a prefix, refuses other text)."""
     prof = get_profile(profile)
     issued = st.integers(0, 2**32 - 1).map(lambda s: prof.generate_secret(__import__("random").Random(s)))
     return st.one_of(
-        issued, st.text(min_size=1, max_size=64).filter(lambda s: "\r" not in s and "\n" not in s)
+        issued,
+        st.text(min_size=1, max_size=64).filter(
+            lambda s: "\r" not in s and "\n" not in s and _signs_with(prof, s)
+        ),
     )
+
+
+def _signs_with(profile: Profile, secret: str) -> bool:
+    try:
+        profile.sign(b"", secret, 0, message_id=profile.new_message_id(random.Random(0)))
+    except UsageError:
+        return False
+    return True
 
 
 @st.composite
@@ -165,7 +179,7 @@ def _signed(
     variant, payload, body = draw(
         _bodies(profile, hostile, payloads(profile, event_types=event_types, timestamp=ts))
     )
-    headers = profile.delivery_headers(body, key, ts)
+    headers = profile.delivery_headers(body, key, ts, message_id=profile.message_id_for(payload))
     return SignedRequest(profile.name, body, headers, key, ts, payload, variant)
 
 

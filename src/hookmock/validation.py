@@ -198,9 +198,28 @@ def _validator(name: str) -> Any:
     return Draft202012Validator(load_schema(name), registry=registry)
 
 
+def _claimed_by_a_profile(payload: Mapping[str, Any]) -> str | None:
+    """The event schema of the first profile (in name order) that ``payload`` is valid under."""
+    from .profiles import available_profiles, get_profile
+
+    known = _schema_files()
+    for name in available_profiles():
+        try:
+            schema = get_profile(name).schema_for(payload)
+        except Exception:  # a profile that cannot read this payload does not claim it
+            continue
+        if schema in known and not violations(payload, schema, most=1):
+            return schema
+    return None
+
+
 def guess_schema(payload: Any) -> str:
-    """The schema a payload most likely claims to follow, judged by its keys."""
+    """The schema a payload most likely claims to follow: the event schema of a profile it is
+    valid under, else judged by its keys."""
     if isinstance(payload, Mapping):
+        claimed = _claimed_by_a_profile(payload)
+        if claimed is not None:
+            return claimed
         if "event" in payload and "event_name" not in payload:
             return "modio-ping"
         if "event_name" in payload:

@@ -96,12 +96,17 @@ class WerkzeugReceiver:
             payload = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             return Response("body is not UTF-8 JSON", status=self.body_status)
-        if not isinstance(payload, dict) or not self.profile.event_id(payload):
+        if (
+            not isinstance(payload, dict)
+            or not self.profile.received_event_id(request.headers, payload)
+            or not self.profile.event_type_of(payload)
+        ):
             return Response("not an event", status=self.body_status)
         return payload
 
     def process(self, request: Request, payload: dict[str, Any]) -> Response:
-        event_id = self.profile.event_id(payload)
+        # the payload's event id (Moda, mod.io), or the message id header (Standard Webhooks)
+        event_id = self.profile.received_event_id(request.headers, payload)
         assert event_id is not None
         self.store.apply_once(event_id)
         return Response("ok", status=200)

@@ -9,7 +9,7 @@ The package is called ``auditing`` so that ``hookmock.audit`` can be the functio
 
 from __future__ import annotations
 
-from .catalogue import CATALOGUE, Check, check_names
+from .catalogue import CATALOGUE, Check, catalogue_for, check_names, every_check
 from .effect import EffectProbe, ProbeFailed
 from .model import CaseResult, CheckResult, Exchange, ProbeRequest
 from .report import AuditReport
@@ -29,6 +29,8 @@ __all__ = [
     "TargetUnreachable",
     "WrongPath",
     "audit",
+    "catalogue_for",
     "check_names",
+    "every_check",
     "run_audit",
 ]

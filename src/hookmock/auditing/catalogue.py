@@ -7,7 +7,10 @@ there.
 
 A check that a profile cannot have (timestamp checks for a provider that sends no timestamp,
 token checks for one that signs) is reported as ``skip`` with the reason, never silently dropped,
-so a report always shows the whole catalogue.
+so a report always shows the whole catalogue.  A profile may declare more generic checks that do
+not apply to it, with its own reason (:attr:`Profile.audit_skips`), and contribute checks of
+defect classes only its format has (:meth:`Profile.audit_checks`): :func:`catalogue_for` is the
+catalogue of one profile, run before ``deadline`` (which must see every valid delivery).
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..profiles import Profile, available_profiles, get_profile
+from ..profiles._audit import ProfileCheck
 from . import probes_auth as auth
 from . import probes_body as body
 from . import probes_delivery as delivery
 from . import probes_effects as effects
-from .context import AuditContext, Outcome
+from .context import AuditContext, Outcome, summarize
+from .model import ProbeRequest
+from .verdicts import judged
 
-__all__ = ["CATALOGUE", "Check", "check_names"]
+__all__ = ["CATALOGUE", "Check", "catalogue_for", "check_names", "every_check"]
 
 
 @dataclass(frozen=True)
@@ -219,3 +226,58 @@ CATALOGUE: tuple[Check, ...] = (
 
 def check_names() -> list[str]:
     return [c.name for c in CATALOGUE]
+
+
+def _adapt(contributed: ProfileCheck) -> Check:
+    """A profile's check as a check of the catalogue: its probes are sent and judged by the same
+    rules as every other check (:func:`.verdicts.judged`)."""
+
+    def run(ctx: AuditContext) -> Outcome:
+        cases = []
+        for probe in contributed.probes(ctx):
+            request = ProbeRequest(probe.label, dict(probe.headers), probe.body, probe.event_id)
+            cases.append(
+                judged(
+                    ctx,
+                    request,
+                    probe.expect,
+                    probe.expected,
+                    signed=probe.signed,
+                    lenient=probe.lenient,
+                    cause=probe.cause,
+                )
+            )
+        if not cases:
+            return "skip", f"{ctx.profile.title} has no case of this check here", []
+        return summarize(cases, contributed.passed)
+
+    return Check(
+        contributed.name,
+        contributed.defect,
+        contributed.title,
+        contributed.expected,
+        run,
+        contributed.applies,  # an AuditContext is an AuditKit
+    )
+
+
+def catalogue_for(profile: str | Profile) -> tuple[Check, ...]:
+    """The checks an audit of ``profile`` runs, in order: the generic ones, then the profile's
+    own, then ``deadline``."""
+    extra = tuple(_adapt(c) for c in get_profile(profile).audit_checks())
+    if not extra:
+        return CATALOGUE
+    return (*CATALOGUE[:-1], *extra, CATALOGUE[-1])
+
+
+def every_check() -> tuple[Check, ...]:
+    """Every check of every built-in and registered profile (each once): what the catalogue
+    page documents."""
+    seen = {c.name for c in CATALOGUE}
+    found = list(CATALOGUE)
+    for name in available_profiles():
+        for check in catalogue_for(name):
+            if check.name not in seen:
+                seen.add(check.name)
+                found.append(check)
+    return tuple(found)

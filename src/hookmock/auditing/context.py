@@ -9,6 +9,7 @@ sign two bodies at two times and comparing (see :func:`auth_shape`).
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections import Counter
@@ -51,9 +52,10 @@ def auth_shape(profile: Profile) -> AuthShape:
     """Find the signature, timestamp and token headers by signing two bodies at two times."""
     secret = profile.generate_secret(random.Random(0))
     ts = 1_000_000_000
-    one = profile.sign(b'{"a":1}', secret, ts)
-    two = profile.sign(b'{"a":2}', secret, ts)
-    later = profile.sign(b'{"a":1}', secret, ts + 7)
+    mid = profile.new_message_id(random.Random(0))  # one message: its id header is none of the three
+    one = profile.sign(b'{"a":1}', secret, ts, message_id=mid)
+    two = profile.sign(b'{"a":2}', secret, ts, message_id=mid)
+    later = profile.sign(b'{"a":1}', secret, ts + 7, message_id=mid)
     signature = tuple(n for n in one if two.get(n) != one[n])
     timestamp = tuple(n for n in one if one[n] == str(ts) and later.get(n) == str(ts + 7))
     token = tuple(n for n in one if one[n] == secret)
@@ -88,6 +90,8 @@ class AuditContext:
     dedupes_identical: bool | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _accepted: Counter[str] = field(default_factory=Counter, init=False, repr=False)
+    #: Message ids given to payloads that carry none (a provider whose id travels in a header).
+    _message_ids: dict[str, str | None] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.shape = auth_shape(self.profile)
@@ -104,16 +108,37 @@ class AuditContext:
             event_type = self.profile.event_types[0]
         return self.factory.event(event_type, **overrides)
 
+    @property
+    def rng(self) -> random.Random:
+        return self.factory.rng
+
     def event_id(self, payload: dict[str, Any]) -> str | None:
-        return self.profile.event_id(payload)
+        """The id ``payload`` is sent under: its own event id, or (for a provider that sends the
+        message id in a header) one message id per payload, the same every time it is asked."""
+        own = self.profile.event_id(payload)
+        if own is not None or not isinstance(payload, dict):
+            return own
+        key = json.dumps(payload, sort_keys=True, default=str)
+        with self._lock:
+            if key not in self._message_ids:
+                self._message_ids[key] = self.profile.new_message_id(self.factory.rng)
+            return self._message_ids[key]
 
     # -- requests ------------------------------------------------------------------------
     def headers(
-        self, body: bytes, *, timestamp: int | None = None, secret: str | None = None
+        self,
+        body: bytes,
+        *,
+        timestamp: int | None = None,
+        secret: str | None = None,
+        message_id: str | None = None,
     ) -> dict[str, str]:
-        """Every header of a delivery of ``body``, signed at ``timestamp`` (default: now)."""
+        """Every header of a delivery of ``body``, signed at ``timestamp`` (default: now), as the
+        message ``message_id`` (:meth:`event_id` of its payload; a new one when None)."""
         ts = self.now() if timestamp is None else timestamp
-        return self.profile.delivery_headers(body, self.secret if secret is None else secret, ts)
+        return self.profile.delivery_headers(
+            body, self.secret if secret is None else secret, ts, message_id=message_id
+        )
 
     def signed(
         self,
@@ -125,7 +150,8 @@ class AuditContext:
     ) -> ProbeRequest:
         """A valid delivery of ``payload`` (or of ``body``, its exact bytes)."""
         raw = self.profile.serialize(payload) if body is None else body
-        return ProbeRequest(label, self.headers(raw, timestamp=timestamp), raw, self.event_id(payload))
+        event_id = self.event_id(payload)
+        return ProbeRequest(label, self.headers(raw, timestamp=timestamp, message_id=event_id), raw, event_id)
 
     def valid(self, label: str, event_type: str | None = None, /, **overrides: Any) -> ProbeRequest:
         return self.signed(label, self.event(event_type, **overrides))

@@ -77,12 +77,6 @@ def _tampered_body(ctx: AuditContext, payload: dict[str, Any], body: bytes) -> b
     return body.replace(b"{", b"{ ", 1)
 
 
-def _split_signature(value: str) -> tuple[str, str]:
-    """``("v1=", "<hex>")`` for a prefixed signature, ``("", value)`` otherwise."""
-    prefix, sep, rest = value.partition("=")
-    return (prefix + sep, rest) if sep else ("", value)
-
-
 def raw_header(data: bytes) -> str:
     """A header value made of these exact bytes on the wire: the text a WSGI server hands the app
     (PEP 3333: header values are decoded as latin-1), and what the HTTP transport sends back as
@@ -128,13 +122,21 @@ def signature_attacks(ctx: AuditContext) -> list[ProbeRequest]:
     other = ctx.profile.generate_secret(ctx.factory.rng)
     out.append(
         ProbeRequest(
-            "signed with another secret", ctx.headers(body, secret=other), body, ctx.event_id(payload)
+            "signed with another secret",
+            ctx.headers(body, secret=other, message_id=ctx.event_id(payload)),
+            body,
+            ctx.event_id(payload),
         )
     )
     payload = ctx.event()
     body = ctx.profile.serialize(payload)
     out.append(
-        ProbeRequest("signed with an empty secret", ctx.headers(body, secret=""), body, ctx.event_id(payload))
+        ProbeRequest(
+            "signed with an empty secret",
+            ctx.headers(body, secret="", message_id=ctx.event_id(payload)),
+            body,
+            ctx.event_id(payload),
+        )
     )
     payload = ctx.event()
     base = ctx.signed("tampered body (event type changed after signing)", payload)
@@ -143,31 +145,37 @@ def signature_attacks(ctx: AuditContext) -> list[ProbeRequest]:
     value = base.headers[sig_name]
     flipped = value[:-1] + ("0" if value[-1:] != "0" else "1")
     out.append(ctx.edited(base, base.label, set_headers={sig_name: flipped}))
-    prefix, _digest = _split_signature(value)
+    prefix, _digest = ctx.profile.split_signature(value)
     if prefix:
         base = ctx.valid(f"bare signature without the {prefix!r} prefix")
         out.append(
-            ctx.edited(base, base.label, set_headers={sig_name: _split_signature(base.headers[sig_name])[1]})
+            ctx.edited(
+                base,
+                base.label,
+                set_headers={sig_name: ctx.profile.split_signature(base.headers[sig_name])[1]},
+            )
         )
     base = ctx.valid("truncated signature (first half)")
-    prefix, digest = _split_signature(base.headers[sig_name])
+    prefix, digest = ctx.profile.split_signature(base.headers[sig_name])
     out.append(ctx.edited(base, base.label, set_headers={sig_name: prefix + digest[: len(digest) // 2]}))
-    base = ctx.valid("signature that is not hex")
-    prefix, digest = _split_signature(base.headers[sig_name])
-    out.append(ctx.edited(base, base.label, set_headers={sig_name: prefix + "z" * len(digest)}))
+    encoding = ctx.profile.signature_encoding
+    base = ctx.valid(f"signature that is not {encoding}")
+    prefix, digest = ctx.profile.split_signature(base.headers[sig_name])
+    garbage = "z" if encoding == "hex" else "!"
+    out.append(ctx.edited(base, base.label, set_headers={sig_name: prefix + garbage * len(digest)}))
     base = ctx.valid("empty signature header")
     out.append(ctx.edited(base, base.label, set_headers={sig_name: ""}))
     for what, value in hostile_values(prefix, 64):
         base = ctx.valid(f"signature header {what}")
         out.append(ctx.edited(base, base.label, set_headers={sig_name: value}))
     base = ctx.valid("signature header sent twice, both forged")
-    prefix, digest = _split_signature(base.headers[sig_name])
+    prefix, digest = ctx.profile.split_signature(base.headers[sig_name])
     out.append(repeated(base, base.label, sig_name, prefix + "0" * len(digest), prefix + "1" * len(digest)))
     if shape.timestamp:
         payload = ctx.event()
         body = ctx.profile.serialize(payload)
         now = ctx.now()
-        headers = ctx.headers(body, timestamp=now - 60)
+        headers = ctx.headers(body, timestamp=now - 60, message_id=ctx.event_id(payload))
         headers.update({n: str(now) for n in shape.timestamp})
         out.append(
             ProbeRequest("timestamp header changed after signing", headers, body, ctx.event_id(payload))
@@ -196,7 +204,7 @@ def check_signature(ctx: AuditContext) -> Outcome:
     sig_name = ctx.shape.signature[0]
     base = ctx.valid("signature header sent twice, the valid one first and a forged one")
     value = base.headers[sig_name]
-    prefix, digest = _split_signature(value)
+    prefix, digest = ctx.profile.split_signature(value)
     request = repeated(base, base.label, sig_name, value, prefix + "0" * len(digest))
     cases.append(judged(ctx, request, "no_5xx", NO_5XX, signed=True, cause="signature"))
     return summarize(cases, f"all {len(cases)} forged, damaged or hostile signatures were handled")
@@ -400,10 +408,11 @@ def check_timestamp_parsing(ctx: AuditContext) -> Outcome:
     for text, what, lenient in texts:
         payload = ctx.event()
         body = ctx.profile.serialize(payload)
-        signed = ctx.profile.sign_timestamp_text(body, ctx.secret, text)
+        message_id = ctx.event_id(payload)
+        signed = ctx.profile.sign_timestamp_text(body, ctx.secret, text, message_id=message_id)
         if signed is None:
             return "skip", f"{ctx.profile.title} cannot sign a malformed timestamp", []
-        headers = ctx.headers(body)
+        headers = ctx.headers(body, message_id=message_id)
         headers.update(signed)
         request = ProbeRequest(f"timestamp {what} {text[:24]!r}", headers, body, ctx.event_id(payload))
         case = judged(ctx, request, "reject", expected, signed=True, lenient=lenient, cause="timestamp")

@@ -55,7 +55,7 @@ def _forgeries(ctx: AuditContext) -> list[tuple[ProbeRequest, ProbeRequest]]:
         genuine = ctx.signed("then the genuine delivery", payload)
         forged = ProbeRequest(
             "a copy signed with another secret, first",
-            ctx.headers(genuine.body, secret=_other_secret(ctx)),
+            ctx.headers(genuine.body, secret=_other_secret(ctx), message_id=genuine.event_id),
             genuine.body,
             genuine.event_id,
         )
@@ -129,7 +129,7 @@ def _retry(ctx: AuditContext, first: ProbeRequest) -> ProbeRequest:
         return ctx.edited(
             first,
             "the retry",
-            set_headers=ctx.headers(first.body),
+            set_headers=ctx.headers(first.body, message_id=first.event_id),
         )
     return ProbeRequest("the retry", first.headers, first.body, first.event_id)
 

@@ -23,7 +23,7 @@ from ..profiles import Profile, get_profile
 from ..transport import Transport
 from ..transport.apps import as_target, describe_target
 from .attribution import attribute
-from .catalogue import CATALOGUE, Check
+from .catalogue import Check, catalogue_for
 from .context import AuditContext
 from .curl import Redactor
 from .effect import EffectProbe, effect_probe
@@ -63,19 +63,21 @@ class ProbeUnusable(UsageError):
     status, an answer that is not a count): a setup problem, not a finding about the receiver."""
 
 
-def _select(only: Iterable[str] | None, skip: Iterable[str] | None) -> list[Check]:
-    names = {c.name for c in CATALOGUE}
+def _select(
+    only: Iterable[str] | None, skip: Iterable[str] | None, catalogue: tuple[Check, ...]
+) -> list[Check]:
+    names = {c.name for c in catalogue}
     wanted = set(only) if only is not None else set(names)
     unwanted = set(skip or ())
     unknown = (wanted | unwanted) - names
     if unknown:
         raise UsageError(
             f"unknown audit check(s) {', '.join(sorted(unknown))}; "
-            f"choose from {', '.join(c.name for c in CATALOGUE)}"
+            f"choose from {', '.join(c.name for c in catalogue)}"
         )
     wanted.add("baseline")  # always: it finds an unreachable target and a wrong secret
     unwanted.discard("baseline")
-    return [c for c in CATALOGUE if c.name in wanted and c.name not in unwanted]
+    return [c for c in catalogue if c.name in wanted and c.name not in unwanted]
 
 
 def _transport_for(target: Any, allow_targets: tuple[str, ...], ca_file: str | None) -> Transport:
@@ -92,7 +94,7 @@ def _transport_for(target: Any, allow_targets: tuple[str, ...], ca_file: str | N
 
 def _run_check(ctx: AuditContext, check: Check) -> CheckResult:
     started = _WALL.monotonic_ns()
-    reason = check.applies(ctx)
+    reason = ctx.profile.audit_skips.get(check.name) or check.applies(ctx)
     if reason is not None:
         return CheckResult(check.name, check.defect, check.title, "skip", reason, check.expected)
     status, detail, cases = check.run(ctx)
@@ -149,7 +151,7 @@ def audit(
     allow = tuple(allow_targets)
     settle_s = check_settle(settle)
     clk: Clock = clock or RealClock()
-    checks = _select(only, skip)
+    checks = _select(only, skip, catalogue_for(prof))
     resolved = as_target(target)  # UsageError for anything that names no target
     tx = transport or _transport_for(resolved, allow, ca_file)
     probe_fn = effect_probe(probe, allow_targets=allow, ca_file=ca_file)

@@ -37,8 +37,8 @@ def forged(ctx: AuditContext, request: ProbeRequest) -> ProbeRequest | None:
     if shape.signature:
         name = shape.signature[0]
         value = next((v for k, v in request.headers.items() if k.lower() == name.lower()), "")
-        prefix, sep, digest = value.partition("=")
-        fake = f"{prefix}={'0' * len(digest)}" if sep else "0" * max(len(value), 64)
+        prefix, digest = ctx.profile.split_signature(value)
+        fake = f"{prefix}{'0' * len(digest)}" if prefix else "0" * max(len(value), 64)
         label = f"{request.label}, with a forged signature"
         return ctx.edited(request, label, set_headers={name: fake})
     if shape.token:

@@ -19,7 +19,17 @@ from collections.abc import Sequence
 from .._version import __version__
 from ..errors import HookmockError, UsageError
 
-__all__ = ["main", "run"]
+__all__ = ["EXIT_CODES", "main", "run"]
+
+#: What the exit status of every ``hookmock`` command means (the error reference lists these; a
+#: command's help says when it gives 1 a more precise meaning).
+EXIT_CODES: dict[int, str] = {
+    0: "success: the command did what was asked (an audit or a scenario passed)",
+    1: "failure: a check, audit, scenario or wait failed, or hookmock could not do the work "
+    "(the message says why); also when the output cannot be written",
+    2: "usage error: a bad option, value, file or URL; the message names it and says what to do",
+    130: "interrupted (Ctrl-C)",
+}
 
 _ORDER = [
     "demo",

@@ -97,13 +97,13 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..auditing import CATALOGUE, TargetUnreachable, audit
+    from ..auditing import TargetUnreachable, audit, catalogue_for
     from ..errors import UsageError
     from ..profiles import get_profile
     from ..transport.targets import ResolutionFailed
 
     if args.list:
-        for check in CATALOGUE:
+        for check in catalogue_for(get_profile(args.profile)):
             number = f"#{check.defect}" if check.defect else "  "
             print(f"{check.name:<22} {number:<4} {check.title}")
         return 0

@@ -151,7 +151,7 @@ class _ScriptedProxy:
         environ["wsgi.input"] = io.BytesIO(body)
         try:
             payload = parse_json(body, what="body")
-            event_id = self.proxy.profile.event_id(payload) if isinstance(payload, dict) else None
+            event_id = self.proxy.profile.received_event_id(_headers_of(environ), payload)
         except JSONInputError:
             event_id = None
         with self.lock:
@@ -274,3 +274,10 @@ class _Printer:
                 return
             answers = ", ".join(f"{n} x {a}" for a, n in self.answers.most_common()) or "none"
             self._out(f"stopped: {self.total} request(s), {self.verified} verified; answers: {answers}")
+
+
+def _headers_of(environ: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The request headers of a WSGI environ (``HTTP_X_MESSAGE_ID`` -> ``X-MESSAGE-ID``)."""
+    return tuple(
+        (key[5:].replace("_", "-"), str(value)) for key, value in environ.items() if key.startswith("HTTP_")
+    )

@@ -58,17 +58,20 @@ class Engine:
         log: DeliveryLog,
         resolve: Resolver,
         listeners: Iterable[Callable[[AttemptEvent], object]] = (),
+        extra_secrets: Iterable[str] = (),
     ) -> None:
         self.profile = profile
         self.rules = rules
         self._secret = secret
+        #: More secrets every attempt is signed with too (key rotation; the profile says how).
+        self._extra_secrets = tuple(extra_secrets)
         self.clock = clock
         self.log = log
         self.resolve = resolve
         self.listeners = list(listeners)
         #: What is removed from every result before it is logged or reported (this engine's
         #: secret; an owner of more secrets, like the emulator, adds them or shares its own).
-        self.redactor = Redactor([(secret, profile.secret_prefix)])
+        self.redactor = Redactor([(s, profile.secret_prefix_of(s)) for s in (secret, *self._extra_secrets)])
 
     def __repr__(self) -> str:  # never shows the secret
         return f"<Engine {self.profile.name} log={self.log.path!r}>"
@@ -80,7 +83,13 @@ class Engine:
         now = self.clock.now_ns()
         state = machine.attempt_started(record.state, self.rules, now)
         timestamp = unix_s(self.clock)  # whole seconds, as the header carries them
-        headers = self.profile.delivery_headers(record.body, self._secret, timestamp)
+        headers = self.profile.delivery_headers(
+            record.body,
+            self._secret,
+            timestamp,
+            message_id=record.event_id,  # the same on every attempt of this message
+            extra_secrets=self._extra_secrets,
+        )
         try:
             self.log.start_attempt(
                 record.id, state, timestamp=timestamp if self.profile.has_timestamp else None

@@ -157,12 +157,19 @@ _EXPORT_BODY = {
 }
 _ADVANCE_BODY = {
     "type": "object",
-    "properties": {"seconds": {"type": "number", "minimum": 0}, "ms": {"type": "integer", "minimum": 0}},
+    "properties": {
+        "seconds": {
+            "type": "number",
+            "minimum": 0,
+            "description": "How far to advance, in seconds (added to ms)",
+        },
+        "ms": {"type": "integer", "minimum": 0, "description": "How far to advance, in milliseconds"},
+    },
 }
 _COMPLETE_BODY = {
     "type": "object",
     "required": ["outcome"],
-    "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES)}},
+    "properties": {"outcome": {"type": "string", "enum": list(OUTCOMES), "description": "How the task ends"}},
 }
 _MODA_EVENT_BODY = {
     "type": "object",
@@ -187,10 +194,24 @@ _DRILL_BODY = {
     "type": "object",
     "required": ["mode"],
     "properties": {
-        "mode": {"type": "string", "enum": list(DRILLS)},
-        "delivery_id": _STR,
-        "delivery_ids": {"type": "array", "items": _STR},
-        "copies": {"type": "integer", "minimum": 2, "maximum": 20},
+        "mode": {"type": "string", "enum": list(DRILLS), "description": "The drill (see the summary)"},
+        "delivery_id": {
+            "type": "string",
+            "description": "The delivery to misbehave with (whd_… or a mod.io history entry id); "
+            "give this or delivery_ids",
+        },
+        "delivery_ids": {
+            "type": "array",
+            "items": _STR,
+            "description": "Several deliveries, oldest first (out_of_order needs at least two)",
+        },
+        "copies": {
+            "type": "integer",
+            "minimum": 2,
+            "maximum": 20,
+            "default": 5,
+            "description": "How many copies concurrent sends at once",
+        },
     },
 }
 _WEBHOOK_BODY = {

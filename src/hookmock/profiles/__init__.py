@@ -27,7 +27,10 @@ _registry: dict[str, Profile] = {}
 
 
 def _builtin_names() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    """Registry names of the modules here: ``standard_webhooks`` is ``standard-webhooks``."""
+    return sorted(
+        m.name.replace("_", "-") for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")
+    )
 
 
 def register_profile(profile: Profile) -> None:
@@ -47,13 +50,15 @@ def available_profiles() -> list[str]:
 
 
 def get_profile(name: str | Profile) -> Profile:
-    """The profile called ``name`` (``"moda"``, ``"modio"``, …); a Profile is returned as is."""
+    """The profile called ``name`` (``"moda"``, ``"modio"``, ``"standard-webhooks"``, …; a module
+    name with ``_`` for ``-`` is accepted too); a Profile is returned as is."""
     if isinstance(name, Profile):
         return name
     if name in _registry:
         return _registry[name]
-    if isinstance(name, str) and name.isidentifier() and name in _builtin_names():
-        module = importlib.import_module(f"{__name__}.{name}")
+    module_name = name.replace("-", "_") if isinstance(name, str) else ""
+    if module_name.isidentifier() and module_name.replace("_", "-") in _builtin_names():
+        module = importlib.import_module(f"{__name__}.{module_name}")
         profile: Profile = module.PROFILE
         _registry[name] = profile
         return profile

@@ -20,10 +20,12 @@ from .._util.headers import HeadersLike
 from .._util.redact import Redactor, redactor_for
 from .._version import __version__
 from ..clock import SECOND
-from ..errors import VerificationError
+from ..errors import UsageError, VerificationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from faker import Faker
+
+    from ._audit import ProfileCheck
 
 __all__ = ["DEFAULT_TOLERANCE_S", "Profile", "Verdict"]
 
@@ -88,6 +90,12 @@ class Profile(ABC):
     has_timestamp: bool
     #: Schema names this profile owns; the first is the name of its event payload schema.
     schemas: tuple[str, ...]
+    #: How the signature's digest is written (``"hex"``, ``"base64"``): the audit's "not hex"
+    #: probe uses characters outside it.
+    signature_encoding: str = "hex"
+    #: Generic audit checks that do not apply to this provider, by check name, with the reason
+    #: shown in the report (e.g. ``{"replay": "GitHub sends no timestamp: ..."}``).
+    audit_skips: Mapping[str, str] = {}
 
     # -- rules -------------------------------------------------------------------------
     @property
@@ -131,6 +139,24 @@ class Profile(ABC):
     def event_type_of(self, payload: Mapping[str, Any]) -> str | None:
         """The event name carried by ``payload``."""
 
+    # -- message identity --------------------------------------------------------------
+    def new_message_id(self, rng: random.Random | None = None) -> str | None:
+        """A fresh message id, for a provider that identifies a message outside its payload (a
+        header that stays the same on every retry of the message); None when the payload carries
+        its own id (:meth:`event_id`)."""
+        return None
+
+    def message_id_for(self, payload: Any, rng: random.Random | None = None) -> str | None:
+        """The id a message of ``payload`` is sent under: the payload's own event id, or else a new
+        message id (:meth:`new_message_id`); None when the provider has neither."""
+        own = self.event_id(payload) if isinstance(payload, Mapping) else None
+        return own if own is not None else self.new_message_id(rng)
+
+    def received_event_id(self, headers: HeadersLike, payload: Any) -> str | None:
+        """The idempotency key of a received request: the payload's event id by default (a
+        profile whose id travels in a header reads it there)."""
+        return self.event_id(payload) if isinstance(payload, Mapping) else None
+
     @abstractmethod
     def schema_for(self, payload: Mapping[str, Any]) -> str:
         """Name of the schema ``payload`` should validate against."""
@@ -141,14 +167,46 @@ class Profile(ABC):
 
     # -- authenticity ------------------------------------------------------------------
     @abstractmethod
-    def sign(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
-        """The authenticity headers for one attempt sent at ``timestamp`` (unix seconds)."""
+    def sign(
+        self, body: bytes, secret: str, timestamp: int, *, message_id: str | None = None
+    ) -> dict[str, str]:
+        """The authenticity headers for one attempt sent at ``timestamp`` (unix seconds).
+        ``message_id``: the message's id (the same on every attempt), for a provider that sends and
+        signs one; others ignore it, and a profile that needs one makes a new one when it is None."""
 
-    def sign_timestamp_text(self, body: bytes, secret: str, timestamp_text: str) -> dict[str, str] | None:
+    #: Whether one request can carry several signatures, one per secret (key rotation).
+    multi_signature: bool = False
+
+    def sign_rotated(
+        self, body: bytes, secrets: Sequence[str], timestamp: int, *, message_id: str | None = None
+    ) -> dict[str, str]:
+        """Authenticity headers signed with every secret of ``secrets`` (key rotation: the new
+        and the old secret); with one secret, :meth:`sign`."""
+        if len(secrets) == 1:
+            return self.sign(body, secrets[0], timestamp, message_id=message_id)
+        raise UsageError(
+            f"{self.title} sends one signature per request; signing with {len(secrets)} secrets "
+            "(key rotation) is not part of its format: give one secret"
+        )
+
+    def sign_timestamp_text(
+        self, body: bytes, secret: str, timestamp_text: str, *, message_id: str | None = None
+    ) -> dict[str, str] | None:
         """Authenticity headers carrying ``timestamp_text`` verbatim as the timestamp and signed over
         it, even when it is not a valid timestamp (the audit's malformed-timestamp probes).  None when
         the profile sends no timestamp."""
         return None
+
+    def auth_header_names(self) -> tuple[str, ...]:
+        """The names of the headers :meth:`sign` produces (what a re-signed request replaces)."""
+        secret = self.generate_secret(random.Random(0))
+        return tuple(self.sign(b"", secret, 0, message_id=self.new_message_id(random.Random(0))))
+
+    def split_signature(self, value: str) -> tuple[str, str]:
+        """``("v1=", "<digest>")`` for a signature header value with a scheme prefix, ``("", value)``
+        without one: the audit damages the digest and keeps the prefix."""
+        prefix, sep, rest = value.partition("=")
+        return (prefix + sep, rest) if sep else ("", value)
 
     @abstractmethod
     def verify(
@@ -187,22 +245,46 @@ class Profile(ABC):
     ) -> Verdict:
         return Verdict(ok=False, authentic=False, fresh=None, error=exc)
 
-    def delivery_headers(self, body: bytes, secret: str, timestamp: float) -> dict[str, str]:
+    def delivery_headers(
+        self,
+        body: bytes,
+        secret: str,
+        timestamp: float,
+        *,
+        message_id: str | None = None,
+        extra_secrets: Sequence[str] = (),
+    ) -> dict[str, str]:
         """Every header of one delivery attempt: content type, user agent, authenticity.
-        ``timestamp``: unix seconds; a float (``clock.time()``) is floored to whole seconds."""
+        ``timestamp``: unix seconds; a float (``clock.time()``) is floored to whole seconds.
+        ``message_id``: see :meth:`sign`; ``extra_secrets``: more secrets to sign with as well
+        (key rotation, see :meth:`sign_rotated`)."""
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
         whole = math.floor(timestamp) if isinstance(timestamp, float) else timestamp
-        headers.update(self.sign(body, secret, whole))
+        if extra_secrets:
+            headers.update(self.sign_rotated(body, [secret, *extra_secrets], whole, message_id=message_id))
+        else:
+            headers.update(self.sign(body, secret, whole, message_id=message_id))
         return headers
 
     @abstractmethod
     def generate_secret(self, rng: random.Random | None = None) -> str:
         """A new secret in the provider's format."""
 
+    def secret_prefix_of(self, secret: str) -> str:
+        """The public prefix of ``secret`` kept when it is redacted (a profile with several key
+        formats, e.g. a signing secret and a key pair, picks the one ``secret`` starts with)."""
+        return self.secret_prefix
+
     def redactor(self, secret: str) -> Redactor:
         """The redactor of ``secret``: every form of it (escaped, re-cased, base64, percent, hex)
         and every piece of one, as :mod:`hookmock._util.redact` describes.  Cached per secret."""
-        return redactor_for(secret, self.secret_prefix)
+        return redactor_for(secret, self.secret_prefix_of(secret))
+
+    # -- audit ---------------------------------------------------------------------------
+    def audit_checks(self) -> tuple[ProfileCheck, ...]:
+        """Checks of defect classes only this provider's format has (see
+        :mod:`hookmock.profiles._audit`); the audit runs them after the generic ones."""
+        return ()
 
     def redact(self, text: str, secret: str, *, cut: bool = False) -> str:
         """``text`` with the secret removed, in any form and in pieces; ``cut``: ``text`` may have

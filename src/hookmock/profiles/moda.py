@@ -381,10 +381,14 @@ class ModaProfile(Profile):
 
         return hostile_variants(payload, self.free_form_path)
 
-    def sign(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
+    def sign(
+        self, body: bytes, secret: str, timestamp: int, *, message_id: str | None = None
+    ) -> dict[str, str]:
         return sign_request(body, secret, timestamp)
 
-    def sign_timestamp_text(self, body: bytes, secret: str, timestamp_text: str) -> dict[str, str] | None:
+    def sign_timestamp_text(
+        self, body: bytes, secret: str, timestamp_text: str, *, message_id: str | None = None
+    ) -> dict[str, str] | None:
         return {
             SIGNATURE_HEADER: f"{SIGNATURE_SCHEME}={compute_signature(body, secret, timestamp_text)}",
             TIMESTAMP_HEADER: timestamp_text,

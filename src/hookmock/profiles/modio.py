@@ -252,7 +252,9 @@ class ModioProfile(Profile):
             }
         return variants
 
-    def sign(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
+    def sign(
+        self, body: bytes, secret: str, timestamp: int, *, message_id: str | None = None
+    ) -> dict[str, str]:
         return {TOKEN_HEADER: secret}
 
     def verify(

@@ -282,7 +282,7 @@ class FaultProxy:
         new_body, signature, extra = rule
         if new_body is not None:
             body = new_body(body) if callable(new_body) else bytes(new_body)
-        auth = {name.lower() for name in self.profile.sign(b"", "x", 0)}
+        auth = {name.lower() for name in self.profile.auth_header_names()}
         out = []
         for key, value in headers:
             if signature and key.lower() in auth and value:
@@ -300,7 +300,7 @@ class FaultProxy:
         arrival = self.clock.now_ns()
         headers = tuple((str(k), str(v)) for k, v in request.headers.items())
         path = request.full_path.rstrip("?") if request.query_string else request.path
-        event_id = _event_id(self.profile, body)
+        event_id = _event_id(self.profile, headers, body)
         item = Captured(request.method, path, headers, body, arrival, event_id)
         with self._lock:
             self.captured.append(item)
@@ -394,12 +394,12 @@ def _upstream_url(upstream: str, path: str) -> str:
     return upstream
 
 
-def _event_id(profile: Profile, body: bytes) -> str | None:
+def _event_id(profile: Profile, headers: tuple[tuple[str, str], ...], body: bytes) -> str | None:
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
-        return None
-    return profile.event_id(payload) if isinstance(payload, dict) else None
+        payload = None
+    return profile.received_event_id(headers, payload)
 
 
 _NOT_FORWARDED = b"failed by hookmock's fault proxy (the handler did not see this request)\n"

@@ -196,7 +196,7 @@ class Record:
         payload, json_error = _decode(body) if truncated is None else (None, f"body not checked: {truncated}")
         event_id = event_type = schema = None
         if isinstance(payload, dict):
-            event_id = self.profile.event_id(payload)
+            event_id = self.profile.received_event_id(headers, payload)
             event_type = self.profile.event_type_of(payload)
             schema = self.profile.schema_for(payload)  # checked when violations are first read
         elif json_error is None:

@@ -124,8 +124,12 @@ class _Run:
             self._upstream_failures(event_id, since)
 
     def _send_payload(self, payload: dict[str, Any], actions: tuple[str, ...]) -> Delivery:
-        event_id = self.profile.event_id(payload)
-        return self._deliver(event_id, actions, lambda: self.sender.send(self.proxy, payload=payload))
+        event_id = self.profile.message_id_for(payload)
+        own = self.profile.event_id(payload) is not None or event_id is None
+        message_id = None if own else event_id
+        return self._deliver(
+            event_id, actions, lambda: self.sender.send(self.proxy, payload=payload, message_id=message_id)
+        )
 
     # -- steps ------------------------------------------------------------------------------
     def run_step(self, step: Step) -> StepResult:
@@ -242,9 +246,10 @@ class _Run:
             how = f"replayed the captured request byte for byte {after:g} s later"
         else:
             headers = dict(item.headers)
-            auth = {n.lower() for n in self.profile.sign(b"", "x", 0)}
+            auth = {n.lower() for n in self.profile.auth_header_names()}
             headers = {k: v for k, v in headers.items() if k.lower() not in auth}
-            headers.update(self.profile.sign(item.body, self.secret, unix_s(self.clock) - int(after)))
+            stamp = unix_s(self.clock) - int(after)
+            headers.update(self.profile.sign(item.body, self.secret, stamp, message_id=item.event_id))
             answer = self.proxy.forward(item.method, item.path, headers.items(), item.body)
             if self.profile.has_timestamp:
                 how = f"re-sent the captured body signed {after:g} s in the past (a replay that much later)"

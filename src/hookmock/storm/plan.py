@@ -162,7 +162,7 @@ class UnitSource:
         event_type = self.rng.choices(self._types, self._weights)[0]
         payload = self.factory.event(event_type)
         body = self.profile.serialize(payload)
-        event_id = self.profile.event_id(payload) or f"unit-{self.made}"
+        event_id = self.profile.message_id_for(payload, self.rng) or f"unit-{self.made}"
         roll = self.rng.random
         unit = Unit(
             index=self.made,

@@ -93,7 +93,7 @@ class _Sender:
 
     def one(self, unit: Unit, kind: str, at: float | None = None) -> None:
         now = _REAL.time() if at is None else at
-        headers = self.profile.delivery_headers(unit.body, self.options.secret, now)
+        headers = self.profile.delivery_headers(unit.body, self.options.secret, now, message_id=unit.event_id)
         try:
             result: AttemptResult = self.transport.send(
                 self.target, headers, unit.body, deadline_ns=self.deadline_ns, clock=_REAL
