@@ -119,6 +119,16 @@ def test_the_floor_does_not_delay_learning():
     assert w.lag_ns == 10 * MS
 
 
+def test_the_floor_applies_once_the_lag_is_learned():
+    t = Timeline(evt=[(10 * MS, 1)])
+    w = t.watcher(floor_s=0.02)
+    reading = w.read("evt", at_least=1)
+    # 10 ms to the first application (no floor while learning), then 50 ms (2 x 10 + 30, above
+    # the floor) without a change, read every 12.5 ms
+    assert reading == Reading(1, ((0, 0), (10 * MS, 1)), 60 * MS, True)
+    assert t.sleeps == [0.005, 0.005, 0.0125, 0.0125, 0.0125, 0.0125]
+
+
 def test_an_event_never_applied_waits_exactly_the_bound():
     t = Timeline()
     w = t.watcher()
