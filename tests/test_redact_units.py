@@ -140,3 +140,10 @@ def test_a_cut_inside_a_base64_form_is_redacted():
 def test_a_cut_text_that_is_all_a_piece_of_the_secret_is_redacted_whole():
     assert Redactor([SECRET]).text(SECRET[:5], cut=True) == MARKER
     assert Redactor([SECRET]).text(SECRET[:5]) == SECRET[:5]
+
+
+def test_two_secrets_side_by_side_are_one_marker():
+    other = "Hb5tY8uJ3kN6mQ1w"
+    r = Redactor([SECRET, other])
+    assert r.text(SECRET + other) == MARKER
+    assert r.text(f"{SECRET} {other}") == f"{MARKER} {MARKER}"
