@@ -147,3 +147,21 @@ def test_two_secrets_side_by_side_are_one_marker():
     r = Redactor([SECRET, other])
     assert r.text(SECRET + other) == MARKER
     assert r.text(f"{SECRET} {other}") == f"{MARKER} {MARKER}"
+
+
+def test_a_piece_at_the_very_start_or_filling_the_text_is_found():
+    r = Redactor([SECRET])
+    assert r.text(SECRET[:8] + " tail") == MARKER + " tail"
+    assert r.text(SECRET[3:11]) == MARKER  # exactly one piece long
+    assert r.text("head " + SECRET[8:]) == "head " + MARKER
+
+
+def test_a_very_short_secret_is_matched_exactly_in_text_and_bytes():
+    r = Redactor(["äö"])  # below MIN_SECRET: only the exact text, in the same case
+    assert r.text("x äö y ÄÖ") == f"x {MARKER} y ÄÖ"
+    assert r.data("x äö y".encode()) == b"x " + M + b" y"
+
+
+def test_a_very_short_secret_does_not_stop_the_others_being_looked_for():
+    r = Redactor(["ab", SECRET])
+    assert r.text(f"ab {SECRET}") == f"{MARKER} {MARKER}"
