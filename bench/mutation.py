@@ -52,41 +52,58 @@ GROUPS: dict[str, Group] = {
     ),
     "recovery": Group(
         ("src/hookmock/delivery/_recovery.py",),
-        ("tests/test_delivery_log.py", "tests/test_sender_crash.py"),
+        ("tests/test_delivery_recovery.py", "tests/test_delivery_log.py", "tests/test_sender_crash.py"),
     ),
     "targets": Group(
         ("src/hookmock/transport/targets.py",),
-        ("tests/test_targets.py", "tests/test_transport_targets.py"),
+        ("tests/test_transport_targets.py", "tests/test_transport_targets_edges.py"),
     ),
     "deadline": Group(
         ("src/hookmock/transport/_deadline.py",),
-        ("tests/test_transport_http.py",),
+        ("tests/test_transport_deadline.py", "tests/test_transport_http.py"),
     ),
     "audit": Group(
+        ("src/hookmock/auditing/verdicts.py", "src/hookmock/auditing/attribution.py"),
+        ("tests/test_audit_twice.py", "tests/test_audit_verdicts.py", "tests/test_audit_corpus.py"),
+    ),
+    "audit-effects": Group(
         (
             "src/hookmock/auditing/probes_body.py",
             "src/hookmock/auditing/probes_delivery.py",
             "src/hookmock/auditing/probes_effects.py",
-            "src/hookmock/auditing/verdicts.py",
         ),
-        (
-            "tests/test_audit_twice.py",
-            "tests/test_audit_corpus.py",
-            "tests/test_audit_verdicts.py",
-            "tests/test_fail_once.py",
-        ),
+        ("tests/test_audit_twice.py", "tests/test_fail_once.py", "tests/test_audit_corpus.py"),
     ),
-    "scenarios": Group(
-        ("src/hookmock/scenarios/runner.py",),
-        ("tests/test_scenarios.py",),
+    "settle": Group(
+        ("src/hookmock/auditing/settle.py",), ("tests/test_settle_timeline.py", "tests/test_settle.py")
     ),
+    "scenarios": Group(("src/hookmock/scenarios/*.py",), ("tests/test_scenarios.py",)),
     "redact": Group(
         ("src/hookmock/_util/redact.py",),
-        ("tests/test_redact.py", "tests/test_secrets_canary.py"),
+        # tests/test_secrets_canary.py (every secret through every command, 17 s and more a run)
+        # is the end-to-end guard; here, the redactor's own tests
+        ("tests/test_redact_units.py", "tests/test_redact.py"),
     ),
 }
 
 COPIED = ("src", "tests", "schemas", "pyproject.toml", "README.md")
+
+#: Appended to the scratch copy's tests/conftest.py.  mutmut runs the clean tests in one process,
+#: then forks a child per mutant: a memoised result (``parse_target``'s ``lru_cache``, the cached
+#: redactors) computed by the clean code in the parent would answer in the child instead of the
+#: mutated code, and the mutant would survive unseen.  Every hookmock cache starts empty per test.
+FRESH_CACHES = """
+
+@pytest.fixture(autouse=True)
+def _mutation_run_fresh_caches():
+    import sys
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("hookmock") and module is not None:
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)) and hasattr(value, "cache_info"):
+                    value.cache_clear()
+"""
 RESULT = re.compile(r"^\s*(\S+): (\w[\w ]*)$")
 
 
@@ -101,6 +118,8 @@ def _workspace(name: str, group: Group, base: Path) -> Path:
             shutil.copytree(source, work / item, ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
         elif source.exists():
             shutil.copy2(source, work / item)
+    with (work / "tests" / "conftest.py").open("a", encoding="utf-8") as f:
+        f.write(FRESH_CACHES)
     listed = ", ".join(f'"{p}"' for p in group.modules)
     tests = ", ".join(f'"{t}"' for t in group.tests)
     config = (
@@ -149,6 +168,8 @@ def run_group(
     survivors = sorted(k for k, v in counted.items() if v in ("survived", "no tests", "suspicious"))
     killed = sum(1 for v in counted.values() if v in ("killed", "timeout", "segfault"))
     print(f"{name}: {time.monotonic() - started:.0f} s, work directory {work}", file=sys.stderr)
+    if not counted:
+        raise SystemExit(f"{name}: no mutant was tested (the clean run failed? see {work}/mutmut-run.log)")
     if survivors:
         print(f"\n== {name}: {len(survivors)} survivors (status, mutant) ==")
         for mutant in survivors:

@@ -64,7 +64,7 @@ def settle_arg(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (e.g. --settle 0.5)") from None
     try:
-        check_settle(value, "--settle")
+        check_settle(value)  # its own message names settle=; this one names --settle
     except UsageError:
         raise argparse.ArgumentTypeError(
             f"{text!r}: give a number of seconds from 0 to {SETTLE_MAX_S:g} (0: read at once)"

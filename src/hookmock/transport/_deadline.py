@@ -40,7 +40,7 @@ class AttemptClock:
         self._sock: socket.socket | None = None
         self._done = False
         self._timer: Any = None
-        if getattr(clock, "is_virtual", False) and hasattr(clock, "call_at"):
+        if clock.is_virtual and hasattr(clock, "call_at"):  # every Clock says whether it is virtual
             self._timer = clock.call_at(self.start_ns + deadline_ns, self.abort)
 
     # -- abort (may run on another thread: the one advancing a virtual clock) ------------

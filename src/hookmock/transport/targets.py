@@ -54,6 +54,9 @@ LOOPBACK_NETWORKS: tuple[IPNetwork, ...] = (
     ipaddress.ip_network("::1/128"),
 )
 
+#: IPv4-mapped IPv6 addresses (``::ffff:a.b.c.d``): checked as the IPv4 address they stand for.
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HOSTNAME_RE = re.compile(r"^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_.])?$")
 
@@ -225,12 +228,21 @@ def _normalise(addr: IPAddress) -> IPAddress:
     return addr
 
 
+def _unmapped(network: IPNetwork) -> IPNetwork:
+    """An IPv4-mapped range as the IPv4 range it stands for: resolved addresses are compared
+    after :func:`_normalise`, which makes a mapped address its IPv4 address."""
+    if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96 and network.subnet_of(_MAPPED):
+        low = int(network.network_address) & 0xFFFFFFFF
+        return ipaddress.IPv4Network((low, network.prefixlen - 96))
+    return network
+
+
 def _parse_allow(entry: str) -> tuple[str | None, IPNetwork | None]:
     if not isinstance(entry, str) or not entry.strip():
         raise UsageError(f"allow-target entry {entry!r} is empty; give a HOST name or a CIDR like 10.0.0.0/8")
     text = entry.strip()
     try:
-        return None, ipaddress.ip_network(text, strict=False)
+        return None, _unmapped(ipaddress.ip_network(text, strict=False))
     except ValueError:
         pass
     if "/" in text:
