@@ -38,13 +38,34 @@ class Group:
 
 GROUPS: dict[str, Group] = {
     "profiles": Group(
-        ("src/hookmock/profiles/*",),
+        (
+            "src/hookmock/profiles/__init__.py",
+            "src/hookmock/profiles/_base.py",
+            "src/hookmock/profiles/moda.py",
+            "src/hookmock/profiles/modio.py",
+        ),
         (
             "tests/test_profiles.py",
             "tests/test_signing.py",
             "tests/test_factories.py",
             "tests/test_validation.py",
         ),
+    ),
+    "standard-webhooks": Group(
+        (
+            "src/hookmock/profiles/standard_webhooks.py",
+            "src/hookmock/profiles/_standard_webhooks_keys.py",
+            "src/hookmock/profiles/_standard_webhooks_audit.py",
+        ),
+        ("tests/test_standard_webhooks.py",),
+    ),
+    "github": Group(
+        (
+            "src/hookmock/profiles/github.py",
+            "src/hookmock/profiles/_github_payloads.py",
+            "src/hookmock/profiles/_github_audit.py",
+        ),
+        ("tests/test_github_profile.py", "tests/test_github_audit.py"),
     ),
     "machine": Group(
         ("src/hookmock/delivery/machine.py",),
