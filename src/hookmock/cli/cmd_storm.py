@@ -103,10 +103,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _progress(run: object) -> None:
-    sent = getattr(run, "sent", [])
-    events = len(getattr(run, "event_ids", []))
-    ok = sum(1 for s in list(sent) if s.accepted)
-    sys.stderr.write(f"\r  {events} events, {len(sent)} requests, {ok} accepted ")
+    events, requests, ok = (getattr(run, name, 0) for name in ("events", "requests", "accepted"))
+    sys.stderr.write(f"\r  {events} events, {requests} requests, {ok} accepted ")
     sys.stderr.flush()
 
 

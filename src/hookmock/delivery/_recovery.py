@@ -19,12 +19,33 @@ from ._schema import DELIVERY_COLUMNS, store_state, to_record
 from .machine import Phase, canceled, interrupted
 from .records import IN_FLIGHT, INTERRUPTED
 
-__all__ = ["Recovery"]
+__all__ = ["Recovery", "canceled_in_flight"]
 
 # `# pragma: no mutate` on SQL text: a mutation run's only string mutations there are upper/lower
 # case (SQL keywords and names ignore case: no change) and "XX" wrapping (a syntax error).
 
 _INTERRUPTED_DETAIL = "the sending process stopped before the attempt completed"
+
+
+def canceled_in_flight(now_ns: int, profile: str | None) -> tuple[str, list[Any]]:
+    """The statement (and its arguments) that ends the attempts left in flight for deliveries
+    canceled meanwhile.
+
+    Driven from the attempts in flight (the partial index ``attempts_in_flight``: the outcome is a
+    literal so that SQLite may use it), each delivery looked up by its key: start-up reads a handful
+    of rows, not every delivery of the log.
+    """
+    sql = (
+        "UPDATE attempts SET outcome = ?, duration_ns = MAX(0, ? - started_ns), "  # pragma: no mutate
+        "detail = ? "  # pragma: no mutate
+        f"WHERE outcome = '{IN_FLIGHT}' AND EXISTS (SELECT 1 FROM deliveries d "  # pragma: no mutate
+        "WHERE d.seq = attempts.delivery_seq AND d.phase = ?"  # pragma: no mutate
+    )
+    args: list[Any] = [INTERRUPTED, now_ns, _INTERRUPTED_DETAIL, Phase.CANCELED.value]
+    if profile is not None:
+        sql += " AND d.profile = ?"  # pragma: no mutate
+        args.append(profile)
+    return sql + ")", args
 
 
 class Recovery(LogBase):
@@ -75,16 +96,7 @@ class Recovery(LogBase):
                 store_state(db, record.id, interrupted(record.state, now_ns))
                 touched.append(record.id)
             # deliveries canceled while an attempt was in flight stay canceled; the attempt ends
-            sql = (
-                "UPDATE attempts SET outcome = ?, duration_ns = MAX(0, ? - started_ns), "  # pragma: no mutate
-                "detail = ? WHERE outcome = ? AND delivery_seq IN "  # pragma: no mutate
-                "(SELECT seq FROM deliveries WHERE phase = ?"  # pragma: no mutate
-            )
-            args = [INTERRUPTED, now_ns, _INTERRUPTED_DETAIL, IN_FLIGHT, Phase.CANCELED.value]
-            if profile is not None:
-                sql += " AND profile = ?"  # pragma: no mutate
-                args.append(profile)
-            db.execute(sql + ")", args)
+            db.execute(*canceled_in_flight(now_ns, profile))
         return touched
 
     def cancel_pending(

@@ -19,6 +19,7 @@ from .records import AttemptRecord, DeliveryRecord, headers_to_json
 
 __all__ = [
     "DELIVERY_COLUMNS",
+    "EXTRA_INDEXES",
     "INSERT_ATTEMPT",
     "INSERT_DELIVERY",
     "MIGRATIONS",
@@ -28,6 +29,7 @@ __all__ = [
     "SELECT_ATTEMPTS",
     "SELECT_BY_ID",
     "STATE_SET",
+    "add_indexes",
     "attempt_args",
     "delivery_args",
     "seq_of",
@@ -106,6 +108,17 @@ ALTER TABLE attempts ADD COLUMN headers TEXT;
 MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
+#: Indexes every version of the schema can carry, added to a log that lacks them whenever it is
+#: opened, *without* a new schema version: an older hookmock still opens the file (SQLite keeps
+#: an index it does not know up to date).  ``attempts_in_flight`` holds only the attempts in
+#: flight (a handful, whatever the log's size), so recovery at start-up reads those instead of
+#: scanning every delivery.
+EXTRA_INDEXES: dict[str, str] = {
+    "attempts_in_flight": (
+        "CREATE INDEX IF NOT EXISTS attempts_in_flight ON attempts (delivery_seq) WHERE outcome = 'in_flight'"
+    ),
+}
+
 DELIVERY_COLUMNS = (
     "seq, id, profile, event_id, event_type, target_url, phase, attempts, failures, created_ns, "
     "next_due_ns, in_flight_started_ns, last_attempted_ns, response_status_code, response_body_excerpt, "
@@ -162,7 +175,18 @@ def setup(db: sqlite3.Connection, path: str, lock: threading.RLock) -> bytes:
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES ('cursor_key', ?)", (secrets.token_bytes(32),)
                 )
+    add_indexes(db, lock)
     return bytes(db.execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone()[0])
+
+
+def add_indexes(db: sqlite3.Connection, lock: threading.RLock) -> None:
+    """Create the :data:`EXTRA_INDEXES` a log lacks (one transaction; nothing written otherwise)."""
+    have = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    if have.issuperset(EXTRA_INDEXES):
+        return
+    with immediate(db, lock):  # IF NOT EXISTS: another process may have made it meanwhile
+        for sql in EXTRA_INDEXES.values():
+            db.execute(sql)
 
 
 def split(script: str) -> list[str]:

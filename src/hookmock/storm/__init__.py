@@ -86,10 +86,12 @@ def storm(
     allowed = tuple(allow_targets)
     transport = _transport(target, allowed, ca_file)
     checked_probe = effect_probe(probe, allow_targets=allowed, ca_file=ca_file)
-    run = send_storm(options, target, transport, on_progress=on_progress)
+    run = send_storm(
+        options, target, transport, on_progress=on_progress, keep_events=checked_probe is not None
+    )
     applied = None
     if checked_probe is not None:
-        accepted, rejected = _by_acceptance(run)
+        accepted, rejected = run.tally.by_acceptance()
         applied = count_applied(checked_probe, accepted, rejected, settle)
     return StormReport.build(
         run,
@@ -105,13 +107,6 @@ def storm(
 
 #: The name exported as ``hookmock.run_storm`` (``hookmock.storm`` is this package).
 run_storm = storm
-
-
-def _by_acceptance(run: Any) -> tuple[list[str], list[str]]:
-    """Event ids (in order) with a 2xx answer to a live copy, and those without any."""
-    accepted = {s.event_id for s in run.sent if s.kind != "stale" and s.accepted}
-    ordered = list(dict.fromkeys(run.event_ids))
-    return [e for e in ordered if e in accepted], [e for e in ordered if e not in accepted]
 
 
 def assert_exactly_once(

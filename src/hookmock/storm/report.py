@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from ..clock import MS, SECOND
-from .runner import Sent, StormRun
+from ..clock import SECOND
+from .runner import StormRun
 from .verify import Applied
 
 __all__ = ["StormFailed", "StormReport"]
@@ -19,13 +17,6 @@ _SAMPLE = 5
 
 class StormFailed(AssertionError):
     """A storm found a lost or doubly-applied event, an accepted replay, or a threshold exceeded."""
-
-
-def _percentile(sorted_ns: list[int], q: float) -> float | None:
-    if not sorted_ns:
-        return None
-    index = max(0, math.ceil(q * len(sorted_ns)) - 1)
-    return sorted_ns[index] / MS
 
 
 @dataclass
@@ -40,6 +31,8 @@ class StormReport:
     requests: int
     events: int
     seconds: float
+    #: p50/p95/p99/max of the answered requests: exact up to 4,096 answers, then from a histogram
+    #: (each percentile at most 0.8 % above the true one; max always exact).
     latency_ms: dict[str, float | None]
     statuses: dict[str, int]
     over_deadline: int
@@ -78,32 +71,23 @@ class StormReport:
         max_p99_ms: float | None = None,
         max_errors: int | None = None,
     ) -> StormReport:
-        sent: list[Sent] = list(run.sent)
-        latencies = sorted(s.duration_ns for s in sent if s.outcome == "response")
-        statuses = Counter(str(s.status) if s.outcome == "response" else s.outcome for s in sent)
-        stale = [s for s in sent if s.kind == "stale"]
-        live = [s for s in sent if s.kind != "stale"]
+        tally = run.tally
         report = cls(
             profile=profile,
             target=target,
             deadline_s=deadline_ns / SECOND,
             faithful=faithful,
-            requests=len(sent),
-            events=len(set(run.event_ids)),
+            requests=tally.requests,
+            events=tally.events,
             seconds=max(0, run.ended_ns - run.started_ns) / SECOND,
-            latency_ms={
-                "p50": _percentile(latencies, 0.50),
-                "p95": _percentile(latencies, 0.95),
-                "p99": _percentile(latencies, 0.99),
-                "max": latencies[-1] / MS if latencies else None,
-            },
-            statuses=dict(sorted(statuses.items())),
-            over_deadline=sum(1 for s in sent if s.outcome == "timeout"),
-            errors=sum(1 for s in live if not s.accepted),
+            latency_ms=tally.latency.summary_ms(),
+            statuses=dict(sorted(tally.statuses.items())),
+            over_deadline=tally.over_deadline,
+            errors=tally.errors,
             stale={
-                "sent": len(stale),
-                "rejected": sum(1 for s in stale if not s.accepted),
-                "accepted": sum(1 for s in stale if s.accepted),
+                "sent": tally.stale_sent,
+                "rejected": tally.stale_sent - tally.stale_accepted,
+                "accepted": tally.stale_accepted,
             },
             applied=None,
         )

@@ -18,38 +18,35 @@ from typing import Any
 from ..clock import SECOND, RealClock
 from ..transport import AttemptResult
 from .plan import STALE_AGE_S, StormOptions, Unit, UnitSource
+from .tally import Tally
 
-__all__ = ["Sent", "StormRun", "send_storm"]
+__all__ = ["StormRun", "send_storm"]
 
 #: Threads when neither --users nor --rate says otherwise.
 DEFAULT_USERS = 16
 _REAL = RealClock()
 
 
-@dataclass(frozen=True, slots=True)  # slots: a storm keeps one per request (a million or more)
-class Sent:
-    """One request of the storm and its answer."""
-
-    event_id: str
-    kind: str  # "first", "concurrent", "duplicate", "stale"
-    outcome: str
-    status: int | None
-    duration_ns: int
-    detail: str = ""
-
-    @property
-    def accepted(self) -> bool:
-        return self.outcome == "response" and self.status is not None and 200 <= self.status <= 299
-
-
 @dataclass
 class StormRun:
-    """The raw record of a storm: every request, and when the storm started and ended."""
+    """A storm as it goes: its :class:`~hookmock.storm.tally.Tally` (every figure of the report,
+    aggregated per answer, no record per request), and when it started and ended."""
 
-    sent: list[Sent]
-    event_ids: list[str]
+    tally: Tally
     started_ns: int
     ended_ns: int
+
+    @property
+    def requests(self) -> int:
+        return self.tally.requests
+
+    @property
+    def events(self) -> int:
+        return self.tally.events
+
+    @property
+    def accepted(self) -> int:
+        return self.tally.accepted
 
 
 class _Shared:
@@ -82,14 +79,13 @@ class _Shared:
 
 
 class _Sender:
-    def __init__(self, options: StormOptions, target: object, transport: Any) -> None:
+    def __init__(self, options: StormOptions, target: object, transport: Any, tally: Tally) -> None:
         self.options = options
         self.profile = options.checked_profile
         self.target = target
         self.transport = transport
         self.deadline_ns = options.deadline_ns
-        self.sent: list[Sent] = []
-        self.event_ids: list[str] = []
+        self.tally = tally
 
     def one(self, unit: Unit, kind: str, at: float | None = None) -> None:
         now = _REAL.time() if at is None else at
@@ -101,12 +97,10 @@ class _Sender:
             )
         except Exception as exc:  # an in-process app that raises: one failed request, not a crash
             result = AttemptResult("error", 0, detail=f"{type(exc).__name__}: {exc}")
-        self.sent.append(
-            Sent(unit.event_id, kind, result.outcome, result.status, result.duration_ns, result.detail)
-        )
+        self.tally.answer(unit.event_id, kind, result.outcome, result.status, result.duration_ns)
 
     def unit(self, unit: Unit) -> None:
-        self.event_ids.append(unit.event_id)
+        self.tally.event(unit.event_id)
         if unit.concurrent:
             barrier = threading.Barrier(2)
 
@@ -161,12 +155,16 @@ def send_storm(
     *,
     on_progress: Callable[[StormRun], None] | None = None,
     progress_every_s: float = 0.5,
+    keep_events: bool = False,
 ) -> StormRun:
-    """Send the storm ``options`` describes to ``target`` and return every request's answer."""
+    """Send the storm ``options`` describes to ``target`` and return its tally.
+
+    ``keep_events``: keep each event id and whether it was accepted (for the effect probe).
+    """
     source = UnitSource(options)
-    sender = _Sender(options, target, transport)
+    run = StormRun(Tally(keep_events=keep_events), _REAL.monotonic_ns(), 0)
+    sender = _Sender(options, target, transport, run.tally)
     users = options.users or DEFAULT_USERS
-    run = StormRun(sender.sent, sender.event_ids, _REAL.monotonic_ns(), 0)
     done = threading.Event()
     ticker = None
     if on_progress is not None:
