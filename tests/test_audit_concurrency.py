@@ -161,3 +161,57 @@ def test_a_receiver_that_serialises_its_requests_passes_after_one_burst(monkeypa
     )
     assert report.status("concurrent-duplicates") == "pass", report.text()
     assert "sent at once" in report["concurrent-duplicates"].detail
+
+
+def _burst(app: Any, copies: int = 4) -> list[Any]:
+    from hookmock.transport.inprocess import InProcessTransport
+
+    gate = Gate(copies, timeout_s=30)
+    transport = InProcessTransport()
+    results: list[Any] = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(
+                transport.send((app, "/"), {}, b"{}", deadline_ns=10**10, clock=VirtualClock(), gate=gate)
+            )
+        )
+        for _ in range(copies)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+    assert gate.together
+    return results
+
+
+def test_an_asgi_handler_gets_its_body_only_when_every_copy_is_running() -> None:
+    entered: list[int] = []
+    seen: list[int] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        entered.append(1)
+        await receive()  # the gate is here, off the event loop: the other copies keep running
+        seen.append(len(entered))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    results = _burst(app)
+    assert [r.status for r in results] == [200] * 4
+    assert seen == [4, 4, 4, 4]
+
+
+def test_a_wsgi_handler_gets_its_body_only_when_every_copy_is_running() -> None:
+    entered: list[int] = []
+    seen: list[int] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        entered.append(1)
+        environ["wsgi.input"].read()
+        seen.append(len(entered))
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"ok"]
+
+    results = _burst(app)
+    assert [r.status for r in results] == [200] * 4
+    assert seen == [4, 4, 4, 4]
