@@ -142,6 +142,7 @@ def test_a_copy_that_never_reads_its_body_releases_the_others_at_once() -> None:
     assert gate.together is False
 
 
+@pytest.mark.realtime  # waits out the gate's (shortened) timeout once
 def test_a_receiver_that_serialises_its_requests_passes_after_one_burst(monkeypatch: Any) -> None:
     """A lock around the whole handler: the copies can never be held together in-process (the first
     holds the lock while it waits at the gate), so the gate times out once and no more bursts run;
