@@ -27,12 +27,14 @@ def _audit(factory, profile: str, **kwargs):
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("style", sorted(CORRECT))
 def test_correct_receivers_pass_with_no_failure_or_warning(style: str, profile: str) -> None:
-    started = time.perf_counter()
+    # CPU time, not wall time: on a loaded machine (load 10-20 on 2 cores) the wall time of the
+    # same audit varies several-fold, and this test is about the audit's cost, not the scheduler
+    started = time.process_time()
     report = _audit(CORRECT[style], profile)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert report.ok, report.text()
     assert report.summary["warn"] == 0, report.text()
-    assert elapsed < 2.0, f"in-process audit took {elapsed:.2f} s"
+    assert elapsed < 2.0, f"in-process audit took {elapsed:.2f} s of CPU"
     # every check of the catalogue is reported, skipped ones with a reason
     assert [c.name for c in report] == [c.name for c in CATALOGUE]
     for check in report:

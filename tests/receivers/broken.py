@@ -191,13 +191,19 @@ class ConflictOnDuplicateReceiver(WerkzeugReceiver):
 
 # -- 14: slower than the deadline ----------------------------------------------------------------
 class SlowReceiver(WerkzeugReceiver):
-    """Works before answering; on a virtual clock the work advances the clock instead."""
+    """Works before answering; on a virtual clock the work advances the clock instead: to the
+    request's arrival + ``work_ns``, so that copies handled at once (the concurrency check holds
+    them together) each take ``work_ns``, as parallel work does, instead of adding up."""
 
     work_ns = 0
 
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ["slow.arrived_ns"] = self.clock.now_ns()
+        return super().__call__(environ, start_response)
+
     def process(self, request: Request, payload: dict[str, Any]) -> Response:
         if isinstance(self.clock, VirtualClock):
-            self.clock.advance(ns=self.work_ns)
+            self.clock.advance_to(request.environ["slow.arrived_ns"] + self.work_ns)
         return super().process(request, payload)
 
 

@@ -21,6 +21,7 @@ from ..clock import SECOND, Clock, unix_s
 from ..factories import EventFactory
 from ..profiles import Profile
 from ..transport import AttemptResult, Transport
+from ..transport._gate import Gate
 from .effect import EffectProbe
 from .model import CaseResult, Exchange, Expect, ProbeRequest, Status, judge, worst
 from .settle import EffectWatcher, Reading
@@ -31,6 +32,13 @@ __all__ = ["AuditContext", "AuthShape", "Outcome", "auth_shape"]
 Outcome = tuple[Status, str, list[CaseResult]]
 
 Progress = Callable[[str], None]
+
+#: How long concurrent copies wait for one another at their gate before going anyway (a receiver
+#: that serialises its requests, e.g. a lock around the whole handler, costs this once per round).
+GATE_TIMEOUT_S = 2.0
+#: Over a socket, how long the copies wait, all written but their last byte, for the receiver's
+#: handlers to read what was written (real time: the receiver's threads must run).
+GATE_PAUSE_S = 0.02
 
 
 @dataclass(frozen=True)
@@ -183,13 +191,15 @@ class AuditContext:
         )
 
     # -- sending -------------------------------------------------------------------------
-    def send(self, request: ProbeRequest, *, valid: bool = False) -> Exchange:
+    def send(self, request: ProbeRequest, *, valid: bool = False, gate: Gate | None = None) -> Exchange:
+        extra = {} if gate is None else {"gate": gate}
         result = self.transport.send(
             self.target,
             dict(request.headers),
             request.body,
             deadline_ns=self.profile.deadline_ns,
             clock=self.clock,
+            **extra,
         )
         accepted = result.outcome == "response" and result.status is not None and 200 <= result.status <= 299
         with self._lock:
@@ -200,8 +210,19 @@ class AuditContext:
                 self._accepted[request.event_id] += 1
         return Exchange(request, result)
 
-    def send_concurrently(self, requests: Sequence[ProbeRequest], *, valid: bool = False) -> list[Exchange]:
-        """Send every request at once (one thread each, released together by a barrier)."""
+    def send_concurrently(self, requests: Sequence[ProbeRequest]) -> tuple[list[Exchange], bool]:
+        """Send every request at once, one thread each; and whether they were held together.
+
+        With a transport that supports it (every built-in one), each copy is held at the last
+        moment before the receiver can act on it (its last byte unsent, or its handler reading the
+        body) until every copy is there, then all go together (:class:`~hookmock.transport._gate.Gate`).
+        Over a socket the copies then wait :data:`GATE_PAUSE_S` more, for the receiver's handlers
+        to read what was written.  Otherwise the threads are only started together.
+        """
+        gate = None
+        if getattr(self.transport, "supports_gate", False):
+            pause = GATE_PAUSE_S if isinstance(self.target, str) else 0.0
+            gate = Gate(len(requests), timeout_s=GATE_TIMEOUT_S, pause_s=pause)
         barrier = threading.Barrier(len(requests))
         out: list[Exchange | None] = [None] * len(requests)
         errors: list[BaseException] = []
@@ -209,9 +230,11 @@ class AuditContext:
         def worker(i: int) -> None:
             try:
                 barrier.wait(timeout=10)
-                out[i] = self.send(requests[i], valid=valid)
+                out[i] = self.send(requests[i], gate=gate)
             except BaseException as exc:  # re-raised in the calling thread
                 errors.append(exc)
+                if gate is not None:
+                    gate.abandon()
 
         threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(len(requests))]
         for t in threads:
@@ -220,7 +243,9 @@ class AuditContext:
             t.join()
         if errors:
             raise errors[0]
-        return [e for e in out if e is not None]
+        # Not timed for the deadline check: a held copy's time includes its wait for the other
+        # copies (the audit's doing, not the receiver's).
+        return [e for e in out if e is not None], gate is not None and gate.together
 
     def case(self, request: ProbeRequest, expect: Expect, expected: str) -> CaseResult:
         """Send one request and judge the answer."""

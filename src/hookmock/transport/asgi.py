@@ -40,6 +40,7 @@ from urllib.parse import unquote, urlsplit
 from ..clock import SECOND, Clock
 from ..errors import UsageError
 from . import EXCERPT_BYTES, AttemptResult
+from ._gate import Gate
 from ._handler_time import HandlerTime
 from .apps import AppTarget, as_target
 
@@ -96,8 +97,9 @@ class _Disconnected(OSError):
 class _Exchange:
     """One request and its response, between the calling thread and the app's task on the loop."""
 
-    def __init__(self, body: bytes, excerpt_bytes: int) -> None:
+    def __init__(self, body: bytes, excerpt_bytes: int, gate: Gate | None = None) -> None:
         self.body = body
+        self.gate = gate
         self.excerpt_limit = excerpt_bytes
         self.request_taken = False
         self.status: int | None = None
@@ -118,6 +120,8 @@ class _Exchange:
     async def receive(self) -> dict[str, Any]:
         if not self.request_taken:
             self.request_taken = True
+            if self.gate is not None:  # wait off the loop: the other copies run on it meanwhile
+                await _wait_at(self.gate)
             return {"type": "http.request", "body": self.body, "more_body": False}
         await self.disconnect.wait()
         return {"type": "http.disconnect"}
@@ -183,6 +187,8 @@ class _Exchange:
                 self.exception = exc
         finally:
             self.returned = True
+            if self.gate is not None:
+                self.gate.abandon()  # it never asked for its body: the others need not wait
             self.wake.set()
 
     # -- from the calling thread -----------------------------------------------------------
@@ -193,8 +199,29 @@ class _Exchange:
             loop.call_soon_threadsafe(self.disconnect.set)
 
 
+async def _wait_at(gate: Gate) -> None:
+    """Wait at ``gate`` in a thread of its own (not the default executor, which may have fewer
+    threads than there are copies), leaving the loop free for the other copies."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def opened() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    def wait() -> None:
+        gate.wait()
+        loop.call_soon_threadsafe(opened)
+
+    threading.Thread(target=wait, name="hookmock-gate", daemon=True).start()
+    await done
+
+
 class ASGITransport:
     """Deliver attempts to ASGI applications in-process (see the module docstring)."""
+
+    #: ``send(..., gate=Gate)`` holds concurrent copies together (see :mod:`._gate`)
+    supports_gate = True
 
     def __init__(self, *, excerpt_bytes: int = EXCERPT_BYTES, remote_addr: str = "127.0.0.1") -> None:
         if excerpt_bytes < 0:
@@ -213,7 +240,9 @@ class ASGITransport:
         *,
         deadline_ns: int,
         clock: Clock,
+        gate: Gate | None = None,
     ) -> AttemptResult:
+        """``gate``: the app's first ``receive()`` waits there (see :mod:`._gate`)."""
         if not isinstance(deadline_ns, int) or deadline_ns <= 0:
             raise UsageError(f"deadline_ns={deadline_ns!r} must be a positive integer number of nanoseconds")
         resolved = as_target(target)
@@ -221,7 +250,7 @@ class ASGITransport:
             raise UsageError(f"ASGITransport got the URL {resolved!r}; give (app, '/path') for an ASGI app")
         app = _single_callable(resolved.app)
         scope = self._scope(resolved, headers, bytes(body))
-        exchange = _Exchange(bytes(body), self.excerpt_bytes)
+        exchange = _Exchange(bytes(body), self.excerpt_bytes, gate)
         loop = _loop()
         timer = HandlerTime(clock, deadline_ns)
         abort = None

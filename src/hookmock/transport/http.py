@@ -31,6 +31,7 @@ from ..clock import SECOND, Clock
 from ..errors import UsageError
 from . import EXCERPT_BYTES, AttemptResult
 from ._deadline import AttemptClock, DeadlineReached
+from ._gate import Gate
 from ._response import IncompleteBody, MalformedResponse, ResponseReader
 from .targets import ResolutionFailed, ResolvedAddress, Target, TargetPolicy, parse_target
 
@@ -55,6 +56,9 @@ class HTTPTransport:
     a ready :class:`~hookmock.transport.targets.TargetPolicy` instead (e.g. with an injected
     resolver).  ``ca_file`` is a PEM file of extra CAs to trust on top of the system store.
     """
+
+    #: ``send(..., gate=Gate)`` holds concurrent copies together (see :mod:`._gate`)
+    supports_gate = True
 
     def __init__(
         self,
@@ -120,8 +124,12 @@ class HTTPTransport:
         deadline_ns: int,
         clock: Clock,
         method: str = "POST",
+        gate: Gate | None = None,
     ) -> AttemptResult:
         """POST ``body`` to the URL ``target`` (``method``: another verb, e.g. the effect probe's GET).
+
+        ``gate``: hold the request's last byte until every copy sharing the gate has written the
+        rest of its own (see :mod:`hookmock.transport._gate`).
 
         Raises :class:`~hookmock.errors.UsageError` (bad URL, bad header) and
         :class:`~hookmock.errors.TargetNotAllowed` before any packet leaves; every network
@@ -144,9 +152,11 @@ class HTTPTransport:
                 addresses = self.policy.check(parsed)
             except ResolutionFailed as exc:  # a failed attempt, retried like any other
                 return AttemptResult("dns_error", attempt.elapsed_ns(), detail=str(exc))
-            return self._run(attempt, parsed, addresses, request)
+            return self._run(attempt, parsed, addresses, request, gate)
         finally:
             attempt.finish()
+            if gate is not None:
+                gate.abandon()  # a no-op once the gate opened; else the other copies go now
 
     def _timeout(self, attempt: AttemptClock, phase: str, peer: str | None) -> AttemptResult:
         duration = attempt.deadline_ns if attempt.clock.is_virtual else attempt.elapsed_ns()
@@ -157,7 +167,12 @@ class HTTPTransport:
         return AttemptResult("timeout", duration, detail=detail, peer=peer)
 
     def _run(
-        self, attempt: AttemptClock, target: Target, addresses: list[ResolvedAddress], request: bytes
+        self,
+        attempt: AttemptClock,
+        target: Target,
+        addresses: list[ResolvedAddress],
+        request: bytes,
+        gate: Gate | None = None,
     ) -> AttemptResult:
         phase = "connect"
         peer: str | None = None
@@ -170,7 +185,12 @@ class HTTPTransport:
                 phase = "TLS handshake"
                 sock = self._tls(attempt, sock, target)
             phase = "sending the request"
-            send_error = self._send(attempt, sock, request)
+            if gate is None:
+                send_error = self._send(attempt, sock, request)
+            else:  # all but the last byte, then the last byte once every copy is that far
+                send_error = self._send(attempt, sock, request[:-1])
+                gate.wait()
+                send_error = send_error or self._send(attempt, sock, request[-1:])
             phase = "reading the response"
             reader = ResponseReader(lambda n: _recv(attempt, sock, n), excerpt_bytes=self.excerpt_bytes)
             try:

@@ -15,6 +15,7 @@ from typing import Any
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from . import EXCERPT_BYTES, AttemptResult
+from ._gate import Gate
 from ._handler_time import HandlerTime
 from .apps import AppTarget, as_target
 
@@ -26,6 +27,9 @@ _REAL = RealClock()
 
 class InProcessTransport:
     """Deliver attempts in-process to WSGI or ASGI applications, whichever the target is."""
+
+    #: ``send(..., gate=Gate)`` holds concurrent copies together (see :mod:`._gate`)
+    supports_gate = True
 
     def __init__(self, *, excerpt_bytes: int = EXCERPT_BYTES, remote_addr: str = "127.0.0.1") -> None:
         if excerpt_bytes < 0:
@@ -59,13 +63,16 @@ class InProcessTransport:
         *,
         deadline_ns: int,
         clock: Clock,
+        gate: Gate | None = None,
     ) -> AttemptResult:
+        """``gate``: hold the app at its first read of the body (see :mod:`._gate`)."""
         resolved = as_target(target)
         if isinstance(resolved, str):
             raise UsageError(
                 f"InProcessTransport got the URL {resolved!r}; give the application itself, or "
                 "(app, '/path'), or use HTTPTransport for a real server"
             )
+        extra = {} if gate is None else {"gate": gate}
         return self.transport_for(resolved).send(
-            resolved, headers, body, deadline_ns=deadline_ns, clock=clock
+            resolved, headers, body, deadline_ns=deadline_ns, clock=clock, **extra
         )

@@ -31,6 +31,7 @@ from typing import Any
 from ..clock import SECOND, Clock
 from ..errors import UsageError
 from . import EXCERPT_BYTES, AttemptResult
+from ._gate import Gate, GatedBody
 from ._handler_time import HandlerTime
 from .apps import AppTarget, WSGITarget, absolute, as_target, split_url
 
@@ -59,6 +60,9 @@ class WSGITransport:
     :class:`~hookmock.transport.apps.AppTarget`, an ``(app, url_or_path)`` tuple, or, when the
     transport was made with ``app=``, a URL or path string for that app.
     """
+
+    #: ``send(..., gate=Gate)`` holds concurrent copies together (see :mod:`._gate`)
+    supports_gate = True
 
     def __init__(
         self,
@@ -111,11 +115,16 @@ class WSGITransport:
         *,
         deadline_ns: int,
         clock: Clock,
+        gate: Gate | None = None,
     ) -> AttemptResult:
+        """``gate``: the app's first read of its body waits there (see :mod:`._gate`)."""
         if not isinstance(deadline_ns, int) or deadline_ns <= 0:
             raise UsageError(f"deadline_ns={deadline_ns!r} must be a positive integer number of nanoseconds")
         app, url = self._resolve(target)
         environ = self._environ(url, headers, bytes(body))
+        gated = None if gate is None else GatedBody(bytes(body), gate)
+        if gated is not None:
+            environ["wsgi.input"] = gated
         timer = HandlerTime(clock, deadline_ns)
         expired = timer.expired
 
@@ -169,6 +178,8 @@ class WSGITransport:
                 for piece in written:
                     take(piece)
             finally:
+                if gated is not None:
+                    gated.release()
                 close = getattr(app_rv, "close", None)
                 if close is not None:
                     with contextlib.suppress(Exception):
