@@ -117,6 +117,7 @@ def test_import_hookmock_and_its_public_api_without_the_extras(lean_env: dict[st
         ("hookmock.strategies", "hypothesis", "hypothesis"),
         ("hookmock.pytest_plugin", "pytest", "pytest"),
         ("hookmock.pytest_plugin.fixtures", "pytest", "pytest"),
+        ("hookmock.locust", "storm", "gevent"),
     ],
 )
 def test_an_extra_left_out_is_named_with_how_to_install_it(

@@ -494,3 +494,46 @@ def test_listen_counts_attempts_per_webhook_id_as_a_fault_proxy() -> None:
     assert [(r["status"], r["event_id"], r["verified"]) for r in rows] == [
         (status, event_id, True) for status, event_id in zip([500, 200, 500, 200], ids)
     ]
+
+
+# -- unusable keys are refused when a sender or receiver is made, before anything is logged -----------
+@pytest.mark.parametrize(
+    ("key", "named"),
+    [
+        ("whsec_!!!!", "not base64"),
+        ("whsec_", "holds no bytes"),
+        ("whsk_AAAA", "32 bytes"),
+        ("whpk_AAAA", "cannot sign"),
+    ],
+)
+def test_an_unusable_signing_key_is_refused_before_anything_is_logged(key, named, tmp_path):
+    from hookmock import Sender
+    from hookmock.errors import UsageError
+
+    db = tmp_path / "log.db"
+    with pytest.raises(UsageError, match=named):
+        Sender("standard-webhooks", key, log=str(db))
+    assert not db.exists()  # no phantom delivery a later --resume could send
+    with pytest.raises(UsageError, match=named):
+        hookmock.sign("standard-webhooks", b"{}", key, timestamp=1_700_000_000)
+
+
+@pytest.mark.parametrize("key", ["whsec_!!!!", "whsec_", "whpk_AAAA", "whsk_AAAA"])
+def test_a_receiver_refuses_a_key_it_could_never_verify_with(key):
+    from hookmock import FakeReceiver
+    from hookmock.errors import UsageError
+
+    with pytest.raises(UsageError):
+        FakeReceiver("standard-webhooks", key)
+
+
+def test_a_receiver_accepts_a_public_key_and_a_sender_an_extra_key_is_checked_too():
+    from hookmock import FakeReceiver, Sender
+    from hookmock.errors import UsageError
+    from hookmock.profiles._standard_webhooks_keys import generate_key_pair
+
+    signing, public = generate_key_pair()
+    with FakeReceiver("standard-webhooks", public):  # a public key verifies v1a: accepted
+        pass
+    with pytest.raises(UsageError, match="not base64"):
+        Sender("standard-webhooks", signing, extra_secrets=["whsec_!!!!"])

@@ -281,3 +281,28 @@ def test_an_async_handler_s_real_time_counts_and_moves_the_virtual_clock() -> No
     assert clock.now_ns() - start == result.duration_ns
     late = _send(slow, clock=clock, deadline_ns=100 * MS)  # past a (shortened) deadline
     assert late.outcome == "timeout" and late.duration_ns == 100 * MS
+
+
+def test_without_asgiref_an_asgi_target_is_refused_before_anything_is_logged(monkeypatch) -> None:
+    """A lean install has no asgiref: sending to an ASGI app says which extra to install, at once,
+    instead of logging a delivery whose every attempt fails with that hint in its detail."""
+    import importlib.util
+
+    import hookmock
+    from hookmock.clock import VirtualClock
+    from hookmock.errors import UsageError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a, **k: None if name.split(".")[0] == "asgiref" else real(name, *a, **k),
+    )
+
+    async def app(scope, receive, send):  # pragma: no cover - never called
+        raise AssertionError
+
+    sender = hookmock.Sender("moda", "whsec_lean_install_0123456789", clock=VirtualClock())
+    with pytest.raises(UsageError, match=r"hookmock\[asgi\]"):
+        sender.send(app, "task.succeeded")
+    assert sender.log.list().records == []

@@ -31,8 +31,17 @@ import os
 import socket
 from typing import Any, ClassVar
 
-import gevent
-from locust import HttpUser, constant, events, task
+try:
+    import gevent
+    from locust import HttpUser, constant, events, task
+except ModuleNotFoundError as exc:  # a lean install: say which extra brings Locust
+    if (exc.name or "").split(".")[0] not in ("gevent", "locust"):
+        raise
+    raise ModuleNotFoundError(
+        f"hookmock.locust needs {exc.name}, which is not installed (a lean install of hookmock leaves "
+        'Locust out): pip install "hookmock[storm]"',
+        name=exc.name,
+    ) from exc
 
 from .clock import RealClock
 from .storm.plan import STALE_AGE_S, StormOptions, Unit, UnitSource

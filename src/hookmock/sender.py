@@ -80,11 +80,14 @@ class Sender:
                 f"the {self.profile.secret_name} must be a non-empty string (or None to generate one)"
             )
         self._secret = secret if secret is not None else self.profile.generate_secret()
+        self.profile.check_secret(self._secret)
         if isinstance(extra_secrets, str) or any(not isinstance(s, str) or not s for s in extra_secrets):
             raise UsageError(
                 f"extra_secrets={extra_secrets!r}: give a list of non-empty {self.profile.secret_name}s "
                 "to sign with as well (key rotation)"
             )
+        for extra in extra_secrets:
+            self.profile.check_secret(extra)
         if extra_secrets:  # refused now, not on the first attempt, when the format has one signature
             self.profile.sign_rotated(b"", [self._secret, *extra_secrets], 0)
         self._extra_secrets = tuple(extra_secrets)

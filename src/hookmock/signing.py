@@ -49,6 +49,8 @@ def sign(
     if isinstance(extra_secrets, str):
         raise UsageError(f"extra_secrets={extra_secrets!r}: give a list of secrets, not one string")
     chosen = get_profile(profile)
+    for key in (secret, *extra_secrets):
+        chosen.check_secret(key)
     headers = chosen.delivery_headers(
         bytes(body), secret, _now(timestamp, clock), message_id=message_id, extra_secrets=tuple(extra_secrets)
     )

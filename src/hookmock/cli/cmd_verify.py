@@ -6,7 +6,7 @@ import argparse
 import json
 
 from ..errors import UsageError
-from ._common import add_secret_option, read_bytes, secret_from
+from ._common import add_secret_option, read_bytes, read_json, secret_from
 from ._inputs import add_input_limit_option, input_limit, number, profile_help
 from .cmd_sign import MAX_TIMESTAMP
 
@@ -57,13 +57,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def _headers(args: argparse.Namespace) -> dict[str, str]:
     headers: dict[str, str] = {}
     if args.headers is not None:
-        text = read_bytes(args.headers, limit=input_limit(args))
-        try:
-            loaded = json.loads(text)
-        except ValueError as exc:
-            raise UsageError(
-                f"--headers {args.headers}: not JSON ({exc}); give an object of header names to values"
-            ) from None
+        loaded = read_json(args.headers, what="--headers file", limit=input_limit(args))
         if not isinstance(loaded, dict) or not all(isinstance(v, str) for v in loaded.values()):
             raise UsageError(f"--headers {args.headers}: give a JSON object of header names to string values")
         headers.update(loaded)

@@ -287,6 +287,12 @@ class Profile(ABC):
     def generate_secret(self, rng: random.Random | None = None) -> str:
         """A new secret in the provider's format."""
 
+    def check_secret(self, secret: str, *, signing: bool = True) -> None:
+        """Raise :class:`~hookmock.UsageError` unless ``secret`` is usable to sign with (``signing``)
+        or to verify with; called when a sender or receiver is made, before anything is logged or
+        served.  Any non-empty text by default; a profile whose keys have a format checks it."""
+        return None
+
     def secret_prefix_of(self, secret: str) -> str:
         """The public prefix of ``secret`` kept when it is redacted (a profile with several key
         formats, e.g. a signing secret and a key pair, picks the one ``secret`` starts with)."""

@@ -40,6 +40,26 @@ def _hmac_key(secret: str) -> bytes:
     return _b64(secret.removeprefix(SECRET_PREFIX), "signing secret") if secret else b""
 
 
+def check_key(secret: str, *, signing: bool) -> None:
+    """Raise :class:`UsageError` unless ``secret`` is a usable key: a ``whsec_`` secret with at least
+    one byte, a 32-byte ``whsk_`` signing key, or (to verify only) a 32-byte ``whpk_`` public key."""
+    if secret.startswith(PUBLIC_KEY_PREFIX):
+        if signing:
+            raise UsageError(
+                f"a {PUBLIC_KEY_PREFIX} key verifies, it cannot sign; sign with the {SIGNING_KEY_PREFIX} key"
+            )
+        raw = _b64(secret.removeprefix(PUBLIC_KEY_PREFIX), "public key")
+        if len(raw) != 32:
+            raise UsageError(f"a {PUBLIC_KEY_PREFIX} key holds 32 bytes, not {len(raw)}")
+    elif secret.startswith(SIGNING_KEY_PREFIX):
+        _signing_key(secret)
+    elif not _hmac_key(secret):
+        raise UsageError(
+            f"the signing secret holds no bytes after {SECRET_PREFIX!r}; give {SECRET_PREFIX} followed by "
+            "the base64 of the secret's bytes (the specification suggests 24 to 64 random bytes)"
+        )
+
+
 def _ed25519() -> Any:
     try:
         from cryptography.hazmat.primitives.asymmetric import ed25519

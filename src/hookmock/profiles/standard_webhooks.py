@@ -56,6 +56,7 @@ from ._standard_webhooks_keys import (
     _content,
     _ed25519,
     _hmac_key,
+    check_key,
     generate_key_pair,
     public_key_of,
     signature,
@@ -310,6 +311,9 @@ class StandardWebhooksProfile(Profile):
             rng.randbytes(SECRET_BYTES) if rng is not None else random.SystemRandom().randbytes(SECRET_BYTES)
         )
         return SECRET_PREFIX + base64.b64encode(raw).decode()
+
+    def check_secret(self, secret: str, *, signing: bool = True) -> None:
+        check_key(secret, signing=signing)
 
     def secret_prefix_of(self, secret: str) -> str:
         for prefix in (SECRET_PREFIX, SIGNING_KEY_PREFIX, PUBLIC_KEY_PREFIX):

@@ -60,6 +60,8 @@ KEEP: Any = _Keep()
 def _checked_secret(profile: Profile, secret: str | None) -> str | None:
     if secret is not None and (not isinstance(secret, str) or not secret):
         raise UsageError(f"secret={secret!r}: give the {profile.secret_name} as a non-empty string")
+    if secret is not None:
+        profile.check_secret(secret, signing=False)
     return secret
 
 

@@ -19,6 +19,7 @@ also recognises Django's ``markcoroutinefunction``), or when it takes exactly th
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import inspect
 import weakref
 from dataclasses import dataclass
@@ -134,6 +135,12 @@ class AppTarget:
             object.__setattr__(self, "interface", "asgi" if is_asgi(self.app) else "wsgi")
         elif self.interface not in INTERFACES:
             raise UsageError(f"interface={self.interface!r}: use 'wsgi' or 'asgi' (or None to detect it)")
+        if self.interface == "asgi" and importlib.util.find_spec("asgiref") is None:
+            # refused here, before a delivery is logged, not as an error on every attempt
+            raise UsageError(
+                "delivering to an ASGI application in-process needs asgiref, which is not installed: "
+                "pip install 'hookmock[asgi]' (or serve the app and give its URL)"
+            )
 
     @property
     def path(self) -> str:
