@@ -13,16 +13,17 @@ import inspect
 import json
 import math
 import random
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._util.headers import HeadersLike
+from .._util.headers import HeadersLike, get_header
 from .._util.redact import Redactor, redactor_for
 from .._version import __version__
 from ..clock import SECOND
-from ..errors import UsageError, VerificationError
+from ..errors import TimestampTooNew, TimestampTooOld, UsageError, VerificationError
 
 if TYPE_CHECKING:  # pragma: no cover
     from faker import Faker
@@ -33,6 +34,9 @@ __all__ = ["DEFAULT_TOLERANCE_S", "Profile", "Verdict"]
 
 #: How far a timestamp may be from ``now`` (either way) before verification rejects it.
 DEFAULT_TOLERANCE_S = 300
+
+#: A timestamp header's value as a receiver may accept it: digits only.
+_TS_RE = re.compile(r"^[0-9]{1,15}$")
 
 USER_AGENT = f"hookmock/{__version__}"
 
@@ -254,7 +258,17 @@ class Profile(ABC):
     def _verdict_for(
         self, exc: VerificationError, headers: HeadersLike, *, now: int, tolerance: int
     ) -> Verdict:
-        return Verdict(ok=False, authentic=False, fresh=None, error=exc)
+        """The verdict of a refused request: for a profile with a timestamp header, whether the
+        timestamp was fresh (a stale or future one was authentic, only too old or too new)."""
+        name = getattr(self, "timestamp_header", None)
+        if not self.has_timestamp or not name:
+            return Verdict(ok=False, authentic=False, fresh=None, error=exc)
+        ts_text = get_header(headers, name)
+        ts = int(ts_text) if ts_text and _TS_RE.match(ts_text) else None
+        if isinstance(exc, (TimestampTooOld, TimestampTooNew)):
+            return Verdict(ok=False, authentic=True, fresh=False, error=exc, timestamp=ts)
+        fresh = None if ts is None else abs(now - ts) <= tolerance
+        return Verdict(ok=False, authentic=False, fresh=fresh, error=exc, timestamp=ts)
 
     def delivery_headers(
         self,

@@ -37,11 +37,10 @@ from ..errors import (
     TimestampTooOld,
     UnknownEventType,
     UsageError,
-    VerificationError,
 )
 from ..ids import uuid4
 from ._audit import ProfileCheck
-from ._base import DEFAULT_TOLERANCE_S, EventSpec, Profile, Verdict
+from ._base import DEFAULT_TOLERANCE_S, EventSpec, Profile
 from ._standard_webhooks_keys import (
     ASYMMETRIC,
     ID_HEADER,
@@ -295,16 +294,6 @@ class StandardWebhooksProfile(Profile):
         tolerance: int = DEFAULT_TOLERANCE_S,
     ) -> int | None:
         return verify_request(headers, body, secret, now=now, tolerance=tolerance)
-
-    def _verdict_for(
-        self, exc: VerificationError, headers: HeadersLike, *, now: int, tolerance: int
-    ) -> Verdict:
-        ts_text = get_header(headers, TIMESTAMP_HEADER)
-        ts = int(ts_text) if ts_text and _TS_RE.match(ts_text) else None
-        if isinstance(exc, (TimestampTooOld, TimestampTooNew)):
-            return Verdict(ok=False, authentic=True, fresh=False, error=exc, timestamp=ts)
-        fresh = None if ts is None else abs(now - ts) <= tolerance
-        return Verdict(ok=False, authentic=False, fresh=fresh, error=exc, timestamp=ts)
 
     def generate_secret(self, rng: random.Random | None = None) -> str:
         raw = (
