@@ -127,6 +127,8 @@ def test_listen_forward_to_is_a_lost_ack_proxy(sender: Sender) -> None:
         (["listen", "--profile", "moda"], "--secret"),
         (["listen", "--secret", "s", "--script", "500,bogus"], "bogus"),
         (["listen", "--secret", "s", "--port", "70000"], "--port"),
+        (["listen", "--secret", "s", "--state-file", "/nonexistent-folder/state.json"], "does not exist"),
+        (["listen", "--secret", "s", "--state-file", "/"], "is a directory"),
         (["listen", "--secret", "s", "--forward-to", "http://203.0.113.9/hook"], "--allow-target"),
     ],
 )
@@ -137,3 +139,33 @@ def test_listen_usage_errors_exit_2_without_traceback(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_listen_state_file_is_the_readiness_signal_for_a_script(tmp_path) -> None:
+    """--state-file appears (0600, no secret) once listen accepts connections; `hookmock wait`
+    prints its address without sending it a request; SIGTERM removes the file."""
+    state = tmp_path / "listen.json"
+    listen = Listen("--state-file", str(state))
+    try:
+        waited = subprocess.run(
+            [sys.executable, "-m", "hookmock", "wait", str(state), "--pid", str(listen.proc.pid)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert waited.returncode == 0, waited.stderr
+        data = json.loads(state.read_text())
+        assert data["kind"] == "listen" and data["pid"] == listen.proc.pid and data["profile"] == "moda"
+        assert waited.stdout.strip() == data["base_url"] == f"http://127.0.0.1:{data['port']}"
+        assert oct(state.stat().st_mode & 0o777) == "0o600" and SECRET not in state.read_text()
+        with Sender("moda", SECRET) as s:
+            delivery = s.send(data["url"], "task.succeeded")
+        assert delivery.status == "succeeded"
+        listen.proc.send_signal(signal.SIGTERM)
+        out, _ = listen.proc.communicate(timeout=10)
+        assert listen.proc.returncode == 0
+        assert "stopped: 1 request(s), 1 verified" in out  # wait sent nothing; the delivery came
+        assert not state.exists()
+    finally:
+        if listen.proc.poll() is None:
+            listen.stop()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -62,6 +63,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a CA made now (its file is printed)")
     p.add_argument("--json", action="store_true", help="one JSON object per request, one per line")
     p.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="write JSON with the receiver's url, port, profile and pid to PATH (mode 0600) once it "
+        "accepts connections, and remove it on exit: a script's readiness signal ('hookmock wait "
+        "PATH' prints the url); it holds no secret",
+    )
+    p.add_argument(
         "--max-body-bytes",
         metavar="N",
         type=number("--max-body-bytes", 1, MAX_BODY_CEILING, integer=True),
@@ -83,6 +91,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port} is not a TCP port: use 0-65535 (0 picks a free one)")
     max_body = int(args.max_body_bytes)
     require_admin_token(args.host, os.environ.get(ADMIN_TOKEN_ENV), exposes="the fake receiver")
+    if args.state_file is not None:
+        from ..emulator.config import check_state_file, remove_state_file
+
+        check_state_file(args.state_file)
+        remove_state_file(args.state_file)  # a dead receiver's address must not be read meanwhile
     printer = _Printer(profile, secret, as_json=args.json)
     handler: Any = None
     if args.forward_to is not None:
@@ -120,15 +133,44 @@ def run(args: argparse.Namespace) -> int:
     # SIGINT too: a background job of a non-interactive shell starts with it ignored
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
+        if args.state_file is not None:
+            _write_state(args.state_file, receiver, profile.name)
         printer.ready(receiver, args)
         while not stop.wait(0.2):
             pass
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        if args.state_file is not None:
+            from ..emulator.config import remove_state_file
+
+            with contextlib.suppress(UsageError):  # replaced by a link meanwhile: left alone
+                remove_state_file(args.state_file)
         receiver.stop()
     printer.summary()
     return 130 if stopped_by and stopped_by[0] == signal.SIGINT else 0
+
+
+def _write_state(path: str, receiver: Any, profile: str) -> None:
+    """The state file: written atomically once the receiver accepts connections (so its presence
+    is the readiness signal), without the secret (the script that started listen has it)."""
+    from .._util.files import write_private
+    from ..errors import UsageError
+
+    state = {
+        "kind": "listen",
+        "url": receiver.url,
+        "base_url": "/".join(receiver.url.split("/")[:3]),  # scheme://host:port: any path is heard
+        "host": receiver.host,
+        "port": receiver.port,
+        "profile": profile,
+        "pid": os.getpid(),
+        "ca_file": receiver.ca_file,
+    }
+    try:
+        write_private(path, (json.dumps(state, indent=2) + "\n").encode(), option="--state-file")
+    except OSError as exc:
+        raise UsageError(f"cannot write --state-file {path!r}: {exc.strerror or exc}") from None
 
 
 class _ScriptedProxy:

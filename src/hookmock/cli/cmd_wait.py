@@ -25,11 +25,16 @@ MAX_TIMEOUT_S = 3600.0
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "wait",
-        help="wait until an emulator started with --state-file is ready (for scripts)",
-        description="Wait until STATE_FILE exists and the emulator it names answers its readiness route, "
+        help="wait until an emulator (or a listen) started with --state-file is ready (for scripts)",
+        description="Wait until STATE_FILE exists and the emulator it names answers its readiness route "
+        "(for 'hookmock listen', until the file exists: it is written once listen accepts connections), "
         "then print its base URL (--json: the whole state file). Exit 0 ready, 1 timed out, 2 usage error.",
     )
-    p.add_argument("state_file", metavar="STATE_FILE", help="the --state-file given to 'hookmock serve'")
+    p.add_argument(
+        "state_file",
+        metavar="STATE_FILE",
+        help="the --state-file given to 'hookmock serve' or 'hookmock listen'",
+    )
     p.add_argument(
         "--timeout",
         metavar="SECONDS",
@@ -93,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
     state: dict[str, Any] | None = None
     while True:
         state = _read(args.state_file)
-        if state is not None and _ready(state["base_url"]):
-            break
+        if state is not None and (state.get("kind") == "listen" or _ready(state["base_url"])):
+            break  # listen writes its file only once it accepts connections: its presence is enough
         if args.pid is not None and not _alive(int(args.pid)):
             print(
                 f"hookmock wait: process {int(args.pid)} exited before the emulator was ready "
