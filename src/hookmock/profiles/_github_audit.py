@@ -25,6 +25,14 @@ REJECT = "a 4xx rejection, and no effect"
 ONCE = "2xx, and the event applied exactly once"
 
 
+def _signed_event(kit: AuditKit) -> tuple[bytes, str | None, dict[str, str]]:
+    """A new event's exact body, its delivery GUID and the headers GitHub signs it with."""
+    payload = kit.event()
+    body = kit.profile.serialize(payload)
+    guid = kit.event_id(payload)
+    return body, guid, kit.headers(body, message_id=guid)
+
+
 def _without(headers: dict[str, str], *names: str) -> dict[str, str]:
     dropped = {n.lower() for n in names}
     return {k: v for k, v in headers.items() if k.lower() not in dropped}
@@ -71,10 +79,7 @@ def replay_probes(kit: AuditKit) -> Sequence[ProfileProbe]:
 
 def sha1_probes(kit: AuditKit) -> Sequence[ProfileProbe]:
     out: list[ProfileProbe] = []
-    payload = kit.event()
-    body = kit.profile.serialize(payload)
-    guid = kit.event_id(payload)
-    headers = kit.headers(body, message_id=guid)
+    body, guid, headers = _signed_event(kit)
     if SHA1 not in headers:
         return out
     out.append(
@@ -88,10 +93,7 @@ def sha1_probes(kit: AuditKit) -> Sequence[ProfileProbe]:
             cause="signature",
         )
     )
-    payload = kit.event()
-    body = kit.profile.serialize(payload)
-    guid = kit.event_id(payload)
-    headers = kit.headers(body, message_id=guid)
+    body, guid, headers = _signed_event(kit)
     out.append(
         ProfileProbe(
             f"a valid SHA-1 {SHA1} with a forged {SHA256}",
@@ -103,10 +105,7 @@ def sha1_probes(kit: AuditKit) -> Sequence[ProfileProbe]:
             cause="signature",
         )
     )
-    payload = kit.event()
-    body = kit.profile.serialize(payload)
-    guid = kit.event_id(payload)
-    headers = kit.headers(body, message_id=guid)
+    body, guid, headers = _signed_event(kit)
     out.append(
         ProfileProbe(
             f"a valid {SHA256} with a damaged SHA-1 {SHA1}",
