@@ -94,6 +94,53 @@ def _get(url: str) -> bytes:
         return body
 
 
+def page_figures(
+    base: str,
+    rows: int,
+    delivery_id: str,
+    event_id: str,
+    runs: int,
+    *,
+    label: str = "page",
+    target_ms: float = TARGET_MS,
+) -> list[Figure]:
+    """The history page's figures on a filled log: every filter, both searches and a page deep
+    in by cursor (20 pages walked in first), each the median of ``runs`` renders."""
+    out: list[Figure] = []
+    older = None
+    for _ in range(20):  # walk 20 pages in: a cursor page costs what the first does
+        html = _get(base + (f"?{older}" if older else "")).decode()
+        found = re.search(r"id=older rel=next href='/_hookmock/ui\?([^']+)'", html)
+        assert found, "the page has no Older link"
+        older = unescape(found.group(1))
+    renders = {
+        "first page": "",
+        "profile=modio": "?profile=modio",
+        "status=pending": "?status=pending",
+        "event_type=task.failed": "?event_type=task.failed",
+        "profile+status+event_type": "?profile=modio&status=failed&event_type=PING",
+        "search by delivery id": f"?q={delivery_id}",
+        "search by event id": f"?q={event_id}",
+        "21st page by cursor": f"?{older}",
+    }
+    for name, query in renders.items():
+        html = _get(base + query).decode()
+        assert html.count("data-delivery-id=") >= 1, name
+        ms = median_of(lambda q=query: _get(base + q), runs)  # type: ignore[misc]
+        out.append(
+            Figure(
+                f"{label} on {rows:,} rows: {name}",
+                ms,
+                "ms",
+                f"< {target_ms:g} ms",
+                ms < target_ms,
+                baseline=target_ms,
+                ratio=ms / target_ms,
+            )
+        )
+    return out
+
+
 def figures(rows: int, runs: int) -> list[Figure]:
     out: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,37 +149,7 @@ def figures(rows: int, runs: int) -> list[Figure]:
         emulator = Emulator(EmulatorConfig(port=0, clock="virtual", db_path=str(path))).start()
         try:
             base = emulator.base_url + "/_hookmock/ui"
-            older = None
-            for _ in range(20):  # walk 20 pages in: a cursor page costs what the first does
-                html = _get(base + (f"?{older}" if older else "")).decode()
-                found = re.search(r"id=older rel=next href='/_hookmock/ui\?([^']+)'", html)
-                assert found, "the page has no Older link"
-                older = unescape(found.group(1))
-            renders = {
-                "first page": "",
-                "profile=modio": "?profile=modio",
-                "status=pending": "?status=pending",
-                "event_type=task.failed": "?event_type=task.failed",
-                "profile+status+event_type": "?profile=modio&status=failed&event_type=PING",
-                "search by delivery id": f"?q={delivery_id}",
-                "search by event id": f"?q={event_id}",
-                "21st page by cursor": f"?{older}",
-            }
-            for name, query in renders.items():
-                html = _get(base + query).decode()
-                assert html.count("data-delivery-id=") >= 1, name
-                ms = median_of(lambda q=query: _get(base + q), runs)  # type: ignore[misc]
-                out.append(
-                    Figure(
-                        f"page on {rows:,} rows: {name}",
-                        ms,
-                        "ms",
-                        f"< {TARGET_MS:g} ms",
-                        ms < TARGET_MS,
-                        baseline=TARGET_MS,
-                        ratio=ms / TARGET_MS,
-                    )
-                )
+            out.extend(page_figures(base, rows, delivery_id, event_id, runs))
             ms = median_of(lambda: _get(base + "/rows"), runs)
             out.append(
                 Figure(

@@ -30,7 +30,6 @@ import argparse
 import http.client
 import json
 import random
-import re
 import shutil
 import sqlite3
 import statistics
@@ -39,12 +38,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-from html import unescape
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _harness import Figure, median_of
+from bench_page import page_figures
 from bench_peers import _free_port, spawn_to_ready_ms
 
 from hookmock.clock import SECOND
@@ -206,37 +205,9 @@ def log_figures(rows: int, folder: str, runs: int = 3) -> list[Figure]:
         emulator = Emulator(EmulatorConfig(port=0, clock="virtual", db_path=str(path))).start()
         try:
             base = emulator.base_url + "/_hookmock/ui"
-            older = None
-            for _ in range(20):  # walk 20 pages in: a cursor page costs what the first does
-                html = _get(base + (f"?{older}" if older else "")).decode()
-                found = re.search(r"id=older rel=next href='/_hookmock/ui\?([^']+)'", html)
-                assert found, "the page has no Older link"
-                older = unescape(found.group(1))
-            renders = {
-                "first page": "",
-                "profile=modio": "?profile=modio",
-                "status=pending": "?status=pending",
-                "event_type=task.failed": "?event_type=task.failed",
-                "profile+status+event_type": "?profile=modio&status=failed&event_type=PING",
-                "search by delivery id": f"?q={delivery_id}",
-                "search by event id": f"?q={event_id}",
-                "21st page by cursor": f"?{older}",
-            }
-            for name, query in renders.items():
-                html = _get(base + query).decode()
-                assert html.count("data-delivery-id=") >= 1, name
-                ms = median_of(lambda q=query: _get(base + q), 9)  # type: ignore[misc]
-                out.append(
-                    Figure(
-                        f"history page on {rows:,} rows: {name}",
-                        ms,
-                        "ms",
-                        f"< {PAGE_MS:g} ms",
-                        ms < PAGE_MS,
-                        baseline=PAGE_MS,
-                        ratio=ms / PAGE_MS,
-                    )
-                )
+            out.extend(
+                page_figures(base, rows, delivery_id, event_id, 9, label="history page", target_ms=PAGE_MS)
+            )
         finally:
             emulator.stop()
     finally:
