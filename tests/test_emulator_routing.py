@@ -214,3 +214,13 @@ def test_head_on_a_missing_task_is_404_without_a_body(emu):
     answer = send(emu, "HEAD", "/v1/tasks/abc")
     assert answer.status == 404
     assert answer.body == b""
+
+
+def test_a_websocket_upgrade_request_is_answered_as_plain_http(emu):
+    """The emulator speaks no WebSocket; it ignores ``Upgrade`` (RFC 9110 section 7.8 lets a server
+    do that) instead of calling GET not allowed on a GET route."""
+    answer = send(emu, "GET", "/v1/tasks", Connection="Upgrade", Upgrade="websocket")
+    assert answer.status == 200, answer.body
+    assert json.loads(answer.body) == {"data": [], "next_cursor": None}
+    unknown = send(emu, "GET", "/v1/nothing", Connection="Upgrade", Upgrade="websocket")
+    assert unknown.status == 404

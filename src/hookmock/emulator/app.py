@@ -11,8 +11,7 @@ import secrets
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
-from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from ..errors import UsageError
@@ -23,6 +22,7 @@ from .config import ADMIN_TOKEN_HEADER
 from .errors import ApiError, error_body
 from .http import Ctx, json_response
 from .ratelimit import RateLimiter
+from .router import MethodNotAllowed, RouteNotFound, Router
 from .routes import Handler, all_routes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,31 +39,14 @@ SUPPORTED_VERSIONS = (API_VERSION, *LEGACY_API_VERSIONS)
 _OPEN_CONTROL = {"health", "ready", "openapi"}
 
 
-class _Rule(Rule):
-    """A werkzeug rule whose URL builder is compiled when a URL is first built, not when the map is
-    made: werkzeug compiles two builders per rule (Python source, ``compile``) and the emulator builds
-    no URL from its rules, so this was most of making the router (about 40 routes) at start-up."""
-
-    def _compile_builder(self, append_unknown: bool = True) -> Any:
-        compiled: list[Any] = []
-
-        def build(rule: Rule, *args: Any, **kwargs: Any) -> Any:
-            if not compiled:
-                compiled.append(Rule._compile_builder(rule, append_unknown).__get__(rule, None))
-            return compiled[0](*args, **kwargs)
-
-        return build
-
-
 class EmulatorApp:
     def __init__(self, core: EmulatorCore) -> None:
         self.core = core
         self.handlers: dict[str, Handler] = {}
-        rules = []
+        self.router = Router()
         for path, methods, endpoint, handler in all_routes():
-            rules.append(_Rule(path, methods=methods, endpoint=endpoint))
+            self.router.add(path, methods, endpoint)
             self.handlers[endpoint] = handler
-        self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
         self.limiter = RateLimiter(core.config.rate_limit) if core.config.rate_limit else None
         #: The page's forms carry this (one per process): see :mod:`.websafety`.
         self.form_token = secrets.token_urlsafe(24)
@@ -116,11 +99,10 @@ class EmulatorApp:
                 )
             if faithful:
                 headers[VERSION_HEADER] = self._version(request)
-            adapter = self.url_map.bind_to_environ(request.environ)
-            endpoint, args = adapter.match()
-            ctx = Ctx(self.core, request, request_id, dict(args), form_token=self.form_token)
+            endpoint, args = self.router.match(request.method, request.path)
+            ctx = Ctx(self.core, request, request_id, args, form_token=self.form_token)
             if not faithful:
-                websafety.check_request(request, str(endpoint), self.form_token)
+                websafety.check_request(request, endpoint, self.form_token)
             if faithful:
                 ctx.api_key_id = self._authenticate(request)
                 if self.limiter is not None:
@@ -132,12 +114,12 @@ class EmulatorApp:
                 and request.content_length > self.core.config.max_body_bytes
             ):
                 raise RequestEntityTooLarge()
-            response = self.handlers[str(endpoint)](ctx)
+            response = self.handlers[endpoint](ctx)
         except ApiError as err:
             response = self._error(err, request_id)
         except UsageError as exc:
             response = self._error(ApiError("invalid_request", "invalid_request", str(exc)), request_id)
-        except NotFound:
+        except RouteNotFound:
             response = self._error(
                 ApiError(
                     "not_found",
@@ -147,7 +129,7 @@ class EmulatorApp:
                 request_id,
             )
         except MethodNotAllowed as exc:
-            allowed = ", ".join(sorted(exc.valid_methods or []))
+            allowed = ", ".join(exc.allowed)
             response = self._error(
                 ApiError(
                     "invalid_request",
