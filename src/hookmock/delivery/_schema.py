@@ -152,11 +152,13 @@ STATE_SET = "status = ?, phase = ?, attempts = ?, failures = ?, next_due_ns = ?,
 RESPONSE_SET = "response_status_code = ?, response_body_excerpt = ?, last_duration_ns = ?"
 
 
-def setup(db: sqlite3.Connection, path: str, lock: threading.RLock) -> bytes:
-    """Set the connection's pragmas and bring the schema up to date; returns the cursor key."""
+def setup(db: sqlite3.Connection, path: str, lock: threading.RLock, *, throwaway: bool = False) -> bytes:
+    """Set the connection's pragmas and bring the schema up to date; returns the cursor key.
+    ``throwaway``: a file removed at exit is not synced on each commit (``synchronous=OFF``, set
+    before the switch to WAL, which otherwise syncs too)."""
+    db.execute("PRAGMA synchronous=OFF" if throwaway else "PRAGMA synchronous=FULL")
     if path != ":memory:":
         db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:

@@ -65,8 +65,13 @@ def _refuse_hard_links(path: str) -> None:
 class DeliveryLog(_Writes, _Recovery, _Queries):
     """The SQLite delivery log.  ``DeliveryLog()`` is in memory; ``DeliveryLog(path)`` a file."""
 
-    def __init__(self, path: str | os.PathLike[str] = ":memory:", *, create: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] = ":memory:", *, create: bool = True, throwaway: bool = False
+    ) -> None:
+        """``throwaway``: a file its owner removes at exit (the emulator's default database) is not
+        synced to disk on each commit; ``--db`` files and every other log stay ``synchronous=FULL``."""
         self.path = str(path)
+        self._throwaway = throwaway
         self._lock = threading.RLock()
         self._queue_lock = threading.Lock()
         self._queue = []
@@ -99,7 +104,7 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
             raise UsageError(f"{self.path!r} is not a hookmock delivery log ({exc})") from None
 
     def _setup(self) -> None:
-        self._cursor_key = setup(self._db, self.path, self._lock)
+        self._cursor_key = setup(self._db, self.path, self._lock, throwaway=self._throwaway)
 
     @property
     def schema_version(self) -> int:

@@ -69,7 +69,7 @@ class Gateway:
         self.core = core
         cfg = core.config
         assert cfg.db_path is not None
-        self.log = DeliveryLog(cfg.db_path)
+        self.log = DeliveryLog(cfg.db_path, throwaway=not core.store.durable)
         # One transport for every sender: the outbound-safety check runs at each attempt, and a
         # host that stops resolving is a failed attempt (``dns_error``), retried on the profile's
         # schedule, never a refusal to accept (or to recover) a webhook already decided.  Where a

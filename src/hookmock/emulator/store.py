@@ -148,10 +148,12 @@ class Store:
         create_private(path, "--db")  # mode 0600: it holds the API key, signing secret, tokens
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.row_factory = sqlite3.Row
+        self.durable = durable
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL, as the delivery log: a task answered 202 survives a power loss, not only a kill
+            # FULL, as the delivery log: a task answered 202 survives a power loss, not only a kill.
+            # Set before the switch to WAL: with FULL, that switch syncs the file too.
             self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
+            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
