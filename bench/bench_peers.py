@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -261,45 +262,78 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _await_ready(child: subprocess.Popen[bytes], cmd: list[str], port: int, path: str, start: float) -> float:
+    """Wall ms since ``start`` once GET ``path`` on ``port`` answers 200 (polled every ms)."""
+    while True:
+        if child.poll() is not None:
+            raise RuntimeError(f"{cmd[:3]} exited with {child.returncode} before it was ready")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return (time.perf_counter() - start) * 1000
+        except OSError:
+            pass
+        if time.perf_counter() - start > 30:
+            raise RuntimeError(f"{cmd[:3]} not ready in 30 s")
+        time.sleep(0.001)
+
+
 def spawn_to_ready_ms(cmd: list[str], port: int, path: str) -> float:
-    """Wall ms from spawning ``cmd`` until GET ``path`` on ``port`` answers 200 (polled every ms)."""
+    """Wall ms from spawning ``cmd`` until GET ``path`` on ``port`` answers 200; then it is stopped
+    with SIGTERM (it exits as it would for a user)."""
     start = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while True:
-            if child.poll() is not None:
-                raise RuntimeError(f"{cmd[:3]} exited with {child.returncode} before it was ready")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", path)
-                status = conn.getresponse().status
-                conn.close()
-                if status == 200:
-                    return (time.perf_counter() - start) * 1000
-            except OSError:
-                pass
-            if time.perf_counter() - start > 30:
-                raise RuntimeError(f"{cmd[:3]} not ready in 30 s")
-            time.sleep(0.001)
+        return _await_ready(child, cmd, port, path, start)
     finally:
         child.terminate()
         child.wait(10)
 
 
+def spawn_to_ready(cmd: list[str], port: int, path: str) -> tuple[float, float]:
+    """``(wall ms, CPU ms)`` from spawning ``cmd`` until GET ``path`` on ``port`` answers 200.  The
+    CPU figure is the child's own user + system time until then (it is killed at once and reaped
+    with ``wait4``): a neighbour's load does not count in it.  The child gets a temp dir of its own
+    (``TMPDIR``), removed afterwards: a killed ``serve`` leaves its throw-away database behind."""
+    with tempfile.TemporaryDirectory(prefix="hookmock-bench-serve-") as tmp:
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "TMPDIR": tmp}
+        )
+        try:
+            wall = _await_ready(child, cmd, port, path, start)
+        finally:
+            child.kill()
+            _pid, _status, usage = os.wait4(child.pid, 0)
+            child.returncode = -9
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000
+
+
 def serve_ready(smoke: bool) -> Figure:
     hm = str(Path(python()).with_name("hookmock"))
     env_cmd = [hm, "serve", "--quiet", "--port"]
+    cpu: dict[str, list[float]] = {"ours": [], "bare": []}
 
     def ours() -> float:
         port = _free_port()
-        return spawn_to_ready_ms([*env_cmd, str(port)], port, "/_hookmock/ready")
+        wall, used = spawn_to_ready([*env_cmd, str(port)], port, "/_hookmock/ready")
+        cpu["ours"].append(used)
+        return wall
 
     def bare() -> float:
         port = _free_port()
-        return spawn_to_ready_ms([python(), "-c", _BARE_SERVER, str(port)], port, "/ready")
+        wall, used = spawn_to_ready([python(), "-c", _BARE_SERVER, str(port)], port, "/ready")
+        cpu["bare"].append(used)
+        return wall
 
     ours(), bare()  # warm the file cache
+    del cpu["ours"][:], cpu["bare"][:]
     b, v, r, spread = interleaved(bare, ours, 5 if smoke else 21)
+    cpu_ratios = [o / c for o, c in zip(cpu["ours"], cpu["bare"])]
+    cpu_ours, cpu_bare = statistics.median(cpu["ours"]), statistics.median(cpu["bare"])
     return Figure(
         "hookmock serve: spawn → ready route answers",
         v,
@@ -308,7 +342,9 @@ def serve_ready(smoke: bool) -> Figure:
         r <= 1.5,
         b,
         r,
-        f"baseline: a bare werkzeug server, spawn → its route answers; {_spread(spread)}",
+        f"baseline: a bare werkzeug server, spawn → its route answers; {_spread(spread)}; "
+        f"CPU until ready {cpu_ours:.0f} ms vs {cpu_bare:.0f} ms, ratio "
+        f"{statistics.median(cpu_ratios):.2f} ({_spread((min(cpu_ratios), max(cpu_ratios)))})",
     )
 
 
