@@ -11,7 +11,6 @@ import os
 import random
 import re
 import secrets
-import uuid
 
 __all__ = ["CROCKFORD", "crockford_id", "is_crockford_id", "uuid4"]
 
@@ -54,6 +53,8 @@ def is_crockford_id(value: object, prefix: str | None = None) -> bool:
 
 def uuid4(rng: random.Random | None = None) -> str:
     """A UUID version 4 string, from ``rng`` when given."""
+    import uuid  # here: it imports ``platform``, a few ms of every start-up that makes no UUID
+
     if rng is None:
         return str(uuid.uuid4())
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))

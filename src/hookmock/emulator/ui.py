@@ -8,6 +8,9 @@ task with a magic outcome or a mod.io event, and a details view with each attemp
 headers and a copy-as-curl snippet.  Forms are plain HTML posts carrying the per-process form
 token (:mod:`.websafety`), answered with a 303 back to the page.  The script and stylesheet are
 served files (:mod:`.ui_static`): the Content-Security-Policy allows nothing inline.
+
+Its routes are in :data:`hookmock.emulator.routes.UI_ROUTES`: this module (and its data and static
+modules) is imported at the page's first request, not when the emulator starts.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from .ui_data import PROFILES, STATUSES, attempts_view, rows_page
 from .ui_static import SCRIPT, STYLE
 from .websafety import FORM_TOKEN_FIELD
 
-__all__ = ["ROUTES"]
+__all__ = ["create_task", "details", "index", "modio_event", "retry", "rows", "script", "style", "test"]
 
 #: The page may not be framed by another page (clickjacking its buttons); scripts, styles and
 #: fetches come from the emulator only.  The referrer policy is ``same-origin``, not
@@ -373,16 +376,3 @@ def script(ctx: Ctx) -> Response:
 
 def style(ctx: Ctx) -> Response:
     return _static(STYLE, "text/css")
-
-
-ROUTES = [
-    ("/_hookmock/ui", ["GET"], "ui", index),
-    ("/_hookmock/ui/rows", ["GET"], "ui_rows", rows),
-    ("/_hookmock/ui/app.js", ["GET"], "ui_script", script),
-    ("/_hookmock/ui/app.css", ["GET"], "ui_style", style),
-    ("/_hookmock/ui/deliveries/<delivery_id>", ["GET"], "ui_details", details),
-    ("/_hookmock/ui/deliveries/<delivery_id>/retry", ["POST"], "ui_retry", retry),
-    ("/_hookmock/ui/modio/games/<game_id>/test", ["POST"], "ui_test", test),
-    ("/_hookmock/ui/tasks", ["POST"], "ui_create_task", create_task),
-    ("/_hookmock/ui/modio/events", ["POST"], "ui_modio_event", modio_event),
-]
