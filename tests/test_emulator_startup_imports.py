@@ -1,6 +1,6 @@
-"""What ``hookmock serve`` loads before it is ready: nothing the ready route does not need.
+"""``hookmock serve`` start-up: what it loads before it is ready, and its garbage collector.
 
-werkzeug's router (and with it ``uuid``, ``platform``, ``difflib``, ``pprint``), the history page's
+It loads nothing the ready route does not need: werkzeug's router (and with it ``uuid``, ``platform``, ``difflib``, ``pprint``), the history page's
 modules and the OpenAPI builder are loaded at their first use, not at every start (issue 18: the
 emulator's start-up against a bare werkzeug server).  A fresh interpreter, so that nothing another
 test imported counts.
@@ -51,3 +51,55 @@ def test_start_up_loads_neither_the_router_of_werkzeug_nor_the_page_nor_the_open
     assert result["before"] == []
     assert result["page"] == 200
     assert "hookmock.emulator.ui" in result["after"]
+
+
+def test_a_failed_serve_start_leaves_the_garbage_collector_as_it_was(tmp_path):
+    """``serve`` starts with the cyclic collector paused; a start that fails (here: a CA file that
+    does not exist) turns it back on, and freezes nothing, in the process that called ``main``."""
+    import gc
+
+    from hookmock.cli import main
+
+    frozen = gc.get_freeze_count()
+    assert gc.isenabled()
+    assert main(["serve", "--port", "0", "--ca-file", str(tmp_path / "missing.pem")]) == 2
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
+    gc.disable()
+    try:
+        assert main(["serve", "--port", "0", "--ca-file", str(tmp_path / "missing.pem")]) == 2
+        assert not gc.isenabled()  # as it was
+    finally:
+        gc.enable()
+
+
+def test_serve_answers_ready_with_the_collector_on_and_its_start_up_frozen(tmp_path):
+    """In a real ``hookmock serve`` process: ready, then collection works as usual (a cycle made
+    after start-up is collected)."""
+    state = tmp_path / "state.json"
+    script = (
+        "import gc, json, os, sys, threading, time\n"
+        "from hookmock.cli import main\n"
+        "def watch():\n"
+        "    while not os.path.exists(sys.argv[1]):\n"
+        "        time.sleep(0.01)\n"
+        "    end = time.monotonic() + 10\n"
+        "    while not (gc.isenabled() and gc.get_freeze_count()) and time.monotonic() < end:\n"
+        "        time.sleep(0.01)\n"
+        "    seen = {'enabled': gc.isenabled(), 'frozen': gc.get_freeze_count()}\n"
+        "    a = []\n"
+        "    a.append(a)\n"
+        "    del a\n"
+        "    seen['collected'] = gc.collect()\n"
+        "    print(json.dumps(seen), flush=True)\n"
+        "    os.kill(os.getpid(), 15)\n"
+        "threading.Thread(target=watch, daemon=True).start()\n"
+        "sys.exit(main(['serve', '--port', '0', '--quiet', '--state-file', sys.argv[1]]))\n"
+    )
+    cmd = [sys.executable, "-c", script, str(state)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["enabled"] is True
+    assert seen["frozen"] > 10_000
+    assert seen["collected"] >= 1

@@ -9,10 +9,13 @@ non-interactive shell too, where the shell starts it ignored.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import UsageError
@@ -201,52 +204,55 @@ def run(args: argparse.Namespace) -> int:
 
     wall = RealClock()
     t0 = wall.monotonic_ns()
-    from ..emulator import Emulator, EmulatorConfig
-    from ..emulator.config import ADMIN_TOKEN_ENV
-    from ..emulator.control import pending_json
-    from ..emulator.ratelimit import parse_rate
+    with _collector_paused():
+        from ..emulator import Emulator, EmulatorConfig
+        from ..emulator.config import ADMIN_TOKEN_ENV
+        from ..emulator.control import pending_json
+        from ..emulator.ratelimit import parse_rate
 
-    opts = resolve(args)
-    for option, value in (("--api-key", opts["api_key"]), ("--signing-secret", opts["signing_secret"])):
-        if value is not None:
-            check_secret_text(value, option)
-    if opts["ca_file"] and not os.path.isfile(opts["ca_file"]):
-        raise UsageError(f"--ca-file {opts['ca_file']!r} does not exist; give a PEM file of the CA to trust")
-    config = EmulatorConfig(
-        host=opts["host"],
-        port=opts["port"],
-        db_path=opts["db"],
-        clock=opts["clock"],
-        state_file=opts["state_file"],
-        api_key=opts["api_key"],
-        signing_secret=opts["signing_secret"],
-        allow_http_callbacks=opts["allow_http_callbacks"],
-        ca_file=opts["ca_file"],
-        allow_targets=tuple(opts["allow_target"]),
-        admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
-        allowed_hosts=tuple(opts["allowed_host"]),
-        modio_events=tuple(opts["modio_event"]),
-        rate_limit=None if opts["rate_limit"] is None else parse_rate(opts["rate_limit"]),
-    )
-    stopped_by: list[int] = []
-    done = threading.Event()
+        opts = resolve(args)
+        for option, value in (("--api-key", opts["api_key"]), ("--signing-secret", opts["signing_secret"])):
+            if value is not None:
+                check_secret_text(value, option)
+        if opts["ca_file"] and not os.path.isfile(opts["ca_file"]):
+            raise UsageError(
+                f"--ca-file {opts['ca_file']!r} does not exist; give a PEM file of the CA to trust"
+            )
+        config = EmulatorConfig(
+            host=opts["host"],
+            port=opts["port"],
+            db_path=opts["db"],
+            clock=opts["clock"],
+            state_file=opts["state_file"],
+            api_key=opts["api_key"],
+            signing_secret=opts["signing_secret"],
+            allow_http_callbacks=opts["allow_http_callbacks"],
+            ca_file=opts["ca_file"],
+            allow_targets=tuple(opts["allow_target"]),
+            admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
+            allowed_hosts=tuple(opts["allowed_host"]),
+            modio_events=tuple(opts["modio_event"]),
+            rate_limit=None if opts["rate_limit"] is None else parse_rate(opts["rate_limit"]),
+        )
+        stopped_by: list[int] = []
+        done = threading.Event()
 
-    def on_signal(signum: int, _frame: object) -> None:
-        stopped_by.append(signum)
-        done.set()
+        def on_signal(signum: int, _frame: object) -> None:
+            stopped_by.append(signum)
+            done.set()
 
-    # before the state file is written: a script that saw it may signal at once
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        emulator = Emulator(config).start()
-    except OSError as exc:
-        _restore(previous)
-        raise UsageError(
-            f"cannot listen on {opts['host']}:{opts['port']}: {exc.strerror or exc}; try --port 0"
-        ) from None
-    except BaseException:
-        _restore(previous)
-        raise
+        # before the state file is written: a script that saw it may signal at once
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            emulator = Emulator(config).start()
+        except OSError as exc:
+            _restore(previous)
+            raise UsageError(
+                f"cannot listen on {opts['host']}:{opts['port']}: {exc.strerror or exc}; try --port 0"
+            ) from None
+        except BaseException:
+            _restore(previous)
+            raise
     try:
         if not opts["quiet"]:
             _banner(emulator.state(), (wall.monotonic_ns() - t0) // MS, opts)
@@ -263,6 +269,24 @@ def run(args: argparse.Namespace) -> int:
             )
         emulator.stop()
     return 130 if stopped_by and stopped_by[0] == signal.SIGINT else 0
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Start-up without the cyclic garbage collector.  Importing and building the emulator makes
+    tens of thousands of objects that live as long as the process (modules, classes, functions, its
+    tables); the collector walked them about 60 times while starting, a few per cent of the CPU
+    until ready.  Once the emulator has started they are frozen (``gc.freeze``: moved out of the
+    generations, so no later collection walks them again either); collection is on again as it
+    was, also when the start fails (``main`` is called in-process by tests)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        gc.freeze()  # started: what is there now stays for the process's life
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _restore(previous: dict[signal.Signals, Any]) -> None:
