@@ -1,9 +1,9 @@
 """``hookmock serve`` start-up: what it loads before it is ready, and its garbage collector.
 
-It loads nothing the ready route does not need: werkzeug's router (and with it ``uuid``, ``platform``, ``difflib``, ``pprint``), the history page's
-modules and the OpenAPI builder are loaded at their first use, not at every start (issue 18: the
-emulator's start-up against a bare werkzeug server).  A fresh interpreter, so that nothing another
-test imported counts.
+It loads nothing the ready route does not need: werkzeug's router (and with it ``uuid``,
+``platform``, ``difflib``, ``pprint``), the history page's modules and the OpenAPI builder are
+loaded at their first use, not at every start (issue 18: the emulator's start-up against a bare
+werkzeug server).  A fresh interpreter, so that nothing another test imported counts.
 """
 
 from __future__ import annotations
