@@ -22,6 +22,7 @@ NOT_AT_START = (
     "hookmock.emulator.ui_data",
     "hookmock.emulator.ui_static",
     "hookmock.emulator.openapi",
+    "concurrent.futures",
 )
 
 _SCRIPT = """

@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._util.redact import Redactor, hide_userinfo
@@ -445,6 +444,8 @@ class Gateway:
         elif mode == "out_of_order":
             plan = [(r, self._secret_for(r), now) for r in reversed(records)]
         if mode == "concurrent":
+            from concurrent.futures import ThreadPoolExecutor  # here: only this drill needs it
+
             with ThreadPoolExecutor(max_workers=len(plan)) as pool:
                 return list(pool.map(lambda p: self._raw_send(profile, *p), plan))
         return [self._raw_send(profile, *p) for p in plan]
