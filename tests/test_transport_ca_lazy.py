@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,19 @@ def test_the_first_https_attempt_loads_it_once_and_trusts_the_ca_file(tmp_path, 
         assert (result.outcome, result.status) == ("response", 200), result.detail
 
     assert len(system_store_loads) == 1  # the system store as well as the given CA, built once
+
+
+def test_the_ca_file_is_read_when_the_transport_is_made(tmp_path, system_store_loads):
+    """As before: the CA file's certificates as they were when the transport was made (it may be
+    removed afterwards, as a test's temporary folder is)."""
+    files = make_tls_files(tmp_path, ["127.0.0.1"])
+    transport = HTTPTransport(ca_file=files.ca_file)
+    Path(files.ca_file).unlink()
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(files.cert_file, files.key_file)
+
+    url, thread = _serve_once(server)
+    result = _send(transport, url)
+    thread.join(10)
+
+    assert (result.outcome, result.status) == ("response", 200), result.detail

@@ -78,10 +78,14 @@ class HTTPTransport:
         self.verify_tls = verify_tls
         self.excerpt_bytes = excerpt_bytes
         # Loading the system's CA store takes tens of ms: done at the first HTTPS attempt. A given CA
-        # file is read now (alone, about 1 ms), so a bad file is an error here, not at the first delivery.
+        # file is read now (alone, about 1 ms), so a bad file is an error here, not at the first
+        # delivery; its certificates, as read now, are added to the system's at that attempt.
         self._ssl: ssl.SSLContext | None = None
+        self._ca_der: bytes | None = None
         if self.ca_file is not None:
-            self._load_ca_file(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+            alone = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            self._load_ca_file(alone)
+            self._ca_der = b"".join(alone.get_ca_certs(binary_form=True))
 
     def __repr__(self) -> str:
         return (
@@ -107,7 +111,9 @@ class HTTPTransport:
 
     def _make_ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-        if self.ca_file is not None:
+        if self._ca_der:
+            context.load_verify_locations(cadata=self._ca_der)
+        elif self.ca_file is not None:  # a file of no certificate at all: its own error
             self._load_ca_file(context)
         if not self.verify_tls:
             context.check_hostname = False
