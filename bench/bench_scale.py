@@ -18,6 +18,8 @@ has listed them (``GET /v1/webhook_deliveries``, every page) and after its histo
 the RSS at each quarter of the run (flat after warm-up, or not).
 
     python bench/bench_scale.py log [--rows 10000000] [--dir /tmp]
+    python bench/bench_scale.py build --db /tmp/big.db [--rows 10000000]   # once; then:
+    python bench/bench_scale.py log --db /tmp/big.db                       # measured, kept
     python bench/bench_scale.py pending [--n 10000]
     python bench/bench_scale.py storm [--events 100000 300000]
 
@@ -133,16 +135,48 @@ def _get(url: str) -> bytes:
         return body
 
 
-def log_figures(rows: int, folder: str, runs: int = 3) -> list[Figure]:
+def build(path: Path, rows: int) -> dict[str, object]:
+    """Fill a new log at ``path`` once, for ``log --db`` to measure again and again; what the
+    measurement needs to know about it goes beside it (``path`` + ``.json``)."""
+    if path.exists():
+        raise SystemExit(f"{path} exists: give a new file (or measure it with: log --db {path})")
+    t = time.perf_counter()
+    delivery_id, event_id = fill(path, rows)
+    info = {"rows": rows, "delivery_id": delivery_id, "event_id": event_id, "fill_s": time.perf_counter() - t}
+    Path(f"{path}.json").write_text(json.dumps(info))
+    return info
+
+
+def log_figures(rows: int, folder: str, runs: int = 3, db: str | None = None) -> list[Figure]:
+    """Build a log of ``rows`` under ``folder``, measure it, delete it; or (``db``) measure a log
+    made by :func:`build`, and keep it."""
     from hookmock.emulator import Emulator, EmulatorConfig
 
     out: list[Figure] = []
-    tmp = tempfile.mkdtemp(prefix="hookmock-scale-", dir=folder)
+    tmp = tempfile.mkdtemp(prefix="hookmock-scale-", dir=folder) if db is None else None
     try:
-        path = Path(tmp) / "big.db"
-        t = time.perf_counter()
-        delivery_id, event_id = fill(path, rows)
-        fill_s = time.perf_counter() - t
+        if db is None:
+            assert tmp is not None
+            path = Path(tmp) / "big.db"
+            t = time.perf_counter()
+            delivery_id, event_id = fill(path, rows)
+            fill_s = time.perf_counter() - t
+        else:
+            path = Path(db)
+            info = json.loads(Path(f"{db}.json").read_text())
+            rows, delivery_id, event_id = int(info["rows"]), str(info["delivery_id"]), str(info["event_id"])
+            fill_s = float(info["fill_s"])
+            t = time.perf_counter()
+            DeliveryLog(path).close()  # an index this version adds is created on the first open: timed
+            out.append(
+                Figure(
+                    f"log {rows:,} rows: first open by this version",
+                    (time.perf_counter() - t) * 1000,
+                    "ms",
+                    "report",
+                    None,
+                )
+            )
         size = path.stat().st_size
         with sqlite3.connect(path) as db:
             body_bytes = db.execute("SELECT sum(length(body)) FROM deliveries").fetchone()[0]
@@ -211,7 +245,8 @@ def log_figures(rows: int, folder: str, runs: int = 3) -> list[Figure]:
         finally:
             emulator.stop()
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
@@ -351,13 +386,20 @@ def main() -> int:
     p = sub.add_parser("log")
     p.add_argument("--rows", type=int, default=10_000_000)
     p.add_argument("--dir", default=tempfile.gettempdir(), help="where the database goes (deleted after)")
+    p.add_argument("--db", help="measure this log, made by `build` (kept), instead of building one")
+    p = sub.add_parser("build")
+    p.add_argument("--rows", type=int, default=10_000_000)
+    p.add_argument("--db", required=True, help="the new log file (a .json beside it says what is in it)")
     p = sub.add_parser("pending")
     p.add_argument("--n", type=int, default=10_000)
     p = sub.add_parser("storm")
     p.add_argument("--events", type=int, nargs="+", default=[100_000, 300_000])
     args = parser.parse_args()
+    if args.what == "build":
+        print(json.dumps(build(Path(args.db), args.rows)))
+        return 0
     if args.what == "log":
-        figs = log_figures(args.rows, args.dir)
+        figs = log_figures(args.rows, args.dir, db=args.db)
     elif args.what == "pending":
         figs = pending_figures(args.n)
     else:

@@ -44,8 +44,9 @@ class ShopApp:
         modio_token: str,
         now: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        synchronous: str = "FULL",
     ) -> None:
-        self.store = Store(db_path)
+        self.store = Store(db_path, synchronous=synchronous)
         self.moda_secret = moda_secret.encode("utf-8")
         self.modio_token = modio_token.encode("utf-8")
         self.now = now

@@ -25,17 +25,34 @@ CREATE TABLE IF NOT EXISTS effects (
 """
 
 
-class Store:
-    """One connection per operation, so the store can be used from any server thread."""
+#: SQLite's ``synchronous`` settings a store accepts.
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 
-    def __init__(self, path: str | Path) -> None:
+
+class Store:
+    """One connection per operation, so the store can be used from any server thread.
+
+    ``synchronous`` is SQLite's setting for every connection: ``FULL`` (the default) flushes each
+    commit to disk; a test's throw-away database may say ``OFF`` (nothing has to survive a power
+    cut there, and each flush costs milliseconds). Atomicity and the unique keys are the same.
+    """
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        if synchronous.upper() not in SYNCHRONOUS:
+            raise ValueError(f"synchronous={synchronous!r}: use one of {', '.join(SYNCHRONOUS)}")
         self.path = str(path)
-        with self._connect() as conn:
+        self.synchronous = synchronous.upper()
+        conn = self._connect()
+        try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
+        finally:
+            conn.close()
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        return conn
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

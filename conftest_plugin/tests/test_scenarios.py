@@ -16,6 +16,9 @@ DRILLS = [
 ]
 
 
+# realtime: each step's effect count is read over a real socket until it has been stable for a
+# settle period (>= 20 ms) on the wall clock: the receiver's real lag after answering is checked.
+@pytest.mark.realtime
 @pytest.mark.parametrize("drill", DRILLS)
 def test_the_shop_survives_the_drill(drill, hookmock_scenario, hookmock_make_receiver, shop, webhook_path):
     server = hookmock_make_receiver(handler=shop)  # the shop on a real loopback socket

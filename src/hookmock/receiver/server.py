@@ -16,9 +16,11 @@ See :mod:`hookmock.receiver.faults` for the time rule under a virtual clock.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import shutil
+import socket
 import ssl
 import tempfile
 import threading
@@ -256,13 +258,22 @@ class FakeReceiver(HTTPServer):
         )
         self.server_thread.start()
 
+    #: How often the serving loop looks for a stop request when no connection wakes it.
+    POLL_INTERVAL_S = 0.05
+
     def thread_target(self) -> None:
         assert self.server is not None
-        self.server.serve_forever(poll_interval=0.05)  # stop() returns in ~50 ms, not 500
+        self.server.serve_forever(poll_interval=self.POLL_INTERVAL_S)
 
     def stop(self) -> None:
         self._stopping.set()
         if self.is_running():
+            assert self.server is not None
+            # Wake the serving loop now instead of at its next poll (up to 50 ms per receiver): a
+            # shut-down listening socket is readable at once, its accept fails (the loop ignores
+            # that) and the loop then sees the stop request shutdown() makes. Nothing is accepted.
+            with contextlib.suppress(OSError):
+                self.server.socket.shutdown(socket.SHUT_RDWR)
             super().stop()
         if self._tls_dir is not None:
             shutil.rmtree(self._tls_dir, ignore_errors=True)

@@ -77,9 +77,15 @@ class HTTPTransport:
         self.ca_file = os.fspath(ca_file) if ca_file is not None else None
         self.verify_tls = verify_tls
         self.excerpt_bytes = excerpt_bytes
-        # Loading the system's CA store takes tens of ms: done at the first HTTPS attempt, unless a
-        # CA file is given (then now, so a bad file is an error here, not at the first delivery).
-        self._ssl: ssl.SSLContext | None = self._make_ssl_context() if ca_file is not None else None
+        # Loading the system's CA store takes tens of ms: done at the first HTTPS attempt. A given CA
+        # file is read now (alone, about 1 ms), so a bad file is an error here, not at the first
+        # delivery; its certificates, as read now, are added to the system's at that attempt.
+        self._ssl: ssl.SSLContext | None = None
+        self._ca_der: bytes | None = None
+        if self.ca_file is not None:
+            alone = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            self._load_ca_file(alone)
+            self._ca_der = b"".join(alone.get_ca_certs(binary_form=True))
 
     def __repr__(self) -> str:
         return (
@@ -92,19 +98,23 @@ class HTTPTransport:
             self._ssl = self._make_ssl_context()
         return self._ssl
 
+    def _load_ca_file(self, context: ssl.SSLContext) -> None:
+        assert self.ca_file is not None
+        if not os.path.isfile(self.ca_file):
+            raise UsageError(f"CA file {self.ca_file!r} does not exist; give a PEM file of CA certificates")
+        try:
+            context.load_verify_locations(cafile=self.ca_file)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise UsageError(
+                f"CA file {self.ca_file!r} is not a readable PEM file of CA certificates: {exc}"
+            ) from None
+
     def _make_ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-        if self.ca_file is not None:
-            if not os.path.isfile(self.ca_file):
-                raise UsageError(
-                    f"CA file {self.ca_file!r} does not exist; give a PEM file of CA certificates"
-                )
-            try:
-                context.load_verify_locations(cafile=self.ca_file)
-            except (ssl.SSLError, OSError, ValueError) as exc:
-                raise UsageError(
-                    f"CA file {self.ca_file!r} is not a readable PEM file of CA certificates: {exc}"
-                ) from None
+        if self._ca_der:
+            context.load_verify_locations(cadata=self._ca_der)
+        elif self.ca_file is not None:  # a file of no certificate at all: its own error
+            self._load_ca_file(context)
         if not self.verify_tls:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
