@@ -49,6 +49,10 @@ ECHOES = {
     "percent-path": quote(DENSE),
     "percent-form": quote_plus(DENSE),
     "percent-twice": quote(quote(DENSE, safe=""), safe=""),
+    "unicode-upper": DENSE.upper(),  # é becomes É
+    "json-of-unicode-upper": _json(DENSE.upper()),
+    "percent-of-unicode-upper": quote(DENSE.upper(), safe=""),
+    "html-of-unicode-lower": html.escape(DENSE.lower()),
     "hex": DENSE.encode().hex(),
     "HEX": DENSE.encode().hex().upper(),
     "hex-of-upper": DENSE.upper().encode().hex(),
@@ -66,6 +70,15 @@ def test_every_form_is_redacted_whole_to_one_marker(name: str) -> None:
     r = Redactor([DENSE])
     assert r.text(f"[{echo}]") == f"[{MARKER}]"
     assert r.data(f"[{echo}]".encode()) == f"[{MARKER}]".encode()
+
+
+def test_a_non_ascii_secret_echoed_in_another_case_is_redacted() -> None:
+    # Regression: case was folded in ASCII only, so "PÄSSWÖRD" was not a piece of "pässwörd"
+    # and a receiver that upper-cased the secret showed it whole.
+    secret = "pässwörd-ünïcödé-Zq7"
+    r = Redactor([secret])
+    for echo in (secret.upper(), json.dumps(secret.upper())[1:-1], quote(secret.upper())):
+        assert r.text(f"a {echo} b") == f"a {MARKER} b", echo
 
 
 #: Its base64 holds "+" and "/" at each of the three alignments (base64url differs from base64).

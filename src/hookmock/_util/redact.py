@@ -110,13 +110,10 @@ def _base64_runs(data: bytes, public: int) -> list[str]:
     return runs
 
 
-def forms_of(value: str, prefix: str) -> list[Form]:
-    """Every form of ``value`` a redactor looks for.  With a public ``prefix``, ``value`` is what
-    follows it, and the base64 of the whole (prefix and value) is looked for too, from the first
-    character that holds a bit of ``value``.  (The prefix's case does not matter there: ASCII case
-    is bit 0x20, and that character holds only the prefix's last 2 or 4 bits.)"""
+def _texts(value: str) -> tuple[str, ...]:
+    """The forms of ``value`` matched ignoring ASCII case: the text and its escapes."""
     escaped = json.dumps(value)[1:-1]
-    texts = (
+    return (
         value,
         escaped,
         _json_unicode(value)[1:-1],
@@ -130,10 +127,21 @@ def forms_of(value: str, prefix: str) -> list[Form]:
         quote_plus(value),
         _quote_all(_quote_all(value)),  # a URL inside a URL
     )
+
+
+def forms_of(value: str, prefix: str) -> list[Form]:
+    """Every form of ``value`` a redactor looks for, of the value as it is and lower- and
+    upper-cased (beyond ASCII, where folding the case of the text looked at does not reach).
+    With a public ``prefix``, ``value`` is what follows it, and the base64 of the whole (prefix
+    and value) is looked for too, from the first character that holds a bit of ``value``.  (The
+    prefix's case does not matter there: ASCII case is bit 0x20, and that character holds only
+    the prefix's last 2 or 4 bits.)"""
+    variants = dict.fromkeys((value, value.lower(), value.upper()))
+    texts = [text for variant in variants for text in _texts(variant)]
     forms = [Form(text, True, MIN_PIECE) for text in dict.fromkeys(map(_fold, texts))]
     head = prefix.encode()
     runs: list[str] = []
-    for variant in dict.fromkeys((value, value.lower(), value.upper())):
+    for variant in variants:
         raw = variant.encode()
         forms.append(Form(raw.hex(), True, MIN_HEX_PIECE))
         runs += _base64_runs(raw, 0)
