@@ -225,3 +225,11 @@ def test_a_text_remembered_clean_is_looked_at_again_once_a_secret_is_added() -> 
     assert r.text("a Zq7vK2mP9x b") == "a Zq7vK2mP9x b"
     r.add("Zq7vK2mP9x")
     assert r.text("a Zq7vK2mP9x b") == f"a {MARKER} b"
+
+
+def test_the_last_characters_of_a_form_are_no_piece_unless_cut() -> None:
+    secret = "Zq7vK2mP9xW4rT8n"
+    r = Redactor([secret])
+    for k in range(1, 8):  # shorter than a piece: ordinary text, even where the text ends
+        assert r.text("end " + secret[-k:]) == "end " + secret[-k:]
+    assert r.text("end " + secret[-8:]) == "end " + MARKER

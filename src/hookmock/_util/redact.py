@@ -273,22 +273,27 @@ class _Group:
         self.probes: set[str] = set()
 
     def add(self, text: str) -> None:
-        self.pieces.update(text[i : i + self.size] for i in range(len(text) - self.size + 1))
-        self.probes.update(text[i : i + self.probe] for i in range(len(text) - self.probe + 1))
+        self.pieces |= _windows(text, self.size)
+        self.probes |= _windows(text, self.probe)
 
     def scan(self, subject: str) -> list[tuple[int, int]]:
-        size, probe, stride = self.size, self.probe, self.stride
-        length = len(subject)
-        starts = range(0, length - probe + 1, stride)
+        size, probe = self.size, self.probe
+        # a window that runs past the end is shorter than a probe or a piece: never found
+        starts = range(0, len(subject), self.stride)
         if self.probes.isdisjoint([subject[p : p + probe] for p in starts]):  # the usual case
             return []
         found = []
         for p in starts:
             if subject[p : p + probe] in self.probes:
-                for i in range(max(0, p + probe - size), min(p, length - size) + 1):
+                for i in range(max(0, p + probe - size), p + 1):  # the pieces holding this probe
                     if subject[i : i + size] in self.pieces:
                         found.append((i, i + size))
         return found
+
+
+def _windows(text: str, size: int) -> set[str]:
+    """Every run of ``size`` characters in ``text``."""
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
 
 
 #: Texts up to this long found clean are remembered (header names and values, short bodies: the
