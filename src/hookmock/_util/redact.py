@@ -137,7 +137,8 @@ def forms_of(value: str, prefix: str) -> list[Form]:
     prefix's case does not matter there: ASCII case is bit 0x20, and that character holds only
     the prefix's last 2 or 4 bits.)"""
     variants = dict.fromkeys((value, value.lower(), value.upper()))
-    texts = [text for variant in variants for text in _texts(variant)]
+    # ASCII case is folded in the text looked at: one variant for an ASCII value, up to three else
+    texts = [text for variant in dict.fromkeys(map(_fold, variants)) for text in _texts(variant)]
     forms = [Form(text, True, MIN_PIECE) for text in dict.fromkeys(map(_fold, texts))]
     head = prefix.encode()
     runs: list[str] = []
