@@ -13,8 +13,9 @@ in the middle.  A :class:`Redactor` therefore removes, for each secret it holds:
 * with ``cut=True`` (the text was truncated, or may have been), a shorter piece at its end too:
   the text's last :data:`MIN_CUT_PIECE` or more characters that begin a form of the secret.
 
-Case-insensitive forms (the secret itself, its escapes and percent/hex encodings) are matched
-ignoring ASCII case; base64 forms exactly.  A known public prefix (Moda's ``whsec_``, the API
+Case-insensitive forms (the secret itself, its escapes and percent/hex encodings, each also of
+the secret lower- and upper-cased, which reaches beyond ASCII) are matched ignoring ASCII case;
+base64 forms exactly.  A known public prefix (Moda's ``whsec_``, the API
 key's ``moda_live_``) is not secret: it is kept and only what follows it is matched, so
 ``whsec_…redacted`` still says what was there.  A secret whose rest is shorter than
 :data:`MIN_PIECE` is matched only in whole forms (a piece of it would match ordinary text), and
