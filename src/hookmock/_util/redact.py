@@ -13,8 +13,9 @@ in the middle.  A :class:`Redactor` therefore removes, for each secret it holds:
 * with ``cut=True`` (the text was truncated, or may have been), a shorter piece at its end too:
   the text's last :data:`MIN_CUT_PIECE` or more characters that begin a form of the secret.
 
-Case-insensitive forms (the secret itself, its escapes and percent/hex encodings) are matched
-ignoring ASCII case; base64 forms exactly.  A known public prefix (Moda's ``whsec_``, the API
+Case-insensitive forms (the secret itself, its escapes and percent/hex encodings, each also of
+the secret lower- and upper-cased, which reaches beyond ASCII) are matched ignoring ASCII case;
+base64 forms exactly.  A known public prefix (Moda's ``whsec_``, the API
 key's ``moda_live_``) is not secret: it is kept and only what follows it is matched, so
 ``whsec_…redacted`` still says what was there.  A secret whose rest is shorter than
 :data:`MIN_PIECE` is matched only in whole forms (a piece of it would match ordinary text), and
@@ -32,8 +33,9 @@ import json
 import logging
 import re
 import string
+import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
 
@@ -70,87 +72,84 @@ def _fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
+#: ``min_piece`` of a form matched only whole (a secret too short to look for in pieces).
+WHOLE = sys.maxsize
+
+#: Tables and codec names used below (module level: they are data, not logic).
+_LATIN_1 = "latin-1"
+_URLSAFE = str.maketrans("+/", "-_")
+_SLASH = str.maketrans({"/": "\\/"})  # PHP's json_encode escapes "/"
+_GO = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})  # Go's encoding/json
+_json_unicode = functools.partial(json.dumps, ensure_ascii=False)
+_html_text = functools.partial(html.escape, quote=False)
+_quote_all = functools.partial(quote, safe="")
+
+
 @dataclass(frozen=True)
 class Form:
     """One way a secret can appear in a text."""
 
-    kind: str
     text: str
     #: Matched ignoring ASCII case (``text`` is then stored folded).
     folded: bool
-    #: Shortest piece of ``text`` matched on its own.
+    #: Shortest piece of ``text`` matched on its own (:data:`WHOLE`: only the whole text).
     min_piece: int
 
 
-def _base64_runs(data: bytes, public: int = 0) -> list[tuple[str, str]]:
-    """The base64 (and base64url) characters that depend only on ``data``, whatever bytes come
-    before or after it: one run for each of the three alignments ``data`` can have.  With a
-    ``public`` prefix of that many bytes, the run starts at the first character holding a bit of
+def _base64_runs(data: bytes, public: int) -> list[str]:
+    """The base64 and base64url characters that depend only on ``data``, whatever bytes come
+    before or after it: one run of each for each of the three alignments ``data`` can have.  With
+    a ``public`` prefix of that many bytes, the run starts at the first character holding a bit of
     what follows the prefix (that character's other bits are the prefix's, known)."""
-    runs = []
-    for pad in range(3):
-        encoded = base64.b64encode(b"\0" * pad + data + b"\0\0").decode("ascii")
-        first = -(-8 * pad // 6)  # the first character made of data bits only
-        if public:
-            first = max(first, 8 * (pad + public) // 6)
-        last = 8 * (pad + len(data)) // 6  # one past the last such character
-        run = encoded[first:last]
-        runs.append(("base64", run))
-        runs.append(("base64url", run.translate(str.maketrans("+/", "-_"))))
+    runs: list[str] = []
+    # ``first``: the first character made of data bits only, after ``pad`` bytes (8 * pad / 6, up)
+    for pad, first in ((0, 0), (1, 2), (2, 3)):
+        encoded = base64.b64encode(bytes(pad) + data).decode()
+        # one past the last character made of data bits only (8 * (pad + len) / 6, down)
+        run = encoded[max(first, 8 * (pad + public) // 6) : 8 * (pad + len(data)) // 6]
+        runs += (run, run.translate(_URLSAFE))
     return runs
 
 
-def forms_of(value: str, prefix: str = "") -> list[Form]:
-    """Every form of ``value`` a redactor looks for (without duplicates).  With a public
-    ``prefix``, ``value`` is what follows it, and the base64 of the whole (prefix and value) is
-    looked for too, from the first character that holds a bit of ``value``."""
+def _texts(value: str) -> tuple[str, ...]:
+    """The forms of ``value`` matched ignoring ASCII case: the text and its escapes."""
     escaped = json.dumps(value)[1:-1]
-    texts: list[tuple[str, str]] = [
-        ("raw", value),
-        ("json", escaped),
-        ("json", json.dumps(value, ensure_ascii=False)[1:-1]),
-        ("json", escaped.replace("/", "\\/")),
-        ("json", json.dumps(escaped)[1:-1]),  # JSON inside a JSON string
-        ("json", escaped.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")),  # Go
-        ("html", html.escape(value)),
-        ("html", html.escape(value, quote=False)),
-        ("percent", quote(value, safe="")),
-        ("percent", quote(value)),
-        ("percent", quote_plus(value)),
-        ("percent", quote(quote(value, safe=""), safe="")),  # a URL inside a URL
-    ]
-    out: dict[tuple[str, bool], Form] = {}
-    for kind, text in texts:
-        form = Form(kind, _fold(text), True, MIN_PIECE)
-        out.setdefault((form.text, True), form)
-    for variant in dict.fromkeys((value, value.lower(), value.upper())):
-        raw = variant.encode("utf-8")
-        hexed = raw.hex()
-        out.setdefault((hexed, True), Form("hex", hexed, True, MIN_HEX_PIECE))
-        runs = _base64_runs(raw)
-        if prefix:
-            head = variant_prefix(prefix, variant, value).encode("utf-8")
-            runs += _base64_runs(head + raw, public=len(head))
-        for kind, run in runs:
-            if len(run) >= MIN_CUT_PIECE:
-                out.setdefault((run, False), Form(kind, run, False, MIN_PIECE))
-    return list(out.values())
+    return (
+        value,
+        escaped,
+        _json_unicode(value)[1:-1],
+        escaped.translate(_SLASH),
+        json.dumps(escaped)[1:-1],  # JSON inside a JSON string
+        escaped.translate(_GO),
+        html.escape(value),
+        _html_text(value),
+        _quote_all(value),
+        quote(value),
+        quote_plus(value),
+        _quote_all(_quote_all(value)),  # a URL inside a URL
+    )
 
 
-def variant_prefix(prefix: str, variant: str, value: str) -> str:
-    """``prefix`` in the case ``variant`` (``value`` re-cased) has."""
-    if variant == value:
-        return prefix
-    return prefix.lower() if variant == value.lower() else prefix.upper()
-
-
-@dataclass(frozen=True)
-class _Secret:
-    value: str
-    #: The part matched: the value without its public prefix (in pieces), or the whole value
-    #: when what is left is too short for pieces (then only whole forms are matched).
-    core: str
-    forms: tuple[Form, ...]
+def forms_of(value: str, prefix: str) -> list[Form]:
+    """Every form of ``value`` a redactor looks for, of the value as it is and lower- and
+    upper-cased (beyond ASCII, where folding the case of the text looked at does not reach).
+    With a public ``prefix``, ``value`` is what follows it, and the base64 of the whole (prefix
+    and value) is looked for too, from the first character that holds a bit of ``value``.  (The
+    prefix's case does not matter there: ASCII case is bit 0x20, and that character holds only
+    the prefix's last 2 or 4 bits.)"""
+    variants = dict.fromkeys((value, value.lower(), value.upper()))
+    # ASCII case is folded in the text looked at: one variant for an ASCII value, up to three else
+    texts = [text for variant in dict.fromkeys(map(_fold, variants)) for text in _texts(variant)]
+    forms = [Form(text, True, MIN_PIECE) for text in dict.fromkeys(map(_fold, texts))]
+    head = prefix.encode()
+    runs: list[str] = []
+    for variant in variants:
+        raw = variant.encode()
+        forms.append(Form(raw.hex(), True, MIN_HEX_PIECE))
+        runs += _base64_runs(raw, 0)
+        runs += _base64_runs(head + raw, len(head))
+    forms += [Form(run, False, MIN_PIECE) for run in dict.fromkeys(runs)]
+    return forms
 
 
 class Redactor:
@@ -162,11 +161,15 @@ class Redactor:
     def __init__(self, secrets: Iterable[str | tuple[str, str]] = (), *, marker: str = MARKER) -> None:
         self.marker = marker
         self._lock = threading.Lock()
-        self._secrets: dict[str, _Secret] = {}
-        self._tables: dict[str, _Table] = {}
+        #: The forms of each secret (none: matched only exactly, in the same case).
+        self._secrets: dict[str, tuple[Form, ...]] = {}
+        #: The lookup tables, by view (see :meth:`_table`); emptied when a secret is added.
+        self._tables: dict[Callable[[str], str], _Table] = {}
         for item in secrets:
-            value, prefix = (item, "") if isinstance(item, str) else item
-            self.add(value, prefix=prefix)
+            if isinstance(item, str):
+                self.add(item)
+            else:
+                self.add(item[0], prefix=item[1])
 
     def __repr__(self) -> str:  # never shows a secret
         return f"<Redactor of {len(self._secrets)} secret(s)>"
@@ -174,93 +177,68 @@ class Redactor:
     def __bool__(self) -> bool:
         return bool(self._secrets)
 
-    def add(self, value: str | None, *, prefix: str = "") -> None:
+    def add(self, value: str | None, *, prefix: str | None = None) -> None:
         """Also redact ``value``; ``prefix`` is a public prefix it may start with (kept)."""
         if not value:
             return
         with self._lock:
             if value in self._secrets:
                 return
-            core = value[len(prefix) :] if prefix and value.startswith(prefix) else value
-            forms: tuple[Form, ...] = ()
-            if len(core) >= MIN_PIECE:
-                forms = tuple(forms_of(core, value[: len(value) - len(core)]))
-            elif len(value) >= MIN_SECRET:  # too short to look for in pieces: only whole forms
+            core = value.removeprefix(prefix) if prefix else value
+            whole = len(core) < MIN_PIECE  # too short to look for in pieces: only whole forms
+            if whole:
                 core = value
-                forms = tuple(dataclasses.replace(f, min_piece=len(f.text)) for f in forms_of(value))
-            self._secrets = {**self._secrets, value: _Secret(value, core, forms)}
-            self._tables = {}
+            forms = forms_of(core, value.removesuffix(core)) if len(value) >= MIN_SECRET else []
+            if whole:
+                forms = [dataclasses.replace(form, min_piece=WHOLE) for form in forms]
+            self._secrets = {**self._secrets, value: tuple(forms)}
+            self._tables.clear()
 
-    def _table(self, mode: str) -> _Table:
-        """The lookup tables for ``mode``: "text", or "bytes" (UTF-8 seen as latin-1)."""
-        table = self._tables.get(mode)
+    def _table(self, view: Callable[[str], str]) -> _Table:
+        """The lookup tables for texts seen through ``view``: :func:`_same` for texts,
+        :func:`_utf8_as_latin1` for bytes (decoded one character a byte)."""
+        table = self._tables.get(view)
         if table is not None:
             return table
         with self._lock:
-            secrets = list(self._secrets.values())
-        table = _Table(secrets, mode)
+            secrets = dict(self._secrets)
+        table = _Table(secrets, view)
         with self._lock:
             if len(self._secrets) == len(secrets):  # not added to meanwhile
-                self._tables[mode] = table
+                self._tables[view] = table
         return table
 
-    # -- finding -------------------------------------------------------------------------
-    def _spans(self, text: str, mode: str, *, cut: bool) -> list[tuple[int, int]]:
-        table = self._table(mode)
-        folded = _fold(text)
-        covered: list[tuple[int, int]] = []
-        for group in table.groups:
-            covered.extend(group.scan(folded if group.folded else text))
-        for value in table.exact:
-            start = text.find(value)
-            while start >= 0:
-                covered.append((start, start + len(value)))
-                start = text.find(value, start + len(value))
-        if cut:
-            covered.extend(table.cut_end(text, folded))
-        return _merge(covered) if covered else covered
-
-    def _apply(self, text: str, mode: str, *, cut: bool) -> list[tuple[bool, str]]:
-        spans = self._spans(text, mode, cut=cut)
-        parts: list[tuple[bool, str]] = []
-        at = 0
+    def _redact(self, text: str, table: _Table, marker: str, *, cut: bool) -> str:
+        if (text, cut) in table.clean:  # a short text seen before with nothing to hide
+            return text
+        spans = table.spans(text, cut=cut)
+        if not spans:
+            table.remember_clean(text, cut)
+            return text
+        out: list[str]
+        out, at = [], 0
         for start, end in spans:
-            parts.append((False, text[at:start]))
-            parts.append((True, text[start:end]))
+            out += (text[at:start], marker)
             at = end
-        parts.append((False, text[at:]))
-        return parts
+        out.append(text[at:])
+        return "".join(out)
 
-    # -- redacting -----------------------------------------------------------------------
     def text(self, text: str, *, cut: bool = False) -> str:
         """``text`` with every secret (any form, any piece) replaced by the marker; ``cut``: the
         text may have been cut short, so a shorter piece at its end is replaced too."""
-        if not self._secrets or not text:
+        if not self._secrets:
             return text
-        table = self._table("text")
-        if (text, cut) in table.clean:  # a short text seen before with nothing to hide
-            return text
-        parts = self._apply(text, "text", cut=cut)
-        clean = "".join(self.marker if hidden else part for hidden, part in parts)
-        if clean == text:
-            table.remember_clean(text, cut)
-        return clean
+        return self._redact(text, self._table(_same), self.marker, cut=cut)
 
     __call__ = text
 
     def data(self, data: bytes, *, cut: bool = False) -> bytes:
         """Like :meth:`text`, for bytes (matched as UTF-8; other bytes are left as they are)."""
-        if not self._secrets or not data:
+        if not self._secrets:
             return data
-        table = self._table("bytes")
-        if (data, cut) in table.clean:  # a short body seen before with nothing to hide
-            return data
-        marker = self.marker.encode("utf-8")
-        parts = self._apply(data.decode("latin-1"), "bytes", cut=cut)
-        clean = b"".join(marker if hidden else part.encode("latin-1") for hidden, part in parts)
-        if clean == data:
-            table.remember_clean(data, cut)
-        return clean
+        marker = _utf8_as_latin1(self.marker)
+        clean = self._redact(data.decode(_LATIN_1), self._table(_utf8_as_latin1), marker, cut=cut)
+        return clean.encode(_LATIN_1)
 
     def excerpt(self, data: bytes, limit: int, *, was_cut: bool = False) -> bytes:
         """Redact ``data`` whole, then keep its first ``limit`` bytes, then redact the end of what
@@ -270,6 +248,15 @@ class Redactor:
         if len(clean) <= limit:
             return clean
         return self.data(clean[:limit], cut=True)
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _utf8_as_latin1(text: str) -> str:
+    """What ``text`` looks like in bytes decoded one character a byte (latin-1)."""
+    return text.encode().decode(_LATIN_1)
 
 
 class _Group:
@@ -282,30 +269,33 @@ class _Group:
     def __init__(self, folded: bool, size: int) -> None:
         self.folded = folded
         self.size = size
-        self.probe = max(1, size // 2)
+        self.probe = size // 2
         self.stride = size - self.probe + 1
         self.pieces: set[str] = set()
         self.probes: set[str] = set()
 
     def add(self, text: str) -> None:
-        self.pieces.update(text[i : i + self.size] for i in range(len(text) - self.size + 1))
-        self.probes.update(text[i : i + self.probe] for i in range(len(text) - self.probe + 1))
+        self.pieces |= _windows(text, self.size)
+        self.probes |= _windows(text, self.probe)
 
     def scan(self, subject: str) -> list[tuple[int, int]]:
-        size, probe, stride = self.size, self.probe, self.stride
-        length = len(subject)
-        if length < size:
-            return []
-        starts = range(0, length - probe + 1, stride)
+        size, probe = self.size, self.probe
+        # a window that runs past the end is shorter than a probe or a piece: never found
+        starts = range(0, len(subject), self.stride)
         if self.probes.isdisjoint([subject[p : p + probe] for p in starts]):  # the usual case
             return []
         found = []
         for p in starts:
             if subject[p : p + probe] in self.probes:
-                for i in range(max(0, p + probe - size), min(p, length - size) + 1):
+                for i in range(max(0, p + probe - size), p + 1):  # the pieces holding this probe
                     if subject[i : i + size] in self.pieces:
                         found.append((i, i + size))
         return found
+
+
+def _windows(text: str, size: int) -> set[str]:
+    """Every run of ``size`` characters in ``text``."""
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
 
 
 #: Texts up to this long found clean are remembered (header names and values, short bodies: the
@@ -315,26 +305,25 @@ CLEAN_MAX = 4096
 
 
 class _Table:
-    """What a redactor looks for in one mode ("text", or "bytes": UTF-8 seen as latin-1)."""
+    """What a redactor looks for in texts seen through one view (see :meth:`Redactor._table`)."""
 
-    def __init__(self, secrets: list[_Secret], mode: str) -> None:
+    def __init__(self, secrets: dict[str, tuple[Form, ...]], view: Callable[[str], str]) -> None:
         #: ``(text, cut)`` of short texts in which nothing was found: what a receiver answers is
         #: mostly the same few headers and bodies, each scanned once instead of on every attempt.
         #: Only texts with nothing to hide are kept (never a secret), and a new secret makes a
         #: new table (see :meth:`Redactor.add`).
-        self.clean: dict[tuple[str | bytes, bool], None] = {}
+        self.clean: set[tuple[str, bool]] = set()
         groups: dict[tuple[bool, int], _Group] = {}
         #: The forms by their first MIN_CUT_PIECE characters, by whether they are folded.
         self.begins: dict[bool, dict[str, list[str]]] = {True: {}, False: {}}
         self.longest = 0
         #: Secrets too short for anything but an exact match.
         self.exact: list[str] = []
-        for secret in secrets:
-            if not secret.forms:
-                self.exact.append(_view(secret.value, mode))
-                continue
-            for form in secret.forms:
-                text = _view(form.text, mode)
+        for value, forms in secrets.items():
+            if not forms:
+                self.exact.append(view(value))
+            for form in forms:
+                text = view(form.text)
                 size = min(form.min_piece, len(text))
                 group = groups.get((form.folded, size))
                 if group is None:
@@ -344,27 +333,38 @@ class _Table:
                 self.longest = max(self.longest, len(text))
         self.groups = list(groups.values())
 
-    def remember_clean(self, text: str | bytes, cut: bool) -> None:
+    def spans(self, text: str, *, cut: bool) -> list[tuple[int, int]]:
+        """Where ``text`` holds a secret (any form, any piece; ``cut``: and its end), merged."""
+        folded = _fold(text)
+        covered: list[tuple[int, int]] = []
+        for group in self.groups:
+            covered += group.scan(folded if group.folded else text)
+        for value in self.exact:
+            start = text.find(value)
+            while start >= 0:
+                covered.append((start, start + len(value)))
+                start = text.find(value, start + len(value))
+        if cut:
+            covered += self.cut_end(text, folded)
+        return _merge(covered)
+
+    def remember_clean(self, text: str, cut: bool) -> None:
         if len(text) <= CLEAN_TEXT_MAX:
             if len(self.clean) >= CLEAN_MAX:  # bounded: a receiver answering ever-new texts
                 self.clean.clear()
-            self.clean[(text, cut)] = None
+            self.clean.add((text, cut))
 
     def cut_end(self, text: str, folded: str) -> list[tuple[int, int]]:
         """The longest end of ``text`` (at least :data:`MIN_CUT_PIECE` long) that begins a form."""
         length = len(text)
         best = length
         for subject, begins in ((folded, self.begins[True]), (text, self.begins[False])):
-            for at in range(max(0, length - self.longest), best - MIN_CUT_PIECE + 1):
+            for at in range(max(0, length - self.longest), best):
                 forms = begins.get(subject[at : at + MIN_CUT_PIECE])
                 if forms and any(form.startswith(subject[at:]) for form in forms):
                     best = at
                     break
         return [(best, length)] if best < length else []
-
-
-def _view(text: str, mode: str) -> str:
-    return text if mode == "text" else text.encode("utf-8").decode("latin-1")
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -389,7 +389,7 @@ _USERINFO = re.compile(r"(?P<head>//[^/?#]*?:)[^/?#]*@")
 def hide_userinfo(url: str) -> str:
     """``url`` with the password of a ``user:password@`` part replaced by the marker, for
     messages that show a URL someone gave (the URL is refused, but its message is printed)."""
-    return _USERINFO.sub(lambda m: m.group("head") + MARKER + "@", url) if "@" in url else url
+    return _USERINFO.sub(lambda m: m.group("head") + MARKER + "@", url)
 
 
 class RedactingFilter(logging.Filter):
