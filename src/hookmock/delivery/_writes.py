@@ -217,11 +217,19 @@ class Writes(LogBase):
         return done
 
     def finish_attempt(
-        self, delivery_id: str, number: int, result: AttemptResult, state: DeliveryState
+        self,
+        delivery_id: str,
+        number: int,
+        result: AttemptResult,
+        state: DeliveryState,
+        *,
+        headers_bounded: bool = False,
     ) -> AttemptRecord:
-        """Complete attempt ``number`` with ``result`` and store the machine's next ``state``."""
+        """Complete attempt ``number`` with ``result`` and store the machine's next ``state``.
+        ``headers_bounded``: ``result.headers`` are already as :func:`bound_headers` leaves them
+        (the engine bounds and redacts them before anything is logged), so they are kept as they are."""
         excerpt = bytes(result.excerpt[:2048])
-        headers = bound_headers(result.headers)
+        headers = result.headers if headers_bounded else bound_headers(result.headers)
         if self._flying:
             done = self._finish_flying(delivery_id, number, result, state, excerpt, headers)
             if done is not None:

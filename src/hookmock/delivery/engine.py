@@ -110,7 +110,7 @@ class Engine:
         crashpoint.reached("after_response_received")
         result = self.redacted(result)  # before the log keeps (and cuts) anything
         after = machine.complete(state, self.rules, result)
-        attempt = self.log.finish_attempt(record.id, state.attempts, result, after)
+        attempt = self.log.finish_attempt(record.id, state.attempts, result, after, headers_bounded=True)
         if after.status == "pending":  # canceled while in flight: the log kept it finished
             after = self.log.get(record.id).state
         event = AttemptEvent(record.id, attempt, after)

@@ -1,0 +1,150 @@
+"""The in-process delivery path's short cuts behave exactly as what they replace.
+
+Hot records have a hand-written ``__init__`` (a frozen dataclass's generated one costs an
+``object.__setattr__`` per field, and a delivery makes several records); these tests keep each in
+step with its fields, so a field added later cannot be left out of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from typing import Any
+
+import pytest
+
+from hookmock import VirtualClock
+from hookmock.delivery import records
+from hookmock.delivery.machine import DeliveryState, Phase
+from hookmock.delivery.records import AttemptRecord, DeliveryRecord, headers_to_json
+from hookmock.delivery.result import Delivery
+from hookmock.sender import Sender
+from hookmock.transport import AttemptResult
+
+SECRET = "whsec_perfinprocperfinprocperfinproc"
+
+FAST_INIT = [AttemptResult, AttemptRecord, DeliveryRecord, DeliveryState]
+
+
+def _sample(name: str) -> Any:
+    return f"value-of-{name}"
+
+
+@pytest.mark.parametrize("cls", FAST_INIT, ids=lambda c: c.__name__)
+def test_a_hand_written_init_takes_every_field_in_order_with_its_default(cls: type) -> None:
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    assert [p.name for p in params] == [f.name for f in fields]
+    for param, field in zip(params, fields, strict=True):
+        if field.default is not dataclasses.MISSING:
+            assert param.default == field.default, field.name
+        elif field.default_factory is not dataclasses.MISSING:
+            assert param.default is None, field.name  # None stands for "a new one"
+        else:
+            assert param.default is inspect.Parameter.empty, field.name
+
+
+@pytest.mark.parametrize("cls", FAST_INIT, ids=lambda c: c.__name__)
+def test_a_hand_written_init_makes_the_record_the_fields_describe(cls: type) -> None:
+    fields = [f for f in dataclasses.fields(cls) if f.init]
+    values = {f.name: _sample(f.name) for f in fields}
+    made = cls(**values)
+    assert list(vars(made)) == [f.name for f in dataclasses.fields(cls)]  # every field, in order
+    assert dataclasses.asdict(made) == values
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.__setattr__(fields[0].name, "changed")
+    changed = dataclasses.replace(made, **{fields[-1].name: "other"})
+    assert getattr(changed, fields[-1].name) == "other" and changed != made
+    assert cls(**values) == made and hash(cls(**values)) == hash(made)
+
+
+def test_an_attempt_result_gets_a_new_extra_mapping_each_time() -> None:
+    first, second = AttemptResult("response", 1), AttemptResult("response", 1)
+    assert first.extra == {} and first.extra is not second.extra
+
+
+def test_a_snapshot_is_the_delivery_the_ordinary_constructor_makes() -> None:
+    state = DeliveryState(Phase.SCHEDULED, 1, 1, 99)
+    record = DeliveryRecord(
+        *(7, "whd_1", "moda", "evt_1", "task.failed", "http://x/", state),
+        *(5, 6, 500, b"no", 3, "k", "r", "j", b"{}"),
+    )
+    attempt = AttemptRecord(1, 6, 3, "response", 500, b"no", "Internal Server Error", 6)
+    made = Delivery.from_record(record, [attempt])
+    expected = Delivery(
+        id="whd_1",
+        profile="moda",
+        event_id="evt_1",
+        event_type="task.failed",
+        status="pending",
+        target="http://x/",
+        body=b"{}",
+        attempts=(attempt,),
+        created_ns=5,
+        next_due_ns=99,
+        api_key_id="k",
+        replayed_from_id="r",
+        record=record,
+    )
+    assert made == expected and list(vars(made)) == list(vars(expected))
+    finished = Delivery.from_record(record.changed(state=DeliveryState(Phase.FAILED, 4, 4, None)), [])
+    assert finished.status == "failed" and finished.next_due_ns is None
+
+
+def test_headers_json_is_the_same_remembered_or_not() -> None:
+    headers = (("Content-Type", "text/plain"), ("X-Ünïcode", "é"))
+    first = headers_to_json(headers)
+    assert first == '[["Content-Type", "text/plain"], ["X-Ünïcode", "é"]]'
+    assert headers_to_json(headers) == first and headers in records._JSON_OF
+    assert headers_to_json([["a", "b"]]) == '[["a", "b"]]'  # type: ignore[arg-type]  # lists: not kept
+    long = (("X-Long", "v" * 600),)
+    assert headers_to_json(long) == f'[["X-Long", "{"v" * 600}"]]' and long not in records._JSON_OF
+    assert headers_to_json(()) is None
+
+
+def test_the_json_of_headers_is_bounded() -> None:
+    for i in range(records._JSON_OF_MAX + 10):
+        headers_to_json((("X-N", str(i)),))
+    assert len(records._JSON_OF) <= records._JSON_OF_MAX
+
+
+def _app(status: str, chunks: list[bytes], *, write: bytes = b"") -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].read()
+        writer = start_response(status, [("Content-Type", "text/plain")])
+        if write:
+            writer(write)
+        return chunks
+
+    return app
+
+
+def test_send_makes_the_first_attempt_at_once_and_retries_on_schedule() -> None:
+    calls = []
+
+    def flaky(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        calls.append(1)
+        start_response("500 Oops" if len(calls) < 3 else "200 OK", [])
+        return [b""]
+
+    with Sender("moda", SECRET, clock=VirtualClock()) as sender:
+        delivery = sender.send(flaky, "task.succeeded")
+        assert delivery.succeeded and [a.status for a in delivery.attempts] == [500, 500, 200]
+        assert delivery.attempt_times()[0] == 0 and delivery.attempt_times()[1] > 0
+        once = sender.send(_app("200 OK", [b"fine"], write=b"wrote "), "task.succeeded")
+        assert once.succeeded and once.attempts[0].excerpt == b"wrote fine"
+
+
+def test_headers_the_engine_bounded_are_kept_as_bounded_and_redacted() -> None:
+    many = [(f"X-{i}", SECRET if i == 3 else "v") for i in range(records.HEADERS_MAX + 5)]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", many)
+        return [b"ok"]
+
+    with Sender("moda", SECRET, clock=VirtualClock()) as sender:
+        attempt = sender.send(app, "task.succeeded").attempts[0]
+        assert len(attempt.headers) == records.HEADERS_MAX
+        assert all(SECRET[6:12] not in value for _, value in attempt.headers)
+        sender.log.list()  # written to the table: read back the same
+        assert sender.log.attempts(sender.deliveries().records[0].id)[0].headers == attempt.headers
