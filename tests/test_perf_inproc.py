@@ -148,3 +148,24 @@ def test_headers_the_engine_bounded_are_kept_as_bounded_and_redacted() -> None:
         assert all(SECRET[6:12] not in value for _, value in attempt.headers)
         sender.log.list()  # written to the table: read back the same
         assert sender.log.attempts(sender.deliveries().records[0].id)[0].headers == attempt.headers
+
+
+@pytest.mark.parametrize("count", [1, 39, 40, 41, 127])
+def test_held_deliveries_are_written_whole_in_chunks_and_read_back_the_same(count: int) -> None:
+    """An in-memory log writes its held deliveries as multi-row statements of 40 and the rest one
+    by one: every row and attempt reads back as it was held, in order."""
+    calls: list[int] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        calls.append(1)
+        start_response("500 No" if len(calls) % 3 == 0 else "200 OK", [("X-Call", str(len(calls)))])
+        return [f"answer {len(calls)}".encode()]
+
+    with Sender("moda", SECRET, clock=VirtualClock()) as sender:
+        sent = [sender.send(app, "task.succeeded") for _ in range(count)]
+        assert len(sender.log._held) == count  # still held beside the table
+        page = sender.deliveries(limit=200)  # a reader of the table: written now
+        assert not sender.log._held
+        assert [r.id for r in reversed(page.records)] == [d.id for d in sent]
+        for delivery in sent:
+            assert sender.get(delivery.id) == delivery
