@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import random
 from typing import Any
 
 import pytest
 
-from hookmock import VirtualClock
+from hookmock import VirtualClock, ids
 from hookmock.delivery import records
+from hookmock.delivery.engine import AttemptEvent
 from hookmock.delivery.machine import DeliveryState, Phase
 from hookmock.delivery.records import AttemptRecord, DeliveryRecord, headers_to_json
 from hookmock.delivery.result import Delivery
@@ -23,7 +25,7 @@ from hookmock.transport import AttemptResult
 
 SECRET = "whsec_perfinprocperfinprocperfinproc"
 
-FAST_INIT = [AttemptResult, AttemptRecord, DeliveryRecord, DeliveryState]
+FAST_INIT = [AttemptResult, AttemptRecord, DeliveryRecord, DeliveryState, AttemptEvent]
 
 
 def _sample(name: str) -> Any:
@@ -169,3 +171,19 @@ def test_held_deliveries_are_written_whole_in_chunks_and_read_back_the_same(coun
         assert [r.id for r in reversed(page.records)] == [d.id for d in sent]
         for delivery in sent:
             assert sender.get(delivery.id) == delivery
+
+
+def _digits(value: int, length: int) -> str:
+    """Base32 digits the plain way: one digit at a time, least significant first."""
+    out = ""
+    for _ in range(length):
+        out = ids.CROCKFORD[value & 31] + out
+        value >>= 5
+    return out
+
+
+@pytest.mark.parametrize("length", [26, 25, 10])
+def test_ids_are_encoded_the_same_with_the_unrolled_lookups(length: int) -> None:
+    rng = random.Random(18)
+    for value in [0, (1 << 130) - 1, 1 << 129, *(rng.getrandbits(140) for _ in range(2000))]:
+        assert ids._encode(value, length) == _digits(value, length)

@@ -36,6 +36,14 @@ class AttemptEvent:
     attempt: AttemptRecord
     state: DeliveryState
 
+    def __init__(self, delivery_id: str, attempt: AttemptRecord, state: DeliveryState) -> None:
+        # the generated frozen __init__'s work without object.__setattr__ per field (one event
+        # per attempt; tests/test_perf_inproc.py keeps the two in step)
+        fields = self.__dict__
+        fields["delivery_id"] = delivery_id
+        fields["attempt"] = attempt
+        fields["state"] = state
+
     @property
     def next_due_ns(self) -> int | None:
         return self.state.next_due_ns if self.state.status == "pending" else None

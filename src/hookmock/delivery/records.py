@@ -252,9 +252,14 @@ class DeliveryRecord:
         unknown = changes.keys() - self.__dict__.keys()
         if unknown:
             raise TypeError(f"DeliveryRecord has no field {sorted(unknown)[0]!r}")
+        return self.replaced(changes)
+
+    def replaced(self, changes: dict[str, Any]) -> DeliveryRecord:
+        """:meth:`changed` for changes known to name fields only (the log's own, per attempt)."""
         copy = object.__new__(DeliveryRecord)
-        copy.__dict__.update(self.__dict__)
-        copy.__dict__.update(changes)
+        fields = copy.__dict__
+        fields.update(self.__dict__)
+        fields.update(changes)
         return copy
 
     def moda_row(self) -> dict[str, Any]:
