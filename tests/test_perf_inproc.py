@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import random
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 
 from hookmock import VirtualClock, ids
+from hookmock.clock import SECOND, format_iso
 from hookmock.delivery import records
 from hookmock.delivery.engine import AttemptEvent
 from hookmock.delivery.machine import DeliveryState, Phase
 from hookmock.delivery.records import AttemptRecord, DeliveryRecord, headers_to_json
 from hookmock.delivery.result import Delivery
+from hookmock.profiles import get_profile
 from hookmock.sender import Sender
 from hookmock.transport import AttemptResult
 
@@ -187,3 +191,17 @@ def test_ids_are_encoded_the_same_with_the_unrolled_lookups(length: int) -> None
     rng = random.Random(18)
     for value in [0, (1 << 130) - 1, 1 << 129, *(rng.getrandbits(140) for _ in range(2000))]:
         assert ids._encode(value, length) == _digits(value, length)
+
+
+def test_format_iso_remembers_one_second_and_still_formats_every_other() -> None:
+    times = [0, 999_999_999, 1_000_000_000, 1_777_593_600_123_456_789, 1_777_593_600_999_999_999, 5, 0]
+    for ns in times:
+        expected = datetime.fromtimestamp(ns // SECOND, tz=timezone.utc).isoformat()
+        assert format_iso(ns) == expected and format_iso(ns) == expected
+
+
+def test_serialized_bytes_are_the_compact_utf8_json_of_the_payload() -> None:
+    payload = {"id": "evt_1", "data": {"name": "Ünïcödé ✓", "n": [1, 2.5, None, True]}}
+    expected = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    assert get_profile("moda").serialize(payload) == expected
+    assert get_profile("modio").serialize(payload) == expected
