@@ -205,3 +205,26 @@ def test_serialized_bytes_are_the_compact_utf8_json_of_the_payload() -> None:
     expected = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     assert get_profile("moda").serialize(payload) == expected
     assert get_profile("modio").serialize(payload) == expected
+
+
+def test_a_literal_target_is_checked_once_and_a_refused_one_every_time() -> None:
+    from hookmock.errors import TargetNotAllowed
+    from hookmock.transport.targets import TargetPolicy
+
+    resolved: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        resolved.append(host)
+        return ["127.0.0.1"]
+
+    policy = TargetPolicy(resolver=resolver)
+    first = policy.check("http://127.0.0.1:8080/hook")
+    again = policy.check("http://127.0.0.1:8080/other")
+    assert first == again and first is not again  # a fresh list each time
+    assert [a.sockaddr for a in policy.check("http://[::1]:9/")] == [("::1", 9)]
+    for _ in range(2):
+        with pytest.raises(TargetNotAllowed):
+            policy.check("http://192.0.2.7:8080/hook")
+    policy.check("http://localhost:8080/hook")
+    policy.check("http://localhost:8080/hook")
+    assert resolved == ["localhost", "localhost"]  # a name is resolved on every attempt
