@@ -228,3 +228,13 @@ def test_a_literal_target_is_checked_once_and_a_refused_one_every_time() -> None
     policy.check("http://localhost:8080/hook")
     policy.check("http://localhost:8080/hook")
     assert resolved == ["localhost", "localhost"]  # a name is resolved on every attempt
+
+
+def test_bodies_are_read_as_json_the_way_json_loads_reads_them() -> None:
+    from hookmock.validation import JSONInputError, parse_json
+
+    text = '{"a": [1, 2.5e3, "\\u00e9"], "b": {"c": null}}'
+    assert parse_json(text.encode(), what="body") == json.loads(text)
+    for bad in (b'{"n": NaN}', b"[Infinity]", b'{"a": 1,}'):
+        with pytest.raises(JSONInputError, match="^body is not valid JSON"):
+            parse_json(bad, what="body")
