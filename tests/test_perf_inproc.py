@@ -236,5 +236,5 @@ def test_bodies_are_read_as_json_the_way_json_loads_reads_them() -> None:
     text = '{"a": [1, 2.5e3, "\\u00e9"], "b": {"c": null}}'
     assert parse_json(text.encode(), what="body") == json.loads(text)
     for bad in (b'{"n": NaN}', b"[Infinity]", b'{"a": 1,}'):
-        with pytest.raises(JSONInputError, match="^body is not valid JSON"):
+        with pytest.raises(JSONInputError, match=r"^body is not valid JSON"):
             parse_json(bad, what="body")
