@@ -238,3 +238,12 @@ def test_bodies_are_read_as_json_the_way_json_loads_reads_them() -> None:
     for bad in (b'{"n": NaN}', b"[Infinity]", b'{"a": 1,}'):
         with pytest.raises(JSONInputError, match=r"^body is not valid JSON"):
             parse_json(bad, what="body")
+
+
+def test_a_header_is_found_in_pairs_as_in_any_other_form() -> None:
+    from hookmock._util.headers import get_header
+
+    pairs = [("Content-Type", "a"), ("X-Moda-Signature", "v1=1"), ("x-moda-signature", "v1=2"), ("N", 5)]
+    for form in (pairs, tuple(pairs), iter(pairs)):
+        assert get_header(form, "x-MODA-signature") == "v1=1"  # type: ignore[arg-type]
+    assert get_header(tuple(pairs), "n") == "5" and get_header(tuple(pairs), "missing") is None  # type: ignore[arg-type]
