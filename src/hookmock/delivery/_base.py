@@ -163,7 +163,7 @@ class LogBase:
 #: parameters in one statement: SQLite before 3.32 allows at most 999
 _MAX_PARAMETERS = 999
 #: rows per multi-row INSERT: SQLite inserts 40 rows given in one statement in about 80 % of the
-#: time it takes for them one statement each (``executemany``); the statement texts stay a few
+#: time it takes for them one statement each (``executemany``)
 _ROWS_PER_STATEMENT = 40
 
 

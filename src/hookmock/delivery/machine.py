@@ -164,7 +164,7 @@ class DeliveryState:
         started_ns: int | None = None,
     ) -> None:
         # the generated frozen __init__'s work at half its cost: a few states are made per attempt
-        # (tests/test_fast_init.py keeps the two in step)
+        # (tests/test_perf_inproc.py keeps the two in step)
         fields = self.__dict__
         fields["phase"] = phase
         fields["attempts"] = attempts

@@ -136,7 +136,7 @@ class AttemptRecord:
         headers: Headers = (),
     ) -> None:
         # the generated frozen __init__'s work at a third of its cost (two per attempt; see
-        # tests/test_fast_init.py, which keeps the two in step)
+        # tests/test_perf_inproc.py, which keeps the two in step)
         fields = self.__dict__
         fields["number"] = number
         fields["started_ns"] = started_ns
@@ -219,7 +219,7 @@ class DeliveryRecord:
         agent_job_id: str | None,
         body: bytes,
     ) -> None:
-        # the generated frozen __init__'s work at a third of its cost (see tests/test_fast_init.py)
+        # the generated frozen __init__'s work at a third of its cost (see tests/test_perf_inproc.py)
         fields = self.__dict__
         fields["seq"] = seq
         fields["id"] = id

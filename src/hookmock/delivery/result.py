@@ -34,7 +34,7 @@ class Delivery:
     @classmethod
     def from_record(cls, record: DeliveryRecord, attempts: list[AttemptRecord]) -> Delivery:
         # what ``cls(id=..., ...)`` makes, without the frozen __init__'s object.__setattr__ per
-        # field (a snapshot is returned by every send; tests/test_fast_init.py checks the two agree)
+        # field (a snapshot is returned by every send; tests/test_perf_inproc.py checks the two agree)
         state = record.state
         status = state.phase.status
         snapshot = object.__new__(cls)

@@ -74,7 +74,7 @@ class AttemptResult:
         extra: Mapping[str, object] | None = None,
     ) -> None:
         # what the generated frozen __init__ does (one object.__setattr__ per field), at a third
-        # of its cost: one result is made per attempt (tests/test_fast_init.py keeps it in step)
+        # of its cost: one result is made per attempt (tests/test_perf_inproc.py keeps it in step)
         fields = self.__dict__
         fields["outcome"] = outcome
         fields["duration_ns"] = duration_ns
