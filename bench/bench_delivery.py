@@ -100,8 +100,10 @@ def loopback_throughput(smoke: bool) -> Figure:
         sender = Sender("moda", "whsec_bench")
         body = sender.profile.serialize(sender._events().event("task.succeeded"))
 
+        cpu: dict[str, list[float]] = {"baseline": [], "hookmock": []}  # sending thread, µs each
+
         def baseline() -> float:  # signs each request, as any sender must
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             for _ in range(chunk):
                 signed = sign_request(body, "whsec_bench", int(time.time()))
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -109,19 +111,23 @@ def loopback_throughput(smoke: bool) -> Figure:
                 conn.request("POST", "/hook", body=body, headers=hdrs)
                 conn.getresponse().read()
                 conn.close()
+            cpu["baseline"].append((time.thread_time() - c) / chunk * 1e6)
             return time.perf_counter() - t
 
         def hookmock_run() -> float:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             for _ in range(chunk):
                 delivery = sender.send(url, body=body)
                 if not delivery.succeeded:
                     raise RuntimeError(delivery.timeline())
+            cpu["hookmock"].append((time.thread_time() - c) / chunk * 1e6)
             return time.perf_counter() - t
 
         baseline(), hookmock_run()  # warm both
+        cpu = {"baseline": [], "hookmock": []}
         b, v, r, spread = interleaved(lambda: chunk / baseline(), lambda: chunk / hookmock_run(), rounds)
         sender.close()
+    cpu_ratios = [h / b for h, b in zip(cpu["hookmock"], cpu["baseline"], strict=True)]
     return Figure(
         "deliveries/s over loopback",
         v,
@@ -131,7 +137,10 @@ def loopback_throughput(smoke: bool) -> Figure:
         b,
         r,
         "baseline: bare http.client loop, a new connection and a fresh signature per request, same body; "
-        f"ratio spread {spread[0]:.2f}–{spread[1]:.2f}",
+        f"ratio spread {spread[0]:.2f}–{spread[1]:.2f}; sending thread's CPU per delivery: "
+        f"hookmock {statistics.median(cpu['hookmock']):.0f} µs, "
+        f"baseline {statistics.median(cpu['baseline']):.0f} µs, "
+        f"ratio {statistics.median(cpu_ratios):.2f} ({min(cpu_ratios):.2f}–{max(cpu_ratios):.2f})",
     )
 
 

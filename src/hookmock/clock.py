@@ -63,7 +63,17 @@ def unix_s(clock: Clock) -> int:
 
 def format_iso(ns: int) -> str:
     """ISO 8601 in UTC with an explicit ``+00:00`` offset and second precision."""
-    return datetime.fromtimestamp(ns // SECOND, tz=timezone.utc).isoformat()
+    global _last_iso
+    seconds = ns // SECOND
+    last = _last_iso
+    if last[0] == seconds:  # a payload or a page formats the same second several times
+        return last[1]
+    text = datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    _last_iso = (seconds, text)  # one tuple, swapped whole: safe across threads
+    return text
+
+
+_last_iso: tuple[int | None, str] = (None, "")
 
 
 @runtime_checkable

@@ -31,6 +31,23 @@ _PAIRS = [a + b for a in CROCKFORD for b in CROCKFORD]
 
 def _encode(value: int, length: int) -> str:
     """The last ``length`` base32 digits of ``value``, most significant first."""
+    if length == 26:  # every id: the 13 pairs looked up without a loop
+        p = _PAIRS
+        return (
+            p[value >> 120 & 1023]
+            + p[value >> 110 & 1023]
+            + p[value >> 100 & 1023]
+            + p[value >> 90 & 1023]
+            + p[value >> 80 & 1023]
+            + p[value >> 70 & 1023]
+            + p[value >> 60 & 1023]
+            + p[value >> 50 & 1023]
+            + p[value >> 40 & 1023]
+            + p[value >> 30 & 1023]
+            + p[value >> 20 & 1023]
+            + p[value >> 10 & 1023]
+            + p[value & 1023]
+        )
     out = []
     for _ in range((length + 1) // 2):
         out.append(_PAIRS[value & 1023])

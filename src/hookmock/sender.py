@@ -164,7 +164,11 @@ class Sender:
         it to completion.  ``message_id``: the id to send the message under, for a provider that
         sends one in a header (:meth:`Profile.new_message_id`; a new one when not given)."""
         record = self._accept_record(target, event_type, payload, body, agent_job_id, overrides, message_id)
-        run_inline(self.engine, [record.id], on_wait=self.on_wait, known={record.id: record})
+        # a delivery just accepted is due at once (see new_delivery): its first attempt is made
+        # here, and run_inline drives the rest (retries, waits), reading the log afresh
+        event = self.engine.attempt(record)
+        if event is None or event.state.status == "pending":
+            run_inline(self.engine, [record.id], on_wait=self.on_wait)
         return self.get(record.id)
 
     def accept(

@@ -48,6 +48,11 @@ def _no_constant(name: str) -> Any:
     raise _NotJSONNumber(name)  # NaN, Infinity, -Infinity: Python's json reads them, JSON has none
 
 
+#: ``json.loads(text, parse_constant=_no_constant)`` without a new decoder per call (a receiver
+#: reads every request body with it)
+_DECODE = json.JSONDecoder(parse_constant=_no_constant).decode
+
+
 def parse_json(raw: bytes | str, *, what: str) -> Any:
     """``json.loads`` for input from outside (files, request bodies): every way it can fail, including
     nesting too deep for Python's recursion limit and integers over Python's digit limit, becomes a
@@ -56,7 +61,7 @@ def parse_json(raw: bytes | str, *, what: str) -> Any:
         text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
         if text.startswith("\ufeff"):
             raise JSONInputError(f"{what} starts with a byte order mark (BOM); save it as UTF-8 without one")
-        return json.loads(text, parse_constant=_no_constant)
+        return _DECODE(text)
     except _NotJSONNumber as exc:
         raise JSONInputError(f"{what} is not valid JSON: {exc} is not a JSON number (RFC 8259)") from None
     except UnicodeDecodeError as exc:

@@ -29,6 +29,11 @@ def get_header(headers: HeadersLike, name: str) -> str | None:
         if value is not None:
             return str(value)
     wanted = name.lower()
+    if type(headers) is tuple or type(headers) is list:  # pairs (a receiver's record): no copy made
+        for key, value in headers:
+            if str(key).lower() == wanted:
+                return str(value)
+        return None
     for key, value in header_items(headers):
         if key.lower() == wanted:
             return value

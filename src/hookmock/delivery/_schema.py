@@ -14,7 +14,7 @@ from typing import Any
 
 from .._util.sqlite import immediate
 from ..errors import UsageError
-from .machine import DeliveryState, Phase
+from .machine import _PHASE_STATUS, DeliveryState, Phase
 from .records import AttemptRecord, DeliveryRecord, headers_to_json
 
 __all__ = [
@@ -223,9 +223,10 @@ def split(script: str) -> list[str]:
 
 
 def state_args(state: DeliveryState) -> tuple[Any, ...]:
+    phase = state.phase._value_  # (what ``.value`` returns, without the enum property: per row)
     return (
-        state.status,
-        state.phase.value,
+        _PHASE_STATUS[phase],
+        phase,
         state.attempts,
         state.failures,
         state.next_due_ns,

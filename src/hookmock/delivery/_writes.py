@@ -35,6 +35,8 @@ __all__ = ["HOLD_MAX", "Writes"]
 
 #: an in-memory log writes its held deliveries once this many are held (or a reader needs them)
 HOLD_MAX = 256
+#: the stored ``phase`` of a canceled delivery (read once: an enum's ``.value`` is a property)
+_CANCELED = Phase.CANCELED.value
 
 
 class Writes(LogBase):
@@ -131,10 +133,10 @@ class Writes(LogBase):
             with self._lock:
                 held = self._held.get(delivery_id) if self._held else None
                 if held is not None:
-                    seq, phase = held.record.seq, held.record.state.phase.value
+                    seq, phase = held.record.seq, held.record.state.phase._value_
                 else:
                     seq, phase = seq_phase_of(self._db, delivery_id)
-                if phase == Phase.CANCELED.value:
+                if phase == _CANCELED:
                     raise DeliveryCanceled(f"delivery {delivery_id} was canceled; no attempt is started")
                 if delivery_id in self._flying:
                     raise sqlite3.IntegrityError(f"delivery {delivery_id} already has an attempt in flight")
@@ -146,7 +148,7 @@ class Writes(LogBase):
 
         def write(db: sqlite3.Connection) -> None:
             seq, phase = seq_phase_of(db, delivery_id)
-            if phase == Phase.CANCELED.value:  # canceled since the driver read it: send nothing
+            if phase == _CANCELED:  # canceled since the driver read it: send nothing
                 raise DeliveryCanceled(f"delivery {delivery_id} was canceled; no attempt is started")
             db.execute(
                 "INSERT INTO attempts (delivery_seq, number, started_ns, outcome, timestamp) "
@@ -191,12 +193,14 @@ class Writes(LogBase):
             response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
             held = self._held.get(delivery_id) if self._held else None
             if held is not None:  # not written yet: it stays held, now with this attempt
-                held.record = held.record.changed(
-                    state=state,
-                    last_attempted_ns=done.started_ns,
-                    response_status_code=response[0],
-                    response_body_excerpt=response[1],
-                    last_duration_ns=response[2],
+                held.record = held.record.replaced(
+                    {
+                        "state": state,
+                        "last_attempted_ns": done.started_ns,
+                        "response_status_code": response[0],
+                        "response_body_excerpt": response[1],
+                        "last_duration_ns": response[2],
+                    }
                 )
                 held.attempts.append(done)
                 del self._flying[delivery_id]
@@ -217,11 +221,19 @@ class Writes(LogBase):
         return done
 
     def finish_attempt(
-        self, delivery_id: str, number: int, result: AttemptResult, state: DeliveryState
+        self,
+        delivery_id: str,
+        number: int,
+        result: AttemptResult,
+        state: DeliveryState,
+        *,
+        headers_bounded: bool = False,
     ) -> AttemptRecord:
-        """Complete attempt ``number`` with ``result`` and store the machine's next ``state``."""
+        """Complete attempt ``number`` with ``result`` and store the machine's next ``state``.
+        ``headers_bounded``: ``result.headers`` are already as :func:`bound_headers` leaves them
+        (the engine bounds and redacts them before anything is logged), so they are kept as they are."""
         excerpt = bytes(result.excerpt[:2048])
-        headers = bound_headers(result.headers)
+        headers = result.headers if headers_bounded else bound_headers(result.headers)
         if self._flying:
             done = self._finish_flying(delivery_id, number, result, state, excerpt, headers)
             if done is not None:
@@ -252,7 +264,7 @@ class Writes(LogBase):
             if cur.rowcount != 1:
                 raise ValueError(f"attempt {number} of {delivery_id} is not in flight")
             response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
-            if phase != Phase.CANCELED.value:  # canceled while in flight: it stays canceled
+            if phase != _CANCELED:  # canceled while in flight: it stays canceled
                 db.execute(
                     f"UPDATE deliveries SET {STATE_SET}, {RESPONSE_SET} WHERE seq = ?",
                     (*state_args(state), *response, seq),

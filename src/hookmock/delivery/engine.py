@@ -36,6 +36,14 @@ class AttemptEvent:
     attempt: AttemptRecord
     state: DeliveryState
 
+    def __init__(self, delivery_id: str, attempt: AttemptRecord, state: DeliveryState) -> None:
+        # the generated frozen __init__'s work without object.__setattr__ per field (one event
+        # per attempt; tests/test_perf_inproc.py keeps the two in step)
+        fields = self.__dict__
+        fields["delivery_id"] = delivery_id
+        fields["attempt"] = attempt
+        fields["state"] = state
+
     @property
     def next_due_ns(self) -> int | None:
         return self.state.next_due_ns if self.state.status == "pending" else None
@@ -110,7 +118,7 @@ class Engine:
         crashpoint.reached("after_response_received")
         result = self.redacted(result)  # before the log keeps (and cuts) anything
         after = machine.complete(state, self.rules, result)
-        attempt = self.log.finish_attempt(record.id, state.attempts, result, after)
+        attempt = self.log.finish_attempt(record.id, state.attempts, result, after, headers_bounded=True)
         if after.status == "pending":  # canceled while in flight: the log kept it finished
             after = self.log.get(record.id).state
         event = AttemptEvent(record.id, attempt, after)

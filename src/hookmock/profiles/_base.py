@@ -41,6 +41,10 @@ _TS_RE = re.compile(r"^[0-9]{1,15}$")
 USER_AGENT = f"hookmock/{__version__}"
 
 
+#: ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` without a new encoder per call
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of checking one received request against a profile.
@@ -178,7 +182,7 @@ class Profile(ABC):
 
     def serialize(self, payload: Mapping[str, Any]) -> bytes:
         """The exact bytes sent.  Sign, store and send these; never re-serialize."""
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _ENCODE(payload).encode("utf-8")
 
     # -- authenticity ------------------------------------------------------------------
     @abstractmethod

@@ -66,13 +66,13 @@ class InProcessTransport:
         gate: Gate | None = None,
     ) -> AttemptResult:
         """``gate``: hold the app at its first read of the body (see :mod:`._gate`)."""
-        resolved = as_target(target)
+        resolved = target if type(target) is AppTarget else as_target(target)  # a Sender's: as is
         if isinstance(resolved, str):
             raise UsageError(
                 f"InProcessTransport got the URL {resolved!r}; give the application itself, or "
                 "(app, '/path'), or use HTTPTransport for a real server"
             )
-        extra = {} if gate is None else {"gate": gate}
-        return self.transport_for(resolved).send(
-            resolved, headers, body, deadline_ns=deadline_ns, clock=clock, **extra
-        )
+        transport = self.transport_for(resolved)
+        if gate is None:
+            return transport.send(resolved, headers, body, deadline_ns=deadline_ns, clock=clock)
+        return transport.send(resolved, headers, body, deadline_ns=deadline_ns, clock=clock, gate=gate)

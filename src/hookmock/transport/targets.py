@@ -261,6 +261,10 @@ def _parse_allow(entry: str) -> tuple[str | None, IPNetwork | None]:
     return text.lower().rstrip("."), None
 
 
+#: IP-literal targets a policy remembers as checked
+_LITERALS_MAX = 256
+
+
 class TargetPolicy:
     """Which targets may be contacted: loopback always, plus the ``allow`` entries.
 
@@ -283,6 +287,10 @@ class TargetPolicy:
         self._hosts = frozenset(hosts)
         self._networks = tuple(networks)
         self.resolver: Resolver = resolver or system_resolver
+        #: (host, port) of an IP-literal target -> its checked addresses: nothing is resolved for
+        #: a literal, and what is allowed never changes, so a sender posting to the same address
+        #: on every attempt checks it once (a name is resolved and checked on every attempt)
+        self._literals: dict[tuple[str, int], tuple[ResolvedAddress, ...]] = {}
 
     def __repr__(self) -> str:
         return f"TargetPolicy(allow={list(self.allow)!r})"
@@ -302,6 +310,9 @@ class TargetPolicy:
         resolved address is not allowed, :class:`ResolutionFailed` when the name does not resolve.
         """
         target = url if isinstance(url, Target) else parse_target(url)
+        known = self._literals.get((target.host, target.port))
+        if known is not None:
+            return list(known)
         literal = _literal_address(target.host)
         if literal is not None:
             raw = [str(literal)]
@@ -334,4 +345,8 @@ class TargetPolicy:
             item = ResolvedAddress(address=str(addr), port=target.port, family=family)
             if item not in resolved:
                 resolved.append(item)
+        if literal is not None:
+            if len(self._literals) >= _LITERALS_MAX:
+                self._literals.clear()
+            self._literals[(target.host, target.port)] = tuple(resolved)
         return resolved

@@ -87,6 +87,8 @@ class WSGITransport:
         return f"WSGITransport(app={self.app!r}, default_url={self.default_url!r})"
 
     def _resolve(self, target: object) -> tuple[WSGIApp, str]:
+        if type(target) is AppTarget and target.interface == "wsgi":  # what a Sender passes
+            return target.app, target.url
         if isinstance(target, str):
             if self.app is None:
                 raise UsageError(
@@ -121,17 +123,12 @@ class WSGITransport:
         if not isinstance(deadline_ns, int) or deadline_ns <= 0:
             raise UsageError(f"deadline_ns={deadline_ns!r} must be a positive integer number of nanoseconds")
         app, url = self._resolve(target)
-        environ = self._environ(url, headers, bytes(body))
-        gated = None if gate is None else GatedBody(bytes(body), gate)
+        body = bytes(body)
+        environ = self._environ(url, headers, body)
+        gated = None if gate is None else GatedBody(body, gate)
         if gated is not None:
             environ["wsgi.input"] = gated
         timer = HandlerTime(clock, deadline_ns)
-        expired = timer.expired
-
-        def timeout(where: str, **extra: object) -> AttemptResult:
-            detail = f"no complete response within {deadline_ns / SECOND:g} s ({where})"
-            return AttemptResult("timeout", timer.timeout_ns(), detail=detail, peer="wsgi", extra=extra)
-
         started: list[tuple[str, list[tuple[str, str]]]] = []
         written: list[bytes] = []
 
@@ -141,42 +138,37 @@ class WSGITransport:
             started[:] = [(status, list(response_headers))]
             return written.append
 
+        keep = self.excerpt_bytes
         excerpt = bytearray()
         total = 0
-
-        def take(chunk: object) -> None:
-            nonlocal total
-            if not isinstance(chunk, (bytes, bytearray)):
-                raise _Malformed(f"the app produced {type(chunk).__name__}, not bytes")
-            room = self.excerpt_bytes - len(excerpt)
-            if room > 0:
-                excerpt.extend(chunk[:room])
-            total += len(chunk)
-
         app_rv: Iterable[bytes] | None = None
         try:
             try:
                 app_rv = app(environ, start_response)
-                if inspect.isawaitable(app_rv):
-                    _close_awaitable(app_rv)
-                    raise _Malformed(
-                        "the app returned a coroutine: it is an ASGI application hookmock did not "
-                        "recognise; give hookmock.AppTarget(app, '/path', interface='asgi')"
-                    )
-                iterator = iter(app_rv)
-                while True:
-                    for piece in written:
-                        take(piece)
-                    written.clear()
-                    if expired():
-                        return timeout("reading the response body")
-                    try:
-                        chunk = next(iterator)
-                    except StopIteration:
-                        break
-                    take(chunk)
-                for piece in written:
-                    take(piece)
+                if type(app_rv) is list:  # the usual answer: every chunk is made, no app code runs
+                    total = _take_all(excerpt, written, keep, total)
+                    if timer.expired():
+                        return _timeout(timer, deadline_ns, "reading the response body")
+                    for chunk in app_rv:
+                        total = _take(excerpt, chunk, keep, total)
+                else:
+                    if inspect.isawaitable(app_rv):
+                        _close_awaitable(app_rv)
+                        raise _Malformed(
+                            "the app returned a coroutine: it is an ASGI application hookmock did not "
+                            "recognise; give hookmock.AppTarget(app, '/path', interface='asgi')"
+                        )
+                    iterator = iter(app_rv)
+                    while True:
+                        total = _take_all(excerpt, written, keep, total)
+                        if timer.expired():
+                            return _timeout(timer, deadline_ns, "reading the response body")
+                        try:
+                            chunk = next(iterator)
+                        except StopIteration:
+                            break
+                        total = _take(excerpt, chunk, keep, total)
+                total = _take_all(excerpt, written, keep, total)
             finally:
                 if gated is not None:
                     gated.release()
@@ -187,17 +179,17 @@ class WSGITransport:
         except _Malformed as exc:
             took = timer.finish()
             if took is None:
-                return timeout("the app answered after the deadline")
+                return _timeout(timer, deadline_ns, "the app answered after the deadline")
             return AttemptResult("malformed", took, detail=str(exc), peer="wsgi")
         except Exception as exc:
             took = timer.finish()
             if took is None:
-                return timeout("the app raised after the deadline", exception=exc)
+                return _timeout(timer, deadline_ns, "the app raised after the deadline", exception=exc)
             detail = f"the app raised {type(exc).__name__}: {exc}"
             return AttemptResult("error", took, detail=detail, peer="wsgi", extra={"exception": exc})
         took = timer.finish()
         if took is None:
-            return timeout("the app answered after the deadline")
+            return _timeout(timer, deadline_ns, "the app answered after the deadline")
         elapsed = took
         if not started:
             return AttemptResult(
@@ -210,12 +202,12 @@ class WSGITransport:
         return AttemptResult(
             "response",
             elapsed,
-            status=int(match.group(1)),
-            headers=tuple((str(n), str(v)) for n, v in response_headers),
-            excerpt=bytes(excerpt),
-            detail=match.group(2) or "",
-            peer="wsgi",
-            extra={"body_bytes": total, "framing": "wsgi"},
+            int(match.group(1)),
+            tuple([(str(n), str(v)) for n, v in response_headers]),
+            bytes(excerpt),
+            match.group(2) or "",
+            "wsgi",
+            {"body_bytes": total, "framing": "wsgi"},
         )
 
     def _environ(self, url: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
@@ -283,6 +275,30 @@ def _cgi_key(name: str) -> str:
     if len(_CGI_KEYS) < 1024:  # bounded: names a caller makes up anew are not all kept
         _CGI_KEYS[name] = key
     return key
+
+
+def _take(excerpt: bytearray, chunk: object, keep: int, total: int) -> int:
+    """Keep the first ``keep`` bytes of the body in ``excerpt``; returns the bytes seen so far."""
+    if not isinstance(chunk, (bytes, bytearray)):
+        raise _Malformed(f"the app produced {type(chunk).__name__}, not bytes")
+    room = keep - len(excerpt)
+    if room > 0:
+        excerpt.extend(chunk[:room])
+    return total + len(chunk)
+
+
+def _take_all(excerpt: bytearray, written: list[bytes], keep: int, total: int) -> int:
+    """Take what the app wrote with ``start_response``'s ``write`` so far."""
+    if written:
+        for piece in written:
+            total = _take(excerpt, piece, keep, total)
+        written.clear()
+    return total
+
+
+def _timeout(timer: HandlerTime, deadline_ns: int, where: str, **extra: object) -> AttemptResult:
+    detail = f"no complete response within {deadline_ns / SECOND:g} s ({where})"
+    return AttemptResult("timeout", timer.timeout_ns(), detail=detail, peer="wsgi", extra=extra)
 
 
 def _close_awaitable(value: object) -> None:
