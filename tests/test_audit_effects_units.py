@@ -1,0 +1,1 @@
+"""Effect judgements (auditing/probes_*.py) against scripted receivers and probes."""
