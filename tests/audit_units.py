@@ -26,7 +26,7 @@ from hookmock.transport.inprocess import InProcessTransport
 
 #: What a scripted receiver does: an HTTP status, ``"raise"`` (an exception: no answer) or
 #: ``"slow"`` (past the provider's deadline).
-Answer = int | str
+Answer = int | str | tuple[int, float]
 
 
 class UnsignedProfile(ModaProfile):
@@ -34,16 +34,23 @@ class UnsignedProfile(ModaProfile):
 
     name = "unsigned-test"
 
-    def sign(self, body: bytes, secret: str, timestamp: int, *, message_id: str | None = None) -> dict[str, str]:
+    def sign(
+        self, body: bytes, secret: str, timestamp: int, *, message_id: str | None = None
+    ) -> dict[str, str]:
         return {}
 
     def verify(self, headers: Any, body: bytes, secret: str, *, now: int, tolerance: int = 300) -> int | None:
         return None
 
 
-def scripted(ctx_holder: list[AuditContext], signed: Answer, forged: Answer) -> Callable[..., Any]:
+def scripted(
+    ctx_holder: list[AuditContext], signed: Answer | list[Answer], forged: Answer
+) -> Callable[..., Any]:
     """A WSGI receiver answering ``signed`` to a request that verifies with the audit's secret and
-    ``forged`` to any other (``ctx_holder[0]`` is the context, set once it exists)."""
+    ``forged`` to any other (``ctx_holder[0]`` is the context, set once it exists).  A list of
+    answers is answered in turn, the last one repeated.  ``(status, seconds)``: that status after
+    that many seconds of the virtual clock."""
+    queue = list(signed) if isinstance(signed, list) else [signed]
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         ctx = ctx_holder[0]
@@ -51,15 +58,18 @@ def scripted(ctx_holder: list[AuditContext], signed: Answer, forged: Answer) -> 
         body = request.get_data(cache=False)
         try:
             hookmock.verify(ctx.profile, request.headers, body, ctx.secret, clock=ctx.clock)
-            answer = signed
+            answer = queue.pop(0) if len(queue) > 1 else queue[0]
         except hookmock.VerificationError:
             answer = forged
         if answer == "raise":
             raise RuntimeError("the receiver crashed")
+        assert isinstance(ctx.clock, VirtualClock)
         if answer == "slow":
-            assert isinstance(ctx.clock, VirtualClock)
             ctx.clock.advance(ns=ctx.profile.deadline_ns + 1)
             answer = 200
+        if isinstance(answer, tuple):
+            answer, seconds = answer
+            ctx.clock.advance(seconds)
         return Response("answer", status=int(answer))(environ, start_response)
 
     return app
@@ -68,14 +78,16 @@ def scripted(ctx_holder: list[AuditContext], signed: Answer, forged: Answer) -> 
 def context(
     profile: str | hookmock.Profile = "moda",
     *,
-    signed: Answer = 200,
+    signed: Answer | list[Answer] = 200,
     forged: Answer = 401,
     app: Callable[..., Any] | None = None,
     probe: Callable[[str], int] | None = None,
     fail_once: Callable[[str], Any] | None = None,
     seed: int = 7,
+    settle: float = 0,
 ) -> AuditContext:
-    """An audit context over a scripted receiver (or ``app``), on a virtual clock."""
+    """An audit context over a scripted receiver (or ``app``), on a virtual clock; the effect
+    probe's reads wait ``settle`` seconds of that clock for the count to settle."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
     clock = VirtualClock(start=1_700_000_000)
     holder: list[AuditContext] = []
@@ -87,7 +99,9 @@ def context(
         clock=clock,
         factory=EventFactory(prof, seed=seed, clock=clock),
         probe=probe,
-        watcher=None if probe is None else EffectWatcher(probe, settle=0),
+        watcher=None
+        if probe is None
+        else EffectWatcher(probe, settle=settle, sleep=clock.sleep, monotonic_ns=clock.monotonic_ns),
         fail_once=fail_once,
     )
     holder.append(ctx)
@@ -129,7 +143,9 @@ def case(
     outcome: str | None = None,
     **fields: Any,
 ) -> CaseResult:
-    exchanges = () if code is None and outcome is None else (answered(code, body=body, label=label, outcome=outcome),)
+    exchanges = (
+        () if code is None and outcome is None else (answered(code, body=body, label=label, outcome=outcome),)
+    )
     return CaseResult(label, status, f"why {label}", "expected", exchanges, **fields)  # type: ignore[arg-type]
 
 

@@ -47,7 +47,10 @@ def test_a_refused_baseline_owns_every_valid_delivery_refused_the_same_way(code:
     assert other.cases[0].why == f"valid deliveries are refused (HTTP {code}): why variant a"
     assert (baseline.status, baseline.cases[0].status) == ("fail", "fail")
     assert other.status == "fail"
-    assert other.detail == "3 of 4 case(s): variant b: why variant b; forged: why forged; variant c: why variant c (+1 case(s) with the root cause that 'baseline' reports)"
+    assert other.detail == (
+        "3 of 4 case(s): variant b: why variant b; forged: why forged; variant c: why variant c (+1 "
+        "case(s) with the root cause that 'baseline' reports)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -63,7 +66,11 @@ def test_a_refused_baseline_owns_every_valid_delivery_refused_the_same_way(code:
     ids=["200", "250", "299", "no answer", "warn", "no case"],
 )
 def test_a_baseline_that_was_acknowledged_or_did_not_fail_owns_nothing(baseline: CheckResult) -> None:
-    other = check("raw-body", "fail", *(case(f"v{code}", "fail", code, expect="accept") for code in (200, 250, 299, 401)))
+    other = check(
+        "raw-body",
+        "fail",
+        *(case(f"v{code}", "fail", code, expect="accept") for code in (200, 250, 299, 401)),
+    )
     other.cases.append(case("none", "fail", None, outcome="error", expect="accept"))
     attribute([baseline, other])
     assert [c.status for c in other.cases] == ["fail"] * 5
@@ -98,7 +105,11 @@ def test_a_failed_deadline_owns_every_timeout(status: str) -> None:
         case("no exchange", "fail"),
     )
     attribute([deadline, other])
-    assert _see(other) == [("slow", "see", "deadline"), ("crashed", "fail", None), ("no exchange", "fail", None)]
+    assert _see(other) == [
+        ("slow", "see", "deadline"),
+        ("crashed", "fail", None),
+        ("no exchange", "fail", None),
+    ]
     assert other.cases[0].why == "slower than the deadline: why slow"
 
 
@@ -124,9 +135,15 @@ AUTH = ("token", "effect-before-verify", "replay", "future-timestamp", "timestam
 
 @pytest.mark.parametrize(
     ("owner", "label"),
-    [("signature", "signed with another secret"), ("token", "wrong token"), ("signature", "signed with another secret (v0)")],
+    [
+        ("signature", "signed with another secret"),
+        ("token", "wrong token"),
+        ("signature", "signed with another secret (v0)"),
+    ],
 )
-def test_an_accepted_forgery_owns_every_accepted_request_of_the_authenticity_checks(owner: str, label: str) -> None:
+def test_an_accepted_forgery_owns_every_accepted_request_of_the_authenticity_checks(
+    owner: str, label: str
+) -> None:
     forgery = check(owner, "fail", case(label, "fail", 200))
     others = [
         check(
@@ -178,7 +195,9 @@ def test_any_2xx_is_an_accepted_forgery(code: int) -> None:
 # -- 4. the timestamp window -----------------------------------------------------------------------
 def test_a_never_checked_age_owns_the_accepted_future_and_malformed_timestamps() -> None:
     replay = check("replay", "fail", case(NEVER_CHECKED_LABEL, "fail", 200))
-    future = check("future-timestamp", "warn", case("1 hour ahead", "warn", 200), case("refused", "fail", 500))
+    future = check(
+        "future-timestamp", "warn", case("1 hour ahead", "warn", 200), case("refused", "fail", 500)
+    )
     parsing = check("timestamp-parsing", "fail", case("-1", "fail", 202))
     bystander = check("signature", "fail", case("missing", "fail", 200))
     attribute([replay, future, parsing, bystander])
@@ -208,8 +227,15 @@ def test_a_number_beyond_the_window_is_owned_by_the_check_of_that_side(side: str
     )
     elsewhere = check("signature", "fail", case("same side", "fail", 200, reads_as=side))
     attribute([window, parsing, elsewhere])
-    assert _see(parsing) == [("this side", "see", owner), ("other side", "fail", None), ("refused", "fail", None)]
-    assert parsing.cases[0].why == f"a number that far in the {side} is accepted, as that check reports: why this side"
+    assert _see(parsing) == [
+        ("this side", "see", owner),
+        ("other side", "fail", None),
+        ("refused", "fail", None),
+    ]
+    assert (
+        parsing.cases[0].why
+        == f"a number that far in the {side} is accepted, as that check reports: why this side"
+    )
     assert _see(elsewhere) == [("same side", "fail", None)]
 
 
@@ -253,7 +279,12 @@ def test_a_passed_or_attributed_case_reports_nothing() -> None:
     signature = check(
         "signature", "fail", case("a", "pass", 401, cause="accepted"), case("b", "fail", 401, see="baseline")
     )
-    effect = check("effect-before-verify", "fail", case("a", "fail", 500, cause="accepted"), case("b", "fail", 500, cause="accepted"))
+    effect = check(
+        "effect-before-verify",
+        "fail",
+        case("a", "fail", 500, cause="accepted"),
+        case("b", "fail", 500, cause="accepted"),
+    )
     attribute([signature, effect])
     assert _see(effect) == [("a", "fail", None), ("b", "fail", None)]
 
@@ -261,7 +292,12 @@ def test_a_passed_or_attributed_case_reports_nothing() -> None:
 # -- 6. crashes by what the request damages --------------------------------------------------------
 @pytest.mark.parametrize(
     ("cause", "owner"),
-    [("timestamp", "timestamp-parsing"), ("signature", "signature"), ("token", "token"), ("body", "bad-input")],
+    [
+        ("timestamp", "timestamp-parsing"),
+        ("signature", "signature"),
+        ("token", "token"),
+        ("body", "bad-input"),
+    ],
 )
 def test_a_crash_on_a_damaged_part_is_owned_by_the_check_of_that_part(cause: str, owner: str) -> None:
     owning = check(owner, "fail", case("owned crash", "fail", 502, cause=cause))
@@ -285,7 +321,11 @@ def test_a_crash_on_a_damaged_part_is_owned_by_the_check_of_that_part(cause: str
 
 @pytest.mark.parametrize(
     "owned",
-    [case("x", "fail", 401, cause="body"), case("x", "fail", 500, cause="timestamp"), case("x", "fail", 499, cause="body")],
+    [
+        case("x", "fail", 401, cause="body"),
+        case("x", "fail", 500, cause="timestamp"),
+        case("x", "fail", 499, cause="body"),
+    ],
     ids=["no crash", "other cause", "499"],
 )
 def test_an_owner_without_a_crash_of_that_cause_owns_no_crash(owned: CaseResult) -> None:
@@ -351,7 +391,9 @@ def test_raw_body_refusals_own_the_charset_refusals_of_the_same_status(code: int
 )
 def test_raw_body_without_an_open_4xx_owns_nothing(raw: CaseResult) -> None:
     code = _code = raw.exchanges[0].status if raw.exchanges and raw.exchanges[0].status else 500
-    charset = check("charset", "fail", case("same", "fail", code, body=b"x"), case("none", "fail", None, outcome="error"))
+    charset = check(
+        "charset", "fail", case("same", "fail", code, body=b"x"), case("none", "fail", None, outcome="error")
+    )
     attribute([check("raw-body", "fail", raw), charset])
     assert [c.status for c in charset.cases] == ["fail", "fail"]
 
@@ -368,7 +410,12 @@ def test_an_idempotency_failure_owns_every_excess_effect() -> None:
         case("unknown", "fail", 200),
     )
     attribute([idem, other])
-    assert _see(other) == [("twice", "see", "idempotency"), ("never", "fail", None), ("once", "fail", None), ("unknown", "fail", None)]
+    assert _see(other) == [
+        ("twice", "see", "idempotency"),
+        ("never", "fail", None),
+        ("once", "fail", None),
+        ("unknown", "fail", None),
+    ]
     assert other.cases[0].why == "the receiver does not deduplicate identical copies: why twice"
 
 
@@ -425,7 +472,12 @@ def test_a_refused_event_type_owns_the_refusals_of_that_type_and_status(key: str
         case("a accepted", "fail", 200, body=_event(key, "a")),
     )
     attribute([events, other])
-    assert _see(other) == [("a 400", "see", "event-types"), ("a 422", "fail", None), ("b 400", "fail", None), ("a accepted", "fail", None)]
+    assert _see(other) == [
+        ("a 400", "see", "event-types"),
+        ("a 422", "fail", None),
+        ("b 400", "fail", None),
+        ("a accepted", "fail", None),
+    ]
     assert other.cases[0].why == "this event type is refused: why a 400"
 
 
@@ -443,12 +495,21 @@ def test_the_type_key_comes_first() -> None:
 
     body = json.dumps({"event_name": "b", "event": "c"}).encode()
     events = check("event-types", "fail", case("event", "fail", 400, body=body))
-    other = check("payload-variants", "fail", case("b", "fail", 400, body=_event("event_name", "b")), case("c", "fail", 400, body=_event("event", "c")))
+    other = check(
+        "payload-variants",
+        "fail",
+        case("b", "fail", 400, body=_event("event_name", "b")),
+        case("c", "fail", 400, body=_event("event", "c")),
+    )
     attribute([events, other])
     assert _see(other) == [("b", "see", "event-types"), ("c", "fail", None)]
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1]", json.dumps({"type": 3}).encode(), b"{}"], ids=["not json", "array", "number", "none"])
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b"[1]", json.dumps({"type": 3}).encode(), b"{}"],
+    ids=["not json", "array", "number", "none"],
+)
 def test_a_body_without_a_readable_type_is_matched_as_having_none(body: bytes) -> None:
     events = check("event-types", "fail", case("event", "fail", 400, body=body))
     other = check(
@@ -462,7 +523,12 @@ def test_a_body_without_a_readable_type_is_matched_as_having_none(body: bytes) -
 
 
 def test_event_types_without_a_refusal_own_nothing() -> None:
-    events = check("event-types", "fail", case("event a", "fail", 200, body=_event("type", "a")), case("seen", "fail", 400, body=_event("type", "a"), see="baseline"))
+    events = check(
+        "event-types",
+        "fail",
+        case("event a", "fail", 200, body=_event("type", "a")),
+        case("seen", "fail", 400, body=_event("type", "a"), see="baseline"),
+    )
     other = check("payload-variants", "fail", case("a", "fail", 400, body=_event("type", "a")))
     attribute([events, other])
     assert _see(other) == [("a", "fail", None)]
@@ -482,13 +548,20 @@ def test_a_check_with_problems_left_keeps_its_summary_and_names_the_owners() -> 
     )
     attribute([baseline, deadline, other])
     assert other.status == "warn"
-    assert other.detail == "1 of 3 case(s): left: why left (+2 case(s) with the root cause that 'baseline', 'deadline' reports)"
+    assert other.detail == (
+        "1 of 3 case(s): left: why left (+2 case(s) with the root cause that 'baseline', 'deadline' reports)"
+    )
 
 
 def test_a_check_fully_attributed_to_two_owners_names_both_and_points_at_the_first() -> None:
     baseline = check("baseline", "fail", case("valid", "fail", 401, expect="accept"))
     deadline = check("deadline", "fail", case("timed", "fail"))
-    other = check("raw-body", "warn", case("slow", "warn", None, outcome="timeout"), case("refused", "fail", 401, expect="accept"))
+    other = check(
+        "raw-body",
+        "warn",
+        case("slow", "warn", None, outcome="timeout"),
+        case("refused", "fail", 401, expect="accept"),
+    )
     attribute([baseline, deadline, other])
     assert (other.status, other.see) == ("see", "baseline")
     assert other.detail == (

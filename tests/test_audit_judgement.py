@@ -28,8 +28,19 @@ def test_an_accepted_valid_delivery_passes_and_is_timed_for_the_deadline_check()
     ctx = context(signed=204)
     request = ctx.valid("valid delivery")
     case = judged(ctx, request, "accept", "2xx please", cause="body")
-    assert (case.label, case.status, case.why, case.expected) == ("valid delivery", "pass", "HTTP 204", "2xx please")
-    assert (case.expect, case.cause, case.anonymous, case.effect, case.see) == ("accept", "body", None, None, None)
+    assert (case.label, case.status, case.why, case.expected) == (
+        "valid delivery",
+        "pass",
+        "HTTP 204",
+        "2xx please",
+    )
+    assert (case.expect, case.cause, case.anonymous, case.effect, case.see) == (
+        "accept",
+        "body",
+        None,
+        None,
+        None,
+    )
     assert [e.request for e in case.exchanges] == [request]
     assert [label for label, _ in ctx.valid_durations] == ["valid delivery"]
     assert ctx.requests_sent == 1
@@ -196,7 +207,12 @@ def test_a_forged_signature_keeps_the_scheme_and_zeroes_the_digest() -> None:
 
 def test_a_forged_signature_header_is_found_in_any_case() -> None:
     ctx = context()
-    request = ctx.edited(ctx.valid("valid"), "lower", drop=["X-Webhook-Signature"], set_headers={"x-webhook-signature": "v1=abcd"})
+    request = ctx.edited(
+        ctx.valid("valid"),
+        "lower",
+        drop=["X-Webhook-Signature"],
+        set_headers={"x-webhook-signature": "v1=abcd"},
+    )
     fake = forged(ctx, request)
     assert fake is not None
     assert [(k, v) for k, v in fake.headers.items() if k.lower() == "x-webhook-signature"] == [
@@ -205,7 +221,9 @@ def test_a_forged_signature_header_is_found_in_any_case() -> None:
 
 
 @pytest.mark.parametrize(("value", "fake"), [(None, "0" * 64), ("abc", "0" * 64), ("f" * 80, "0" * 80)])
-def test_a_signature_without_a_scheme_is_replaced_by_zeros_at_least_64_long(value: str | None, fake: str) -> None:
+def test_a_signature_without_a_scheme_is_replaced_by_zeros_at_least_64_long(
+    value: str | None, fake: str
+) -> None:
     ctx = context()
     set_headers = {} if value is None else {"X-Webhook-Signature": value}
     request = ctx.edited(ctx.valid("valid"), "plain", drop=["X-Webhook-Signature"], set_headers=set_headers)
