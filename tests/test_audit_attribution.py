@@ -581,3 +581,32 @@ def test_a_check_with_nothing_attributed_is_left_alone() -> None:
     other = check("raw-body", "fail", case("refused", "fail", 401, expect="accept"), detail="as it was")
     attribute([other])
     assert (other.status, other.detail, other.see) == ("fail", "as it was", None)
+
+
+def test_a_failure_left_keeps_the_check_failing() -> None:
+    baseline = check("baseline", "fail", case("valid", "fail", 401, expect="accept"))
+    other = check(
+        "raw-body", "fail", case("refused", "fail", 401, expect="accept"), case("left", "fail", 500)
+    )
+    attribute([baseline, other])
+    assert (other.status, other.see) == ("fail", None)
+    assert other.detail == (
+        "1 of 2 case(s): left: why left (+1 case(s) with the root cause that 'baseline' reports)"
+    )
+
+
+def test_a_warning_check_with_problems_left_is_summarised_again() -> None:
+    baseline = check("baseline", "fail", case("valid", "fail", 401, expect="accept"))
+    other = check(
+        "ordering",
+        "warn",
+        case("refused", "warn", 401, expect="accept"),
+        case("left", "warn", 409),
+        case("fine", "pass", 200),
+        detail="2 of 3 case(s): before attribution",
+    )
+    attribute([baseline, other])
+    assert (other.status, other.see) == ("warn", None)
+    assert other.detail == (
+        "1 of 3 case(s): left: why left (+1 case(s) with the root cause that 'baseline' reports)"
+    )
