@@ -8,6 +8,7 @@ that really apply events twice are in tests/test_audit_twice.py."""
 from __future__ import annotations
 
 import contextlib
+import json
 import types
 from collections.abc import Iterator
 from typing import Any
@@ -18,7 +19,8 @@ from audit_units import UnsignedProfile, context, counting
 from hookmock.auditing import probes_body, probes_delivery, probes_effects
 from hookmock.auditing.effect import ProbeFailed
 from hookmock.auditing.model import ProbeRequest
-from hookmock.clock import SECOND
+from hookmock.clock import SECOND, VirtualClock
+from hookmock.factories import EventFactory
 
 NEEDS_PROBE = (
     "needs an effect probe (probe=callable in Python, --probe-url TEMPLATE on the command line) "
@@ -382,7 +384,36 @@ def test_events_out_of_order_are_advisory() -> None:
     ctx = context(signed=[200, 409])
     status, detail, cases = probes_delivery.check_ordering(ctx)
     assert status == "warn" and [c.status for c in cases] == ["pass", "warn"]
-    assert detail.startswith("1 of 2 case(s): then an event ")
+    refused = "HTTP 409: the receiver rejected a valid delivery (the sender retries it)"
+    assert detail == f"1 of 2 case(s): then an event {types_[1]} created 2 min earlier: {refused}"
+    assert [c.why for c in cases] == ["HTTP 200", refused]
+    assert [c.expected for c in cases] == [cases[0].expected] * 2 and cases[0].expected.startswith(
+        "2xx for both"
+    )
+    assert [[e.status for e in c.exchanges] for c in cases] == [[200], [409]]
+
+
+def test_out_of_order_events_are_a_newer_one_then_one_created_two_minutes_earlier() -> None:
+    ctx = context()
+    _, _, cases = probes_delivery.check_ordering(ctx)
+    types_ = ctx.profile.event_types
+    newer, older = (json.loads(c.exchanges[0].request.body) for c in cases)
+    assert [ctx.profile.event_type_of(newer), ctx.profile.event_type_of(older)] == [types_[0], types_[1]]
+    # the older event comes from a factory seeded one after the audit's, its clock 2 min behind
+    again = EventFactory(ctx.profile, seed=8, clock=VirtualClock(start=ctx.now() - 120)).event(types_[1])
+    assert older == json.loads(ctx.profile.serialize(again))
+    assert newer == json.loads(ctx.profile.serialize(context().event(types_[0])))
+    assert [c.expect for c in cases] == ["accept", "accept"]
+    assert [label for label, _ in ctx.valid_durations] == [c.label for c in cases]
+    assert cases[1].expected == cases[0].expected
+    assert all(c.exchanges[0].request.event_id for c in cases)
+
+
+def test_out_of_order_events_of_an_unseeded_audit_are_random() -> None:
+    ctx = context()
+    ctx.factory = EventFactory(ctx.profile, seed=None, clock=ctx.clock)
+    status, _, cases = probes_delivery.check_ordering(ctx)
+    assert status == "pass" and len(cases) == 2
 
 
 def test_constant_time_is_advice_naming_signatures_or_tokens() -> None:
@@ -723,6 +754,23 @@ class _AsciiProfile(UnsignedProfile):
         return {k: v for k, v in super().body_variants(payload).items() if v.isascii()}
 
 
+class _EdgeBytesProfile(UnsignedProfile):
+    def body_variants(self, payload: Any) -> dict[str, bytes]:
+        return {"del": b'{"a":"\x7f"}', "x80": b'{"a":"\x80"}', "plain": b'{"a":1}'}
+
+
+def test_charset_sends_the_variants_with_a_byte_above_7f() -> None:
+    _, _, cases = probes_body.check_charset(context(_EdgeBytesProfile()))
+    assert [c.label for c in cases] == ["body variant x80"]
+
+
+def test_charset_variants_are_valid_deliveries() -> None:
+    ctx = context()
+    _, _, cases = probes_body.check_charset(ctx)
+    assert {c.expect for c in cases} == {"accept"}
+    assert [label for label, _ in ctx.valid_durations] == [c.label for c in cases]
+
+
 def test_charset_is_skipped_when_every_variant_is_ascii() -> None:
     assert probes_body.check_charset(context(_AsciiProfile())) == (
         "skip",
@@ -741,6 +789,8 @@ def test_every_event_type_must_be_acknowledged() -> None:
         cases[0].expected
         == "2xx for every event the provider sends, including ones the receiver does not handle"
     )
+    sent = [ctx.profile.event_type_of(json.loads(c.exchanges[0].request.body)) for c in cases]
+    assert sent == list(types_)
     status, _, cases = probes_body.check_event_types(context(signed=[200, 400]))
     assert status == "fail" and [c.status for c in cases][:2] == ["pass", "fail"]
 
@@ -809,6 +859,8 @@ def test_bad_inputs_are_validly_signed_and_must_be_rejected() -> None:
     full = same_seed.profile.serialize(same_seed.event())
     assert bodies[0] == full[: len(full) // 2]
     assert all(c.cause == "body" for c in cases)
+    first_id = same_seed.profile.event_id(json.loads(full))
+    assert first_id and [c.exchanges[0].request.event_id for c in cases[:7]] == [first_id] * 7
     assert [c.expect for c in cases] == ["reject"] * 7 + ["no_5xx"]
     assert cases[0].expected == (
         "a 4xx rejection (never a 5xx, which makes the sender retry a request that can never succeed)"
