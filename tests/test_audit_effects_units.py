@@ -336,7 +336,7 @@ LIMIT = "Moda waits at most 30 s for the whole response"
 
 
 def test_the_deadline_check_reports_the_slowest_valid_delivery() -> None:
-    ctx = context(signed=[(200, 0.25), (200, 0.5)])
+    ctx = context(signed=[(200, 0.25), (200, 0.5), (200, 0)])
     ctx.valid_durations.extend([])
     probes_delivery.check_duplicate_status(ctx)  # two valid deliveries, 0.25 s and 0.5 s
     status, detail, cases = probes_delivery.check_deadline(ctx)
@@ -357,6 +357,12 @@ def test_a_valid_delivery_past_the_deadline_fails_and_a_slow_one_warns() -> None
     assert cases[0].why == f"answered in 1500 ms (over 1000 ms); {LIMIT}"
     assert cases[1].why.startswith("no complete response within the deadline (timeout")
     assert cases[1].why.endswith(f"); {LIMIT}")
+
+
+def test_the_deadline_checks_own_delivery_is_timed_too() -> None:
+    ctx = context(signed=(200, 2.0))
+    status, _, cases = probes_delivery.check_deadline(ctx)
+    assert status == "warn" and [c.label for c in cases] == ["valid delivery (timed)"]
 
 
 @pytest.mark.parametrize(("seconds", "status"), [(1.0, "pass"), (1.001, "warn"), (10.0, "warn")])
@@ -473,6 +479,10 @@ def test_a_genuine_delivery_refused_after_a_forged_copy_fails() -> None:
     ctx = context(signed=409, probe=_failing_probe)
     status, _, cases = probes_effects.check_dedupe_poisoning(ctx)
     assert status == "fail" and len(cases) == 2
+    assert cases[0].label == "a copy signed with another secret, first, then the genuine delivery"
+    assert cases[0].expected == GENUINE_ONCE
+    assert [e.status for e in cases[0].exchanges] == [401, 409]
+    assert [label for label, _ in ctx.valid_durations] == ["then the genuine delivery"] * 2
     assert cases[0].why == (
         "after a forged copy with the same event id, the genuine delivery got HTTP 409: the receiver "
         "rejected a valid delivery (the sender retries it)"
