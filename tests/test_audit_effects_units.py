@@ -283,6 +283,7 @@ def test_concurrent_copies_refused_fail_each_and_stop() -> None:
     ]
     assert cases[0].why == "HTTP 409: the receiver rejected a valid delivery (the sender retries it)"
     assert cases[0].expected == "2xx each time, and the event applied exactly once"
+    assert [[e.status for e in c.exchanges] for c in cases[:2]] == [[409], [409]]
 
 
 def test_concurrent_copies_without_a_probe_are_judged_on_their_answers() -> None:
@@ -295,6 +296,16 @@ def test_concurrent_copies_without_a_probe_are_judged_on_their_answers() -> None
     status, detail, cases = probes_delivery.check_concurrent(ctx)
     assert status == "fail" and len(cases) == 2 and ctx.requests_sent == 2
     assert detail.startswith("2 of 2 case(s): 2 concurrent copies, copy 1: HTTP 500")
+
+
+def test_the_second_burst_is_labelled_by_number() -> None:
+    ctx = context(probe=counting([1, 2]))
+    ctx.concurrency = 2
+    _, _, cases = probes_delivery.check_concurrent(ctx)
+    assert [e.request.label for e in cases[0].exchanges] == [
+        "2 concurrent copies (burst 2), copy 1",
+        "2 concurrent copies (burst 2), copy 2",
+    ]
 
 
 def test_later_bursts_are_labelled_by_number() -> None:
@@ -494,6 +505,16 @@ def test_a_failing_probe_fails_each_poisoning_case() -> None:
     status, _, cases = probes_effects.check_dedupe_poisoning(context(probe=_failing_probe))
     assert status == "fail" and len(cases) == 2
     assert all(c.why.endswith(" answered 500") and c.effect is None for c in cases)
+    assert cases[1].label == "a copy without a signature, first, then the genuine delivery"
+    assert cases[1].expected == GENUINE_ONCE and [e.status for e in cases[1].exchanges] == [401, 200]
+
+
+def test_the_genuine_delivery_is_read_as_soon_as_it_is_applied() -> None:
+    ctx = context(probe=counting([0, 1]), settle=0.5)
+    started = ctx.clock.now_ns()
+    status, _, cases = probes_effects.check_dedupe_poisoning(ctx)
+    assert status == "pass" and [c.effect for c in cases] == [1, 1]
+    assert ctx.clock.now_ns() - started < SECOND  # never waited for a second application
 
 
 def test_the_forgeries_carry_the_genuine_event_id_and_fail_verification() -> None:
