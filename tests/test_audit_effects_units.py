@@ -298,6 +298,22 @@ def test_concurrent_copies_without_a_probe_are_judged_on_their_answers() -> None
     assert detail.startswith("2 of 2 case(s): 2 concurrent copies, copy 1: HTTP 500")
 
 
+def _answers_unread(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+def test_copies_that_cannot_be_held_together_are_sent_at_once_in_one_burst() -> None:
+    ctx = context(app=_answers_unread, probe=counting(1))
+    ctx.concurrency = 2
+    status, detail, cases = probes_delivery.check_concurrent(ctx)
+    assert (status, detail) == (
+        "pass",
+        "2 concurrent copies of one delivery were applied once (sent at once)",
+    )
+    assert len(cases) == 1 and ctx.requests_sent == 2
+
+
 def test_the_second_burst_is_labelled_by_number() -> None:
     ctx = context(probe=counting([1, 2]))
     ctx.concurrency = 2
