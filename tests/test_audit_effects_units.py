@@ -231,6 +231,7 @@ def test_fresh_redeliveries_applied_more_than_once_get_the_hint(
         f"one event re-signed with a fresh timestamp, attempt {i}" for i in (1, 2, 3)
     ]
     assert ctx.dedupes_identical is identical
+    assert [label for label, _ in ctx.valid_durations] == [e.request.label for e in case.exchanges]
 
 
 @pytest.mark.parametrize("count", [0, 1])
@@ -555,6 +556,16 @@ def test_the_forgeries_carry_the_genuine_event_id_and_fail_verification() -> Non
     (wrong, real), (missing, _) = tokens
     assert wrong.headers["X-Modio-Webhook-Token"] not in ("", real.headers["X-Modio-Webhook-Token"])
     assert "X-Modio-Webhook-Token" not in missing.headers
+    assert [g.label for _, g in tokens] == ["then the genuine delivery"] * 2
+    assert [f.body for f, _ in tokens] == [g.body for _, g in tokens]
+    assert len({json.loads(g.body)["event_uuid"] for _, g in tokens}) == 2
+    assert [f.event_id for f, _ in tokens] == [g.event_id for _, g in tokens]
+
+
+def test_a_copy_signed_with_another_secret_keeps_the_message_id_header() -> None:
+    ctx = context("standard-webhooks")
+    (other, genuine), _ = probes_effects._forgeries(ctx)
+    assert other.headers["webhook-id"] == genuine.headers["webhook-id"] == genuine.event_id
     assert probes_effects._forgeries(context(UnsignedProfile())) == []
 
 
