@@ -159,6 +159,10 @@ def test_identical_redeliveries_pass_only_when_applied_once(count: int) -> None:
     event_id = case.exchanges[0].request.event_id
     assert len(case.exchanges) == 3 and ctx.requests_sent == 3
     assert case.label == "identical redeliveries"
+    assert [e.request.label for e in case.exchanges] == [
+        f"the same request sent 3 times, copy {i}" for i in (1, 2, 3)
+    ]
+    assert len({tuple(e.request.headers.items()) for e in case.exchanges}) == 1
     assert case.expected == "2xx each time, and the event applied exactly once"
     assert case.effect == count
     assert ctx.dedupes_identical is (count == 1)
@@ -882,6 +886,92 @@ def test_payload_variants_are_each_optional_field_absent_or_null_and_each_flag_b
             assert value is None
     assert any(" = true (" in label for label in labels) and any(" = false (" in label for label in labels)
     assert any(" null (" in label for label in labels)
+
+
+class _VariantsProfile(UnsignedProfile):
+    """Two event types whose samples are given, with known optional fields."""
+
+    title = "Variants"
+    event_types = ("one", "two")  # type: ignore[assignment]
+    free_form_path = ("data", "input")
+
+    def optional_fields(self, sample: Any) -> dict[tuple[str, ...], bool]:
+        return {("data", k): k != "size" for k in ("note", "size", "gone", "empty", "extra")}
+
+
+def _sample(event_type: str | None = None, /, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"note": "x", "size": 3, "empty": None, "flags": {"on": True}, "off": False}
+    if event_type == "two":
+        data.update(extra="y", more={"deep": {"yes": True}})
+    return {"type": event_type, "data": data}
+
+
+def test_payload_variants_drop_or_null_each_field_present_and_flip_each_flag_once() -> None:
+    ctx = context(_VariantsProfile())
+    ctx.event = _sample  # type: ignore[method-assign]
+    absent = probes_body.ABSENT
+    assert probes_body.payload_variants(ctx) == [
+        ("data.note absent (one)", "one", {"data__note": absent}),
+        ("data.note null (one)", "one", {"data__note": None}),
+        ("data.size absent (one)", "one", {"data__size": absent}),
+        ("data.flags.on = true (one)", "one", {"data__flags__on": True}),
+        ("data.flags.on = false (one)", "one", {"data__flags__on": False}),
+        ("data.off = true (one)", "one", {"data__off": True}),
+        ("data.off = false (one)", "one", {"data__off": False}),
+        ("data.extra absent (two)", "two", {"data__extra": absent}),
+        ("data.extra null (two)", "two", {"data__extra": None}),
+        ("data.more.deep.yes = true (two)", "two", {"data__more__deep__yes": True}),
+        ("data.more.deep.yes = false (two)", "two", {"data__more__deep__yes": False}),
+        (
+            f"a {len(probes_body.LONG_TEXT)}-character unicode string (one)",
+            "one",
+            {"data__input__hookmock_long_text": probes_body.LONG_TEXT},
+        ),
+    ]
+
+
+class _NoVariantsProfile(_VariantsProfile):
+    free_form_path = None  # type: ignore[assignment]
+
+    def optional_fields(self, sample: Any) -> dict[tuple[str, ...], bool]:
+        return {}
+
+
+def test_payload_variants_are_skipped_when_a_profile_has_none() -> None:
+    ctx = context(_NoVariantsProfile())
+    ctx.event = lambda event_type=None, /, **o: {"type": event_type}  # type: ignore[method-assign]
+    assert probes_body.check_payload_variants(ctx) == (
+        "skip",
+        "Variants payloads have no optional fields",
+        [],
+    )
+
+
+def test_each_payload_variant_sent_is_its_event_type_with_its_override_applied() -> None:
+    ctx = context()
+    _, _, cases = probes_body.check_payload_variants(ctx)
+    assert {c.expect for c in cases} == {"accept"}
+    assert [label for label, _ in ctx.valid_durations] == [c.label for c in cases]
+    for c in cases:
+        body = json.loads(c.exchanges[0].request.body)
+        assert c.label.endswith(f" ({ctx.profile.event_type_of(body)})"), c.label
+        dotted = c.label.rsplit(" (", 1)[0]
+        if dotted.startswith("a "):
+            assert body["data"]["input"]["hookmock_long_text"] == probes_body.LONG_TEXT
+            continue
+        path, _, mode = dotted.replace(" = ", " ").rpartition(" ")
+        value = probes_body._lookup(body, tuple(path.split(".")))
+        expected = {"absent": probes_body.ABSENT, "null": None, "true": True, "false": False}[mode]
+        assert value is expected, c.label
+
+
+def test_an_illegal_payload_variant_is_left_out_and_the_rest_still_sent() -> None:
+    variants = [label for label, _, _ in probes_body.payload_variants(context("github"))]
+    _, _, cases = probes_body.check_payload_variants(context("github"))
+    labels = [c.label for c in cases]
+    assert len(labels) < len(variants)  # the seeded events make one variant break the schema
+    assert labels[-1] == variants[-1]
+    assert labels == [v for v in variants if v in labels]
 
 
 def test_legal_payload_variants_must_be_acknowledged() -> None:
