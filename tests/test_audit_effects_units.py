@@ -629,6 +629,24 @@ def test_a_retry_after_a_failed_attempt_passes_only_when_applied_once(count: int
     assert case.why == detail
 
 
+def test_a_retry_applied_twice_shows_how_the_count_went() -> None:
+    ctx = context(signed=[500, 200], probe=counting([0, 2]), fail_once=_hook(), settle=0.2)
+    status, detail, _ = probes_effects.check_retry_after_failure(ctx)
+    assert status == "fail"
+    assert detail.startswith(
+        "the failed attempt and its retry were applied 2 time(s) (the count went 0 → 2 within "
+    )
+
+
+@pytest.mark.parametrize("first", [500, 200])
+def test_the_effect_is_read_as_soon_as_the_event_is_applied(first: int) -> None:
+    ctx = context(signed=[first, 200], probe=counting([0, 1]), fail_once=_hook(), settle=0.5)
+    started = ctx.clock.now_ns()
+    status, _, [case] = probes_effects.check_retry_after_failure(ctx)
+    assert status == "pass" and case.effect == 1
+    assert ctx.clock.now_ns() - started < SECOND  # never waited for a second application
+
+
 def test_the_retry_is_re_signed_when_the_provider_signs_a_timestamp() -> None:
     ctx = context()
     first = ctx.valid("attempt")
@@ -659,6 +677,7 @@ def test_a_retry_refused_fails() -> None:
         "delivery (the sender retries it)"
     )
     assert case.label == "attempt 1 (work made to fail), then the retry" and len(case.exchanges) == 2
+    assert case.expected == RETRY_ONCE
 
 
 def test_a_failing_probe_fails_the_retry_check() -> None:
@@ -670,6 +689,7 @@ def test_a_failing_probe_fails_the_retry_check() -> None:
         detail,
         (),
     )
+    assert (case.status, case.expected) == ("fail", RETRY_ONCE)
 
 
 @pytest.mark.parametrize(
@@ -931,7 +951,9 @@ def test_payload_variants_drop_or_null_each_field_present_and_flip_each_flag_onc
 
 
 class _NoVariantsProfile(_VariantsProfile):
-    free_form_path = None  # type: ignore[assignment]
+    @property
+    def free_form_path(self) -> Any:  # a profile of its own need not have one at all
+        raise AttributeError("free_form_path")
 
     def optional_fields(self, sample: Any) -> dict[tuple[str, ...], bool]:
         return {}
