@@ -101,6 +101,7 @@ def test_the_baseline_fails_unless_the_probe_counts_one(count: int) -> None:
     )
     assert (status, detail) == ("fail", why)
     assert (case.status, case.why, case.effect, case.label) == ("fail", why, count, "valid delivery")
+    assert [e.status for e in case.exchanges] == [200]
     assert case.expected == "2xx for a valid, fresh, correctly signed delivery"
 
 
@@ -131,6 +132,18 @@ def test_a_failing_probe_fails_the_baseline_with_its_reason() -> None:
     status, detail, [case] = probes_delivery.check_baseline(ctx)
     assert status == "fail" and detail.startswith("the probe for ") and detail.endswith(" answered 500")
     assert (case.status, case.why, case.cause) == ("fail", detail, "probe")
+    assert (case.label, case.expected) == (
+        "valid delivery",
+        "2xx for a valid, fresh, correctly signed delivery",
+    )
+    assert [e.status for e in case.exchanges] == [200]
+
+
+def test_the_baseline_is_read_as_soon_as_it_is_applied() -> None:
+    ctx = context(probe=counting([0, 1]), settle=0.5)
+    started = ctx.clock.now_ns()
+    assert probes_delivery.check_baseline(ctx)[0] == "pass"
+    assert ctx.clock.now_ns() - started < SECOND
 
 
 # -- redeliveries ----------------------------------------------------------------------------------
@@ -666,6 +679,13 @@ def test_the_retry_is_re_signed_when_the_provider_signs_a_timestamp() -> None:
         first.body,
         first.event_id,
     )
+
+
+def test_a_retry_keeps_the_message_id() -> None:
+    ctx = context("standard-webhooks")
+    first = ctx.valid("attempt")
+    retry = probes_effects._retry(ctx, first)
+    assert retry.headers["webhook-id"] == first.headers["webhook-id"] == first.event_id
 
 
 def test_a_retry_refused_fails() -> None:
