@@ -210,6 +210,7 @@ def test_a_first_delivery_refused_fails_before_the_probe_is_read() -> None:
         "valid delivery (the sender retries it)"
     )
     assert case.effect is None and len(case.exchanges) == 3
+    assert case.expected == "2xx each time, and the event applied exactly once"
     assert ctx.dedupes_identical is None
 
 
@@ -217,7 +218,19 @@ def test_a_failing_probe_fails_the_effect_check_with_its_reason() -> None:
     ctx = context(probe=_failing_probe)
     status, detail, [case] = probes_delivery.check_idempotency(ctx)
     assert status == "fail" and detail.endswith(" answered 500") and case.why == detail
+    assert (case.label, case.expected) == (
+        "identical redeliveries",
+        "2xx each time, and the event applied exactly once",
+    )
+    assert len(case.exchanges) == 3
     assert ctx.dedupes_identical is None
+
+
+def test_redeliveries_are_read_once_the_count_settles_at_one() -> None:
+    ctx = context(probe=counting([0, 1]), settle=0.5)
+    started = ctx.clock.now_ns()
+    assert probes_delivery.check_idempotency(ctx)[0] == "pass"
+    assert ctx.clock.now_ns() - started < 1.5 * SECOND  # the settle period, not the whole bound
 
 
 @pytest.mark.parametrize(
@@ -824,7 +837,10 @@ def test_body_variants_are_the_profiles_exact_bytes_validly_signed() -> None:
         assert request.headers == ctx.profile.delivery_headers(
             request.body, ctx.secret, ctx.now(), message_id=request.event_id
         )
-    assert len({c.exchanges[0].request.body for c in cases}) == len(cases)
+    same_seed = context()
+    names = list(same_seed.profile.body_variants(same_seed.event()))
+    expected = [same_seed.profile.body_variants(same_seed.event())[n] for n in names]
+    assert [c.exchanges[0].request.body for c in cases] == expected
 
 
 def test_a_refused_body_variant_is_not_read_and_a_failing_probe_fails() -> None:
@@ -835,6 +851,8 @@ def test_a_refused_body_variant_is_not_read_and_a_failing_probe_fails() -> None:
     ctx = context(probe=_failing_probe)
     status, _, cases = probes_body.check_raw_body(ctx)
     assert status == "fail" and cases[0].why.endswith(" answered 500") and cases[0].effect is None
+    assert cases[0].label == "body variant " + next(iter(ctx.profile.body_variants(ctx.event())))
+    assert cases[0].expected == ACCEPT_ONCE and [e.status for e in cases[0].exchanges] == [200]
 
 
 def test_charset_sends_the_non_ascii_variants_only() -> None:
