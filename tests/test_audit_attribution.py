@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from audit_units import case, check
 from hookmock.auditing.attribution import attribute
 from hookmock.auditing.model import CaseResult, CheckResult
 from hookmock.auditing.probes_auth import NEVER_CHECKED_LABEL
+from receivers.scripted import case, check
 
 
 def _see(result: CheckResult) -> list[tuple[str, str, str | None]]:

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from audit_units import UnsignedProfile, context, counting
 from hookmock.auditing import probes_body, probes_delivery, probes_effects
 from hookmock.auditing.effect import ProbeFailed
 from hookmock.auditing.model import ProbeRequest
 from hookmock.clock import SECOND, VirtualClock
 from hookmock.factories import EventFactory
+from receivers.scripted import UnsignedProfile, context, counting
 
 NEEDS_PROBE = (
     "needs an effect probe (probe=callable in Python, --probe-url TEMPLATE on the command line) "

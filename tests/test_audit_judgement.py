@@ -10,9 +10,9 @@ import random
 
 import pytest
 
-from audit_units import UnsignedProfile, context
 from hookmock.auditing.model import judge
 from hookmock.auditing.verdicts import forged, judged
+from receivers.scripted import UnsignedProfile, context
 
 LENIENT = "harmless, dropped later"
 BAD = "a 4xx rejection"

@@ -1,4 +1,4 @@
-"""Small, fast building blocks for unit tests of the audit's judgement code.
+"""Scripted receivers and synthetic results for fast unit tests of the audit's judgement code.
 
 An :class:`~hookmock.auditing.context.AuditContext` over the in-process transport, a virtual
 clock and a seeded factory; receivers whose answers are scripted by what the request is (validly
