@@ -83,9 +83,12 @@ GROUPS: dict[str, Group] = {
         ("src/hookmock/transport/_deadline.py",),
         ("tests/test_transport_deadline.py", "tests/test_transport_http.py"),
     ),
+    # the audit's judgement code, against unit tests that judge scripted answers and synthetic
+    # results in milliseconds; the whole-audit tests (tests/test_audit_corpus.py, 20 s) stay in the
+    # normal suite
     "audit": Group(
         ("src/hookmock/auditing/verdicts.py", "src/hookmock/auditing/attribution.py"),
-        ("tests/test_audit_twice.py", "tests/test_audit_verdicts.py", "tests/test_audit_corpus.py"),
+        ("tests/test_audit_judgement.py", "tests/test_audit_attribution.py"),
     ),
     "audit-effects": Group(
         (
@@ -93,7 +96,7 @@ GROUPS: dict[str, Group] = {
             "src/hookmock/auditing/probes_delivery.py",
             "src/hookmock/auditing/probes_effects.py",
         ),
-        ("tests/test_audit_twice.py", "tests/test_fail_once.py", "tests/test_audit_corpus.py"),
+        ("tests/test_audit_effects_units.py",),
     ),
     "settle": Group(
         ("src/hookmock/auditing/settle.py",), ("tests/test_settle_timeline.py", "tests/test_settle.py")
