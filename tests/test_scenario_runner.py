@@ -1,0 +1,434 @@
+"""The scenario runner step by step: what each action sends, what it notes, and what it reports when
+an expectation is not met (the exact words), on a virtual clock shared with an in-process receiver."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+import pytest
+from werkzeug import Request, Response
+
+from hookmock.clock import SECOND, VirtualClock
+from hookmock.errors import UsageError
+from hookmock.scenarios import ScenarioResult, example_paths, parse_scenario, run_scenario
+from hookmock.scenarios.runner import _schedule_times
+from receivers import WerkzeugReceiver
+
+SECRET = "whsec_runner"
+START = 1_700_000_000
+
+
+class Desk(WerkzeugReceiver):
+    """Correct (verifies, dedupes); keeps every payload it applied or saw, and may take virtual time
+    (``took``: seconds per request, in order) and answer a scripted status first (``answers``)."""
+
+    def __init__(self, profile: str = "moda", secret: str = SECRET, clock: Any = None) -> None:
+        super().__init__(profile, secret, clock)
+        self.payloads: list[dict[str, Any]] = []
+        self.took: list[float] = []
+        self.answers: list[int] = []
+
+    def process(self, request: Request, payload: dict[str, Any]) -> Response:
+        self.payloads.append(payload)
+        if self.took:
+            self.clock.advance(self.took.pop(0))  # type: ignore[attr-defined]
+        if self.answers:
+            return Response("scripted", status=self.answers.pop(0))
+        return super().process(request, payload)
+
+
+def _run(
+    body: str, *, profile: str = "moda", desk: Desk | None = None, **kw: Any
+) -> tuple[ScenarioResult, Desk]:
+    clock = VirtualClock(start=START)
+    desk = desk or Desk(profile, SECRET, clock)
+    desk.clock = clock
+    scenario = parse_scenario(f'[scenario]\nname = "drill"\nprofile = "{profile}"\n{body}', source="d.toml")
+    kw.setdefault("probe", desk.count)
+    return run_scenario(scenario, desk, secret=SECRET, clock=clock, settle=0, **kw), desk
+
+
+def _real_time_aside(failure: str) -> str:
+    """Without the real milliseconds an in-process handler took (they vary from run to run)."""
+    return re.sub(r" \(not counting 0\.\d+ s the answers took\)", "", failure)
+
+
+def _created(payload: dict[str, Any]) -> int:
+    return int(datetime.fromisoformat(payload["created"]).timestamp())
+
+
+def test_out_of_order_sends_newest_first_each_a_minute_older_with_the_step_data() -> None:
+    result, desk = _run(
+        '[[steps]]\naction = "out_of_order"\nevents = ["task.succeeded", "task.failed", "task.canceled"]\n'
+        'data = { api_version = "test" }\n'
+        'expect = { answers = ["2xx", 200, "2xx"], status = "succeeded", effect = 1 }\n'
+    )
+    assert result.ok, result.text()
+    assert [p["type"] for p in desk.payloads] == ["task.succeeded", "task.failed", "task.canceled"]
+    assert [_created(p) for p in desk.payloads] == [START, START - 60, START - 120]
+    assert [p["api_version"] for p in desk.payloads] == ["test"] * 3
+    step = result.steps[0]
+    assert step.notes == [
+        "sent newest first: task.succeeded, task.failed, task.canceled; answers ['200', '200', '200']"
+    ]
+    assert step.timeline.count("\ndelivery whd_") == 2 and step.timeline.startswith("delivery whd_")
+    assert re.findall(r"^delivery whd_\w+ \(moda\) event evt_\w+ ([\w.]+) ->", step.timeline, re.M) == [
+        "task.succeeded",
+        "task.failed",
+        "task.canceled",
+    ]
+
+
+def test_out_of_order_failures_name_what_came_and_what_was_expected() -> None:
+    desk = Desk()
+    desk.answers = [409]
+    result, desk = _run(
+        '[[steps]]\naction = "out_of_order"\nevents = ["task.succeeded", "task.failed"]\n'
+        'expect = { answers = ["2xx", "4xx"], status = "failed", effect = 2 }\n',
+        desk=desk,
+    )
+    first, second = (desk.profile.event_id(p) for p in desk.payloads[1:])
+    failures = result.steps[0].failures
+    assert failures == [
+        "answers ['200', '200'], expected ['2xx', '4xx']",
+        "delivery statuses ['succeeded', 'succeeded'], expected 'failed'",
+        f"event {first} applied 1 time(s), expected 2",
+        f"event {second} applied 1 time(s), expected 2",
+    ]
+    assert result.steps[0].notes == ["sent newest first: task.succeeded, task.failed; answers ['200', '200']"]
+    # the first delivery's first attempt got 409, then it was retried: 3 payloads seen, 2 events
+    assert len(desk.payloads) == 3
+    fewer, _ = _run(
+        '[[steps]]\naction = "out_of_order"\nevents = ["task.succeeded", "task.failed"]\n'
+        'expect = { answers = ["2xx"] }\n'
+    )
+    assert fewer.steps[0].failures == ["answers ['200', '200'], expected ['2xx']"]
+    some, _ = _run(
+        '[[steps]]\naction = "out_of_order"\nevents = ["task.succeeded", "task.failed"]\n'
+        'expect = { status = "failed" }\n',
+        desk=_failing_desk(1),
+    )
+    assert some.steps[0].failures == ["delivery statuses ['succeeded'], expected 'failed'"]
+
+
+def _failing_desk(ok_after: int) -> Desk:
+    """Answers 500 to every request after the first ``ok_after`` (a delivery then fails)."""
+    desk = Desk()
+    desk.answers = [200] * ok_after + [500] * 20
+    return desk
+
+
+def test_advance_moves_the_shared_clock_by_exactly_the_seconds_given() -> None:
+    clock = VirtualClock(start=START)
+    desk = Desk("moda", SECRET, clock)
+    scenario = parse_scenario(
+        '[scenario]\nname = "wait"\n[[steps]]\naction = "advance"\nafter = 2.5\n'
+        '[[steps]]\naction = "send"\nexpect = { effect = 1 }\n'
+    )
+    result = run_scenario(scenario, desk, secret=SECRET, clock=clock, probe=desk.count)
+    assert result.ok, result.text()
+    assert result.steps[0].notes == ["advanced the clock 2.5 s"]
+    assert _created(desk.payloads[0]) == START + 2  # sent 2.5 s after the start
+    assert clock.now_ns() >= START * SECOND + 2500 * 1_000_000
+
+
+def test_every_delivery_expectation_says_what_came_and_what_was_expected() -> None:
+    result, desk = _run(
+        '[[steps]]\naction = "send"\nproxy = ["fail", "fail:503", "lost_ack:500"]\n'
+        'expect = { status = "failed", attempts = 2, statuses = [500, "5xx", 200], '
+        "attempt_times = [0, 2], answer = 404, effect = 3 }\n"
+    )
+    event_id = desk.profile.event_id(desk.payloads[0])
+    assert [_real_time_aside(f) for f in result.steps[0].failures] == [
+        "delivery status 'succeeded', expected 'failed'",
+        "4 attempt(s), expected 2",
+        "attempt answers ['500', '503', '500', '200'], expected [500, '5xx', 200]",
+        "attempts started at [0.0, 1.0, 6.0, 36.0] s, expected [0.0, 2.0] s",
+        "last answer 200, expected 404",
+        f"event {event_id} applied 1 time(s), expected 3",
+    ]
+    assert "| delivery whd_" in result.text()  # a failed step shows its timeline
+
+
+def test_met_delivery_expectations_pass_statuses_by_number_class_and_outcome() -> None:
+    result, _ = _run(
+        '[[steps]]\naction = "send"\nproxy = ["fail", "fail:503", "timeout_after_processing"]\n'
+        'expect = { status = "succeeded", attempts = 4, statuses = [500, "5xx", "timeout", "2xx"], '
+        "attempt_times = [0, 1, 6, 66], answer = 200, effect = 1 }\n"
+    )
+    assert result.ok, result.text()
+    wrong, _ = _run(
+        '[[steps]]\naction = "send"\nproxy = ["timeout_after_processing"]\n'
+        'expect = { statuses = ["4xx", "timeout"], answer = "timeout" }\n'
+    )
+    assert wrong.steps[0].failures == [
+        "attempt answers ['timeout', '200'], expected ['4xx', 'timeout']",
+        "last answer 200, expected timeout",
+    ]
+    other, _ = _run('[[steps]]\naction = "send"\nexpect = { statuses = ["2xx", 200] }\n')
+    assert other.steps[0].failures == ["attempt answers ['200'], expected ['2xx', 200]"]
+    classed, _ = _run(
+        '[[steps]]\naction = "send"\nproxy = ["fail:404"]\nexpect = { statuses = ["5xx", "2xx"] }\n'
+    )
+    assert classed.steps[0].failures == ["attempt answers ['404', '200'], expected ['5xx', '2xx']"]
+
+
+def test_attempt_times_leave_out_the_time_answers_took_but_count_a_timeout_in_full() -> None:
+    desk = Desk()
+    desk.took, desk.answers = [2.5, 1.25], [500, 500]
+    result, _ = _run('[[steps]]\naction = "send"\nexpect = { attempt_times = [0, 1, 6.5] }\n', desk=desk)
+    assert result.steps[0].failures == [
+        "attempts started at [0.0, 1.0, 6.0] s (not counting 3.75 s the answers took), "
+        "expected [0.0, 1.0, 6.5] s"
+    ]
+    slow = Desk()
+    slow.took = [31.0]  # past Moda's 30 s deadline: the sender waited it all
+    result, _ = _run(
+        '[[steps]]\naction = "send"\nexpect = { attempt_times = [0, 31], statuses = ["timeout", 200] }\n',
+        desk=slow,
+    )
+    assert result.ok, result.text()
+    result, _ = _run('[[steps]]\naction = "send"\nexpect = { attempt_times = [0, 0.002] }\n')
+    assert result.steps[0].failures == ["attempts started at [0.0] s, expected [0.0, 0.002] s"]
+
+
+def test_schedule_times_within_a_millisecond_pass() -> None:
+    near, _ = _run(
+        '[[steps]]\naction = "send"\nproxy = ["fail"]\nexpect = { attempt_times = [0.0005, 0.9995] }\n'
+    )
+    assert near.ok, near.text()
+    off, _ = _run('[[steps]]\naction = "send"\nproxy = ["fail"]\nexpect = { attempt_times = [0, 1.0015] }\n')
+    assert [_real_time_aside(f) for f in off.steps[0].failures] == [
+        "attempts started at [0.0, 1.0] s, expected [0.0, 1.0015] s"
+    ]
+
+
+class _Attempt:
+    def __init__(self, started_s: float, duration_s: float, outcome: str = "response") -> None:
+        self.started_ns = int(started_s * SECOND)
+        self.duration_ns = int(duration_s * SECOND)
+        self.outcome = outcome
+
+
+def test_schedule_times_from_attempts() -> None:
+    attempts = [_Attempt(10, 0.5), _Attempt(11.5, 30, "timeout"), _Attempt(46.5, 0), _Attempt(50, 2)]
+    assert _schedule_times(attempts) == ([0.0, 1.0, 36.0, 39.5], 0.5)  # the last answer is not counted
+    assert _schedule_times([_Attempt(3, 1.23456)]) == ([0.0], 0.0)
+    assert _schedule_times([_Attempt(0, 0.0004), _Attempt(1.0004, 0)]) == ([0.0, 1.0], 0.0)
+
+
+def test_a_redelivery_on_mod_io_is_judged_on_its_own_attempts() -> None:
+    result, desk = _run(
+        '[[steps]]\naction = "send"\nid = "a"\nevent = "ADD_MOD"\nproxy = ["lost_ack"]\n'
+        'expect = { status = "failed", attempts = 1, statuses = [503], effect = 1 }\n'
+        '[[steps]]\naction = "duplicate"\nof = "a"\nid = "again"\n'
+        'expect = { status = "succeeded", attempts = 1, statuses = [200], effect = 1 }\n'
+        '[[steps]]\naction = "duplicate"\nof = "again"\nproxy = ["fail:502"]\n'
+        "expect = { attempts = 1, statuses = [502], effect = 1 }\n",
+        profile="modio",
+    )
+    assert result.ok, result.text()
+    assert len({desk.profile.event_id(p) for p in desk.payloads}) == 1 and len(desk.payloads) == 2
+    assert [s.name for s in result.steps] == ["send ADD_MOD", "duplicate a", "duplicate again"]
+
+
+def test_a_moda_redelivery_is_a_new_delivery_whose_proxy_actions_apply() -> None:
+    result, desk = _run(
+        '[[steps]]\naction = "send"\nid = "a"\nexpect = { effect = 1 }\n'
+        '[[steps]]\naction = "duplicate"\nof = "a"\nproxy = ["duplicate:3"]\n'
+        'expect = { status = "succeeded", attempts = 1, statuses = [200], effect = 1 }\n'
+    )
+    assert result.ok, result.text()
+    assert len(desk.payloads) == 4  # the original, then the redelivery forwarded three times
+    assert len({desk.profile.event_id(p) for p in desk.payloads}) == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "copies"), [("duplicate", 2), ("duplicate:4", 4), ("concurrent", 2), ("concurrent:3", 3)]
+)
+def test_duplicate_and_concurrent_proxy_actions_forward_the_copies_asked(action: str, copies: int) -> None:
+    result, desk = _run(f'[[steps]]\naction = "send"\nproxy = ["{action}"]\nexpect = {{ effect = 1 }}\n')
+    assert result.ok, result.text()
+    assert len(desk.payloads) == copies
+
+
+def test_a_concurrent_step_sends_its_copies_and_then_the_rest_of_the_proxy_actions() -> None:
+    result, desk = _run(
+        '[[steps]]\naction = "concurrent"\ncopies = 3\n'
+        'expect = { status = "succeeded", attempts = 1, effect = 1 }\n'
+        '[[steps]]\naction = "concurrent"\ncopies = 2\nproxy = ["pass", "fail:503"]\n'
+        "expect = { attempts = 1, effect = 1 }\n"
+        '[[steps]]\naction = "concurrent"\nproxy = ["fail", "fail:503"]\n'
+        "expect = { attempts = 1, statuses = [200] }\n"
+    )
+    assert result.ok, result.text()
+    # the copies take the place of the proxy list's first action
+    assert len(desk.payloads) == 3 + 2 + 5
+    desk = Desk()
+    desk.answers = [500, 500, 500]  # every copy of the first attempt fails: the rest of the list goes on
+    result, desk = _run(
+        '[[steps]]\naction = "concurrent"\ncopies = 3\nproxy = ["pass", "fail:503"]\n'
+        "expect = { attempts = 3, statuses = [500, 503, 200], effect = 1 }\n",
+        desk=desk,
+    )
+    assert result.ok, result.text()
+    assert len(desk.payloads) == 3 + 1
+
+
+def test_the_other_proxy_actions_on_each_attempt() -> None:
+    result, _ = _run(
+        '[[steps]]\naction = "send"\nproxy = ["tamper", "pass", "lost_ack:timeout"]\n'
+        'expect = { statuses = ["4xx", 200], effect = 1 }\n'
+        '[[steps]]\naction = "send"\nproxy = ["pass", "lost_ack"]\nexpect = { statuses = [200] }\n'
+        '[[steps]]\naction = "send"\nfail_times = 2\nproxy = ["lost_ack:502"]\n'
+        "expect = { statuses = [500, 500, 502, 200], effect = 1 }\n"
+    )
+    assert result.ok, result.text()
+    lost, _ = _run(
+        '[[steps]]\naction = "send"\nproxy = ["lost_ack"]\nexpect = { statuses = [503, 200], effect = 1 }\n'
+    )
+    assert lost.ok, lost.text()
+
+
+def test_replay_on_a_shared_clock_replays_the_bytes_later() -> None:
+    result, _ = _run(
+        '[[steps]]\naction = "send"\nid = "a"\n'
+        '[[steps]]\naction = "replay_stale"\nof = "a"\nafter = 10\nexpect = { answer = 401 }\n'
+        '[[steps]]\naction = "replay_stale"\nof = "a"\nexpect = { answer = "4xx", effect = 1 }\n'
+    )
+    assert [s.notes for s in result.steps[1:]] == [
+        ["replayed the captured request byte for byte 10 s later: the handler answered 200"],
+        ["replayed the captured request byte for byte 3600 s later: the handler answered 401"],
+    ]
+    assert [s.failures for s in result.steps] == [[], ["replay answered 200, expected 401"], []]
+
+
+def test_replay_without_a_shared_clock_re_signs_in_the_past() -> None:
+    recorded: list[int] = []
+
+    class Stamps(WerkzeugReceiver):  # on the real clock: the run's clock starts at the real time
+        def authenticate(self, request: Request, body: bytes) -> Response | None:
+            recorded.append(int(request.headers["X-Webhook-Timestamp"]))
+            return super().authenticate(request, body)
+
+    receiver = Stamps("moda", SECRET)
+    scenario = parse_scenario(
+        '[scenario]\nname = "r"\n[[steps]]\naction = "send"\nid = "a"\n'
+        '[[steps]]\naction = "replay_stale"\nof = "a"\nafter = 10\nexpect = { answer = 200 }\n'
+        '[[steps]]\naction = "replay_stale"\nof = "a"\nexpect = { answer = "4xx" }\n'
+    )
+    result = run_scenario(scenario, receiver, secret=SECRET, probe=receiver.count)
+    assert result.ok, result.text()
+    assert [recorded[1] - recorded[0], recorded[2] - recorded[0]] == [-10, -3600]
+    assert [s.notes for s in result.steps[1:]] == [
+        [
+            "re-sent the captured body signed 10 s in the past (a replay that much later): "
+            "the handler answered 200"
+        ],
+        [
+            "re-sent the captured body signed 3600 s in the past (a replay that much later): "
+            "the handler answered 401"
+        ],
+    ]
+
+
+def test_replay_on_mod_io_says_its_token_carries_no_time() -> None:
+    receiver = WerkzeugReceiver("modio", SECRET)
+    scenario = parse_scenario(
+        '[scenario]\nname = "r"\nprofile = "modio"\n[[steps]]\naction = "send"\nid = "a"\n'
+        '[[steps]]\naction = "replay_stale"\nof = "a"\nafter = 30\nexpect = { answer = "4xx", effect = 1 }\n'
+    )
+    result = run_scenario(scenario, receiver, secret=SECRET, probe=receiver.count)
+    assert result.steps[1].notes == [
+        "re-sent the captured body as a replay 30 s later (mod.io's token carries no time, so a late "
+        "replay looks like the original): the handler answered 200"
+    ]
+    assert result.steps[1].failures == ["replay answered 200, expected 4xx"]
+
+
+def test_an_effect_expectation_without_a_probe_is_noted_once_per_step() -> None:
+    result, _ = _run(
+        '[[steps]]\naction = "send"\nexpect = { effect = 1 }\n[[steps]]\naction = "send"\n', probe=None
+    )
+    assert result.ok
+    assert [s.notes for s in result.steps] == [
+        ["effect not checked: no effect probe (probe= / --probe-url)"],
+        [],
+    ]
+
+
+def test_an_effect_of_zero_is_checked_too() -> None:
+    result, desk = _run(
+        '[[steps]]\naction = "send"\nevent = "ADD_MOD"\nproxy = ["tamper"]\nexpect = { effect = 0 }\n',
+        profile="modio",
+    )
+    assert result.ok, result.text()
+    wrong, desk = _run('[[steps]]\naction = "send"\nexpect = { effect = 0 }\n')
+    event_id = desk.profile.event_id(desk.payloads[0])
+    assert wrong.steps[0].failures == [f"event {event_id} applied 1 time(s), expected 0"]
+
+
+def test_the_default_event_is_the_profile_s_first() -> None:
+    result, desk = _run('[[steps]]\naction = "send"\n[[steps]]\naction = "concurrent"\ncopies = 2\n')
+    assert [p["type"] for p in desk.payloads] == ["task.succeeded"] * 3
+    assert [s.name for s in result.steps] == ["send", "concurrent"]
+
+
+def test_the_secret_must_be_given() -> None:
+    for secret in ("", None, 5):
+        with pytest.raises(UsageError) as info:
+            run_scenario(example_paths()[0], Desk(), secret=secret)  # type: ignore[arg-type]
+        assert str(info.value) == (
+            "secret= must be the signing secret or webhook token the receiver is configured with"
+        )
+
+
+def test_a_file_path_with_a_profile_override_and_the_wall_clock_by_default(tmp_path: Any) -> None:
+    path = tmp_path / "d.toml"
+    path.write_text('[scenario]\nname = "on the wall clock"\n[[steps]]\naction = "send"\nevent = "ADD_MOD"\n'
+                    'expect = { status = "succeeded", statuses = [200], effect = 1 }\n')  # fmt: skip
+    receiver = WerkzeugReceiver("modio", SECRET)  # the real clock
+    result = run_scenario(path, receiver, secret=SECRET, profile="modio", probe=receiver.count)
+    assert result.ok, result.text()
+    assert (result.name, result.profile, result.source) == ("on the wall clock", "modio", str(path))
+    assert 0 < result.duration_ns < 60 * SECOND
+    moda = WerkzeugReceiver("moda", SECRET)  # Moda checks the timestamp against the real clock
+    timed = parse_scenario(
+        '[scenario]\nname = "t"\n[[steps]]\naction = "send"\nexpect = { statuses = [200] }\n'
+    )
+    assert run_scenario(timed, moda, secret=SECRET).ok
+
+
+def test_a_probe_url_template_is_read_over_http() -> None:
+    from hookmock.receiver.server import FakeReceiver
+
+    desk = WerkzeugReceiver("moda", SECRET)
+    with FakeReceiver("moda", SECRET, handler=desk) as server:
+        scenario = parse_scenario(
+            '[scenario]\nname = "u"\n[[steps]]\naction = "send"\nexpect = { effect = 2 }\n'
+        )
+        result = run_scenario(
+            scenario,
+            server.url,
+            secret=SECRET,
+            probe=server.url.replace("/webhook", "/effects/{event_id}"),
+            settle=0,
+        )
+    assert len(result.steps[0].failures) == 1
+    assert re.fullmatch(r"event evt_\w+ applied 1 time\(s\), expected 2.*", result.steps[0].failures[0])
+
+
+def test_the_json_report_of_a_run() -> None:
+    result, _ = _run('[[steps]]\naction = "advance"\nafter = 1\nname = "a second"\n')
+    assert json.loads(json.dumps(result.as_dict()))["steps"] == [
+        {
+            "name": "a second",
+            "action": "advance",
+            "status": "pass",
+            "failures": [],
+            "notes": ["advanced the clock 1 s"],
+        }
+    ]
