@@ -48,7 +48,8 @@ def _run(
     desk.clock = clock
     scenario = parse_scenario(f'[scenario]\nname = "drill"\nprofile = "{profile}"\n{body}', source="d.toml")
     kw.setdefault("probe", desk.count)
-    return run_scenario(scenario, desk, secret=SECRET, clock=clock, settle=0, **kw), desk
+    kw.setdefault("settle", 0)
+    return run_scenario(scenario, desk, secret=SECRET, clock=clock, **kw), desk
 
 
 def _real_time_aside(failure: str) -> str:
@@ -432,3 +433,94 @@ def test_the_json_report_of_a_run() -> None:
             "notes": ["advanced the clock 1 s"],
         }
     ]
+
+
+def test_a_message_id_profile_keys_proxy_actions_and_effects_by_the_message_id() -> None:
+    """Standard Webhooks: the id is the ``webhook-id`` header, not in the payload; the runner sends
+    with that id, so the proxy's per-event action and the effect probe find the delivery."""
+    result, desk = _run(
+        '[[steps]]\naction = "send"\nevent = "invoice.paid"\nproxy = ["lost_ack:500"]\n'
+        'expect = { status = "succeeded", statuses = [500, 200], effect = 1 }\n',
+        profile="standard-webhooks",
+    )
+    assert result.ok, result.text()
+    assert len(desk.payloads) == 2 and desk.profile.event_id(desk.payloads[0]) is None
+
+
+def test_upstream_failures_are_noted_once_for_the_attempts_of_their_own_step() -> None:
+    from hookmock.receiver.server import FakeReceiver
+
+    scenario = parse_scenario(
+        '[scenario]\nname = "resets"\n'
+        '[[steps]]\naction = "send"\nid = "a"\nexpect = { attempts = 4 }\n'
+        '[[steps]]\naction = "duplicate"\nof = "a"\nproxy = ["pass", "pass"]\n'
+        "expect = { attempts = 4 }\n"
+        '[[steps]]\naction = "send"\nevent = "task.failed"\nfail_times = 3\nexpect = { attempts = 4 }\n'
+    )
+    with FakeReceiver("moda", SECRET) as target:
+        target.script("reset")
+        result = run_scenario(scenario, target.url, secret=SECRET)
+    assert result.ok, result.text()
+    first, again, failed = (s.notes for s in result.steps)
+    assert len(first) == 4 and len(again) == 4, result.text()
+    assert first[0].startswith("the target could not answer an attempt (reset")
+    assert first[0].endswith("); the fault proxy answered the sender 502")
+    assert len(failed) == 1  # the three attempts the proxy failed itself never reached the target
+
+
+def test_an_effect_is_read_once_with_settle_0_and_waited_for_otherwise() -> None:
+    calls: list[str] = []
+
+    def late(event_id: str) -> int:  # the effect shows from the second read on (an async receiver)
+        calls.append(event_id)
+        return 0 if len(calls) == 1 else 1
+
+    body = '[[steps]]\naction = "send"\nexpect = { effect = 1 }\n'
+    result, desk = _run(body, probe=late)  # settle=0: read at once
+    assert len(calls) == 1
+    assert result.steps[0].failures == [
+        f"event {desk.profile.event_id(desk.payloads[0])} applied 0 time(s), expected 1"
+    ]
+    calls.clear()
+    clock = VirtualClock(start=START)
+    receiver = Desk("moda", SECRET, clock)
+    scenario = parse_scenario(f'[scenario]\nname = "late"\n{body}')
+    waited = run_scenario(scenario, receiver, secret=SECRET, clock=clock, probe=late)  # settle learned
+    assert waited.ok, waited.text()
+    assert len(calls) >= 2
+
+
+@pytest.mark.realtime  # the effect watcher reads a changing count over real milliseconds
+def test_an_effect_that_keeps_changing_is_reported_with_its_progression() -> None:
+    counts = iter([1, 2, 3])
+
+    def growing(event_id: str) -> int:
+        return next(counts, 3)
+
+    result, desk = _run('[[steps]]\naction = "send"\nexpect = { effect = 1 }\n', probe=growing, settle=0.03)
+    event_id = desk.profile.event_id(desk.payloads[0])
+    (failure,) = result.steps[0].failures
+    assert re.fullmatch(
+        rf"event {event_id} applied 3 time\(s\), expected 1 \(the count went 1 → 2 → 3 within \d+ ms\)",
+        failure,
+    ), failure
+
+
+@pytest.mark.realtime  # how long effects are read for an HTTP target is real time
+def test_effects_of_a_url_target_settle_for_20_ms_and_of_an_app_not_at_all() -> None:
+    from hookmock.receiver.server import FakeReceiver
+
+    calls: list[str] = []
+    receiver = WerkzeugReceiver("moda", SECRET)
+
+    def probe(event_id: str) -> int:
+        calls.append(event_id)
+        return receiver.count(event_id)
+
+    scenario = parse_scenario('[scenario]\nname = "s"\n[[steps]]\naction = "send"\nexpect = { effect = 1 }\n')
+    with FakeReceiver("moda", SECRET, handler=receiver) as server:
+        assert run_scenario(scenario, server.url, secret=SECRET, probe=probe).ok
+    assert 2 <= len(calls) <= 10, len(calls)  # 20 ms of reads 5 ms apart, not a second's worth
+    calls.clear()
+    assert run_scenario(scenario, receiver, secret=SECRET, probe=probe).ok
+    assert len(calls) == 1  # in-process and synchronous: read once
