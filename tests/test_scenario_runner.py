@@ -524,3 +524,40 @@ def test_effects_of_a_url_target_settle_for_20_ms_and_of_an_app_not_at_all() -> 
     calls.clear()
     assert run_scenario(scenario, receiver, secret=SECRET, probe=probe).ok
     assert len(calls) == 1  # in-process and synchronous: read once
+
+
+def test_a_proxy_action_is_for_one_attempt_only_even_when_the_event_comes_again() -> None:
+    result, desk = _run(
+        '[[steps]]\naction = "send"\nid = "a"\nproxy = ["duplicate:3"]\nexpect = { attempts = 1 }\n'
+        '[[steps]]\naction = "duplicate"\nof = "a"\nexpect = { attempts = 1, effect = 1 }\n'
+        '[[steps]]\naction = "concurrent"\nid = "c"\ncopies = 2\nexpect = { attempts = 1 }\n'
+        '[[steps]]\naction = "duplicate"\nof = "c"\nexpect = { attempts = 1, statuses = [200], effect = 1 }\n'
+    )
+    assert result.ok, result.text()
+    events = [desk.profile.event_id(p) for p in desk.payloads]
+    assert len(events) == 3 + 1 + 2 + 1
+    assert len(set(events[:4])) == 1 and len(set(events[4:])) == 1 and events[0] != events[4]
+
+
+def test_a_replay_without_a_shared_clock_keeps_every_header_but_the_signature() -> None:
+    seen: list[dict[str, str]] = []
+
+    class Headers(WerkzeugReceiver):
+        def authenticate(self, request: Request, body: bytes) -> Response | None:
+            seen.append(dict(request.headers))
+            return super().authenticate(request, body)
+
+    receiver = Headers("standard-webhooks", SECRET)
+    scenario = parse_scenario(
+        '[scenario]\nname = "r"\nprofile = "standard-webhooks"\n[[steps]]\naction = "send"\nid = "a"\n'
+        '[[steps]]\naction = "replay_stale"\nof = "a"\nafter = 10\nexpect = { answer = "2xx", effect = 1 }\n'
+    )
+    result = run_scenario(scenario, receiver, secret=SECRET, probe=receiver.count)
+    assert result.ok, result.text()
+    original, replay = seen
+    assert replay["Webhook-Id"] == original["Webhook-Id"]  # the same message: deduplicated
+    assert int(replay["Webhook-Timestamp"]) == int(original["Webhook-Timestamp"]) - 10
+    assert replay["Webhook-Signature"] != original["Webhook-Signature"]
+    same = {k: v for k, v in original.items() if not k.startswith("Webhook-")}
+    assert {k: v for k, v in replay.items() if not k.startswith("Webhook-")} == same
+    assert same["Content-Type"].startswith("application/json")
