@@ -134,3 +134,14 @@ def test_the_junit_report() -> None:
     assert list(quiet) == []
     assert [e.tag for e in bare] == ["failure"] and not bare[0].text
     assert bare[0].attrib == {"message": "replay answered 200, expected 4xx"}
+
+
+def test_the_junit_time_is_seconds_to_the_millisecond() -> None:
+    for duration_ns, shown in [
+        (1_000_500_001, "1.001"),
+        (999_999, "0.001"),
+        (0, "0.000"),
+        (61_000_000_000, "61.000"),
+    ]:
+        result = ScenarioResult("t", "moda", "t.toml", [], duration_ns=duration_ns)
+        assert ET.fromstring(result.junit_xml())[0].attrib["time"] == shown

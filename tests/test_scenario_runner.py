@@ -219,6 +219,7 @@ def test_schedule_times_from_attempts() -> None:
     assert _schedule_times(attempts) == ([0.0, 1.0, 36.0, 39.5], 0.5)  # the last answer is not counted
     assert _schedule_times([_Attempt(3, 1.23456)]) == ([0.0], 0.0)
     assert _schedule_times([_Attempt(0, 0.0004), _Attempt(1.0004, 0)]) == ([0.0, 1.0], 0.0)
+    assert _schedule_times([_Attempt(0, 0), _Attempt(1.00049, 0)]) == ([0.0, 1.0], 0.0)  # to the ms
 
 
 def test_a_redelivery_on_mod_io_is_judged_on_its_own_attempts() -> None:
@@ -561,3 +562,26 @@ def test_a_replay_without_a_shared_clock_keeps_every_header_but_the_signature() 
     same = {k: v for k, v in original.items() if not k.startswith("Webhook-")}
     assert {k: v for k, v in replay.items() if not k.startswith("Webhook-")} == same
     assert same["Content-Type"].startswith("application/json")
+
+
+def test_out_of_order_on_mod_io_with_answers_that_are_not_responses() -> None:
+    result, desk = _run(
+        '[[steps]]\naction = "out_of_order"\nevents = ["EDIT_MOD", "ADD_MOD"]\n'
+        'proxy = ["timeout_after_processing"]\n'
+        'expect = { answers = ["timeout", "timeout"], status = "failed" }\n',
+        profile="modio",
+    )
+    assert result.ok, result.text()
+    assert [(p["event_name"], p["event_timestamp"]) for p in desk.payloads] == [
+        ("EDIT_MOD", START),
+        ("ADD_MOD", START - 60),
+    ]
+    assert result.steps[0].notes == ["sent newest first: EDIT_MOD, ADD_MOD; answers ['timeout', 'timeout']"]
+
+
+def test_advance_by_0_leaves_the_clock_where_it_is() -> None:
+    clock = VirtualClock(start=START)
+    scenario = parse_scenario('[scenario]\nname = "z"\n[[steps]]\naction = "advance"\nafter = 0\n')
+    result = run_scenario(scenario, Desk("moda", SECRET, clock), secret=SECRET, clock=clock)
+    assert result.steps[0].notes == ["advanced the clock 0 s"]
+    assert clock.now_ns() == START * SECOND
