@@ -585,3 +585,37 @@ def test_advance_by_0_leaves_the_clock_where_it_is() -> None:
     result = run_scenario(scenario, Desk("moda", SECRET, clock), secret=SECRET, clock=clock)
     assert result.steps[0].notes == ["advanced the clock 0 s"]
     assert clock.now_ns() == START * SECOND
+
+
+def test_a_send_step_sends_its_event_with_its_data() -> None:
+    result, desk = _run(
+        '[[steps]]\naction = "send"\nevent = "export.failed"\ndata = { api_version = "test" }\n'
+        '[[steps]]\naction = "concurrent"\nevent = "task.canceled"\ncopies = 2\n'
+        'data = { api_version = "x" }\n'
+    )
+    assert result.ok, result.text()
+    assert [(p["type"], p["api_version"]) for p in desk.payloads] == [
+        ("export.failed", "test"),
+        ("task.canceled", "x"),
+        ("task.canceled", "x"),
+    ]
+
+
+def test_answers_that_are_outcomes_match_the_outcome() -> None:
+    result, _ = _run(
+        '[[steps]]\naction = "send"\nevent = "ADD_MOD"\nproxy = ["timeout_after_processing"]\n'
+        'expect = { answer = "timeout", statuses = ["timeout"], attempt_times = [0.001] }\n',
+        profile="modio",
+    )
+    assert result.ok, result.text()
+    desk = Desk()
+    desk.took = [0.0, 40.0]  # the replay takes past Moda's 30 s deadline
+    replayed, _ = _run(
+        '[[steps]]\naction = "send"\nid = "a"\n'
+        '[[steps]]\naction = "replay_stale"\nof = "a"\nafter = 1\nexpect = { answer = "timeout" }\n',
+        desk=desk,
+    )
+    assert replayed.ok, replayed.text()
+    assert replayed.steps[1].notes == [
+        "replayed the captured request byte for byte 1 s later: the handler answered timeout"
+    ]
