@@ -619,3 +619,22 @@ def test_answers_that_are_outcomes_match_the_outcome() -> None:
     assert replayed.steps[1].notes == [
         "replayed the captured request byte for byte 1 s later: the handler answered timeout"
     ]
+
+
+def test_a_learned_settle_waits_for_the_first_application_only() -> None:
+    """With the settle period learned (settle=None), a read waits for the first application; a count
+    already there at the first read is taken as synchronous: read once, not waited on."""
+    reads: list[int] = []
+
+    def second_copy_later(event_id: str) -> int:
+        reads.append(1)
+        return 1 if len(reads) == 1 else 2
+
+    clock = VirtualClock(start=START)
+    desk = Desk("moda", SECRET, clock)
+    scenario = parse_scenario('[scenario]\nname = "l"\n[[steps]]\naction = "send"\nexpect = { effect = 2 }\n')
+    result = run_scenario(scenario, desk, secret=SECRET, clock=clock, probe=second_copy_later)
+    assert len(reads) == 1
+    assert result.steps[0].failures == [
+        f"event {desk.profile.event_id(desk.payloads[0])} applied 1 time(s), expected 2"
+    ]
