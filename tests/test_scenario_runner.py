@@ -638,3 +638,17 @@ def test_a_learned_settle_waits_for_the_first_application_only() -> None:
     assert result.steps[0].failures == [
         f"event {desk.profile.event_id(desk.payloads[0])} applied 1 time(s), expected 2"
     ]
+
+
+@pytest.mark.parametrize("target_is_url", [True, False])
+def test_the_outbound_options_reach_the_target_and_the_probe(target_is_url: bool) -> None:
+    """``allow_targets`` and ``ca_file`` are checked by whichever of the two speaks HTTP: the fault
+    proxy's upstream (a URL target) or the effect probe (a URL template)."""
+    scenario = parse_scenario('[scenario]\nname = "o"\n[[steps]]\naction = "send"\n')
+    url = "http://127.0.0.1:9/hooks"
+    target: Any = url if target_is_url else Desk()
+    probe: Any = Desk().count if target_is_url else "http://127.0.0.1:9/effects/{event_id}"
+    with pytest.raises(UsageError, match="^allow-target entry 'not a host!' is neither a host name"):
+        run_scenario(scenario, target, secret=SECRET, probe=probe, allow_targets=("not a host!",))
+    with pytest.raises(UsageError, match="^CA file '/nonexistent/ca.pem' does not exist"):
+        run_scenario(scenario, target, secret=SECRET, probe=probe, ca_file="/nonexistent/ca.pem")
