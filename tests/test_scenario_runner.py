@@ -648,7 +648,7 @@ def test_the_outbound_options_reach_the_target_and_the_probe(target_is_url: bool
     url = "http://127.0.0.1:9/hooks"
     target: Any = url if target_is_url else Desk()
     probe: Any = Desk().count if target_is_url else "http://127.0.0.1:9/effects/{event_id}"
-    with pytest.raises(UsageError, match="^allow-target entry 'not a host!' is neither a host name"):
+    with pytest.raises(UsageError, match=r"^allow-target entry 'not a host!' is neither a host name"):
         run_scenario(scenario, target, secret=SECRET, probe=probe, allow_targets=("not a host!",))
-    with pytest.raises(UsageError, match="^CA file '/nonexistent/ca.pem' does not exist"):
+    with pytest.raises(UsageError, match=r"^CA file '/nonexistent/ca\.pem' does not exist"):
         run_scenario(scenario, target, secret=SECRET, probe=probe, ca_file="/nonexistent/ca.pem")
