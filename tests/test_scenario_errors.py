@@ -280,3 +280,11 @@ def test_an_unreadable_file_is_a_usage_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as info:
         load_scenario(tmp_path)
     assert str(info.value).startswith(f"cannot read scenario file {str(tmp_path)!r}: [Errno 21]")
+
+
+def test_with_an_unknown_profile_only_the_profile_is_reported_not_every_event() -> None:
+    events = '[[steps]]\naction = "out_of_order"\nevents = ["a", "b"]\n'
+    text = f'{HEAD}profile = "mod-io"\n{SEND}event = "ADD_MOD"\n{events}'
+    assert problems(text) == [
+        "scenario.profile: unknown profile 'mod-io'; choose one of: github, moda, modio, standard-webhooks"
+    ]
