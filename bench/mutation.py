@@ -101,7 +101,18 @@ GROUPS: dict[str, Group] = {
     "settle": Group(
         ("src/hookmock/auditing/settle.py",), ("tests/test_settle_timeline.py", "tests/test_settle.py")
     ),
-    "scenarios": Group(("src/hookmock/scenarios/*.py",), ("tests/test_scenarios.py",)),
+    "scenarios": Group(
+        ("src/hookmock/scenarios/*.py",),
+        (
+            "tests/test_scenarios.py",
+            "tests/test_scenario_errors.py",
+            "tests/test_scenario_result.py",
+            "tests/test_scenario_runner.py",
+            # the scenario cases run in-process (its `listen` case starts a subprocess, not reached
+            # by the scenario code)
+            "tests/test_proxy_upstream_failure.py",
+        ),
+    ),
     "redact": Group(
         ("src/hookmock/_util/redact.py",),
         # tests/test_secrets_canary.py (every secret through every command, 17 s and more a run)

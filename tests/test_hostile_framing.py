@@ -376,16 +376,17 @@ def test_idle_connections_cannot_starve_a_health_check():
 
 
 @pytest.mark.realtime
-def test_stalled_bodies_cannot_starve_a_health_check():
+def test_stalled_bodies_cannot_starve_a_health_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """Slow-body clients (headers sent, the body a byte now and then) fill every slot; a new client
     is still answered: the body that has stalled longest is closed to make room."""
+    monkeypatch.setattr("hookmock._util.serving.STALL_S", 0.3)  # 1 s by default: the same, sooner
     emu = Emulator(EmulatorConfig(port=0, clock="virtual"), limits=ServerLimits(max_connections=3)).start()
     headers = {"Content-Length": "100", "Content-Type": "application/json"}
     slow = [connect(emu.port) for _ in range(3)]
     try:
         for sock in slow:
             sock.sendall(request("POST", "/_hookmock/clock/advance", headers, b'{"seconds"'))
-        time.sleep(1.3)  # past the stall allowance (real time is the thing under test)
+        time.sleep(0.6)  # past the stall allowance (real time is the thing under test)
         start = time.monotonic()
         data, _closed, _ = exchange(emu.port, request("GET", "/_hookmock/health"))
         assert parse(data)[0] == 200 and time.monotonic() - start < 2

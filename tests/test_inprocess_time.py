@@ -34,7 +34,7 @@ def test_pytester_slow_handler_is_measured_and_moves_the_clock(pytester: pytest.
 
         @app.post("/webhooks/moda")
         def slow():
-            time.sleep(1.5)
+            time.sleep(0.3)
             return "ok"
 
         def test_slow_handler(hookmock_sender, hookmock_clock):
@@ -42,7 +42,7 @@ def test_pytester_slow_handler_is_measured_and_moves_the_clock(pytester: pytest.
             delivery = hookmock_sender.send((app, "/webhooks/moda"), "task.succeeded")
             attempt = delivery.attempts[0]
             assert delivery.status == "succeeded" and attempt.status == 200
-            assert 1500 * MS <= attempt.duration_ns < 3 * SECOND, attempt.duration_ns
+            assert 300 * MS <= attempt.duration_ns < 3 * SECOND, attempt.duration_ns
             assert hookmock_clock.now_ns() - start == attempt.duration_ns  # the clock moved as much
             assert attempt.duration_ns % MS == 0  # whole milliseconds on the virtual clock
             print("TIMELINE", delivery.timeline())
@@ -69,7 +69,7 @@ def test_pytester_slow_handler_is_measured_and_moves_the_clock(pytester: pytest.
     result.stdout.fnmatch_lines(["*  1  +0.000 *ms response      200*"])
     line = next(x for x in result.outlines if x.strip().startswith("1  +0.000"))
     shown_ms = float(line.split()[2])
-    assert shown_ms >= 1500, line  # the timeline shows the real handler time
+    assert shown_ms >= 300, line  # the timeline shows the real handler time
 
 
 @pytest.mark.realtime

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -28,10 +27,11 @@ PROFILE = get_profile("moda")
 class Handler:
     """An integrator's receiver: verifies, then applies the event's side effect."""
 
-    def __init__(self, clock: VirtualClock, *, dedupe: bool, slow_s: float = 0.0) -> None:
+    def __init__(self, clock: VirtualClock, *, dedupe: bool, together: int = 0) -> None:
         self.clock = clock
         self.dedupe = dedupe
-        self.slow_s = slow_s
+        #: ``together`` copies must be in the handler at once (else BrokenBarrierError: a 500)
+        self.barrier = threading.Barrier(together, timeout=5) if together else None
         self.effects: Counter[str] = Counter()
         self.seen: set[str] = set()
         self.lock = threading.Lock()
@@ -43,13 +43,13 @@ class Handler:
         if not verdict.ok:
             return Response(verdict.reason, status=401)(environ, start_response)
         event_id = json.loads(body)["id"]
+        if self.barrier is not None:
+            self.barrier.wait()  # concurrent copies meet here; copies one after another never do
         if self.dedupe:
             with self.lock:  # insert-if-absent under a lock: no check-then-insert race
                 if event_id in self.seen:
                     return Response("duplicate", status=200)(environ, start_response)
                 self.seen.add(event_id)
-        if self.slow_s:
-            time.sleep(self.slow_s)  # widens the race window for concurrent copies
         with self.lock:
             self.effects[event_id] += 1
         return Response("applied", status=200)(environ, start_response)
@@ -145,7 +145,7 @@ def test_fail_with_a_reset_behind_a_real_socket(clock: VirtualClock, sender: Sen
 def test_concurrent_copies_hit_the_dedupe(
     clock: VirtualClock, sender: Sender, dedupe: bool, effects: int
 ) -> None:
-    handler = Handler(clock, dedupe=dedupe, slow_s=0.02)
+    handler = Handler(clock, dedupe=dedupe, together=3)
     proxy = FaultProxy(handler, "moda", clock=clock).duplicate(3, concurrent=True)
     delivery = sender.send(proxy, "task.succeeded")
     assert delivery.status == "succeeded"

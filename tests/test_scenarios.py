@@ -58,6 +58,7 @@ def test_examples_catch_a_receiver_without_deduplication(path: Path) -> None:
     assert any("applied" in f for s in result.failed for f in s.failures), result.text()
 
 
+@pytest.mark.realtime  # a real race: copies in threads at once, the receiver's 10 ms between check and insert
 def test_concurrent_step_catches_the_check_then_insert_race() -> None:
     path = next(p for p in EXAMPLES if p.stem == "moda-replays-and-races")
     result = _run(path, RacyDedupeReceiver)

@@ -72,7 +72,7 @@ def test_the_read_is_bounded_and_the_rest_counted() -> None:
 
 @pytest.mark.realtime
 def test_an_endless_body_is_cut_off_at_the_deadline_and_the_app_told() -> None:
-    stopped: list[BaseException] = []
+    told = threading.Event()
 
     async def endless(scope: Any, receive: Any, send: Any) -> None:
         await receive()
@@ -80,8 +80,8 @@ def test_an_endless_body_is_cut_off_at_the_deadline_and_the_app_told() -> None:
         try:
             while True:
                 await send({"type": "http.response.body", "body": b"x" * 65536, "more_body": True})
-        except OSError as exc:
-            stopped.append(exc)
+        except OSError:
+            told.set()
 
     clock = VirtualClock()
     start, real = clock.now_ns(), time.monotonic()
@@ -89,11 +89,7 @@ def test_an_endless_body_is_cut_off_at_the_deadline_and_the_app_told() -> None:
     assert result.outcome == "timeout" and result.duration_ns == 300 * MS
     assert clock.now_ns() == start + 300 * MS
     assert time.monotonic() - real < 5
-    for _ in range(200):
-        if stopped:
-            break
-        time.sleep(0.01)
-    assert stopped, "the app was not told the sender went away"
+    assert told.wait(5), "the app was not told the sender went away"
 
 
 def test_an_exception_before_the_response_is_an_error_with_the_exception() -> None:
@@ -145,11 +141,18 @@ def test_virtual_time_the_app_spends_counts_and_past_the_deadline_is_a_timeout()
 def test_another_thread_moving_the_clock_past_the_deadline_aborts_at_once() -> None:
     clock = VirtualClock()
 
+    entered = threading.Event()
+
     async def hangs(scope: Any, receive: Any, send: Any) -> None:
         await receive()
-        await asyncio.sleep(3600)
+        entered.set()
+        await asyncio.sleep(3600)  # never ends by itself: only the deadline stops the attempt
 
-    mover = threading.Timer(0.05, lambda: clock.advance(31))
+    def move() -> None:  # once the attempt is in the app (no guess at how long that takes)
+        assert entered.wait(10)
+        clock.advance(31)
+
+    mover = threading.Thread(target=move)
     mover.start()
     real = time.monotonic()
     result = _send(hangs, clock=clock)
@@ -166,8 +169,8 @@ def test_work_after_the_response_goes_on_while_the_sender_moves_on() -> None:
         await receive()
         await send({"type": "http.response.start", "status": 202})
         await send({"type": "http.response.body", "body": b""})
-        while not release.is_set():  # background work, like FastAPI BackgroundTasks
-            await asyncio.sleep(0.005)
+        # background work, like FastAPI BackgroundTasks: it ends when the test releases it
+        await asyncio.to_thread(release.wait, 10)
         done.set()
 
     result = _send(acks_then_works)

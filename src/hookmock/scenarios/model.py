@@ -99,6 +99,12 @@ def _lost_ack_answers() -> str:
     return ", ".join(t for t in SCRIPT_TOKENS if "*" not in t and t != "ok" and "status 100" not in t)
 
 
+def _number_in(arg: str, low: int, high: int) -> bool:
+    """``arg`` is a whole number from ``low`` to ``high`` written as the schema's pattern allows it
+    (ASCII digits, no sign, no leading zero)."""
+    return arg.isascii() and arg.isdigit() and arg == str(int(arg)) and low <= int(arg) <= high
+
+
 def _proxy_problem(action: Any) -> str | None:
     """Why ``action`` is not a proxy action (in the scenario's terms), or ``None`` when it is one."""
     choices = f"use one of {', '.join(PROXY_ACTIONS)}"
@@ -108,11 +114,11 @@ def _proxy_problem(action: Any) -> str | None:
     if head in ("pass", "timeout_after_processing", "tamper") and not colon:
         return None
     if head == "fail":
-        if not colon or (arg.isascii() and arg.isdigit() and 100 <= int(arg) <= 599):
+        if not colon or _number_in(arg, 100, 599):
             return None
         return f"{action!r}: fail takes an HTTP status 100-599 (fail:503), or nothing for 500"
     if head in ("duplicate", "concurrent"):
-        if not colon or (arg.isascii() and arg.isdigit() and 1 <= int(arg) <= 99):
+        if not colon or _number_in(arg, 1, 99):
             return None
         return f"{action!r}: {head} takes a number of copies 1-99 ({head}:3), or nothing for 2"
     if head == "lost_ack":
