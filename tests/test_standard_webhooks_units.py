@@ -1,0 +1,211 @@
+"""Unit tests of the Standard Webhooks profile's verification, keys and catalogue: each message a
+user reads when a request or a key is refused, the parsing of the signature list as the reference
+``standardwebhooks`` package does it, and ``register_event``.  Fast (no audit, no sockets)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
+
+from hookmock.errors import BadSignature, MalformedHeader, MissingHeader, UsageError
+from hookmock.profiles import get_profile
+from hookmock.profiles import standard_webhooks as sw
+from hookmock.profiles.standard_webhooks import generate_key_pair
+
+P = "standard-webhooks"
+SW = get_profile(P)
+NOW = 1_700_000_000
+BODY = b'{"type":"user.created","timestamp":"2023-11-14T22:13:20.000000Z","data":{"id":"1"}}'
+MSG = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"
+
+
+def _signed(secret: str, **changes: str) -> dict[str, str]:
+    headers = SW.sign(BODY, secret, NOW, message_id=MSG)
+    headers.update(changes)
+    return headers
+
+
+def _reference_accepts(secret: str, headers: dict[str, str]) -> bool:
+    try:
+        Webhook(secret).verify(BODY, headers, json_parse=False)
+    except WebhookVerificationError:
+        return False
+    except ValueError:  # the reference library's own parsing error
+        return False
+    return True
+
+
+# -- what a refused request says ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("webhook-id", "the webhook-id header is missing; Standard Webhooks sends the message id there"),
+        (
+            "webhook-timestamp",
+            "the webhook-timestamp header is missing; Standard Webhooks sends the unix time in seconds there",
+        ),
+        (
+            "webhook-signature",
+            "the webhook-signature header is missing; Standard Webhooks sends 'v1,<base64>' signatures there",
+        ),
+    ],
+)
+def test_a_missing_header_is_named_with_what_goes_there(header: str, message: str) -> None:
+    secret = SW.generate_secret()
+    headers = {k: v for k, v in _signed(secret).items() if k != header}
+    with pytest.raises(MissingHeader) as caught:
+        SW.verify(headers, BODY, secret, now=NOW)
+    assert str(caught.value) == message
+
+
+def test_an_empty_secret_is_a_usage_error_saying_which_key_to_pass() -> None:
+    with pytest.raises(UsageError) as caught:
+        SW.verify(_signed(SW.generate_secret()), BODY, "", now=NOW)
+    assert str(caught.value) == "the signing secret is empty; pass the whsec_… secret (or the whpk_… key)"
+
+
+@pytest.mark.parametrize(
+    ("stamp", "shown"),
+    [
+        ("1.5", "'1.5'"),
+        ("x" * 40, repr("x" * 40)),  # 40 characters are shown whole
+        ("x" * 41, repr("x" * 40 + "…")),  # a longer value is cut at 40 and marked
+        ("y" * 39 + "z" * 30, repr("y" * 39 + "z" + "…")),
+    ],
+)
+def test_a_malformed_timestamp_is_shown_cut_at_40_characters(stamp: str, shown: str) -> None:
+    secret = SW.generate_secret()
+    with pytest.raises(MalformedHeader) as caught:
+        SW.verify(_signed(secret, **{"webhook-timestamp": stamp}), BODY, secret, now=NOW)
+    assert str(caught.value) == f"the webhook-timestamp header {shown} is not a unix time in whole seconds"
+
+
+def test_a_bad_signature_says_what_was_signed_and_what_to_check() -> None:
+    secret = SW.generate_secret()
+    with pytest.raises(BadSignature) as caught:
+        SW.verify(_signed(secret), BODY + b" ", secret, now=NOW)
+    assert str(caught.value) == (
+        "no v1 signature matches '{webhook-id}.{webhook-timestamp}.{raw body}' with this key; check that "
+        "the raw request bytes (not re-serialized JSON) and the right key are used"
+    )
+
+
+def test_a_public_key_that_is_not_base64_is_named_when_verifying() -> None:
+    signing, _ = generate_key_pair()
+    with pytest.raises(UsageError) as caught:
+        SW.verify(_signed(signing), BODY, "whpk_!!!!", now=NOW)
+    assert str(caught.value) == (
+        "the public key is not base64 after its prefix; give the key as the provider shows it "
+        "(whsec_…, whsk_… or whpk_…)"
+    )
+
+
+# -- the signature list, read as the reference library reads it ----------------------------------
+def _junk_inside(entry: str) -> str:
+    scheme, _, value = entry.partition(",")
+    return f"{scheme},{value[:10]}!*{value[10:]}"
+
+
+@pytest.mark.parametrize("asymmetric", [False, True])
+def test_a_signature_with_characters_outside_base64_does_not_verify(asymmetric: bool) -> None:
+    """A lenient base64 decoder drops the stray characters and accepts the signature (the Python
+    reference library does); hookmock is as strict as the Go reference library, which compares the
+    base64 text itself: a sender never produces such a value."""
+    if asymmetric:
+        secret, key = generate_key_pair()
+    else:
+        secret = key = SW.generate_secret()
+    now = int(datetime.now(tz=timezone.utc).timestamp())  # the reference library reads the real clock
+    good = SW.sign(BODY, secret, now, message_id=MSG)
+    bad = dict(good, **{"webhook-signature": _junk_inside(good["webhook-signature"])})
+    SW.verify(good, BODY, key, now=now)
+    with pytest.raises(BadSignature):
+        SW.verify(bad, BODY, key, now=now)
+    if not asymmetric:
+        assert _reference_accepts(secret, good)
+
+
+def test_signatures_are_separated_by_spaces_only_as_for_the_reference_library() -> None:
+    old, new = SW.generate_secret(), SW.generate_secret()
+    now = int(datetime.now(tz=timezone.utc).timestamp())  # the reference library reads the real clock
+    spaced = SW.sign_rotated(BODY, [old, new], now, message_id=MSG)
+    tabbed = dict(spaced, **{"webhook-signature": spaced["webhook-signature"].replace(" ", "\t")})
+    assert SW.check(spaced, BODY, new, now=now).ok and _reference_accepts(new, spaced)
+    # one entry 'v1,<old>\tv1,<new>': its value is not base64, so nothing the new key made matches
+    assert not _reference_accepts(new, tabbed)
+    with pytest.raises(BadSignature):
+        SW.verify(tabbed, BODY, new, now=now)
+
+
+def test_an_entry_of_the_receivers_scheme_that_holds_a_comma_is_a_bad_signature_not_a_missing_one() -> None:
+    secret = SW.generate_secret()
+    valid = _signed(secret)["webhook-signature"].partition(",")[2]
+    with pytest.raises(BadSignature):
+        SW.verify(_signed(secret, **{"webhook-signature": f"v1,{valid},{valid}"}), BODY, secret, now=NOW)
+    with pytest.raises(MalformedHeader, match="no 'v1,<base64>' signature"):
+        SW.verify(_signed(secret, **{"webhook-signature": f"v1a,{valid}"}), BODY, secret, now=NOW)
+
+
+# -- secrets and keys ------------------------------------------------------------------------------
+def test_the_public_prefix_kept_when_a_key_is_redacted() -> None:
+    signing, public = generate_key_pair()
+    assert SW.secret_prefix_of(SW.generate_secret()) == "whsec_"
+    assert SW.secret_prefix_of(signing) == "whsk_" and SW.secret_prefix_of(public) == "whpk_"
+    assert SW.secret_prefix_of("sk_live_abc") == ""  # no known prefix: nothing is public
+
+
+# -- register_event --------------------------------------------------------------------------------
+@pytest.fixture
+def restore_catalogue() -> Any:
+    saved = dict(sw._EVENTS)
+    yield
+    sw._EVENTS.clear()
+    sw._EVENTS.update(saved)
+
+
+@pytest.mark.usefixtures("restore_catalogue")
+def test_a_registered_event_type_is_in_the_catalogue_marked_as_the_users() -> None:
+    sw.register_event("order.shipped")
+    sw.register_event("order_2.line_item.added", description="A line was added")
+    assert SW.event_types[-2:] == ("order.shipped", "order_2.line_item.added")
+    spec = SW.event_spec("order.shipped")
+    assert spec.name == "order.shipped" and spec.inferred is True
+    assert spec.description == "order.shipped (registered by the user)"
+    assert SW.event_spec("order_2.line_item.added").description == "A line was added"
+    payload = SW.build_payload(
+        "order.shipped", fake=_faker(), rng=__import__("random").Random(1), now_s=NOW, overrides={}
+    )
+    assert payload["type"] == "order.shipped" and payload["data"]["type"] == "order"
+
+
+@pytest.mark.usefixtures("restore_catalogue")
+@pytest.mark.parametrize("name", ["", "order..shipped", ".order", "order.", "order-shipped", "ordér", 7])
+def test_a_malformed_event_type_is_refused_with_the_rule(name: Any) -> None:
+    before = SW.event_types
+    with pytest.raises(UsageError) as caught:
+        sw.register_event(name)
+    assert str(caught.value) == (
+        f"{name!r} is not a Standard Webhooks event type; use full-stop delimited identifiers "
+        "of [a-zA-Z0-9_], e.g. 'order.shipped'"
+    )
+    assert SW.event_types == before
+
+
+def _faker() -> Any:
+    from faker import Faker
+
+    fake = Faker()
+    fake.seed_instance(1)
+    return fake
+
+
+def test_a_key_is_base64_with_or_without_padding() -> None:
+    raw = bytes(range(1, 25))  # 24 bytes: base64 without padding; 23 bytes: one '='
+    for secret_bytes in (raw, raw[:23], raw[:22]):
+        text = base64.b64encode(secret_bytes).decode()
+        for secret in (f"whsec_{text}", f"whsec_{text.rstrip('=')}"):
+            assert SW.check(SW.sign(BODY, secret, NOW, message_id=MSG), BODY, f"whsec_{text}", now=NOW).ok
