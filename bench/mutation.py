@@ -57,7 +57,11 @@ GROUPS: dict[str, Group] = {
             "src/hookmock/profiles/_standard_webhooks_keys.py",
             "src/hookmock/profiles/_standard_webhooks_audit.py",
         ),
-        ("tests/test_standard_webhooks_units.py", "tests/test_standard_webhooks.py"),
+        (
+            "tests/test_standard_webhooks_units.py",
+            "tests/test_standard_webhooks_probes.py",
+            "tests/test_standard_webhooks.py",
+        ),
     ),
     "github": Group(
         (

@@ -14,7 +14,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from hookmock.errors import BadSignature, MalformedHeader, MissingHeader, UsageError
 from hookmock.profiles import get_profile
 from hookmock.profiles import standard_webhooks as sw
-from hookmock.profiles.standard_webhooks import generate_key_pair
+from hookmock.profiles.standard_webhooks import generate_key_pair, public_key_of
 
 P = "standard-webhooks"
 SW = get_profile(P)
@@ -209,3 +209,209 @@ def test_a_key_is_base64_with_or_without_padding() -> None:
         text = base64.b64encode(secret_bytes).decode()
         for secret in (f"whsec_{text}", f"whsec_{text.rstrip('=')}"):
             assert SW.check(SW.sign(BODY, secret, NOW, message_id=MSG), BODY, f"whsec_{text}", now=NOW).ok
+
+
+# -- payloads ----------------------------------------------------------------------------------------
+ISO_MICROS = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{6})Z$"
+UUID4 = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+
+
+def _payload(event_type: str, seed: int = 1, **overrides: Any) -> dict[str, Any]:
+    import random
+
+    return SW.build_payload(
+        event_type, fake=_faker(), rng=random.Random(seed), now_s=NOW, overrides=overrides
+    )
+
+
+def test_the_payload_is_type_timestamp_and_data_at_the_time_given() -> None:
+    import re
+
+    micros = set()
+    for seed in range(30):
+        payload = _payload("user.created", seed)
+        assert list(payload) == ["type", "timestamp", "data"] and payload["type"] == "user.created"
+        when = re.fullmatch(ISO_MICROS, payload["timestamp"])
+        assert when and when.group(1) == "2023-11-14T22:13:20"  # NOW, in UTC
+        micros.add(int(when.group(2)))
+    assert len(micros) > 20 and max(micros) < 1_000_000  # a random fraction of that second
+
+
+@pytest.mark.parametrize(
+    ("event_type", "keys"),
+    [
+        ("contact.created", {"id", "type", "fullName", "address", "phoneNumber"}),
+        ("invoice.paid", {"id", "type", "amount", "currency", "paidAt"}),
+        ("user.created", {"id", "type", "email", "name"}),
+    ],
+)
+def test_each_catalogue_event_has_its_data(event_type: str, keys: set[str]) -> None:
+    import re
+
+    for seed in range(20):
+        data = _payload(event_type, seed)["data"]
+        assert set(data) == keys
+        assert re.fullmatch(UUID4, data["id"]) and data["type"] == event_type.split(".")[0]
+        if "address" in data:
+            assert (
+                "\n" not in data["address"] and data["address"] and data["fullName"] and data["phoneNumber"]
+            )
+        if "amount" in data:
+            assert isinstance(data["amount"], int) and 100 <= data["amount"] <= 500_000
+            assert data["currency"] in ("usd", "eur", "gbp")
+            assert data["paidAt"] == "2023-11-14T22:13:20+00:00"
+        if "email" in data:
+            assert "@" in data["email"] and data["name"]
+    currencies = {_payload("invoice.paid", seed)["data"]["currency"] for seed in range(40)}
+    assert event_type != "invoice.paid" or currencies == {"usd", "eur", "gbp"}
+
+
+def test_the_specifications_example_payload_and_a_users_event() -> None:
+    for seed in range(20):
+        data = _payload("example.event", seed)["data"]
+        assert set(data) == {"foo", "fizzbuzz"} and data["foo"] and 0 <= data["fizzbuzz"] <= 100
+    assert _payload("invoice.paid", 3, data__currency="nok")["data"]["currency"] == "nok"
+
+
+def test_an_unknown_event_type_names_the_catalogue_and_how_to_add_one() -> None:
+    from hookmock.errors import UnknownEventType
+
+    with pytest.raises(UnknownEventType) as caught:
+        _payload("order.shipped")
+    assert str(caught.value) == (
+        "'order.shipped' is not in hookmock's Standard Webhooks catalogue (contact.created, invoice.paid, "
+        "user.created, example.event); add it with hookmock.profiles.standard_webhooks.register_event()"
+    )
+
+
+def test_what_the_profile_reads_from_a_received_request() -> None:
+    payload = _payload("user.created")
+    assert SW.event_id(payload) is None  # the id travels in the header
+    assert SW.received_event_id({"Webhook-Id": "msg_1"}, payload) == "msg_1"
+    assert SW.received_event_id({}, payload) is None
+    assert SW.event_type_of(payload) == "user.created"
+    assert SW.event_type_of({"type": 3}) is None and SW.event_type_of(["type"]) is None  # type: ignore[arg-type]
+    assert SW.schema_for(payload) == "standard-webhooks-event"
+    variants = SW.body_variants(payload)
+    assert variants and all(b'"user.created"' in body for body in variants.values())
+
+
+# -- message ids, secrets, signing helpers ------------------------------------------------------
+def test_message_ids_are_msg_and_27_base62_characters_reproducible_under_a_seed() -> None:
+    import random
+    import re
+
+    rng = random.Random(4)
+    ids = [SW.new_message_id(rng) for _ in range(200)]
+    assert all(re.fullmatch(r"msg_[0-9A-Za-z]{27}", i) for i in ids)
+    assert set("".join(i[4:] for i in ids)) == set(sw._BASE62)  # every base62 character is used
+    assert ids == [SW.new_message_id(random.Random(4)) for _ in range(1)] + ids[1:]
+    assert SW.new_message_id() != SW.new_message_id()
+    headers = SW.sign_rotated(BODY, [SW.generate_secret()], NOW)
+    assert re.fullmatch(r"msg_[0-9A-Za-z]{27}", headers["webhook-id"])
+
+
+def test_generated_secrets_are_32_bytes_reproducible_under_a_seed() -> None:
+    import random
+
+    one, two = SW.generate_secret(random.Random(2)), SW.generate_secret(random.Random(2))
+    assert one == two and one.startswith("whsec_")
+    assert base64.b64decode(one[6:]) == random.Random(2).randbytes(32)
+    assert SW.generate_secret() != SW.generate_secret()
+
+
+def test_a_timestamp_text_is_signed_as_given() -> None:
+    secret = SW.generate_secret()
+    headers = SW.sign_timestamp_text(BODY, secret, "0001700000000", message_id=MSG)
+    assert headers is not None and headers["webhook-timestamp"] == "0001700000000"
+    assert headers["webhook-id"] == MSG
+    expected = sw.signature(BODY, secret, "0001700000000", MSG)
+    assert headers["webhook-signature"] == expected
+    fresh = SW.sign_timestamp_text(BODY, secret, "1700000000")
+    assert fresh is not None and fresh["webhook-id"].startswith("msg_")
+    assert SW.check(fresh, BODY, secret, now=NOW).ok
+
+
+def test_split_signature_keeps_the_scheme_as_the_public_part() -> None:
+    assert SW.split_signature("v1,abc=") == ("v1,", "abc=")
+    assert SW.split_signature("v1a,a,b") == ("v1a,", "a,b")
+    assert SW.split_signature("abc") == ("", "abc")
+
+
+def test_check_secret_signing_or_verifying() -> None:
+    signing, public = generate_key_pair()
+    SW.check_secret(public, signing=False)
+    SW.check_secret(signing)
+    with pytest.raises(UsageError, match="cannot sign"):
+        SW.check_secret(public)
+
+
+@pytest.mark.parametrize(
+    ("key", "signing", "message"),
+    [
+        ("whpk_AAAA", True, "a whpk_ key verifies, it cannot sign; sign with the whsk_ key"),
+        ("whpk_" + "A" * 22, False, "a whpk_ key holds 32 bytes, not 16"),
+        (
+            "whpk_!!!!",
+            False,
+            "the public key is not base64 after its prefix; give the key as the provider shows it "
+            "(whsec_…, whsk_… or whpk_…)",
+        ),
+        ("whsk_" + "A" * 22, True, "a whsk_ key holds 32 bytes (or 64), not 16"),
+        (
+            "whsk_!!!!",
+            True,
+            "the signing key is not base64 after its prefix; give the key as the provider shows it "
+            "(whsec_…, whsk_… or whpk_…)",
+        ),
+        (
+            "whsec_",
+            True,
+            "the signing secret holds no bytes after 'whsec_'; give whsec_ followed by the base64 of the "
+            "secret's bytes (the specification suggests 24 to 64 random bytes)",
+        ),
+        (
+            "whsec_!!",
+            False,
+            "the signing secret is not base64 after its prefix; give the key as the provider shows it "
+            "(whsec_…, whsk_… or whpk_…)",
+        ),
+    ],
+)
+def test_an_unusable_key_is_refused_with_what_to_give(key: str, signing: bool, message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        SW.check_secret(key, signing=signing)
+    assert str(caught.value) == message
+
+
+def test_a_signing_key_of_64_bytes_is_the_seed_and_the_public_key() -> None:
+    import random
+
+    signing, public = generate_key_pair(random.Random(9))
+    seed = base64.b64decode(signing[5:])
+    assert len(seed) == 32 and seed == random.Random(9).randbytes(32)
+    long_form = "whsk_" + base64.b64encode(seed + base64.b64decode(public[5:])).decode()
+    SW.check_secret(long_form)
+    assert public_key_of(long_form) == public
+    assert sw.signature(BODY, long_form, NOW, MSG) == sw.signature(BODY, signing, NOW, MSG)
+    assert public_key_of(public) == public
+    with pytest.raises(UsageError) as caught:
+        public_key_of(SW.generate_secret())
+    assert str(caught.value) == "only a whsk_ signing key has a public key"
+
+
+def test_a_public_key_cannot_sign_a_request() -> None:
+    _, public = generate_key_pair()
+    with pytest.raises(UsageError) as caught:
+        sw.signature(BODY, public, NOW, MSG)
+    assert str(caught.value) == "a whpk_ key verifies, it cannot sign; sign with the whsk_ key"
+
+
+@pytest.mark.parametrize("message_id", ["", "msg.1", "msg\n1", "msg\x001"])
+def test_a_message_id_the_specification_forbids_is_refused(message_id: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        SW.sign(BODY, SW.generate_secret(), NOW, message_id=message_id)
+    assert str(caught.value) == (
+        f"webhook-id {message_id!r}: a message id is a non-empty printable string without '.' "
+        "(the specification forbids '.', the signed content's delimiter)"
+    )
