@@ -203,3 +203,13 @@ def test_the_confused_hmacs_are_keyed_with_the_public_key_as_a_lenient_v1_verifi
         assert _verifies(probe, text), probe.label  # a v1 verifier keyed so accepts it
         assert probe.headers["webhook-id"] == probe.event_id
     assert public_key_of(kit.secret) == public
+
+
+def test_the_entry_that_is_not_base64_is_as_long_as_a_v1a_signature() -> None:
+    """So that a receiver cannot refuse it for its length alone: it must fail to decode it."""
+    kit, _ = _endpoint("v1")
+    real = SW.sign(b"{}", generate_key_pair()[0], START, message_id="msg_1")["webhook-signature"]
+    probe = V1A.probes(kit)[1]
+    scheme, _, value = probe.headers["webhook-signature"].partition(",")
+    assert scheme == "v1a" and len(value) == len(real.partition(",")[2]) == 88
+    assert set(value) == {"!"}  # outside the base64 alphabet
