@@ -415,3 +415,19 @@ def test_a_message_id_the_specification_forbids_is_refused(message_id: str) -> N
         f"webhook-id {message_id!r}: a message id is a non-empty printable string without '.' "
         "(the specification forbids '.', the signed content's delimiter)"
     )
+
+
+def test_without_the_cryptography_package_v1a_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    import cryptography.hazmat.primitives.asymmetric as asymmetric
+
+    signing, _ = generate_key_pair()
+    monkeypatch.delattr(asymmetric, "ed25519")
+    monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.asymmetric.ed25519", None)
+    with pytest.raises(UsageError) as caught:
+        SW.sign(BODY, signing, NOW, message_id=MSG)
+    assert str(caught.value) == (
+        "v1a (ed25519) signatures need the 'cryptography' package: pip install cryptography"
+    )
+    SW.sign(BODY, SW.generate_secret(), NOW, message_id=MSG)  # v1 needs nothing more
