@@ -111,6 +111,11 @@ def _signed(**changes: str | None) -> dict[str, str]:
             f"{AFTER_PREFIX}, got 63 characters",
         ),
         (
+            {"X-Hub-Signature-256": "sha256=" + "a" * 64 + "="},
+            MalformedHeader,
+            f"{AFTER_PREFIX}, got 65 characters",
+        ),
+        (
             {"X-Hub-Signature-256": "sha256=" + "a" * 64},
             BadSignature,
             "the sha256 signature does not match HMAC-SHA256 of the raw body with this secret; check that "
@@ -362,3 +367,11 @@ def test_the_sha1_probes_downgrade_forge_and_damage() -> None:
 
 def test_a_profile_without_the_legacy_header_has_no_sha1_probe() -> None:
     assert list(SHA1.probes(Kit(profile=GitHubProfile(legacy_sha1=False)))) == []
+
+
+def test_a_new_profile_sends_the_legacy_sha1_header_unless_told_not_to() -> None:
+    """GitHub sends X-Hub-Signature whenever a secret is set: the faithful default."""
+    for profile in (GitHubProfile(), GitHubProfile(Hook(hook_id=7))):
+        assert profile.legacy_sha1 is True
+        assert set(profile.sign(BODY, SECRET, 0)) == {"X-Hub-Signature-256", "X-Hub-Signature"}
+    assert GitHubProfile(legacy_sha1=False).legacy_sha1 is False
