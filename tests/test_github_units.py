@@ -375,3 +375,9 @@ def test_a_new_profile_sends_the_legacy_sha1_header_unless_told_not_to() -> None
         assert profile.legacy_sha1 is True
         assert set(profile.sign(BODY, SECRET, 0)) == {"X-Hub-Signature-256", "X-Hub-Signature"}
     assert GitHubProfile(legacy_sha1=False).legacy_sha1 is False
+
+
+def test_hostile_body_variants_put_their_value_under_the_repository() -> None:
+    variants = GITHUB.body_variants(EventFactory("github", seed=1).event("push"))
+    exponent = json.loads(variants["exponent"])
+    assert exponent["repository"]["hookmock_probe"] == 100.0 and "hookmock_probe" not in exponent

@@ -431,3 +431,38 @@ def test_without_the_cryptography_package_v1a_says_what_to_install(monkeypatch: 
         "v1a (ed25519) signatures need the 'cryptography' package: pip install cryptography"
     )
     SW.sign(BODY, SW.generate_secret(), NOW, message_id=MSG)  # v1 needs nothing more
+
+
+# -- the tolerance window, both ways -----------------------------------------------------------------
+@pytest.mark.parametrize("tolerance", [300, 10])
+def test_the_tolerance_is_inclusive_and_a_refusal_says_by_how_much(tolerance: int) -> None:
+    from hookmock.errors import TimestampTooNew, TimestampTooOld
+
+    secret = SW.generate_secret()
+    headers = _signed(secret)
+    assert SW.verify(headers, BODY, secret, now=NOW + tolerance, tolerance=tolerance) == NOW
+    assert SW.verify(headers, BODY, secret, now=NOW - tolerance, tolerance=tolerance) == NOW
+    with pytest.raises(TimestampTooOld) as old:
+        SW.verify(headers, BODY, secret, now=NOW + tolerance + 1, tolerance=tolerance)
+    assert str(old.value) == (
+        f"timestamp {NOW} is {tolerance + 1} s old; at most {tolerance} s is accepted (a replay?)"
+    )
+    with pytest.raises(TimestampTooNew) as new:
+        SW.verify(headers, BODY, secret, now=NOW - tolerance - 1, tolerance=tolerance)
+    assert (
+        str(new.value)
+        == f"timestamp {NOW} is {tolerance + 1} s in the future; at most {tolerance} s is accepted"
+    )
+
+
+def test_an_empty_key_is_refused_too() -> None:
+    with pytest.raises(UsageError, match="holds no bytes after 'whsec_'"):
+        SW.check_secret("")
+
+
+def test_hostile_body_variants_put_their_value_under_data() -> None:
+    import json
+
+    variants = SW.body_variants(_payload("user.created"))
+    exponent = json.loads(variants["exponent"])
+    assert exponent["data"]["hookmock_probe"] == 100.0 and "hookmock_probe" not in exponent
