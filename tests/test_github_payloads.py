@@ -434,3 +434,33 @@ def test_every_payload_is_valid_under_its_schema() -> None:
     for event in github.event_types:
         for payload in _events(event, seeds=6):
             assert violations(payload, github.schema_for(payload)) == [], event
+
+
+def test_a_login_is_made_of_the_fake_user_name_with_dashes() -> None:
+    """GitHub logins hold letters, digits and single inner dashes: a fake user name's '.' and '_'
+    become dashes, none is left at either end, and a name of separators only becomes 'octo'."""
+    import random
+
+    from faker import Faker
+    from faker.providers import BaseProvider
+
+    names = iter(["_mona.lisa_", "._", "octo_cat"])
+
+    class UserNames(BaseProvider):
+        def user_name(self) -> str:
+            return next(names)
+
+    fake = Faker()
+    fake.add_provider(UserNames)
+    logins = [gp.random_user(fake, random.Random(1))["login"] for _ in range(3)]
+    assert logins == ["mona-lisa", "octo", "octo-cat"]
+    assert len({p["sender"]["login"] for p in _events("push", seeds=12)}) > 6  # the fake name, not a constant
+
+
+def test_new_style_node_ids_mix_cases_and_digits() -> None:
+    tails = "".join(p["issue"]["node_id"][5:] for p in _events("issues", seeds=20))
+    assert (
+        any(c.isupper() for c in tails)
+        and any(c.islower() for c in tails)
+        and any(c.isdigit() for c in tails)
+    )

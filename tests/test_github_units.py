@@ -324,6 +324,7 @@ def test_the_replay_probes_send_one_delivery_three_times_then_another_about_the_
     assert later.headers["X-GitHub-Delivery"] == later.event_id != first.event_id
     opened, closed = json.loads(first.body), json.loads(later.body)
     assert (opened["action"], closed["action"]) == ("opened", "closed")
+    assert set(closed) == {"action", "issue", "repository", "sender"}  # an issues event, not another
     assert closed["issue"] == opened["issue"] | {"state": "closed"}
     for probe in (first, later):
         verify_request(probe.headers, probe.body, kit.secret)
