@@ -466,3 +466,19 @@ def test_hostile_body_variants_put_their_value_under_data() -> None:
     variants = SW.body_variants(_payload("user.created"))
     exponent = json.loads(variants["exponent"])
     assert exponent["data"]["hookmock_probe"] == 100.0 and "hookmock_probe" not in exponent
+
+
+def test_a_contacts_address_is_one_line_joined_with_commas() -> None:
+    import random
+
+    from faker import Faker
+    from faker.providers import BaseProvider
+
+    class Addresses(BaseProvider):
+        def address(self) -> str:
+            return "1 Main St\nApt 2\nSpringfield, IL 62701"
+
+    fake = Faker()
+    fake.add_provider(Addresses)
+    payload = SW.build_payload("contact.created", fake=fake, rng=random.Random(1), now_s=NOW, overrides={})
+    assert payload["data"]["address"] == "1 Main St, Apt 2, Springfield, IL 62701"
