@@ -194,6 +194,7 @@ def test_generated_secrets_are_160_random_bits_in_hex() -> None:
     secret = GITHUB.generate_secret(random.Random(5))
     assert secret == f"{random.Random(5).getrandbits(160):040x}" and re.fullmatch(r"[0-9a-f]{40}", secret)
     assert GITHUB.generate_secret() != GITHUB.generate_secret()
+    assert all(re.fullmatch(r"[0-9a-f]{40}", GITHUB.generate_secret()) for _ in range(40))  # unseeded too
     assert len({len(GITHUB.generate_secret(random.Random(s))) for s in range(40)}) == 1  # zero-padded
 
 
