@@ -57,15 +57,20 @@ GROUPS: dict[str, Group] = {
             "src/hookmock/profiles/_standard_webhooks_keys.py",
             "src/hookmock/profiles/_standard_webhooks_audit.py",
         ),
-        ("tests/test_standard_webhooks.py",),
+        (
+            "tests/test_standard_webhooks_units.py",
+            "tests/test_standard_webhooks_probes.py",
+            "tests/test_standard_webhooks.py",
+        ),
     ),
     "github": Group(
-        (
-            "src/hookmock/profiles/github.py",
-            "src/hookmock/profiles/_github_payloads.py",
-            "src/hookmock/profiles/_github_audit.py",
-        ),
-        ("tests/test_github_profile.py", "tests/test_github_audit.py"),
+        ("src/hookmock/profiles/github.py", "src/hookmock/profiles/_github_audit.py"),
+        ("tests/test_github_units.py", "tests/test_github_profile.py", "tests/test_github_audit.py"),
+    ),
+    # the payload builders: about 1 100 mutants, against the fast field-by-field tests only (the
+    # audits of test_github_audit.py build payloads too, at seconds a mutant)
+    "github-payloads": Group(
+        ("src/hookmock/profiles/_github_payloads.py",), ("tests/test_github_payloads.py",)
     ),
     "machine": Group(
         ("src/hookmock/delivery/machine.py",),

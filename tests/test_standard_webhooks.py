@@ -53,6 +53,15 @@ def test_registry_name_has_a_dash_and_the_module_name_works_too() -> None:
     assert SW.retry_delays_ns[:3] == (5 * SECOND, 300 * SECOND, 1800 * SECOND)
 
 
+def test_asking_by_the_module_name_does_not_add_a_second_profile_name() -> None:
+    # get_profile("standard_webhooks") used to cache the profile under the alias, and from then on
+    # available_profiles() (the CLI's --profile choices) listed both spellings
+    assert hookmock.get_profile("standard_webhooks") is SW
+    assert hookmock.get_profile("standard_webhooks") is SW
+    assert "standard_webhooks" not in hookmock.available_profiles()
+    assert hookmock.available_profiles().count(P) == 1
+
+
 def test_generated_secrets_are_whsec_base64_of_32_bytes() -> None:
     secret = SW.generate_secret()
     assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:], validate=True)) == 32

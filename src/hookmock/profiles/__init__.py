@@ -66,7 +66,8 @@ def get_profile(name: str | Profile) -> Profile:
     if module_name.isidentifier() and module_name.replace("_", "-") in _builtin_names():
         module = importlib.import_module(f"{__name__}.{module_name}")
         profile: Profile = module.PROFILE
-        _registry[name] = profile
+        # kept under the registry name: the module-name alias must not show up as a profile of its own
+        _registry[module_name.replace("_", "-")] = profile
         return profile
     from importlib.metadata import entry_points
 
