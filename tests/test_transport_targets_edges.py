@@ -14,6 +14,7 @@ import pytest
 
 from hookmock.errors import TargetNotAllowed, UsageError
 from hookmock.transport.targets import (
+    _LITERALS_MAX,
     LOOPBACK_NETWORKS,
     ResolutionFailed,
     ResolvedAddress,
@@ -300,3 +301,74 @@ def test_a_plain_ipv6_range_is_left_as_it_is():
     assert policy.address_allowed("2001:db8::1")
     assert policy.address_allowed("::5")
     assert not policy.address_allowed("0.0.0.5")  # ::5 (IPv4-compatible) is not 0.0.0.5
+
+
+# -- what a policy remembers between checks ------------------------------------------------------
+
+
+def test_a_host_name_is_resolved_and_checked_again_on_every_check():
+    """A name that first resolves to loopback and then elsewhere (DNS rebinding) is refused the
+    second time: only IP literals are remembered as checked."""
+    answers = [["127.0.0.1"], ["203.0.113.7"]]
+    asked: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return answers[len(asked) - 1]
+
+    policy = TargetPolicy(resolver=resolver)
+    first = policy.check("http://rebind.test:8080/hook")
+    assert [a.address for a in first] == ["127.0.0.1"]
+    with pytest.raises(TargetNotAllowed, match=r"resolves to 203\.0\.113\.7"):
+        policy.check("http://rebind.test:8080/hook")
+    assert asked == ["rebind.test", "rebind.test"]
+
+
+def test_a_literal_checked_again_gives_the_same_addresses_as_a_new_list():
+    policy = TargetPolicy(resolver=lambda host, port: pytest.fail("a literal is never resolved"))
+    first = policy.check("http://127.0.0.1:9000/a")
+    first.append(first[0])  # the caller's list is its own
+    again = policy.check("http://127.0.0.1:9000/b")
+    assert [(a.address, a.port, a.family) for a in again] == [("127.0.0.1", 9000, socket.AF_INET)]
+    assert policy.check("http://[::1]:9000/")[0].family == socket.AF_INET6
+
+
+def test_a_refused_literal_is_refused_every_time():
+    policy = TargetPolicy()
+    for _ in range(2):
+        with pytest.raises(TargetNotAllowed, match=r"203\.0\.113\.9"):
+            policy.check("http://203.0.113.9:80/")
+
+
+def test_the_literals_remembered_are_bounded():
+    """Memory stays bounded when a long-lived sender posts to many addresses: at most
+    ``_LITERALS_MAX`` are remembered, then the memory starts again."""
+    policy = TargetPolicy()
+    for i in range(_LITERALS_MAX):
+        policy.check(f"http://127.0.0.1:{10000 + i}/")
+    assert len(policy._literals) == _LITERALS_MAX
+    policy.check("http://127.0.0.1:20000/")
+    assert len(policy._literals) == 1
+
+
+def test_a_literal_is_checked_once_per_policy(monkeypatch: pytest.MonkeyPatch):
+    """A sender posting to the same IP literal on every attempt parses and checks it once (the
+    allowed set never changes and nothing is resolved); another port is another target."""
+    import hookmock.transport.targets as targets
+
+    parsed: list[str] = []
+    real = targets._literal_address
+
+    def counting(text: str):  # type: ignore[no-untyped-def]
+        parsed.append(text)
+        return real(text)
+
+    monkeypatch.setattr(targets, "_literal_address", counting)
+    policy = TargetPolicy()
+    policy.check("http://127.0.0.1:9000/a")
+    once = len(parsed)
+    assert once > 0
+    policy.check("http://127.0.0.1:9000/b")
+    assert len(parsed) == once
+    policy.check("http://127.0.0.1:9001/")
+    assert len(parsed) > once
