@@ -19,7 +19,10 @@ import pytest
 from hookmock.receiver.server import FakeReceiver
 
 SECRET = "whsec_stop_inflight_0000000000"
-HEAD = b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n"
+HEAD = (
+    b"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 20\r\n\r\n"
+)
 
 
 def half_sent(receiver: FakeReceiver) -> socket.socket:

@@ -32,7 +32,7 @@ from werkzeug import Request, Response
 
 from .._util.chunked import json_error
 from .._util.framing import ERROR_CODES
-from .._util.serving import ServerLimits, make_server_or_raise
+from .._util.serving import HardenedWSGIServer, ServerLimits, make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
@@ -283,7 +283,8 @@ class FakeReceiver(HTTPServer):
                 server.socket.shutdown(socket.SHUT_RDWR)
             super().stop()
             # then end what was accepted before: werkzeug's threads would serve it to its end
-            server.close_connections(self.STOP_JOIN_S)
+            if isinstance(server, HardenedWSGIServer):
+                server.close_connections(self.STOP_JOIN_S)
         if self._tls_dir is not None:
             shutil.rmtree(self._tls_dir, ignore_errors=True)
             self._tls_dir = None
