@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -172,7 +172,10 @@ class EmulatorApp:
         return response
 
     def _error(self, err: ApiError, request_id: str) -> Response:
-        return json_response(error_body(err, request_id), err.status, err.headers)
+        # an error message quotes what the client sent (a path, a parameter, a header): a secret
+        # the emulator holds, sent back by a client in any form, is redacted there as anywhere
+        body = _redacted(error_body(err, request_id), self.core.gateway.redactor.text)
+        return json_response(body, err.status, err.headers)
 
     def _version(self, request: Request) -> str:
         value = request.headers.get(VERSION_HEADER)
@@ -232,3 +235,14 @@ class EmulatorApp:
 
 def make_app(core: EmulatorCore) -> Any:
     return EmulatorApp(core)
+
+
+def _redacted(value: Any, redact: Callable[[str], str]) -> Any:
+    """``value`` (JSON data) with every string, key or value, passed through ``redact``."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(k) if isinstance(k, str) else k: _redacted(v, redact) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v, redact) for v in value]
+    return value
