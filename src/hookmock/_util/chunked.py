@@ -9,10 +9,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge, RequestTimeout
 from werkzeug.wrappers import Response
 
-__all__ = ["BadChunkedBody", "ChunkedBody", "ChunkedBodyTooLarge", "ErrorRenderer", "json_error"]
+__all__ = [
+    "BadChunkedBody",
+    "BodyTimedOut",
+    "ChunkedBody",
+    "ChunkedBodyTooLarge",
+    "ErrorRenderer",
+    "json_error",
+]
 
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
@@ -56,6 +63,12 @@ class ChunkedBodyTooLarge(_RenderedError, RequestEntityTooLarge):
     def __init__(self, limit: int, render: ErrorRenderer | None = None) -> None:
         super().__init__(f"the request body is larger than {limit} bytes", render)
         self.limit = limit
+
+
+class BodyTimedOut(_RenderedError, RequestTimeout):
+    """A request body that did not arrive before the server's body deadline (answered 408)."""
+
+    error_code = "request_timeout"
 
 
 class ChunkedBody(io.RawIOBase):
@@ -111,6 +124,16 @@ class ChunkedBody(io.RawIOBase):
         self._left = size
 
     def readinto(self, buffer: Any) -> int:
+        try:
+            return self._readinto(buffer)
+        except TimeoutError as exc:  # the server's body deadline (hookmock._util.framing)
+            raise BodyTimedOut(
+                f"the chunked request body did not arrive in time: {self._total} bytes decoded before "
+                f"the deadline, and it had not ended ({exc})",
+                self._render,
+            ) from None
+
+    def _readinto(self, buffer: Any) -> int:
         view = memoryview(buffer)
         read = 0
         while read < len(view) and not self._done:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import WSGIRequestHandler
 
 from ..clock import SECOND, RealClock
-from .chunked import ChunkedBody, ErrorRenderer, json_error
+from .chunked import BodyTimedOut, ChunkedBody, ErrorRenderer, json_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from .serving import HardenedWSGIServer, ServerLimits
@@ -141,12 +141,42 @@ class _DeadlineReader(io.RawIOBase):
     def _timed_out(self, phase: str) -> int:
         if phase == "body":
             raise TimeoutError(
-                f"the request body did not arrive in time (body timeout {self.limits.body_timeout:g} s, "
-                f"idle timeout {self.limits.idle_timeout:g} s)"
+                f"body timeout {self.limits.body_timeout:g} s, "
+                f"at most {self.limits.idle_timeout:g} s between pieces"
             )
         if phase == "head":
             self.head_timed_out = True
         return 0  # idle: end of file, the connection is closed without an answer
+
+
+class _LengthBody(io.RawIOBase):
+    """A ``Content-Length`` body: at most ``length`` bytes of ``rfile``, and a body deadline that
+    passes (:class:`_DeadlineReader` raises ``TimeoutError``) becomes a 408 that says how much came."""
+
+    def __init__(self, rfile: Any, length: int, render: ErrorRenderer) -> None:
+        self._rfile = rfile
+        self.length = length
+        self.received = 0
+        self._render = render
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)[: self.length - self.received]
+        if not len(view):
+            return 0
+        try:
+            data = self._rfile.read1(len(view))
+        except TimeoutError as exc:
+            raise BodyTimedOut(
+                f"the request body did not arrive in time: Content-Length is {self.length} bytes, "
+                f"{self.received} arrived before the deadline ({exc})",
+                self._render,
+            ) from None
+        view[: len(data)] = data
+        self.received += len(data)
+        return len(data)
 
 
 class HardenedRequestHandler(WSGIRequestHandler):
@@ -297,9 +327,12 @@ class HardenedRequestHandler(WSGIRequestHandler):
 
     def make_environ(self) -> Any:
         environ = super().make_environ()
+        server = self.server
         if environ.get("wsgi.input_terminated"):  # chunked: our decoder, with the body limit
-            server = self.server
             environ["wsgi.input"] = ChunkedBody(self.rfile, server.limits.max_body_bytes, server.render_error)
+        elif (length := environ.get("CONTENT_LENGTH", "")).isdigit() and int(length) > 0:
+            # _check_framing has checked it: one number of bytes, within the limit
+            environ["wsgi.input"] = _LengthBody(self.rfile, int(length), server.render_error)
         return environ
 
     # -- answering -----------------------------------------------------------------------

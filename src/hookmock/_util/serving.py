@@ -77,10 +77,13 @@ STALL_S = 1.0
 class _Slot:
     """One connection the server holds, and what it is doing."""
 
-    __slots__ = ("evicted", "phase", "since", "sock", "stalled_since")
+    __slots__ = ("done", "evicted", "phase", "since", "sock", "stalled_since", "thread")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
+        #: The thread serving it (set when that thread starts), and set once it has let go of it.
+        self.thread: threading.Thread | None = None
+        self.done = threading.Event()
         self.phase = "idle"
         self.since = monotonic()
         self.evicted = False
@@ -150,12 +153,44 @@ class HardenedWSGIServer(ThreadedWSGIServer):
                     self._refuse(request, len(live))
                     return
                 min(waiting, key=lambda s: s.stalled_since or s.since).evict()
-            self._slots[id(request)] = _Slot(request)
+            slot = self._slots[id(request)] = _Slot(request)
         try:
             super().process_request(request, client_address)
         except BaseException:
             self.shutdown_request(request)
+            slot.done.set()
             raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        slot = self.connection_slot(request)
+        slot.thread = threading.current_thread()
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            slot.done.set()
+
+    def close_connections(self, timeout: float = 1.0) -> int:
+        """End every connection held now, whatever it is doing, and wait for their threads.
+
+        Each socket is shut down (a thread blocked reading a request sees its end at once, one
+        writing an answer gets an error), then this waits at most ``timeout`` seconds in all for
+        the threads to finish.  Call it once the serving loop has stopped (nothing new is accepted).
+        Returns how many threads are still running when it gives up (0: all joined).
+        """
+        end = monotonic() + timeout
+        with self._slots_lock:
+            slots = list(self._slots.values())
+        for slot in slots:
+            slot.evict()
+        alive = 0
+        for slot in slots:
+            slot.done.wait(max(0.0, end - monotonic()))
+            thread = slot.thread
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(max(0.0, end - monotonic()))
+            if not slot.done.is_set() or (thread is not None and thread.is_alive()):
+                alive += 1
+        return alive
 
     def connection_slot(self, request: Any) -> _Slot:
         with self._slots_lock:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from .._util.framing import ERROR_CODES
 from ..errors import UsageError
 from ..ids import crockford_id
 from ..profiles.moda import API_KEY_PREFIX, API_VERSION, LEGACY_API_VERSIONS, VERSION_HEADER
@@ -152,10 +153,11 @@ class EmulatorApp:
                 ),
                 request_id,
             )
-        except HTTPException as exc:  # anything else werkzeug raises about the request
+        except HTTPException as exc:  # anything else raised about the request (a body timeout: 408)
             code = exc.code or 400
+            name = ERROR_CODES.get(code, "bad_request")  # the code the server layer gives that status
             response = self._error(
-                ApiError("invalid_request", "bad_request", exc.description or "bad request", status=code),
+                ApiError("invalid_request", name, exc.description or "bad request", status=code),
                 request_id,
             )
         except Exception:

@@ -101,7 +101,12 @@ def _read_exactly(rfile: IO[bytes], n: int, so_far: bytes) -> bytes:
     got = len(so_far)
     want = got + n
     while got < want:
-        piece = rfile.read(min(_PIECE, want - got))
+        try:
+            piece = rfile.read(min(_PIECE, want - got))
+        except HTTPException as exc:  # the server's body deadline passed (408)
+            raise BodyError(exc.code, exc.description or str(exc), b"".join(parts)) from None
+        except OSError as exc:  # the connection broke mid-body
+            raise BodyError(None, f"the body did not arrive in full ({exc})", b"".join(parts)) from None
         if not piece:
             raise BodyError(None, f"the client closed the connection after {got} body bytes", b"".join(parts))
         parts.append(piece)

@@ -32,7 +32,7 @@ from werkzeug import Request, Response
 
 from .._util.chunked import json_error
 from .._util.framing import ERROR_CODES
-from .._util.serving import ServerLimits, make_server_or_raise
+from .._util.serving import HardenedWSGIServer, ServerLimits, make_server_or_raise
 from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
@@ -265,16 +265,26 @@ class FakeReceiver(HTTPServer):
         assert self.server is not None
         self.server.serve_forever(poll_interval=self.POLL_INTERVAL_S)
 
+    #: How long (real seconds, in all) :meth:`stop` waits for the threads of connections in flight.
+    STOP_JOIN_S = 1.0
+
     def stop(self) -> None:
+        """Stop serving.  When this returns nothing more is accepted or recorded: connections in
+        flight (a body still arriving, a planned hang) are closed without an answer and their
+        threads joined (at most :attr:`STOP_JOIN_S` seconds)."""
         self._stopping.set()
         if self.is_running():
-            assert self.server is not None
+            server = self.server
+            assert server is not None
             # Wake the serving loop now instead of at its next poll (up to 50 ms per receiver): a
             # shut-down listening socket is readable at once, its accept fails (the loop ignores
             # that) and the loop then sees the stop request shutdown() makes. Nothing is accepted.
             with contextlib.suppress(OSError):
-                self.server.socket.shutdown(socket.SHUT_RDWR)
+                server.socket.shutdown(socket.SHUT_RDWR)
             super().stop()
+            # then end what was accepted before: werkzeug's threads would serve it to its end
+            if isinstance(server, HardenedWSGIServer):
+                server.close_connections(self.STOP_JOIN_S)
         if self._tls_dir is not None:
             shutil.rmtree(self._tls_dir, ignore_errors=True)
             self._tls_dir = None
@@ -337,6 +347,10 @@ class FakeReceiver(HTTPServer):
             body = read_body(request.environ, self.max_body_bytes, on_socket=handler is not None)
         except BodyError as exc:
             body, problem = exc.received, exc
+        if self._stopping.is_set():  # stop() was called while the body arrived: not recorded
+            if handler is not None:
+                handler.close_connection = True
+            raise Dropped("the receiver was stopped before this request was recorded")
         arrival = self.clock.now_ns()
         headers = tuple((str(k), str(v)) for k, v in request.headers.items())
         path = request.full_path.rstrip("?") if request.query_string else request.path
