@@ -47,8 +47,39 @@ def test_sign_rotated_with_one_secret_is_sign_and_with_more_is_refused_by_name()
     assert MODIO.sign_rotated(BODY, ["tok"], TS) == {"X-Modio-Webhook-Token": "tok"}
     with pytest.raises(UsageError, match=r"^Moda sends one signature per request; signing with 2 secrets"):
         MODA.sign_rotated(BODY, [SECRET, SECRET + "b"], TS)
-    with pytest.raises(UsageError, match="give one secret"):
+    with pytest.raises(UsageError) as refused:
         MODIO.sign_rotated(BODY, ["a", "b", "c"], TS)
+    assert str(refused.value) == (
+        "mod.io sends one signature per request; signing with 3 secrets (key rotation) is not part of "
+        "its format: give one secret"
+    )
+
+
+def test_sign_rotated_with_one_secret_passes_the_message_id_on():
+    seen: list[object] = []
+
+    class Identified(ModaProfile):
+        name = "identified"
+
+        def sign(self, body, secret, timestamp, *, message_id=None):  # type: ignore[no-untyped-def]
+            seen.append(message_id)
+            return sign_request(body, secret, timestamp)
+
+    Identified().sign_rotated(BODY, [SECRET], TS, message_id="msg_one")
+    assert seen == ["msg_one"]
+
+
+def test_a_payload_that_is_no_object_has_no_event_id_even_for_a_profile_that_assumes_one():
+    class Strict(ModaProfile):
+        name = "strict"
+
+        def event_id(self, payload):  # type: ignore[no-untyped-def]
+            return payload["id"]  # a third-party profile that trusts the payload to be an object
+
+    strict = Strict()
+    assert strict.message_id_for(["evt_1"]) is None
+    assert strict.received_event_id({}, "evt_1") is None
+    assert strict.message_id_for({"id": "evt_2"}) == strict.received_event_id({}, {"id": "evt_2"}) == "evt_2"
 
 
 def test_split_signature_keeps_the_scheme_prefix():
