@@ -46,9 +46,15 @@ GROUPS: dict[str, Group] = {
         ),
         (
             "tests/test_profiles.py",
+            "tests/test_profiles_framework.py",
             "tests/test_signing.py",
             "tests/test_factories.py",
             "tests/test_validation.py",
+            # the framework code in _base.py (message ids, rotation, delivery headers) is also
+            # exercised by the profiles that use it most: Standard Webhooks and GitHub
+            "tests/test_standard_webhooks_units.py",
+            "tests/test_github_units.py",
+            "tests/test_github_profile.py",
         ),
     ),
     "standard-webhooks": Group(
