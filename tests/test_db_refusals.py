@@ -6,6 +6,7 @@ hookmock's own logs, older layouts included, still open."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from emulator_support import running
 from hookmock._util.sqlite import BUSY_TIMEOUT_ENV, DatabaseLocked
 from hookmock.delivery.log import DeliveryLog
 from hookmock.emulator.config import EmulatorConfig
@@ -185,3 +187,21 @@ def test_empty_file_new_path_and_hookmock_files_still_open(tmp_path: Path) -> No
     raw.close()
     with DeliveryLog(only_emu):
         pass
+
+
+def test_emulator_request_while_its_db_is_locked_is_a_server_error_saying_locked(
+    tmp_path: Path, short_wait: None
+) -> None:
+    """Not a 400 blaming the client: the lock is another process's doing."""
+    path = tmp_path / "emu.db"
+    with running(db_path=str(path)) as (_emulator, api):
+        holder = _hold_write_lock(path)
+        try:
+            status, body, _ = api.call("POST", "/v1/tasks", {"prompt": "a poster"})
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert status == 500, body
+        assert f"'{path}' is locked" in json.dumps(body), body
+        status, body, _ = api.call("POST", "/v1/tasks", {"prompt": "a poster"})  # lock gone: works
+        assert status in (200, 201, 202), body
