@@ -367,3 +367,52 @@ def test_a_bad_clock_start_marker_fails_the_test_clearly(pytester: pytest.Pytest
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*@pytest.mark.hookmock(clock_start=...)=True is not a time*"])
+
+
+def test_a_marker_secret_that_is_empty_or_not_one_line_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    """As the CLI refuses ``--secret ''`` and a secret with a line break (same check): an empty
+    marker secret is not silently replaced by a generated one."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.hookmock(secret="")
+        def test_empty(hookmock_secret):
+            pass
+
+        @pytest.mark.hookmock(secret="a\\nb")
+        def test_line_break(hookmock_secret):
+            pass
+
+        @pytest.mark.hookmock(secret="x\\x00y")
+        def test_nul(hookmock_secret):
+            pass
+
+        @pytest.mark.hookmock(secret="fine")
+        def test_fine(hookmock_secret):
+            assert hookmock_secret == "fine"
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=3)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*@pytest.mark.hookmock(secret=...): the secret is empty; give a non-empty secret, "
+            "or leave secret out*",
+            "*@pytest.mark.hookmock(secret=...): the secret has a line break at position 1; "
+            "give it on one line*",
+            "*@pytest.mark.hookmock(secret=...): the secret has a NUL at position 1; give it on one line*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+    assert "a\\nb" not in result.stdout.str()  # the message names where, never the secret itself
+
+
+def test_an_option_or_ini_secret_with_a_line_break_is_refused_at_start(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(hookmock_secret):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--hookmock-secret=a\nb")
+    assert result.ret != 0
+    assert (
+        "--hookmock-secret: the secret has a line break at position 1"
+        in result.stderr.str() + result.stdout.str()
+    )

@@ -288,3 +288,61 @@ def test_with_an_unknown_profile_only_the_profile_is_reported_not_every_event() 
     assert problems(text) == [
         "scenario.profile: unknown profile 'mod-io'; choose one of: github, moda, modio, standard-webhooks"
     ]
+
+
+PROFILES = "github, moda, modio, standard-webhooks"
+
+
+@pytest.mark.parametrize(("value", "shown"), [('["moda"]', "['moda']"), ("{a = 1}", "{'a': 1}")])
+def test_a_profile_that_is_a_list_or_a_table_is_named_with_the_choices(value: str, shown: str) -> None:
+    assert problems(f"{HEAD}profile = {value}\n{SEND}") == [
+        f"scenario.profile: {shown} is not a profile name; give one of: {PROFILES}"
+    ]
+
+
+def test_get_profile_refuses_a_value_that_is_not_a_name() -> None:
+    from hookmock.profiles import get_profile
+
+    with pytest.raises(UsageError, match=r"\['moda'\] is not a profile name; give one of"):
+        get_profile(["moda"])  # type: ignore[arg-type]
+
+
+TOP_FIELDS = ("name", "profile", "description")
+STEP_FIELDS = ("action", "name", "id", "of", "event", "events", "data", "proxy", "fail_times", "copies")
+STEP_FIELDS += ("after", "expect")
+
+
+@pytest.mark.parametrize("value", ['["x"]', "{a = 1}", '[["x"]]', "[{a = 1}]"])
+@pytest.mark.parametrize(
+    "field", [f"scenario.{f}" for f in TOP_FIELDS] + [f"steps[0].{f}" for f in STEP_FIELDS]
+)
+def test_every_field_given_a_list_or_a_table_is_a_problem_at_its_path(field: str, value: str) -> None:
+    """No field's value is looked up (in a dict or a set) before its type is checked: a wrong
+    type is a problem at its path, never a ``TypeError``."""
+    table, key = field.split(".")
+    fields = {"scenario": {"name": '"x"', "profile": '"moda"'}, "steps[0]": {"action": '"send"'}}
+    fields[table][key] = value
+    text = "[scenario]\n" + "".join(f"{k} = {v}\n" for k, v in fields["scenario"].items())
+    text += "[[steps]]\n" + "".join(f"{k} = {v}\n" for k, v in fields["steps[0]"].items())
+    if key == "data" and value == "{a = 1}":  # a table is what data takes
+        parse_scenario(text)
+        return
+    found = problems(text)
+    assert any(p.startswith(field) for p in found), found
+
+
+@pytest.mark.parametrize("verb", ["validate", "run"])
+@pytest.mark.parametrize("value", ['["moda"]', "{a = 1}"])
+def test_cli_says_which_profile_value_is_wrong_exit_2(tmp_path: Path, verb: str, value: str) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "w.toml"
+    path.write_text(f"{HEAD}profile = {value}\n{SEND}", encoding="utf-8")
+    args = [sys.executable, "-m", "hookmock", "scenario", verb, str(path)]
+    if verb == "run":
+        args.append("http://127.0.0.1:9/hook")  # never reached: the file is refused first
+    result = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "scenario.profile:" in result.stderr and "is not a profile name; give one of" in result.stderr

@@ -10,6 +10,7 @@ import stat
 import sys
 from typing import Any
 
+from .._util.secret_text import check_secret_text
 from ..errors import UsageError
 from ._inputs import DEFAULT_MAX_INPUT_BYTES, read_input
 
@@ -52,18 +53,6 @@ def secret_from(args: argparse.Namespace, secret_name: str) -> str:
         str(secret), f"the {secret_name} in {'--secret' if args.secret is not None else SECRET_ENV}"
     )
     return str(secret)
-
-
-def check_secret_text(secret: str, what: str) -> None:
-    """A secret, key or token from the command line or the environment is one line of UTF-8 text
-    (it is signed with, or sent in a header); the message names ``what``, never the value."""
-    for i, ch in enumerate(secret):
-        if "\udc80" <= ch <= "\udcff":  # a byte the command line or environment had that is not UTF-8
-            raise UsageError(f"{what} has a byte that is not UTF-8 at position {i}")
-        if ch in "\r\n\x00":
-            raise UsageError(
-                f"{what} has a {'line break' if ch != chr(0) else 'NUL'} at position {i}; give it on one line"
-            )
 
 
 def add_target_options(

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
-from .._util.sqlite import immediate
+from .._util.sqlite import begin_immediate, immediate
 from ._schema import INSERT_ATTEMPT, INSERT_DELIVERY, STATE_SET, attempt_args, delivery_args, state_args
 from ._sendlock import SendLock
 from .machine import DeliveryState
@@ -51,7 +51,7 @@ class LogBase:
         return self.path != ":memory:"
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        return immediate(self._db, self._lock)
+        return immediate(self._db, self._lock, self.path)
 
     @contextmanager
     def alongside(self, write: AlongsideWrite) -> Iterator[None]:
@@ -99,7 +99,7 @@ class LogBase:
         db = self._db
         alone = len(batch) == 1  # nothing to keep apart: no savepoint, a failure rolls back
         try:
-            db.execute("BEGIN IMMEDIATE")
+            begin_immediate(db, self.path)
             for job in batch:
                 if not alone:
                     db.execute("SAVEPOINT job")

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from .._util.sqlite import immediate
+from .._util.sqlite import check_hookmock_tables, immediate
 from ..errors import UsageError
 from .machine import _PHASE_STATUS, DeliveryState, Phase
 from .records import AttemptRecord, DeliveryRecord, headers_to_json
@@ -170,6 +170,8 @@ def setup(db: sqlite3.Connection, path: str, lock: threading.RLock, *, throwaway
     """Set the connection's pragmas and bring the schema up to date; returns the cursor key.
     ``throwaway``: a file removed at exit is not synced on each commit (``synchronous=OFF``, set
     before the switch to WAL, which otherwise syncs too)."""
+    if path != ":memory:":
+        check_hookmock_tables(db, path)  # before anything is changed: another program's file
     db.execute("PRAGMA synchronous=OFF" if throwaway else "PRAGMA synchronous=FULL")
     if path != ":memory:":
         db.execute("PRAGMA journal_mode=WAL")
@@ -181,7 +183,7 @@ def setup(db: sqlite3.Connection, path: str, lock: threading.RLock, *, throwaway
             f"understands ({SCHEMA_VERSION}); upgrade hookmock"
         )
     if version < SCHEMA_VERSION:
-        with immediate(db, lock):
+        with immediate(db, lock, path):
             version = db.execute("PRAGMA user_version").fetchone()[0]  # re-read inside the lock
             for step in range(version, SCHEMA_VERSION):
                 for statement in split(MIGRATIONS[step]):
@@ -191,17 +193,17 @@ def setup(db: sqlite3.Connection, path: str, lock: threading.RLock, *, throwaway
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES ('cursor_key', ?)", (secrets.token_bytes(32),)
                 )
-    add_indexes(db, lock)
+    add_indexes(db, lock, path)
     return bytes(db.execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone()[0])
 
 
-def add_indexes(db: sqlite3.Connection, lock: threading.RLock) -> None:
+def add_indexes(db: sqlite3.Connection, lock: threading.RLock, path: str | None = None) -> None:
     """Create the :data:`EXTRA_INDEXES` a log lacks and drop the ones they replace (one
     transaction; nothing written when the log has them already)."""
     have = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     if have.issuperset(EXTRA_INDEXES) and have.isdisjoint(REPLACED_INDEXES):
         return
-    with immediate(db, lock):  # IF [NOT] EXISTS: another process may have done it meanwhile
+    with immediate(db, lock, path):  # IF [NOT] EXISTS: another process may have done it meanwhile
         for sql in EXTRA_INDEXES.values():
             db.execute(sql)
         for old in REPLACED_INDEXES:

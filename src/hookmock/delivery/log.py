@@ -33,6 +33,7 @@ import threading
 from pathlib import Path
 
 from .._util.files import check_regular_or_absent, create_private
+from .._util.sqlite import DatabaseLocked, busy_timeout_s, is_locked
 from ..errors import UsageError
 from ._queries import DEFAULT_LIMIT, MAX_LIMIT
 from ._queries import STATUSES as STATUSES
@@ -98,10 +99,21 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
                 check_regular_or_absent(self.path, "delivery log", follow=True)  # no FIFO, device
             _refuse_hard_links(self.path)
         try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            self._db = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_s()
+            )
+        except sqlite3.DatabaseError as exc:
+            raise UsageError(f"delivery log {self.path!r} cannot be opened ({exc})") from None
+        try:
             self._setup()
         except sqlite3.DatabaseError as exc:
+            self._db.close()
+            if is_locked(exc):  # (a migration, or a missing index, to write while another holds the lock)
+                raise DatabaseLocked(self.path) from None
             raise UsageError(f"{self.path!r} is not a hookmock delivery log ({exc})") from None
+        except BaseException:
+            self._db.close()
+            raise
 
     def _setup(self) -> None:
         self._cursor_key = setup(self._db, self.path, self._lock, throwaway=self._throwaway)

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from .._util.framing import ERROR_CODES
+from .._util.sqlite import DatabaseLocked
 from ..errors import UsageError
 from ..ids import crockford_id
 from ..profiles.moda import API_KEY_PREFIX, API_VERSION, LEGACY_API_VERSIONS, VERSION_HEADER
@@ -118,6 +119,8 @@ class EmulatorApp:
             response = self.handlers[endpoint](ctx)
         except ApiError as err:
             response = self._error(err, request_id)
+        except DatabaseLocked as exc:  # another process holds the --db file: not the client's fault
+            response = self._error(ApiError("internal_error", "internal_error", str(exc)), request_id)
         except UsageError as exc:
             response = self._error(ApiError("invalid_request", "invalid_request", str(exc)), request_id)
         except RouteNotFound:

@@ -50,6 +50,8 @@ class EmulatorCore:
             self._tmpdir = None
         try:
             self.store = Store(config.db_path, durable=self._tmpdir is None)
+        except UsageError:  # locked by another process, another program's database: said as is
+            raise
         except Exception as exc:  # sqlite3 errors: a path that is not a database, a directory
             raise UsageError(f"--db {config.db_path!r} cannot be used as a SQLite file: {exc}") from None
         if not self._clock_given and config.clock == "virtual":

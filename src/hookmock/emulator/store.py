@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._util.files import create_private
-from .._util.sqlite import immediate
+from .._util.sqlite import DatabaseLocked, busy_timeout_s, check_hookmock_tables, immediate, is_locked
 
 __all__ = ["Store", "TaskMoved", "TaskRow", "write_delivery_game", "write_reset", "write_task"]
 
@@ -146,22 +146,31 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         create_private(path, "--db")  # mode 0600: it holds the API key, signing secret, tokens
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_s()
+        )
         self._db.row_factory = sqlite3.Row
         self.durable = durable
-        with self._lock:
-            # FULL, as the delivery log: a task answered 202 survives a power loss, not only a kill.
-            # Set before the switch to WAL: with FULL, that switch syncs the file too.
-            self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+        try:
+            with self._lock:
+                check_hookmock_tables(self._db, path)  # before changing another program's file
+                # FULL, as the delivery log: a task answered 202 survives a power loss, not only a kill.
+                # Set before the switch to WAL: with FULL, that switch syncs the file too.
+                self._db.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.executescript(_SCHEMA)
+        except BaseException as exc:
+            self._db.close()
+            if is_locked(exc):
+                raise DatabaseLocked(path) from None
+            raise
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
-        return immediate(self._db, self._lock)
+        return immediate(self._db, self._lock, self.path)
 
     # -- settings ----------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
@@ -170,19 +179,19 @@ class Store:
         return None if row is None else str(row["value"])
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO emu_meta (key, value) VALUES (?, ?)", (key, value))
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO emu_meta (key, value) VALUES (?, ?)", (key, value))
 
     # -- tasks -------------------------------------------------------------------------
     def insert_task(self, row: TaskRow) -> None:
         values = [getattr(row, c) for c in _TASK_COLUMNS]
         marks = ", ".join("?" for _ in _TASK_COLUMNS)
-        with self._lock:
-            self._db.execute(f"INSERT INTO emu_tasks ({', '.join(_TASK_COLUMNS)}) VALUES ({marks})", values)
+        with self.transaction() as db:
+            db.execute(f"INSERT INTO emu_tasks ({', '.join(_TASK_COLUMNS)}) VALUES ({marks})", values)
 
     def update_task(self, task_id: str, *, expect_status: str | None = None, **fields: Any) -> None:
-        with self._lock:
-            write_task(self._db, task_id, fields, expect_status=expect_status)
+        with self.transaction() as db:
+            write_task(db, task_id, fields, expect_status=expect_status)
 
     def task(self, task_id: str) -> TaskRow | None:
         with self._lock:
@@ -255,8 +264,8 @@ class Store:
 
     # -- mod.io games ------------------------------------------------------------------
     def set_game(self, game_id: str, url: str, token: str, ruleset_uuid: str) -> None:
-        with self._lock:
-            self._db.execute(
+        with self.transaction() as db:
+            db.execute(
                 "INSERT OR REPLACE INTO emu_games (game_id, url, token, ruleset_uuid) VALUES (?, ?, ?, ?)",
                 (game_id, url, token, ruleset_uuid),
             )
@@ -271,8 +280,8 @@ class Store:
             return [dict(r) for r in self._db.execute("SELECT * FROM emu_games ORDER BY game_id")]
 
     def set_delivery_game(self, delivery_id: str, game_id: str) -> None:
-        with self._lock:
-            write_delivery_game(self._db, delivery_id, game_id)
+        with self.transaction() as db:
+            write_delivery_game(db, delivery_id, game_id)
 
     def delivery_game(self, delivery_id: str) -> str | None:
         with self._lock:
@@ -283,8 +292,8 @@ class Store:
 
     def reset(self) -> None:
         """Forget tasks and games (settings such as the cursor key stay)."""
-        with self._lock:
-            write_reset(self._db)
+        with self.transaction() as db:
+            write_reset(db)
 
 
 def write_reset(db: sqlite3.Connection) -> None:

@@ -60,6 +60,10 @@ def get_profile(name: str | Profile) -> Profile:
     name with ``_`` for ``-`` is accepted too); a Profile is returned as is."""
     if isinstance(name, Profile):
         return name
+    if not isinstance(name, str):  # (a list or a table from a scenario file cannot be looked up)
+        raise UnknownProfile(
+            f"{name!r} is not a profile name; give one of: {', '.join(available_profiles())}"
+        )
     if name in _registry:
         return _registry[name]
     module_name = name.replace("-", "_") if isinstance(name, str) else ""

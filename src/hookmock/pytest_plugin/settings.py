@@ -99,11 +99,26 @@ def parse_seed(value: object, where: str) -> int | None:
         raise SettingsError(f"{where}={value!r} is not a seed; give an integer, e.g. {where}=1234") from None
 
 
-def parse_secret(value: object, where: str) -> str | None:
-    if value is None or value == "":
+def parse_secret(value: object, where: str, *, empty_is_unset: bool = True) -> str | None:
+    """A secret from an option or the ini file (empty: not set, so generated), or from a marker
+    (``empty_is_unset=False``: ``secret=""`` is refused, as the CLI refuses ``--secret ''``; leave
+    ``secret`` out for a generated one).  One line of UTF-8 text, checked as the CLI checks it."""
+    from .._util.secret_text import check_secret_text
+    from ..errors import UsageError
+
+    if value is None or (value == "" and empty_is_unset):
         return None
     if not isinstance(value, str):
         raise SettingsError(f"{where}: the secret must be a string, not {type(value).__name__}")
+    if value == "":
+        raise SettingsError(
+            f"{where}: the secret is empty; give a non-empty secret, or leave secret out for one "
+            "generated from the test's seed"
+        )
+    try:
+        check_secret_text(value, f"{where}: the secret")
+    except UsageError as exc:
+        raise SettingsError(str(exc)) from None
     return value
 
 
@@ -187,7 +202,7 @@ def resolve_settings(
             )
         parsers = {
             "profile": lambda v: parse_profile(v, "@pytest.mark.hookmock(profile=...)"),
-            "secret": lambda v: parse_secret(v, "@pytest.mark.hookmock(secret=...)"),
+            "secret": lambda v: parse_secret(v, "@pytest.mark.hookmock(secret=...)", empty_is_unset=False),
             "seed": lambda v: parse_seed(v, "@pytest.mark.hookmock(seed=...)"),
             "tls": lambda v: parse_bool(v, "@pytest.mark.hookmock(tls=...)"),
             "clock_start": lambda v: parse_clock_start(v, "@pytest.mark.hookmock(clock_start=...)"),
