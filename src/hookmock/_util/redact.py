@@ -29,12 +29,14 @@ import base64
 import dataclasses
 import functools
 import html
+import html.entities
 import json
 import logging
 import re
 import string
 import sys
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
@@ -44,6 +46,7 @@ __all__ = [
     "MIN_CUT_PIECE",
     "MIN_HEX_PIECE",
     "MIN_PIECE",
+    "MIN_REF_PIECE",
     "MIN_SECRET",
     "RedactingFilter",
     "Redactor",
@@ -59,6 +62,9 @@ MARKER = "…redacted"
 MIN_PIECE = 8
 #: Shortest piece of a hex form redacted anywhere (hex digits carry 4 bits each).
 MIN_HEX_PIECE = 12
+#: Shortest piece redacted anywhere of a form that writes every character as an HTML character
+#: reference (``&#109;`` or ``&#x6d;``: five or six characters each, about four of them).
+MIN_REF_PIECE = 24
 #: Shortest piece redacted at the end of a text that was cut (any form).
 MIN_CUT_PIECE = 4
 #: Secrets shorter than this are only replaced where they appear exactly, in the same case.
@@ -83,6 +89,9 @@ _GO = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})  # Go's en
 _json_unicode = functools.partial(json.dumps, ensure_ascii=False)
 _html_text = functools.partial(html.escape, quote=False)
 _quote_all = functools.partial(quote, safe="")
+_quote_latin1 = functools.partial(quote, safe="", encoding=_LATIN_1)
+_NAMED = html.entities.codepoint2name
+_UTF8_CONTINUATION = range(0x80, 0xC0)
 
 
 @dataclass(frozen=True)
@@ -112,9 +121,11 @@ def _base64_runs(data: bytes, public: int) -> list[str]:
 
 
 def _texts(value: str) -> tuple[str, ...]:
-    """The forms of ``value`` matched ignoring ASCII case: the text and its escapes."""
+    """The forms of ``value`` matched ignoring ASCII case: the text and its escapes (and, of a
+    non-ASCII value, its UTF-8 bytes read as Latin-1, as HTTP header decoding does, its Latin-1
+    percent-encoding and its non-ASCII characters as HTML character references)."""
     escaped = json.dumps(value)[1:-1]
-    return (
+    texts = [
         value,
         escaped,
         _json_unicode(value)[1:-1],
@@ -127,18 +138,51 @@ def _texts(value: str) -> tuple[str, ...]:
         quote(value),
         quote_plus(value),
         _quote_all(_quote_all(value)),  # a URL inside a URL
-    )
+    ]
+    if not value.isascii():
+        texts.append(_utf8_as_latin1(value))
+        if max(value) <= "\xff":
+            texts.append(_quote_latin1(value))
+        escaped_html = html.escape(value)
+        texts += (
+            _refs(escaped_html, "&#{};", non_ascii=True),
+            _refs(escaped_html, "&#x{:x};", non_ascii=True),
+            _refs(escaped_html, "&{};", non_ascii=True),
+        )
+    return tuple(texts)
+
+
+def _refs(value: str, template: str, *, non_ascii: bool) -> str:
+    """``value`` with its characters (``non_ascii``: only the non-ASCII ones) written as HTML
+    character references; a ``&{};`` template names them (a decimal reference where there is no
+    name)."""
+    out = []
+    for char in value:
+        if non_ascii and char.isascii():
+            out.append(char)
+        elif template == "&{};" and ord(char) in _NAMED:
+            out.append(f"&{_NAMED[ord(char)]};")
+        else:
+            out.append(template.format(ord(char) if template != "&{};" else f"#{ord(char)}"))
+    return "".join(out)
+
+
+def _percent_every_byte(data: bytes) -> str:
+    return "".join(f"%{byte:02X}" for byte in data)
 
 
 def forms_of(value: str, prefix: str) -> list[Form]:
-    """Every form of ``value`` a redactor looks for, of the value as it is and lower- and
-    upper-cased (beyond ASCII, where folding the case of the text looked at does not reach).
-    With a public ``prefix``, ``value`` is what follows it, and the base64 of the whole (prefix
-    and value) is looked for too, from the first character that holds a bit of ``value``.  (The
-    prefix's case does not matter there: ASCII case is bit 0x20, and that character holds only
-    the prefix's last 2 or 4 bits.)"""
-    variants = dict.fromkeys((value, value.lower(), value.upper()))
-    # ASCII case is folded in the text looked at: one variant for an ASCII value, up to three else
+    """Every form of ``value`` a redactor looks for, of the value as it is, lower- and
+    upper-cased and casefolded (beyond ASCII, where folding the case of the text looked at does
+    not reach), and in both Unicode normal forms (NFC and NFD: composed "Ä" or "A" and a combining
+    diaeresis).  With a public ``prefix``, ``value`` is what follows it, and the base64 of the
+    whole (prefix and value) is looked for too, from the first character that holds a bit of
+    ``value``.  (The prefix's case does not matter there: ASCII case is bit 0x20, and that
+    character holds only the prefix's last 2 or 4 bits.)"""
+    cased = (value, value.lower(), value.upper(), value.casefold())
+    variants = dict.fromkeys(cased)
+    variants.update(dict.fromkeys(unicodedata.normalize(n, text) for text in cased for n in ("NFC", "NFD")))
+    # ASCII case is folded in the text looked at: one variant for an ASCII value, more else
     texts = [text for variant in dict.fromkeys(map(_fold, variants)) for text in _texts(variant)]
     forms = [Form(text, True, MIN_PIECE) for text in dict.fromkeys(map(_fold, texts))]
     head = prefix.encode()
@@ -146,10 +190,17 @@ def forms_of(value: str, prefix: str) -> list[Form]:
     for variant in variants:
         raw = variant.encode()
         forms.append(Form(raw.hex(), True, MIN_HEX_PIECE))
+        # every byte percent-encoded (three characters a byte: as long a piece as hex)
+        forms.append(Form(_fold(_percent_every_byte(raw)), True, MIN_HEX_PIECE))
+        if max(variant) <= "\xff":
+            forms.append(Form(_fold(_percent_every_byte(variant.encode(_LATIN_1))), True, MIN_HEX_PIECE))
+        # every character an HTML character reference
+        for template in ("&#{};", "&#x{:x};"):
+            forms.append(Form(_fold(_refs(variant, template, non_ascii=False)), True, MIN_REF_PIECE))
         runs += _base64_runs(raw, 0)
         runs += _base64_runs(head + raw, len(head))
     forms += [Form(run, False, MIN_PIECE) for run in dict.fromkeys(runs)]
-    return forms
+    return list(dict.fromkeys(forms))
 
 
 class Redactor:
@@ -215,6 +266,8 @@ class Redactor:
         if not spans:
             table.remember_clean(text, cut)
             return text
+        if table.view is _utf8_as_latin1:
+            spans = _whole_characters(text, spans)
         out: list[str]
         out, at = [], 0
         for start, end in spans:
@@ -332,6 +385,7 @@ class _Table:
                 self.begins[form.folded].setdefault(text[:MIN_CUT_PIECE], []).append(text)
                 self.longest = max(self.longest, len(text))
         self.groups = list(groups.values())
+        self.view = view
 
     def spans(self, text: str, *, cut: bool) -> list[tuple[int, int]]:
         """Where ``text`` holds a secret (any form, any piece; ``cut``: and its end), merged."""
@@ -365,6 +419,25 @@ class _Table:
                     best = at
                     break
         return [(best, length)] if best < length else []
+
+
+def _whole_characters(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` of bytes (``text``: decoded one character a byte) widened so that none cuts a
+    UTF-8 sequence in half: a span that starts or ends inside a character takes all of it (a
+    lone half would be mojibake that tells part of the secret)."""
+    widened = []
+    for start, end in spans:
+        # back over at most 3 continuation bytes, to the byte that leads the sequence
+        for _ in range(3):
+            if start == 0 or ord(text[start]) not in _UTF8_CONTINUATION:
+                break
+            start -= 1
+        for _ in range(3):
+            if end == len(text) or ord(text[end]) not in _UTF8_CONTINUATION:
+                break
+            end += 1
+        widened.append((start, end))
+    return _merge(widened)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
