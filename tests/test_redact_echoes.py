@@ -205,3 +205,16 @@ def test_the_loopback_receiver_really_sends_raw_utf8(tmp_path: Path) -> None:
             while chunk := sock.recv(4096):
                 answer += chunk
     assert UMLAUT.encode("utf-8") in answer
+
+
+@pytest.mark.parametrize(
+    ("secret", "text", "expected"),
+    [
+        ("x", "a x b xx", f"a {MARKER} b {MARKER}"),  # every occurrence of the character
+        ("Zq7", "Zq7 zq7 ZQ7 %5Aq7", f"{MARKER} zq7 ZQ7 %5Aq7"),  # only as sent: same case, no form
+    ],
+)
+def test_a_secret_of_1_to_3_characters_is_matched_only_whole_as_sent(
+    secret: str, text: str, expected: str
+) -> None:
+    assert Redactor([secret]).text(text) == expected

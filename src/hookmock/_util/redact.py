@@ -2,24 +2,37 @@
 or a client controls is stored or shown.
 
 A receiver may echo what it was sent: the mod.io token header, or (a debug page) anything else.
-An echo is not always the secret as sent: it may be JSON-escaped, HTML-escaped, lower- or
-upper-cased, base64 or base64url encoded (at any byte alignment), percent-encoded or hex.  And
-stored texts are cut (the delivery log keeps the first 2 KB of a response), so an echo can be cut
-in the middle.  A :class:`Redactor` therefore removes, for each secret it holds:
+An echo is not always the secret as sent: it may be JSON-escaped, HTML-escaped (with non-ASCII
+characters, or every character, as decimal, hex or named character references), lower- or
+upper-cased or casefolded, in the other Unicode normal form (NFD for NFC and back), base64 or
+base64url encoded (at any byte alignment), percent-encoded (the usual way, every byte, or from
+Latin-1), hex, or, for a non-ASCII secret, its UTF-8 bytes read as Latin-1 (what decoding an HTTP
+header makes of raw UTF-8).  And stored texts are cut (the delivery log keeps the first 2 KB of a
+response), so an echo can be cut in the middle.  A :class:`Redactor` therefore removes, for each
+secret it holds:
 
 * every run of text made of pieces of **any form** of the secret that are at least
-  :data:`MIN_PIECE` characters long (:data:`MIN_HEX_PIECE` for hex, whose characters carry half
-  as much), wherever it appears: a whole echo and a piece of one alike;
+  :data:`MIN_PIECE` characters long (:data:`MIN_HEX_PIECE` for hex and every-byte percent, whose
+  characters carry less, :data:`MIN_REF_PIECE` for every character a reference), wherever it
+  appears: a whole echo and a piece of one alike;
 * with ``cut=True`` (the text was truncated, or may have been), a shorter piece at its end too:
   the text's last :data:`MIN_CUT_PIECE` or more characters that begin a form of the secret.
 
+In bytes, a redaction takes whole UTF-8 characters: one that would begin or end inside a
+multibyte character is widened to all of it (half a character left beside the marker would
+tell part of the secret, and is not text).
+
 Case-insensitive forms (the secret itself, its escapes and percent/hex encodings, each also of
-the secret lower- and upper-cased, which reaches beyond ASCII) are matched ignoring ASCII case;
-base64 forms exactly.  A known public prefix (Moda's ``whsec_``, the API
+the secret lower- and upper-cased and casefolded, which reaches beyond ASCII) are matched ignoring
+ASCII case; base64 forms exactly.  A known public prefix (Moda's ``whsec_``, the API
 key's ``moda_live_``) is not secret: it is kept and only what follows it is matched, so
 ``whsec_…redacted`` still says what was there.  A secret whose rest is shorter than
-:data:`MIN_PIECE` is matched only in whole forms (a piece of it would match ordinary text), and
-one shorter than :data:`MIN_SECRET` only exactly, in the same case.
+:data:`MIN_PIECE` is matched only in whole forms (a piece of it would match ordinary text).
+
+Very short secrets: one of 1 to 3 characters (shorter than :data:`MIN_SECRET`) is matched only
+whole and exactly as sent, in the same case, in no other form; and every occurrence is replaced,
+so a 1-character secret removes that character everywhere.  That is all hookmock promises for
+such a secret (it cannot tell one from ordinary text); give secrets of at least 8 characters.
 Redact first, then cut: :meth:`Redactor.excerpt` does both, in that order.
 """
 
