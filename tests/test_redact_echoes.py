@@ -218,3 +218,14 @@ def test_a_secret_of_1_to_3_characters_is_matched_only_whole_as_sent(
     secret: str, text: str, expected: str
 ) -> None:
     assert Redactor([secret]).text(text) == expected
+
+
+def test_a_header_of_utf8_read_as_latin1_is_redacted_at_whole_characters() -> None:
+    # the same half-character case in a response header (a text holding bytes read as Latin-1)
+    header = _mojibake("x abcdefghè12345678 y")
+    assert Redactor(["abcdefghé12345678"]).text(header) == f"x {MARKER} y"
+
+
+def test_symbols_beside_a_secret_in_a_text_are_kept() -> None:
+    # "©" and "»" are 0x80-0xBF characters, but follow no lead byte: not half of anything
+    assert Redactor([ASCII]).text(f"©{ASCII}» «{ASCII}") == f"©{MARKER}» «{MARKER}"

@@ -105,6 +105,7 @@ _quote_all = functools.partial(quote, safe="")
 _quote_latin1 = functools.partial(quote, safe="", encoding=_LATIN_1)
 _NAMED = html.entities.codepoint2name
 _UTF8_CONTINUATION = range(0x80, 0xC0)
+_UTF8_NOT_FIRST = range(0x80, 0xF5)  # a byte a continuation byte can follow: lead or continuation
 
 
 @dataclass(frozen=True)
@@ -279,8 +280,7 @@ class Redactor:
         if not spans:
             table.remember_clean(text, cut)
             return text
-        if table.view is _utf8_as_latin1:
-            spans = _whole_characters(text, spans)
+        spans = _whole_characters(text, spans)
         out: list[str]
         out, at = [], 0
         for start, end in spans:
@@ -398,7 +398,6 @@ class _Table:
                 self.begins[form.folded].setdefault(text[:MIN_CUT_PIECE], []).append(text)
                 self.longest = max(self.longest, len(text))
         self.groups = list(groups.values())
-        self.view = view
 
     def spans(self, text: str, *, cut: bool) -> list[tuple[int, int]]:
         """Where ``text`` holds a secret (any form, any piece; ``cut``: and its end), merged."""
@@ -435,22 +434,29 @@ class _Table:
 
 
 def _whole_characters(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``spans`` of bytes (``text``: decoded one character a byte) widened so that none cuts a
-    UTF-8 sequence in half: a span that starts or ends inside a character takes all of it (a
-    lone half would be mojibake that tells part of the secret)."""
+    """``spans`` widened so that none cuts a UTF-8 sequence in half, in bytes (``text`` decoded
+    one character a byte) or in a text that holds bytes read that way (a response header): a span
+    that starts or ends inside a character takes all of it (a lone half left beside the marker
+    would tell part of the secret).  Inside a character: a continuation byte (0x80 to 0xBF) right
+    after a lead or another continuation byte (0x80 to 0xF4)."""
     widened = []
     for start, end in spans:
         # back over at most 3 continuation bytes, to the byte that leads the sequence
         for _ in range(3):
-            if start == 0 or ord(text[start]) not in _UTF8_CONTINUATION:
+            if start == 0 or not _inside(text, start):
                 break
             start -= 1
         for _ in range(3):
-            if end == len(text) or ord(text[end]) not in _UTF8_CONTINUATION:
+            if end == len(text) or not _inside(text, end):
                 break
             end += 1
         widened.append((start, end))
     return _merge(widened)
+
+
+def _inside(text: str, at: int) -> bool:
+    """Whether ``text[at]`` continues a UTF-8 sequence begun before it."""
+    return ord(text[at]) in _UTF8_CONTINUATION and ord(text[at - 1]) in _UTF8_NOT_FIRST
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
