@@ -229,3 +229,30 @@ def test_a_header_of_utf8_read_as_latin1_is_redacted_at_whole_characters() -> No
 def test_symbols_beside_a_secret_in_a_text_are_kept() -> None:
     # "©" and "»" are 0x80-0xBF characters, but follow no lead byte: not half of anything
     assert Redactor([ASCII]).text(f"©{ASCII}» «{ASCII}") == f"©{MARKER}» «{MARKER}"
+
+
+def test_a_redaction_in_bytes_starting_inside_a_character_takes_its_lead_byte() -> None:
+    # "é" (C3 A9) and the secret's "©" (C2 A9) share their second byte: the piece found starts
+    # there, and the lead byte before it goes with it (nothing before it does)
+    clean = Redactor(["abcdefgh©12345678"]).data("zzzzzzzzé12345678 y".encode())
+    assert clean == f"zzzzzzzz{MARKER} y".encode()
+
+
+def test_a_redaction_in_bytes_ending_inside_a_character_takes_its_last_byte_only() -> None:
+    # "®" (C2 AE) shares its lead byte with the secret's "©" (C2 A9)
+    clean = Redactor(["abcdefgh©"]).data("x abcdefgh® tail".encode())
+    assert clean == f"x {MARKER} tail".encode()
+
+
+def test_widening_stops_after_three_continuation_bytes() -> None:
+    # not UTF-8 (a lead byte and four continuation bytes): one character is at most four bytes,
+    # so no more than three are taken before the piece
+    data = b"\xf0\x80\x80\x80" + "©12345678".encode()[1:]
+    assert Redactor(["©12345678"]).data(data) == b"\xf0" + MARKER.encode()
+
+
+def test_the_latin1_percent_encoding_reaches_the_last_latin1_character() -> None:
+    secret = "ÿ-abcdefghijk-ÿ"
+    echo = quote(secret, safe="", encoding="latin-1")
+    assert echo.startswith("%FF")
+    assert Redactor([secret]).text(f"<{echo}>") == f"<{MARKER}>"
