@@ -253,6 +253,28 @@ def test_widening_stops_after_three_continuation_bytes() -> None:
 
 def test_the_latin1_percent_encoding_reaches_the_last_latin1_character() -> None:
     secret = "ÿ-abcdefghijk-ÿ"
-    echo = quote(secret, safe="", encoding="latin-1")
-    assert echo.startswith("%FF")
-    assert Redactor([secret]).text(f"<{echo}>") == f"<{MARKER}>"
+    for echo in (
+        quote(secret, safe="", encoding="latin-1"),
+        _percent_every_byte(secret.encode("latin-1"), str.upper),
+    ):
+        assert echo.startswith("%FF")
+        assert Redactor([secret]).text(f"<{echo}>") == f"<{MARKER}>"
+
+
+def test_named_references_fall_back_to_decimal_for_a_character_without_a_name() -> None:
+    secret = "PÄSSWŐRD-ümlaut-123"  # "Ő" has no HTML 4 name
+    assert ord("Ő") not in html.entities.codepoint2name
+    echo = "P&Auml;SSW&#336;RD-&uuml;mlaut-123"
+    assert Redactor([secret]).text(f"<td>{echo}</td>") == f"<td>{MARKER}</td>"
+
+
+def test_a_secret_echoed_lower_cased_where_lower_is_not_casefold_is_redacted() -> None:
+    secret = "ΟΔΥΣΣΕΑΣ-ΑΣ-12"
+    echo = secret.lower()  # final sigma "ς"; casefold() gives "σ"
+    assert echo != secret.casefold()
+    assert Redactor([secret]).text(f"[{echo}]") == f"[{MARKER}]"
+
+
+def test_bytes_starting_with_half_a_character_lose_the_whole_character() -> None:
+    clean = Redactor(["©12345678"]).data("é12345678 y".encode())  # é is C3 A9, © is C2 A9
+    assert clean == f"{MARKER} y".encode()

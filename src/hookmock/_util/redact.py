@@ -168,16 +168,17 @@ def _texts(value: str) -> tuple[str, ...]:
 
 def _refs(value: str, template: str, *, non_ascii: bool) -> str:
     """``value`` with its characters (``non_ascii``: only the non-ASCII ones) written as HTML
-    character references; a ``&{};`` template names them (a decimal reference where there is no
-    name)."""
+    character references; the ``&{};`` template names them, and leaves a character without a
+    name as it is (an echo that writes it as a number instead is pieces of this form and of the
+    decimal one, which the search joins)."""
     out = []
     for char in value:
         if non_ascii and char.isascii():
             out.append(char)
-        elif template == "&{};" and ord(char) in _NAMED:
-            out.append(f"&{_NAMED[ord(char)]};")
+        elif template == "&{};":
+            out.append(f"&{_NAMED[ord(char)]};" if ord(char) in _NAMED else char)
         else:
-            out.append(template.format(ord(char) if template != "&{};" else f"#{ord(char)}"))
+            out.append(template.format(ord(char)))
     return "".join(out)
 
 
