@@ -128,7 +128,12 @@ GROUPS: dict[str, Group] = {
         ("src/hookmock/_util/redact.py",),
         # tests/test_secrets_canary.py (every secret through every command, 17 s and more a run)
         # is the end-to-end guard; here, the redactor's own tests
-        ("tests/test_redact_units.py", "tests/test_redact_forms.py", "tests/test_redact.py"),
+        (
+            "tests/test_redact_units.py",
+            "tests/test_redact_forms.py",
+            "tests/test_redact.py",
+            "tests/test_redact_echoes.py",
+        ),
     ),
 }
 

@@ -2,24 +2,37 @@
 or a client controls is stored or shown.
 
 A receiver may echo what it was sent: the mod.io token header, or (a debug page) anything else.
-An echo is not always the secret as sent: it may be JSON-escaped, HTML-escaped, lower- or
-upper-cased, base64 or base64url encoded (at any byte alignment), percent-encoded or hex.  And
-stored texts are cut (the delivery log keeps the first 2 KB of a response), so an echo can be cut
-in the middle.  A :class:`Redactor` therefore removes, for each secret it holds:
+An echo is not always the secret as sent: it may be JSON-escaped, HTML-escaped (with non-ASCII
+characters, or every character, as decimal, hex or named character references), lower- or
+upper-cased or casefolded, in the other Unicode normal form (NFD for NFC and back), base64 or
+base64url encoded (at any byte alignment), percent-encoded (the usual way, every byte, or from
+Latin-1), hex, or, for a non-ASCII secret, its UTF-8 bytes read as Latin-1 (what decoding an HTTP
+header makes of raw UTF-8).  And stored texts are cut (the delivery log keeps the first 2 KB of a
+response), so an echo can be cut in the middle.  A :class:`Redactor` therefore removes, for each
+secret it holds:
 
 * every run of text made of pieces of **any form** of the secret that are at least
-  :data:`MIN_PIECE` characters long (:data:`MIN_HEX_PIECE` for hex, whose characters carry half
-  as much), wherever it appears: a whole echo and a piece of one alike;
+  :data:`MIN_PIECE` characters long (:data:`MIN_HEX_PIECE` for hex and every-byte percent, whose
+  characters carry less, :data:`MIN_REF_PIECE` for every character a reference), wherever it
+  appears: a whole echo and a piece of one alike;
 * with ``cut=True`` (the text was truncated, or may have been), a shorter piece at its end too:
   the text's last :data:`MIN_CUT_PIECE` or more characters that begin a form of the secret.
 
+In bytes, a redaction takes whole UTF-8 characters: one that would begin or end inside a
+multibyte character is widened to all of it (half a character left beside the marker would
+tell part of the secret, and is not text).
+
 Case-insensitive forms (the secret itself, its escapes and percent/hex encodings, each also of
-the secret lower- and upper-cased, which reaches beyond ASCII) are matched ignoring ASCII case;
-base64 forms exactly.  A known public prefix (Moda's ``whsec_``, the API
+the secret lower- and upper-cased and casefolded, which reaches beyond ASCII) are matched ignoring
+ASCII case; base64 forms exactly.  A known public prefix (Moda's ``whsec_``, the API
 key's ``moda_live_``) is not secret: it is kept and only what follows it is matched, so
 ``whsec_…redacted`` still says what was there.  A secret whose rest is shorter than
-:data:`MIN_PIECE` is matched only in whole forms (a piece of it would match ordinary text), and
-one shorter than :data:`MIN_SECRET` only exactly, in the same case.
+:data:`MIN_PIECE` is matched only in whole forms (a piece of it would match ordinary text).
+
+Very short secrets: one of 1 to 3 characters (shorter than :data:`MIN_SECRET`) is matched only
+whole and exactly as sent, in the same case, in no other form; and every occurrence is replaced,
+so a 1-character secret removes that character everywhere.  That is all hookmock promises for
+such a secret (it cannot tell one from ordinary text); give secrets of at least 8 characters.
 Redact first, then cut: :meth:`Redactor.excerpt` does both, in that order.
 """
 
@@ -29,12 +42,14 @@ import base64
 import dataclasses
 import functools
 import html
+import html.entities
 import json
 import logging
 import re
 import string
 import sys
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
@@ -44,6 +59,7 @@ __all__ = [
     "MIN_CUT_PIECE",
     "MIN_HEX_PIECE",
     "MIN_PIECE",
+    "MIN_REF_PIECE",
     "MIN_SECRET",
     "RedactingFilter",
     "Redactor",
@@ -59,6 +75,9 @@ MARKER = "…redacted"
 MIN_PIECE = 8
 #: Shortest piece of a hex form redacted anywhere (hex digits carry 4 bits each).
 MIN_HEX_PIECE = 12
+#: Shortest piece redacted anywhere of a form that writes every character as an HTML character
+#: reference (``&#109;`` or ``&#x6d;``: five or six characters each, about four of them).
+MIN_REF_PIECE = 24
 #: Shortest piece redacted at the end of a text that was cut (any form).
 MIN_CUT_PIECE = 4
 #: Secrets shorter than this are only replaced where they appear exactly, in the same case.
@@ -83,6 +102,10 @@ _GO = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})  # Go's en
 _json_unicode = functools.partial(json.dumps, ensure_ascii=False)
 _html_text = functools.partial(html.escape, quote=False)
 _quote_all = functools.partial(quote, safe="")
+_quote_latin1 = functools.partial(quote, safe="", encoding=_LATIN_1)
+_NAMED = html.entities.codepoint2name
+_UTF8_CONTINUATION = range(0x80, 0xC0)
+_UTF8_NOT_FIRST = range(0x80, 0xF5)  # a byte a continuation byte can follow: lead or continuation
 
 
 @dataclass(frozen=True)
@@ -112,9 +135,11 @@ def _base64_runs(data: bytes, public: int) -> list[str]:
 
 
 def _texts(value: str) -> tuple[str, ...]:
-    """The forms of ``value`` matched ignoring ASCII case: the text and its escapes."""
+    """The forms of ``value`` matched ignoring ASCII case: the text and its escapes (and, of a
+    non-ASCII value, its UTF-8 bytes read as Latin-1, as HTTP header decoding does, its Latin-1
+    percent-encoding and its non-ASCII characters as HTML character references)."""
     escaped = json.dumps(value)[1:-1]
-    return (
+    texts = [
         value,
         escaped,
         _json_unicode(value)[1:-1],
@@ -127,18 +152,52 @@ def _texts(value: str) -> tuple[str, ...]:
         quote(value),
         quote_plus(value),
         _quote_all(_quote_all(value)),  # a URL inside a URL
-    )
+    ]
+    if not value.isascii():
+        texts.append(_utf8_as_latin1(value))
+        if max(value) <= "\xff":
+            texts.append(_quote_latin1(value))
+        escaped_html = html.escape(value)
+        texts += (
+            _refs(escaped_html, "&#{};", non_ascii=True),
+            _refs(escaped_html, "&#x{:x};", non_ascii=True),
+            _refs(escaped_html, "&{};", non_ascii=True),
+        )
+    return tuple(texts)
+
+
+def _refs(value: str, template: str, *, non_ascii: bool) -> str:
+    """``value`` with its characters (``non_ascii``: only the non-ASCII ones) written as HTML
+    character references; the ``&{};`` template names them, and leaves a character without a
+    name as it is (an echo that writes it as a number instead is pieces of this form and of the
+    decimal one, which the search joins)."""
+    out = []
+    for char in value:
+        if non_ascii and char.isascii():
+            out.append(char)
+        elif template == "&{};":
+            out.append(f"&{_NAMED[ord(char)]};" if ord(char) in _NAMED else char)
+        else:
+            out.append(template.format(ord(char)))
+    return "".join(out)
+
+
+def _percent_every_byte(data: bytes) -> str:
+    return "".join(f"%{byte:02X}" for byte in data)
 
 
 def forms_of(value: str, prefix: str) -> list[Form]:
-    """Every form of ``value`` a redactor looks for, of the value as it is and lower- and
-    upper-cased (beyond ASCII, where folding the case of the text looked at does not reach).
-    With a public ``prefix``, ``value`` is what follows it, and the base64 of the whole (prefix
-    and value) is looked for too, from the first character that holds a bit of ``value``.  (The
-    prefix's case does not matter there: ASCII case is bit 0x20, and that character holds only
-    the prefix's last 2 or 4 bits.)"""
-    variants = dict.fromkeys((value, value.lower(), value.upper()))
-    # ASCII case is folded in the text looked at: one variant for an ASCII value, up to three else
+    """Every form of ``value`` a redactor looks for, of the value as it is, lower- and
+    upper-cased and casefolded (beyond ASCII, where folding the case of the text looked at does
+    not reach), and in both Unicode normal forms (NFC and NFD: composed "Ä" or "A" and a combining
+    diaeresis).  With a public ``prefix``, ``value`` is what follows it, and the base64 of the
+    whole (prefix and value) is looked for too, from the first character that holds a bit of
+    ``value``.  (The prefix's case does not matter there: ASCII case is bit 0x20, and that
+    character holds only the prefix's last 2 or 4 bits.)"""
+    cased = (value, value.lower(), value.upper(), value.casefold())
+    variants = dict.fromkeys(cased)
+    variants.update(dict.fromkeys(unicodedata.normalize(n, text) for text in cased for n in ("NFC", "NFD")))
+    # ASCII case is folded in the text looked at: one variant for an ASCII value, more else
     texts = [text for variant in dict.fromkeys(map(_fold, variants)) for text in _texts(variant)]
     forms = [Form(text, True, MIN_PIECE) for text in dict.fromkeys(map(_fold, texts))]
     head = prefix.encode()
@@ -146,10 +205,17 @@ def forms_of(value: str, prefix: str) -> list[Form]:
     for variant in variants:
         raw = variant.encode()
         forms.append(Form(raw.hex(), True, MIN_HEX_PIECE))
+        # every byte percent-encoded (three characters a byte: as long a piece as hex)
+        forms.append(Form(_fold(_percent_every_byte(raw)), True, MIN_HEX_PIECE))
+        if max(variant) <= "\xff":
+            forms.append(Form(_fold(_percent_every_byte(variant.encode(_LATIN_1))), True, MIN_HEX_PIECE))
+        # every character an HTML character reference
+        for template in ("&#{};", "&#x{:x};"):
+            forms.append(Form(_fold(_refs(variant, template, non_ascii=False)), True, MIN_REF_PIECE))
         runs += _base64_runs(raw, 0)
         runs += _base64_runs(head + raw, len(head))
     forms += [Form(run, False, MIN_PIECE) for run in dict.fromkeys(runs)]
-    return forms
+    return list(dict.fromkeys(forms))
 
 
 class Redactor:
@@ -215,6 +281,7 @@ class Redactor:
         if not spans:
             table.remember_clean(text, cut)
             return text
+        spans = _whole_characters(text, spans)
         out: list[str]
         out, at = [], 0
         for start, end in spans:
@@ -365,6 +432,32 @@ class _Table:
                     best = at
                     break
         return [(best, length)] if best < length else []
+
+
+def _whole_characters(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` widened so that none cuts a UTF-8 sequence in half, in bytes (``text`` decoded
+    one character a byte) or in a text that holds bytes read that way (a response header): a span
+    that starts or ends inside a character takes all of it (a lone half left beside the marker
+    would tell part of the secret).  Inside a character: a continuation byte (0x80 to 0xBF) right
+    after a lead or another continuation byte (0x80 to 0xF4)."""
+    widened = []
+    for start, end in spans:
+        # back over at most 3 continuation bytes, to the byte that leads the sequence
+        for _ in range(3):
+            if start == 0 or not _inside(text, start):
+                break
+            start -= 1
+        for _ in range(3):
+            if end == len(text) or not _inside(text, end):
+                break
+            end += 1
+        widened.append((start, end))
+    return _merge(widened)
+
+
+def _inside(text: str, at: int) -> bool:
+    """Whether ``text[at]`` continues a UTF-8 sequence begun before it."""
+    return ord(text[at]) in _UTF8_CONTINUATION and ord(text[at - 1]) in _UTF8_NOT_FIRST
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
