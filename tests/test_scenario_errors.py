@@ -296,14 +296,14 @@ PROFILES = "github, moda, modio, standard-webhooks"
 @pytest.mark.parametrize(("value", "shown"), [('["moda"]', "['moda']"), ("{a = 1}", "{'a': 1}")])
 def test_a_profile_that_is_a_list_or_a_table_is_named_with_the_choices(value: str, shown: str) -> None:
     assert problems(f"{HEAD}profile = {value}\n{SEND}") == [
-        f"scenario.profile: {shown} is not a profile name; give one of: {PROFILES}"
+        f"scenario.profile: {shown} is not a profile name; choose one of: {PROFILES}"
     ]
 
 
 def test_get_profile_refuses_a_value_that_is_not_a_name() -> None:
     from hookmock.profiles import get_profile
 
-    with pytest.raises(UsageError, match=r"\['moda'\] is not a profile name; give one of"):
+    with pytest.raises(UsageError, match=r"\['moda'\] is not a profile name; choose one of"):
         get_profile(["moda"])  # type: ignore[arg-type]
 
 
@@ -345,4 +345,4 @@ def test_cli_says_which_profile_value_is_wrong_exit_2(tmp_path: Path, verb: str,
     result = subprocess.run(args, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert "scenario.profile:" in result.stderr and "is not a profile name; give one of" in result.stderr
+    assert "scenario.profile:" in result.stderr and "is not a profile name; choose one of" in result.stderr

@@ -62,11 +62,11 @@ def get_profile(name: str | Profile) -> Profile:
         return name
     if not isinstance(name, str):  # (a list or a table from a scenario file cannot be looked up)
         raise UnknownProfile(
-            f"{name!r} is not a profile name; give one of: {', '.join(available_profiles())}"
+            f"{name!r} is not a profile name; choose one of: {', '.join(available_profiles())}"
         )
     if name in _registry:
         return _registry[name]
-    module_name = name.replace("-", "_") if isinstance(name, str) else ""
+    module_name = name.replace("-", "_")
     if module_name.isidentifier() and module_name.replace("_", "-") in _builtin_names():
         module = importlib.import_module(f"{__name__}.{module_name}")
         profile: Profile = module.PROFILE
