@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from hookmock.auditing import WrongPath, audit
 from hookmock.profiles import get_profile
 from receivers.django_app import make_django_receiver
 from receivers.fastapi_app import make_fastapi_receiver
+from serving_support import serve_wsgi as _serve_wsgi
 
 FRAMEWORKS = {"fastapi": make_fastapi_receiver, "django": make_django_receiver}
 
@@ -38,23 +38,6 @@ def _serve_asgi(app: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=5)
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _serve_wsgi(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
         thread.join(timeout=5)
 
 

@@ -4,20 +4,17 @@ GitHub's format cannot have are skipped with the reason; the CLI runs it with --
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from hookmock.auditing import audit, catalogue_for
 from hookmock.cli import main
 from hookmock.clock import VirtualClock
 from hookmock.profiles import get_profile
 from receivers.github import BROKEN, CORRECT, PlainEqualsReceiver
+from serving_support import serve_wsgi as _serve
 
 GITHUB = get_profile("github")
 TIMESTAMP_CHECKS = ("replay", "future-timestamp", "clock-skew", "timestamp-parsing")
@@ -28,23 +25,6 @@ def _audit(factory: Any, **kwargs: Any) -> Any:
     secret = GITHUB.generate_secret()
     app = factory("github", secret, clock)
     return audit(app, profile="github", secret=secret, probe=app.count, clock=clock, seed=3, **kwargs)
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.mark.parametrize("style", sorted(CORRECT))

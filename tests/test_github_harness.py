@@ -3,15 +3,11 @@ fixtures, a scenario and a storm, against GitHub receivers in-process and over l
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 import hookmock
 from hookmock.cli import main
@@ -20,29 +16,13 @@ from hookmock.profiles import get_profile
 from hookmock.scenarios.model import parse_scenario
 from hookmock.scenarios.runner import run_scenario
 from receivers.github import GitHubReceiver, NoDeliveryDedupeReceiver
+from serving_support import serve_wsgi as _serve
 
 pytest_plugins = ["pytester"]
 
 GITHUB = get_profile("github")
 DOC_SECRET = "It's a Secret to Everybody"
 DOC_SIGNATURE = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 # -- CLI ------------------------------------------------------------------------------------------

@@ -6,12 +6,9 @@ and retry schedule, the audit corpus in-process and over loopback sockets, the f
 from __future__ import annotations
 
 import base64
-import contextlib
 import itertools
 import json
 import re
-import threading
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from types import MappingProxyType
@@ -19,7 +16,6 @@ from typing import Any
 
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 import hookmock
 from hookmock.auditing import audit
@@ -30,6 +26,7 @@ from hookmock.profiles import get_profile
 from hookmock.profiles.standard_webhooks import generate_key_pair, public_key_of
 from receivers import standard_webhooks as swr
 from receivers.base import WerkzeugReceiver
+from serving_support import serve_wsgi as _serve
 
 P = "standard-webhooks"
 SW = get_profile(P)
@@ -239,23 +236,6 @@ def test_moda_and_modio_audits_do_not_run_the_standard_webhooks_checks() -> None
     assert names[-3:] == ["key-rotation", "v1a", "deadline"]
     with pytest.raises(UsageError, match="unknown audit check"):
         audit(WerkzeugReceiver("moda", "whsec_x"), profile="moda", secret="whsec_x", only=["key-rotation"])
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def test_audit_over_loopback_sockets_the_reference_library_receiver_and_a_broken_one() -> None:
@@ -475,16 +455,13 @@ def test_listen_counts_attempts_per_webhook_id_as_a_fault_proxy() -> None:
         applied.append(Request(environ).headers["webhook-id"])
         return Response("done")(environ, start_response)
 
-    upstream = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=upstream.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with _serve(app) as upstream_url:
         listen = Listen(
             "--profile",
             P,
             "--json",
             "--forward-to",
-            f"http://127.0.0.1:{upstream.port}",
+            upstream_url,
             "--script",
             "500,ok",
         )
@@ -493,9 +470,6 @@ def test_listen_counts_attempts_per_webhook_id_as_a_fault_proxy() -> None:
             deliveries = [sender.send(url, "user.created"), sender.send(url, "invoice.paid")]
         rows = [json.loads(listen.readline()) for _ in range(4)]
         listen.stop()
-    finally:
-        upstream.shutdown()
-        thread.join()
     # each message's first attempt is scripted to fail: counted per webhook-id, not per payload id
     assert [[a.status for a in d.attempts] for d in deliveries] == [[500, 200], [500, 200]]
     ids = [d.event_id for d in deliveries for _ in range(2)]
