@@ -30,11 +30,13 @@ optional extra ``hookmock[asgi]``; without it an ASGI target is refused with how
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from time import monotonic_ns
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from ..clock import SECOND, Clock
@@ -49,8 +51,16 @@ __all__ = ["ASGITransport"]
 _RESERVED_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding"})
 
 
+#: per app: whether it is an ASGI 2 app to adapt (reading its markers costs ~10 µs per delivery)
+_DOUBLE: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
 def _single_callable(app: Any) -> Callable[..., Any]:
     """The app as an ASGI 3 callable: an ASGI 2 app (a class called with the scope) is adapted."""
+    try:
+        double = _DOUBLE[app]
+    except (KeyError, TypeError):  # not seen yet, or cannot be remembered (not weak-referenceable)
+        double = None
     try:
         from asgiref.compatibility import double_to_single_callable, is_double_callable
     except ImportError:
@@ -58,11 +68,15 @@ def _single_callable(app: Any) -> Callable[..., Any]:
             "delivering to an ASGI application in-process needs asgiref: pip install 'hookmock[asgi]' "
             "(or serve the app and give its URL)"
         ) from None
-    # asgiref counts any callable that is not a coroutine function as ASGI 2; hookmock already knows
-    # this one is ASGI (a wrapper returning a coroutine is ASGI 3), so only a class is ASGI 2.
-    if inspect.isclass(app) or (is_double_callable(app) and getattr(app, "_asgi_double_callable", False)):
-        return double_to_single_callable(app)
-    return app
+    if double is None:
+        # asgiref counts any callable that is not a coroutine function as ASGI 2; hookmock already
+        # knows this one is ASGI (a wrapper returning a coroutine is ASGI 3), so only a class is ASGI 2.
+        double = inspect.isclass(app) or (
+            is_double_callable(app) and bool(getattr(app, "_asgi_double_callable", False))
+        )
+        with contextlib.suppress(TypeError):
+            _DOUBLE[app] = double
+    return double_to_single_callable(app) if double else app
 
 
 class _Loop:
@@ -84,10 +98,36 @@ _LOOP_LOCK = threading.Lock()
 
 def _loop() -> asyncio.AbstractEventLoop:
     global _LOOP
+    running = _LOOP
+    if running is not None and running.thread.is_alive():  # the usual case: no lock taken
+        return running.loop
     with _LOOP_LOCK:
         if _LOOP is None or not _LOOP.thread.is_alive():
             _LOOP = _Loop()
         return _LOOP.loop
+
+
+class _Latch:
+    """A one-shot event with one waiter (the calling thread), set from any thread, any number of
+    times.  A held lock the setter releases: a quarter of the cost of a ``threading.Event`` (no
+    ``Condition``, no lock allocated per wait), paid on every delivery."""
+
+    __slots__ = ("_lock", "is_set")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+        self.is_set = False
+
+    def set(self) -> None:
+        if not self.is_set:
+            self.is_set = True
+            with contextlib.suppress(RuntimeError):  # another setter released it first
+                self._lock.release()
+
+    def wait(self, timeout_s: float) -> bool:
+        """True once set (at once if it already is); False if ``timeout_s`` passed first."""
+        return self.is_set or self._lock.acquire(timeout=timeout_s) or self.is_set
 
 
 class _Disconnected(OSError):
@@ -112,8 +152,9 @@ class _Exchange:
         self.exception: BaseException | None = None
         self.returned = False
         self.abandoned = False
-        self.wake = threading.Event()  # set on a complete response, a failure, or an abort
-        self.disconnect = asyncio.Event()  # binds to the loop on first use (Python >= 3.10)
+        self.wake = _Latch()  # set on a complete response, a failure, or an abort
+        self.over = False  # the client went away: receive() answers http.disconnect (on the loop)
+        self.disconnect: asyncio.Event | None = None  # made when an app waits for it (seldom)
         self.task: asyncio.Task[None] | None = None
 
     # -- the ASGI callables (on the loop) --------------------------------------------------
@@ -123,8 +164,17 @@ class _Exchange:
             if self.gate is not None:  # wait off the loop: the other copies run on it meanwhile
                 await _wait_at(self.gate)
             return {"type": "http.request", "body": self.body, "more_body": False}
-        await self.disconnect.wait()
+        if not self.over:
+            if self.disconnect is None:
+                self.disconnect = asyncio.Event()  # binds to the running loop on first use
+            await self.disconnect.wait()
         return {"type": "http.disconnect"}
+
+    def hang_up(self) -> None:
+        """The exchange is over, as when a server's client hangs up (on the loop)."""
+        self.over = True
+        if self.disconnect is not None:
+            self.disconnect.set()
 
     async def send(self, message: Mapping[str, Any]) -> None:
         if self.abandoned:
@@ -135,8 +185,8 @@ class _Exchange:
         if kind == "http.response.start":
             self._start(message)
         elif kind == "http.response.body":
-            self._body(message)
-            await asyncio.sleep(0)  # an endless body cannot starve the loop
+            if self._body(message):
+                await asyncio.sleep(0)  # more to come: an endless body cannot starve the loop
         else:
             self._fail(f"the app sent {kind!r}, not an HTTP response message")
 
@@ -156,7 +206,8 @@ class _Exchange:
         self.status = status
         self.headers = tuple(headers)
 
-    def _body(self, message: Mapping[str, Any]) -> None:
+    def _body(self, message: Mapping[str, Any]) -> bool:
+        """Take one body message; True while more of the body is to come."""
         if self.status is None:
             self._fail("the app sent http.response.body before http.response.start")
         chunk = message.get("body", b"")
@@ -166,10 +217,12 @@ class _Exchange:
         if room > 0:
             self.excerpt.extend(chunk[:room])
         self.total += len(chunk)
-        if not message.get("more_body", False):
-            self.complete_at = monotonic_ns()
-            self.disconnect.set()  # the exchange is over, as when a server's client hangs up
-            self.wake.set()
+        if message.get("more_body", False):
+            return True
+        self.complete_at = monotonic_ns()
+        self.hang_up()
+        self.wake.set()
+        return False
 
     def _fail(self, detail: str) -> None:
         self.malformed = detail
@@ -196,7 +249,7 @@ class _Exchange:
         self.abandoned = True
         self.wake.set()
         if not loop.is_closed():
-            loop.call_soon_threadsafe(self.disconnect.set)
+            loop.call_soon_threadsafe(self.hang_up)
 
 
 async def _wait_at(gate: Gate) -> None:
@@ -309,23 +362,19 @@ class ASGITransport:
         return AttemptResult("malformed", took, detail=detail, peer="asgi")
 
     def _scope(self, target: AppTarget, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
-        parts = urlsplit(target.url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        raw_path = parts.path or "/"
-        pairs: list[tuple[bytes, bytes]] = [
-            (b"host", parts.netloc.encode("latin-1")),
-            (b"content-length", str(len(body)).encode("ascii")),
-        ]
+        url = _url_parts(target.url)
+        pairs: list[tuple[bytes, bytes]] = [url.host, (b"content-length", b"%d" % len(body))]
         for name, value in headers.items():
             if not isinstance(name, str) or not isinstance(value, str):
                 raise UsageError(f"header {name!r}: names and values must be strings")
             if "\r" in value or "\n" in value or "\0" in value:
                 raise UsageError(f"header {name!r} has a line break in its value; remove it")
-            if name.lower() in _RESERVED_HEADERS:
+            lower = name.lower()
+            if lower in _RESERVED_HEADERS:
                 continue
             try:
                 # without the optional whitespace around it, as a server parses the field line
-                pairs.append((name.lower().encode("latin-1"), value.strip(" \t").encode("latin-1")))
+                pairs.append((lower.encode("latin-1"), value.strip(" \t").encode("latin-1")))
             except UnicodeEncodeError as exc:
                 raise UsageError(
                     f"a header value is not latin-1 text: {exc.object[exc.start : exc.end]!r}"
@@ -335,13 +384,51 @@ class ASGITransport:
             "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": "1.1",
             "method": "POST",
-            "scheme": parts.scheme,
-            "path": unquote(raw_path),
-            "raw_path": raw_path.encode("latin-1"),
-            "query_string": parts.query.encode("latin-1"),
+            "scheme": url.scheme,
+            "path": url.path,
+            "raw_path": url.raw_path,
+            "query_string": url.query_string,
             "root_path": "",
             "headers": pairs,
             "client": (self.remote_addr, 50000),
-            "server": (parts.hostname or "localhost", port),
+            "server": url.server,
             "state": {},
         }
+
+
+class _URLParts(NamedTuple):
+    """The parts of a target URL a scope holds (the scope itself is new for every request: an
+    app may change it)."""
+
+    scheme: str
+    path: str
+    raw_path: bytes
+    query_string: bytes
+    host: tuple[bytes, bytes]
+    server: tuple[str, int]
+
+
+#: per target URL (splitting and decoding one costs ~10 µs per delivery); bounded
+_URLS: dict[str, _URLParts] = {}
+_URLS_SIZE = 64
+
+
+def _url_parts(url: str) -> _URLParts:
+    found = _URLS.get(url)
+    if found is not None:
+        return found
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    raw_path = parts.path or "/"
+    found = _URLParts(
+        parts.scheme,
+        unquote(raw_path),
+        raw_path.encode("latin-1"),
+        parts.query.encode("latin-1"),
+        (b"host", parts.netloc.encode("latin-1")),
+        (parts.hostname or "localhost", port),
+    )
+    if len(_URLS) >= _URLS_SIZE:
+        _URLS.clear()
+    _URLS[url] = found
+    return found
