@@ -1,7 +1,8 @@
 """Start-up costs: `import hookmock`, and pytest with the plugin installed but unused.
 
-The pytest figure is measured with no other third-party plugin loaded (``-p hookmock.pytest_plugin``
-against ``-p no:hookmock``, ``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``), interleaved: on a machine with many
+The pytest figure is measured with no other third-party plugin loaded (each blocked with ``-p
+no:NAME`` on both sides; hookmock loaded through its entry point, as installed, against ``-p
+no:hookmock``), interleaved: on a machine with many
 plugins installed their start-up (seconds) would swamp a difference of milliseconds.  The full run
 also reports the figure with every installed plugin loaded.  ``bench_plugin_startup.py`` is the same
 measurement as a standalone script, with the plugin's import time.
