@@ -221,17 +221,42 @@ def resolve_settings(
 
 
 def check_profile_name(value: object, where: str) -> None:
-    """A profile name from the command line, the ini file or a marker must name a profile."""
+    """A profile name from the command line, the ini file or a marker must name a profile.
+
+    A profile shipped with hookmock is known by its module's file, without loading the profile
+    registry (and with it the profiles' base, redaction, the clock): at start-up, a project whose
+    ini names ``hookmock_profile`` pays for it only in the tests that use a fixture."""
+    name = parse_profile(value, where)
+    if name is None or _shipped_profile(name):
+        return
     from ..errors import UsageError
     from ..profiles import get_profile
 
-    name = parse_profile(value, where)
-    if name is None:
-        return
     try:
         get_profile(name)
     except UsageError as exc:
         raise SettingsError(f"{where}: {exc}") from None
+
+
+def _shipped_profile(name: str) -> bool:
+    """Whether ``name`` is a profile shipped with hookmock (one module of :mod:`hookmock.profiles`,
+    ``-`` for ``_``), read from the package's folder without importing it; False when unsure."""
+    import importlib.util
+    import os
+
+    module_name = name.replace("-", "_")
+    if not module_name.isidentifier() or module_name.startswith("_"):
+        return False
+    try:
+        spec = importlib.util.find_spec("hookmock.profiles")
+    except (ImportError, ValueError):  # pragma: no cover - hookmock is importable here
+        return False
+    for folder in (spec.submodule_search_locations or ()) if spec is not None else ():
+        if os.path.isfile(os.path.join(folder, module_name + ".py")) or os.path.isfile(
+            os.path.join(folder, module_name, "__init__.py")
+        ):
+            return True
+    return False
 
 
 def check_startup_values(given: dict[str, tuple[Any, Any]]) -> str | None:
