@@ -131,6 +131,13 @@ CODES: tuple[ErrorCode, ...] = (
     ErrorCode(
         "internal_error", "internal_error", 500, "a bug in hookmock; the log has it with the request id"
     ),
+    ErrorCode(
+        "internal_error",
+        "database_locked",
+        503,
+        "another process holds the --db file's lock past the busy wait; retry after Retry-After "
+        "(retry_after_ms 1000), or stop that process",
+    ),
 )
 
 #: The README's "Emulator errors" section, which lists every ``code`` (one anchor for all: a code

@@ -21,7 +21,7 @@ from .._util.redact import RedactingFilter
 from .._util.serving import HardenedWSGIServer, ServerLimits, make_server_or_raise
 from ..clock import Clock
 from ..errors import UsageError
-from .app import EmulatorApp
+from .app import RAW_TARGET_KEY, EmulatorApp
 from .config import EmulatorConfig, remove_state_file
 from .core import EmulatorCore
 
@@ -37,6 +37,15 @@ class _QuietHandler(HardenedRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # the request line only: paths and statuses, never headers (API keys) or bodies
         logging.getLogger("hookmock.emulator.access").info('"%s" %s', self.requestline, code)
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        # the request target byte for byte: http.server has already merged leading slashes of
+        # self.path ("//x" is "/x" there), error messages quote what the client sent
+        parts = self.raw_requestline.split(b" ")
+        if len(parts) == 3:
+            environ[RAW_TARGET_KEY] = parts[1]
+        return environ
 
     def log_error(self, format: str, *args: Any) -> None:
         # framing errors answered by the server (408, 413, 414, 431 ...): never headers or bodies
