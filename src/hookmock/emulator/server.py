@@ -12,6 +12,7 @@ import dataclasses
 import json
 import logging
 import os
+import socket
 import threading
 from typing import Any
 
@@ -165,15 +166,29 @@ class Emulator:
         data = (json.dumps(self.state(), indent=2) + "\n").encode("utf-8")
         write_private(path, data, option="--state-file")
 
+    #: How long (real seconds, in all) :meth:`stop` waits for the threads of connections in flight.
+    STOP_JOIN_S = 1.0
+
     def stop(self) -> None:
+        """Stop serving.  When this returns nothing more is accepted: connections in flight are
+        closed without an answer and their threads joined (at most :attr:`STOP_JOIN_S` seconds),
+        then the database is closed."""
         if self.config.state_file:
             with contextlib.suppress(UsageError):  # replaced by a link meanwhile: left alone
                 remove_state_file(self.config.state_file)  # first: nobody reads a stopping emulator's
         self._stop.set()
         self.core.wake()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        server = self._server
+        if server is not None:
+            # Wake the serving loop at once (a shut-down listening socket is readable, its accept
+            # fails and the loop sees the stop request): nothing more is accepted.
+            with contextlib.suppress(OSError):
+                server.socket.shutdown(socket.SHUT_RDWR)
+            server.shutdown()
+            # then end the connections accepted before (an idle keep-alive client, a request or a
+            # body still arriving, an answer being written): werkzeug would serve them to their end
+            server.close_connections(self.STOP_JOIN_S)
+            server.server_close()
         for thread in self._threads:
             thread.join(5)
         self.core.close()
