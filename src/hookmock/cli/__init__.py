@@ -27,7 +27,9 @@ EXIT_CODES: dict[int, str] = {
     0: "success: the command did what was asked (an audit or a scenario passed)",
     1: "failure: a check, audit, scenario or wait failed, or hookmock could not do the work "
     "(the message says why); also when the output cannot be written",
-    2: "usage error: a bad option, value, file or URL; the message names it and says what to do",
+    2: "usage error: a bad option, value, file or URL; the message names it and says what to do "
+    "(also a --db file another process holds locked: \"database 'x.db' is locked\", whether the "
+    "command was reading or writing it)",
     130: "interrupted (Ctrl-C)",
 }
 

@@ -74,7 +74,11 @@ CODES: tuple[ErrorCode, ...] = (
     ErrorCode("invalid_request", "method_not_allowed", 405, "the route does not take this method"),
     ErrorCode("invalid_request", "body_too_large", 413, "the body is larger than serve --max-body-bytes"),
     ErrorCode(
-        "invalid_request", "unsupported_media_type", 415, "a control API body that is not application/json"
+        "invalid_request",
+        "unsupported_media_type",
+        415,
+        "a control API body that is not application/json, or a JSON body declared in a charset "
+        "other than UTF-8 (any route)",
     ),
     # answered by the HTTP server before the routes (see hookmock._util.framing.ERROR_CODES)
     ErrorCode("invalid_request", "request_timeout", 408, "the request was not received in time"),
