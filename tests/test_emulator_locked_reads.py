@@ -74,7 +74,8 @@ def assert_locked_answer(status: int, headers: dict[str, str], body: bytes, db: 
     assert status == 503, body[:300]
     error = json.loads(body)["error"]
     assert (error["type"], error["code"]) == ("internal_error", "database_locked")
-    assert f"--db {str(db)!r}" in error["message"] and "is locked" in error["message"]
+    assert f"database {str(db)!r} is locked: another process" in error["message"]
+    assert "delivery log" in error["message"]
     assert "Retry" in error["message"]
     assert error["retry_after_ms"] == 1000
     assert headers["retry-after"] == "1"

@@ -63,7 +63,7 @@ class EmulatorApp:
         self, status: int, code: str, message: str
     ) -> tuple[bytes, list[tuple[str, str]]]:
         """Moda's error body for what the HTTP server refuses before the app runs (400, 408,
-        413, 414, 431, 501, 503, 505)."""
+        413, 414, 417, 431, 501, 503, 505)."""
         request_id = crockford_id("req")
         details = {"max_bytes": self.core.config.max_body_bytes} if status == 413 else None
         err = ApiError(
@@ -74,7 +74,9 @@ class EmulatorApp:
             details=details,
             retry_after_ms=1000 if status == 503 else None,
         )
-        body = json.dumps(error_body(err, request_id), separators=(",", ":")).encode()
+        # the message may quote what the client sent (a request line, an Expect value): redacted
+        body_data = _redacted(error_body(err, request_id), self.core.gateway.redactor.text)
+        body = json.dumps(body_data, separators=(",", ":")).encode()
         return body, [("Content-Type", "application/json"), ("X-Request-ID", request_id)]
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -206,9 +208,9 @@ class EmulatorApp:
         return ApiError(
             "internal_error",
             "database_locked",
-            f"the emulator's delivery log (--db {path!r}) is locked: another process holds its lock. "
-            f"Retry in a moment (Retry-After: {LOCKED_RETRY_S} s); if it stays locked, stop the process "
-            "holding the file",
+            f"database {path!r} is locked: another process holds its lock (the emulator's --db file, "
+            f"its delivery log). Retry in a moment (Retry-After: {LOCKED_RETRY_S} s); if it stays "
+            "locked, stop the process holding the file",
             status=503,
             retry_after_ms=LOCKED_RETRY_S * 1000,
             headers={"Retry-After": str(LOCKED_RETRY_S)},

@@ -86,6 +86,7 @@ CODES: tuple[ErrorCode, ...] = (
         "invalid_request", "length_required", 411, "a body the server cannot frame without Content-Length"
     ),
     ErrorCode("invalid_request", "request_line_too_long", 414, "the request line is too long"),
+    ErrorCode("invalid_request", "expectation_failed", 417, "an Expect header other than 100-continue"),
     ErrorCode("invalid_request", "headers_too_large", 431, "the request headers are too large"),
     ErrorCode("invalid_request", "not_implemented", 501, "a Transfer-Encoding other than chunked"),
     ErrorCode("invalid_request", "http_version_not_supported", 505, "an HTTP version other than 1.x"),
