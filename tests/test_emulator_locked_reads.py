@@ -17,6 +17,7 @@ import http.client
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -142,3 +143,29 @@ def test_writes_while_another_process_holds_the_write_lock_are_503(
     finally:
         held.release()
     assert send(emu, *WRITES[0])[0] == 202
+
+
+@pytest.mark.realtime
+def test_the_real_clock_runner_says_locked_once_and_goes_on_after(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The task runner met the lock on every step (5 a second) and logged a traceback each time."""
+    db = tmp_path / "emu.db"
+    caplog.set_level(logging.INFO, logger="hookmock.emulator")
+    with running(db_path=str(db), clock="real") as (emu, _api):
+        status, _h, body = send(emu, "POST", "/v1/tasks", {"prompt": "a poster"})
+        assert status == 202, body
+        task_id = json.loads(body)["id"]
+        held = Held(db)
+        try:
+            time.sleep(1.6)  # the task is due after 1 s: the runner meets the lock several times
+        finally:
+            held.release()
+        deadline = time.monotonic() + 5
+        while emu.core.store.task(task_id).status == "queued" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert emu.core.store.task(task_id).status != "queued"  # moved on once the lock was gone
+    runner = [r for r in caplog.records if r.name == "hookmock.emulator"]
+    assert [r.exc_info for r in runner if r.exc_info] == []
+    said = [r.getMessage() for r in runner if "locked" in r.getMessage()]
+    assert len(said) == 1 and f"{str(db)!r} is locked" in said[0], said

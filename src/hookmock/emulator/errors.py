@@ -112,7 +112,11 @@ CODES: tuple[ErrorCode, ...] = (
         ("delivery_not_found", "no delivery with that id"),
         ("export_not_found", "no export task with that id for this canvas"),
         ("resource_not_found", "no object with that id"),
-        ("route_not_found", "no route at that path (the OpenAPI document lists every route)"),
+        (
+            "route_not_found",
+            "no route at that path (the OpenAPI document lists every route); the message quotes the "
+            "path as sent, still percent-encoded",
+        ),
         ("task_not_found", "no task with that id"),
         ("webhook_not_configured", "the mod.io game has no webhook; configure it first"),
     ),

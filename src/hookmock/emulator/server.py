@@ -20,6 +20,7 @@ from .._util.files import write_private
 from .._util.framing import HardenedRequestHandler
 from .._util.redact import RedactingFilter
 from .._util.serving import HardenedWSGIServer, ServerLimits, make_server_or_raise
+from .._util.sqlite import DatabaseLocked, is_locked
 from ..clock import Clock
 from ..errors import UsageError
 from .app import RAW_TARGET_KEY, EmulatorApp
@@ -149,11 +150,20 @@ class Emulator:
 
     def _run(self) -> None:
         log = logging.getLogger("hookmock.emulator")
+        locked = False
         while not self._stop.is_set():
             try:
                 self.core.engine.tick()
-            except Exception:  # keep running; the API shows the task as it is
-                log.exception("task runner step failed")
+                locked = False
+            except Exception as exc:  # keep running; the API shows the task as it is
+                if not (isinstance(exc, DatabaseLocked) or is_locked(exc)):
+                    log.exception("task runner step failed")
+                elif not locked:  # one line per spell, not a traceback every step
+                    locked = True
+                    log.warning(
+                        "the database %r is locked by another process: tasks wait until it is free",
+                        self.config.db_path,
+                    )
             due = self.core.engine.next_due_ns()
             wait = POLL_S
             if due is not None:
