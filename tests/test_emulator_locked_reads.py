@@ -102,6 +102,10 @@ def test_reads_of_a_file_out_of_wal_locked_by_another_process_are_503(
     try:
         for path in READS:
             assert_locked_answer(*send(emu, "GET", path), db)
+        # a client that put the API key in the path: the 503 and the log line quote it redacted
+        status, headers, body = send(emu, "GET", f"/v1/tasks/{emu.api_key}")
+        assert_locked_answer(status, headers, body, db)
+        assert emu.api_key.encode() not in body
     finally:
         held.release()
     assert send(emu, "GET", "/v1/tasks")[0] == 200  # the lock gone, the route answers again
