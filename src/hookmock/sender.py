@@ -184,7 +184,10 @@ class Sender:
         **overrides: Any,
     ) -> Delivery:
         """Record one delivery as pending without sending it (``run`` or ``start`` sends it)."""
-        return self.get(self._accept(target, event_type, payload, body, agent_job_id, overrides, message_id))
+        record = self._accept_record(target, event_type, payload, body, agent_job_id, overrides, message_id)
+        # the snapshot of the row just written, not read back: nothing else knows its id yet,
+        # so it has no attempt and its state is the one it was created with
+        return Delivery.from_record(record, [])
 
     def run(self, delivery: Delivery | str) -> Delivery:
         """Run one accepted delivery to completion in this thread."""

@@ -44,6 +44,8 @@ class LogBase:
     _alongside: threading.local
     #: a file log's "who is sending from this file" lock (None in memory; see ``_sendlock``)
     _sendlock: SendLock | None
+    #: an in-memory log's secondary indexes not made yet (see :meth:`_materialize`)
+    _deferred_indexes: list[str]
 
     @property
     def durable(self) -> bool:
@@ -135,8 +137,29 @@ class LogBase:
         return self._last_seq
 
     def _materialize(self) -> None:
+        """Make the database answer every query as a file log's does: write an in-memory log's
+        held deliveries and attempts in flight to it (in one transaction), and make its
+        secondary indexes if they are not made yet.
+
+        Every reader of the table other than by id or ``seq`` calls this first.  An in-memory log
+        is made without its seven secondary indexes on ``deliveries`` (and the partial one on
+        ``attempts``): while nothing queries it, keeping them up to date was a third of the cost
+        of writing each row, and a day of traffic replayed on the virtual clock may never query
+        it.  They are made, each in one pass over the table, before the first such query, and
+        kept up to date from then on; until then only lookups by key (the primary keys and the
+        ``UNIQUE`` id, made with the tables) run.  An index changes how fast a query answers, never
+        what it answers."""
+        with self._lock:
+            self._write_held()
+            if self._deferred_indexes:
+                with self._write() as db:
+                    for sql in self._deferred_indexes:
+                        db.execute(sql)
+                self._deferred_indexes = []
+
+    def _write_held(self) -> None:
         """Write an in-memory log's held deliveries and attempts in flight to the database (as a
-        file log has them), in one transaction."""
+        file log has them), in one transaction (writers call this: they look rows up by key)."""
         with self._lock:
             if not self._flying and not self._held:
                 return

@@ -112,7 +112,7 @@ class Writes(LogBase):
             ):
                 raise sqlite3.IntegrityError("UNIQUE constraint failed: deliveries.id")
             if len(self._held) >= HOLD_MAX:
-                self._materialize()
+                self._write_held()
             record = _new_record(self._next_seq(), *fields)
             self._held[delivery_id] = Held(record)
             if also:  # nothing in memory survives a crash: a transaction of its own is enough
@@ -232,16 +232,30 @@ class Writes(LogBase):
         """Complete attempt ``number`` with ``result`` and store the machine's next ``state``.
         ``headers_bounded``: ``result.headers`` are already as :func:`bound_headers` leaves them
         (the engine bounds and redacts them before anything is logged), so they are kept as they are."""
+        return self.finish_attempt_kept(delivery_id, number, result, state, headers_bounded=headers_bounded)[0]
+
+    def finish_attempt_kept(
+        self,
+        delivery_id: str,
+        number: int,
+        result: AttemptResult,
+        state: DeliveryState,
+        *,
+        headers_bounded: bool = False,
+    ) -> tuple[AttemptRecord, bool]:
+        """:meth:`finish_attempt`, and whether the log now holds ``state`` (False: the delivery was
+        canceled while the attempt was in flight, and stays canceled).  A driver that goes on with
+        the delivery needs no second read of the log when it is True."""
         excerpt = bytes(result.excerpt[:2048])
         headers = result.headers if headers_bounded else bound_headers(result.headers)
         if self._flying:
             done = self._finish_flying(delivery_id, number, result, state, excerpt, headers)
-            if done is not None:
-                return done
+            if done is not None:  # still held in flight: nothing canceled it (a cancel writes it first)
+                return done, True
         if self._held:
-            self._materialize()  # an attempt not held in flight: checked against the database
+            self._write_held()  # an attempt not held in flight: checked against the database
 
-        def write(db: sqlite3.Connection) -> tuple[int, int | None]:
+        def write(db: sqlite3.Connection) -> tuple[int, int | None, bool]:
             row = db.execute(SELECT_ATTEMPT, (number, delivery_id)).fetchone()
             if row is None:
                 raise UsageError(f"no delivery {delivery_id!r} in this delivery log")
@@ -271,10 +285,10 @@ class Writes(LogBase):
                 )
             else:
                 db.execute(f"UPDATE deliveries SET {RESPONSE_SET} WHERE seq = ?", (*response, seq))
-            return int(started_ns), timestamp
+            return int(started_ns), timestamp, phase != _CANCELED
 
         row = self._batched(write)
-        return AttemptRecord(
+        done = AttemptRecord(
             number,
             row[0],
             result.duration_ns,
@@ -285,11 +299,12 @@ class Writes(LogBase):
             row[1],
             headers,
         )
+        return done, row[2]
 
     def set_state(self, delivery_id: str, state: DeliveryState) -> None:
         """Store a state reached without an attempt (e.g. a manual retry re-opening the entry)."""
 
-        self._materialize()
+        self._write_held()
 
         def write(db: sqlite3.Connection) -> None:
             seq_of(db, delivery_id)

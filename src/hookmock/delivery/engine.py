@@ -88,6 +88,11 @@ class Engine:
         """Send the next attempt of ``record`` now and record it (in flight first, then done).
 
         None if the delivery was canceled in the log meanwhile (nothing is sent)."""
+        return self._attempt(record)[0]
+
+    def _attempt(self, record: DeliveryRecord) -> tuple[AttemptEvent | None, DeliveryState | None]:
+        """:meth:`attempt`, and the delivery's state in the log afterwards (None: not known here,
+        after a cancel: read the log)."""
         now = self.clock.now_ns()
         state = machine.attempt_started(record.state, self.rules, now)
         timestamp = unix_s(self.clock)  # whole seconds, as the header carries them
@@ -105,7 +110,7 @@ class Engine:
                 record.id, state, timestamp=timestamp if self.profile.has_timestamp else None
             )  # committed before a byte is sent
         except machine.DeliveryCanceled:
-            return None
+            return None, None
         crashpoint.reached("after_attempt_recorded")
         try:
             transport, target = self.resolve(record.target_url)
@@ -118,13 +123,16 @@ class Engine:
         crashpoint.reached("after_response_received")
         result = self.redacted(result)  # before the log keeps (and cuts) anything
         after = machine.complete(state, self.rules, result)
-        attempt = self.log.finish_attempt(record.id, state.attempts, result, after, headers_bounded=True)
-        if after.status == "pending":  # canceled while in flight: the log kept it finished
-            after = self.log.get(record.id).state
+        attempt, kept = self.log.finish_attempt_kept(
+            record.id, state.attempts, result, after, headers_bounded=True
+        )
+        in_log: DeliveryState | None = after if kept else None
+        if not kept and after.status == "pending":  # canceled while in flight: the log kept it finished
+            after = in_log = self.log.get(record.id).state
         event = AttemptEvent(record.id, attempt, after)
         for listener in self.listeners:
             listener(event)
-        return event
+        return event, in_log
 
     def redacted(self, result: AttemptResult) -> AttemptResult:
         """``result`` with every secret of :attr:`redactor` removed from what the receiver
@@ -152,8 +160,10 @@ class Engine:
         record = self.log.get(delivery_id)
         action = machine.next_action(record.state, self.clock.now_ns())
         if isinstance(action, Send):
-            self.attempt(record)
-            return machine.next_action(self.log.get(delivery_id).state, self.clock.now_ns())
+            _, state = self._attempt(record)
+            if state is None:  # canceled meanwhile: what the log holds now
+                state = self.log.get(delivery_id).state
+            return machine.next_action(state, self.clock.now_ns())
         return action
 
 

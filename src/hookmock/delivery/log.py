@@ -79,6 +79,7 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
         self._flying = {}  # an in-memory log's attempts in flight (see LogBase)
         self._held = {}  # an in-memory log's deliveries not yet written (see LogBase)
         self._last_seq = None
+        self._deferred_indexes = []
         self._alongside = threading.local()
         # The lock is named after the file itself, not the name it was given: a symbolic link to a
         # log another process sends from must meet that process's lock.
@@ -116,7 +117,13 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
             raise
 
     def _setup(self) -> None:
-        self._cursor_key = setup(self._db, self.path, self._lock, throwaway=self._throwaway)
+        self._cursor_key = setup(
+            self._db,
+            self.path,
+            self._lock,
+            throwaway=self._throwaway,
+            deferred=self._deferred_indexes if self.path == ":memory:" else None,
+        )
 
     @property
     def schema_version(self) -> int:
