@@ -59,7 +59,6 @@ class Writes(LogBase):
         Inside :meth:`alongside` blocks of this thread, the caller's writes commit in the same
         transaction (the emulator's task state, a mod.io entry's game)."""
         state = new_delivery(created_ns)
-
         data = bytes(body)
         fields = (
             delivery_id,
@@ -74,36 +73,35 @@ class Writes(LogBase):
             agent_job_id,
             data,
         )
-
         also = self._alongside_writes()
-
-        def write(db: sqlite3.Connection) -> int:
-            cur = db.execute(
-                "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, phase, "
-                "attempts, failures, created_ns, next_due_ns, api_key_id, replayed_from_id, agent_job_id, "
-                "body) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)",
-                (
-                    delivery_id,
-                    profile,
-                    event_id,
-                    event_type,
-                    target_url,
-                    state.status,
-                    state.phase.value,
-                    created_ns,
-                    state.next_due_ns,
-                    api_key_id,
-                    replayed_from_id,
-                    agent_job_id,
-                    data,
-                ),
-            )
-            for extra in also:  # the caller's rows: committed with the delivery or not at all
-                extra(db, delivery_id)
-            return int(cur.lastrowid or 0)
-
         if self.durable:
+
+            def write(db: sqlite3.Connection) -> int:
+                cur = db.execute(
+                    "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, phase, "
+                    "attempts, failures, created_ns, next_due_ns, api_key_id, replayed_from_id, agent_job_id, "
+                    "body) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)",
+                    (
+                        delivery_id,
+                        profile,
+                        event_id,
+                        event_type,
+                        target_url,
+                        state.status,
+                        state.phase.value,
+                        created_ns,
+                        state.next_due_ns,
+                        api_key_id,
+                        replayed_from_id,
+                        agent_job_id,
+                        data,
+                    ),
+                )
+                for extra in also:  # the caller's rows: committed with the delivery or not at all
+                    extra(db, delivery_id)
+                return int(cur.lastrowid or 0)
+
             return _new_record(self._batched(write), *fields)
         with self._lock:  # held beside the database until a reader needs the table (see the module doc)
             if (
@@ -328,20 +326,20 @@ def _new_record(
     body: bytes,
 ) -> DeliveryRecord:
     return DeliveryRecord(
-        seq=seq,
-        id=delivery_id,
-        profile=profile,
-        event_id=event_id,
-        event_type=event_type,
-        target_url=target_url,
-        state=state,
-        created_ns=created_ns,
-        last_attempted_ns=None,
-        response_status_code=None,
-        response_body_excerpt=None,
-        last_duration_ns=None,
-        api_key_id=api_key_id,
-        replayed_from_id=replayed_from_id,
-        agent_job_id=agent_job_id,
-        body=body,
+        seq,
+        delivery_id,
+        profile,
+        event_id,
+        event_type,
+        target_url,
+        state,
+        created_ns,
+        None,  # last_attempted_ns
+        None,  # response_status_code
+        None,  # response_body_excerpt
+        None,  # last_duration_ns
+        api_key_id,
+        replayed_from_id,
+        agent_job_id,
+        body,
     )

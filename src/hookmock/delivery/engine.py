@@ -49,6 +49,11 @@ class AttemptEvent:
         return self.state.next_due_ns if self.state.status == "pending" else None
 
 
+#: how many short results :meth:`Engine.redacted` remembers as clean, and how long they may be
+#: (the excerpt, the detail and every header name and value together)
+_CLEAN_MAX = 256
+_CLEAN_TEXT_MAX = 1024
+
 #: Finds the transport and the target object (URL string or in-process app) for a stored target URL.
 Resolver = Callable[[str], tuple[Transport, object]]
 
@@ -80,6 +85,9 @@ class Engine:
         #: What is removed from every result before it is logged or reported (this engine's
         #: secret; an owner of more secrets, like the emulator, adds them or shares its own).
         self.redactor = Redactor([(s, profile.secret_prefix_of(s)) for s in (secret, *self._extra_secrets)])
+        #: results :meth:`redacted` found with nothing to remove, for the redactor and generation
+        #: they were checked with (see :meth:`redacted`)
+        self._clean: tuple[Redactor, int, dict[object, bool]] = (self.redactor, -1, {})
 
     def __repr__(self) -> str:  # never shows the secret
         return f"<Engine {self.profile.name} log={self.log.path!r}>"
@@ -148,10 +156,31 @@ class Engine:
         was_cut = len(result.excerpt) >= EXCERPT_BYTES or (
             isinstance(body_bytes, int) and body_bytes > len(result.excerpt)
         )
+        # A receiver answers attempt after attempt with the same short response: one found clean
+        # is remembered, for this redactor as it stood then (a secret added since, or another
+        # redactor, starts afresh; a result checked meanwhile is kept in the memo it began with,
+        # never in the new one).  The check is a pure function of these four and the secrets.
+        clean_redactor, generation, clean = memo = self._clean
+        if clean_redactor is not redactor or generation != redactor.generation:
+            memo = self._clean = (redactor, redactor.generation, {})
+            clean = memo[2]
+        key: object = (result.excerpt, was_cut, result.detail, result.headers)
+        try:
+            if key in clean:
+                return result
+        except TypeError:  # headers not hashable (lists): checked each time
+            key = None
         excerpt = redactor.excerpt(result.excerpt, EXCERPT_BYTES, was_cut=was_cut)
         detail = redactor.text(result.detail, cut=True)
         headers = bound_headers(result.headers, lambda text, cut: redactor.text(text, cut=cut))
         if excerpt == result.excerpt and detail == result.detail and headers == result.headers:
+            if (
+                key is not None
+                and len(excerpt) + len(detail) + sum(len(n) + len(v) for n, v in headers) <= _CLEAN_TEXT_MAX
+            ):
+                if len(clean) >= _CLEAN_MAX:
+                    clean.clear()
+                clean[key] = True
             return result
         return dataclasses.replace(result, excerpt=excerpt, detail=detail, headers=headers)
 
