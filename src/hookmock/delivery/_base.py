@@ -167,7 +167,7 @@ class LogBase:
                 if self._held:
                     held = list(self._held.values())
                     _insert_rows(db, INSERT_DELIVERY, [delivery_args(h.record) for h in held])
-                    attempts = [(h.record.seq, *attempt_args(a)) for h in held for a in h.attempts]
+                    attempts = [attempt_args(a, h.record.seq) for h in held for a in h.attempts]
                     _insert_rows(db, INSERT_ATTEMPT, attempts)
                     self._held.clear()
                 for seq, attempt, state in self._flying.values():

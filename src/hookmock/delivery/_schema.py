@@ -259,7 +259,10 @@ def state_args(state: DeliveryState) -> tuple[Any, ...]:
 
 
 def delivery_args(r: DeliveryRecord) -> tuple[Any, ...]:
-    """The values of :data:`INSERT_DELIVERY` for ``r``."""
+    """The values of :data:`INSERT_DELIVERY` for ``r`` (the state's as :func:`state_args` gives
+    them, written out: one row per held delivery)."""
+    state = r.state
+    phase = state.phase._value_
     return (
         r.seq,
         r.id,
@@ -267,7 +270,12 @@ def delivery_args(r: DeliveryRecord) -> tuple[Any, ...]:
         r.event_id,
         r.event_type,
         r.target_url,
-        *state_args(r.state),
+        _PHASE_STATUS[phase],
+        phase,
+        state.attempts,
+        state.failures,
+        state.next_due_ns,
+        state.started_ns,
         r.created_ns,
         r.last_attempted_ns,
         r.response_status_code,
@@ -280,8 +288,22 @@ def delivery_args(r: DeliveryRecord) -> tuple[Any, ...]:
     )
 
 
-def attempt_args(a: AttemptRecord) -> tuple[Any, ...]:
-    """The values of :data:`INSERT_ATTEMPT` after ``delivery_seq``."""
+def attempt_args(a: AttemptRecord, seq: int | None = None) -> tuple[Any, ...]:
+    """The values of :data:`INSERT_ATTEMPT` after ``delivery_seq`` (with it first when ``seq`` is
+    given)."""
+    if seq is not None:
+        return (
+            seq,
+            a.number,
+            a.started_ns,
+            a.duration_ns,
+            a.outcome,
+            a.status,
+            a.excerpt,
+            a.detail,
+            a.timestamp,
+            headers_to_json(a.headers),
+        )
     return (
         a.number,
         a.started_ns,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from .._util.redact import Redactor
-from ..clock import Clock, unix_s
+from ..clock import SECOND, Clock
 from ..profiles import Profile
 from ..transport import EXCERPT_BYTES, AttemptResult, Transport
 from . import crashpoint, machine
@@ -103,8 +103,9 @@ class Engine:
         after a cancel: read the log)."""
         now = self.clock.now_ns()
         state = machine.attempt_started(record.state, self.rules, now)
-        timestamp = unix_s(self.clock)  # whole seconds, as the header carries them
-        headers = self.profile.delivery_headers(
+        timestamp = now // SECOND  # whole seconds, as the header carries them
+        profile = self.profile
+        headers = profile.delivery_headers(
             record.body,
             self._secret,
             timestamp,
@@ -112,10 +113,10 @@ class Engine:
             extra_secrets=self._extra_secrets,
         )
         if record.event_type:
-            headers.update(self.profile.event_headers(record.event_type))
+            headers.update(profile.event_headers(record.event_type))
         try:
             self.log.start_attempt(
-                record.id, state, timestamp=timestamp if self.profile.has_timestamp else None
+                record.id, state, timestamp=timestamp if profile.has_timestamp else None
             )  # committed before a byte is sent
         except machine.DeliveryCanceled:
             return None, None
