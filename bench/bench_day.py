@@ -105,7 +105,11 @@ print(json.dumps({
 }))
 sender.close()
 """
-CHILD = CHILD.replace("BENCH_DIR", repr(str(Path(__file__).resolve().parent))).replace("DAY_S", str(DAY_S)).replace("SEED", str(SEED))
+CHILD = (
+    CHILD.replace("BENCH_DIR", repr(str(Path(__file__).resolve().parent)))
+    .replace("DAY_S", str(DAY_S))
+    .replace("SEED", str(SEED))
+)
 
 
 def measure(events: int, fail: float) -> dict[str, object]:

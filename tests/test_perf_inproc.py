@@ -29,7 +29,17 @@ from hookmock.transport import AttemptResult
 
 SECRET = "whsec_perfinprocperfinprocperfinproc"
 
-FAST_INIT = [AttemptResult, AttemptRecord, DeliveryRecord, DeliveryState, AttemptEvent, Send, Wait, WaitForResult, Done]
+FAST_INIT = [
+    AttemptResult,
+    AttemptRecord,
+    DeliveryRecord,
+    DeliveryState,
+    AttemptEvent,
+    Send,
+    Wait,
+    WaitForResult,
+    Done,
+]
 
 
 def _sample(name: str) -> Any:

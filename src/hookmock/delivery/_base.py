@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
@@ -44,8 +44,8 @@ class LogBase:
     _alongside: threading.local
     #: a file log's "who is sending from this file" lock (None in memory; see ``_sendlock``)
     _sendlock: SendLock | None
-    #: an in-memory log's secondary indexes not made yet (see :meth:`_materialize`)
-    _deferred_indexes: list[str]
+    #: an in-memory log's secondary indexes not made yet, by name (see :meth:`_materialize`)
+    _deferred_indexes: dict[str, str]
 
     @property
     def durable(self) -> bool:
@@ -136,26 +136,30 @@ class LogBase:
         self._last_seq += 1
         return self._last_seq
 
-    def _materialize(self) -> None:
-        """Make the database answer every query as a file log's does: write an in-memory log's
-        held deliveries and attempts in flight to it (in one transaction), and make its
-        secondary indexes if they are not made yet.
+    def _materialize(self, indexes: Iterable[str] | None = None) -> None:
+        """Make the database answer a query as a file log's does: write an in-memory log's held
+        deliveries and attempts in flight to it (in one transaction), and make the secondary
+        ``indexes`` the query may use (None: every one) if they are not made yet.
 
         Every reader of the table other than by id or ``seq`` calls this first.  An in-memory log
         is made without its seven secondary indexes on ``deliveries`` (and the partial one on
-        ``attempts``): while nothing queries it, keeping them up to date was a third of the cost
-        of writing each row, and a day of traffic replayed on the virtual clock may never query
-        it.  They are made, each in one pass over the table, before the first such query, and
-        kept up to date from then on; until then only lookups by key (the primary keys and the
-        ``UNIQUE`` id, made with the tables) run.  An index changes how fast a query answers, never
-        what it answers."""
+        ``attempts``): while nothing queries it, keeping them up to date was most of the cost of
+        writing each row, and a day of traffic replayed on the virtual clock may never query
+        it.  Each is made, in one pass over the table, before the first query that may use it,
+        and kept up to date from then on; until then only lookups by key (the primary keys and
+        the ``UNIQUE`` id, made with the tables) run.  An index changes how fast a query answers,
+        never what it answers."""
         with self._lock:
             self._write_held()
-            if self._deferred_indexes:
-                with self._write() as db:
-                    for sql in self._deferred_indexes:
-                        db.execute(sql)
-                self._deferred_indexes = []
+            deferred = self._deferred_indexes
+            if deferred:
+                wanted = list(deferred) if indexes is None else [n for n in indexes if n in deferred]
+                if wanted:
+                    with self._write() as db:
+                        for name in wanted:
+                            db.execute(deferred[name])
+                    for name in wanted:
+                        del deferred[name]
 
     def _write_held(self) -> None:
         """Write an in-memory log's held deliveries and attempts in flight to the database (as a

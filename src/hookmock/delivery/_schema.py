@@ -31,6 +31,7 @@ __all__ = [
     "SELECT_BY_ID",
     "STATE_SET",
     "add_indexes",
+    "index_name",
     "attempt_args",
     "delivery_args",
     "seq_of",
@@ -207,7 +208,7 @@ def setup(
                     "INSERT INTO meta (key, value) VALUES ('cursor_key', ?)", (secrets.token_bytes(32),)
                 )
     if deferred is not None:
-        deferred[:] = [sql for sql in deferred if _index_name(sql) not in REPLACED_INDEXES]
+        deferred[:] = [sql for sql in deferred if index_name(sql) not in REPLACED_INDEXES]
         deferred += EXTRA_INDEXES.values()
     else:
         add_indexes(db, lock, path)
@@ -227,7 +228,7 @@ def add_indexes(db: sqlite3.Connection, lock: threading.RLock, path: str | None 
             db.execute(f"DROP INDEX IF EXISTS {old}")
 
 
-def _index_name(sql: str) -> str:
+def index_name(sql: str) -> str:
     """The name a ``CREATE INDEX [IF NOT EXISTS] name ON ...`` statement gives its index."""
     return sql.split(" ON ", 1)[0].split()[-1]
 

@@ -191,15 +191,16 @@ class Writes(LogBase):
             response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
             held = self._held.get(delivery_id) if self._held else None
             if held is not None:  # not written yet: it stays held, now with this attempt
-                held.record = held.record.replaced(
-                    {
-                        "state": state,
-                        "last_attempted_ns": done.started_ns,
-                        "response_status_code": response[0],
-                        "response_body_excerpt": response[1],
-                        "last_duration_ns": response[2],
-                    }
-                )
+                # a new record (the old one may have been handed out): what ``replaced`` makes
+                record = object.__new__(DeliveryRecord)
+                fields = record.__dict__
+                fields.update(held.record.__dict__)
+                fields["state"] = state
+                fields["last_attempted_ns"] = done.started_ns
+                fields["response_status_code"] = response[0]
+                fields["response_body_excerpt"] = response[1]
+                fields["last_duration_ns"] = response[2]
+                held.record = record
                 held.attempts.append(done)
                 del self._flying[delivery_id]
                 return done
@@ -230,7 +231,9 @@ class Writes(LogBase):
         """Complete attempt ``number`` with ``result`` and store the machine's next ``state``.
         ``headers_bounded``: ``result.headers`` are already as :func:`bound_headers` leaves them
         (the engine bounds and redacts them before anything is logged), so they are kept as they are."""
-        return self.finish_attempt_kept(delivery_id, number, result, state, headers_bounded=headers_bounded)[0]
+        return self.finish_attempt_kept(delivery_id, number, result, state, headers_bounded=headers_bounded)[
+            0
+        ]
 
     def finish_attempt_kept(
         self,
