@@ -99,8 +99,8 @@ db = log._db
 attempts = db.execute("SELECT count(*) FROM attempts").fetchone()[0] if hasattr(db, "execute") else None
 pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute("PRAGMA page_size").fetchone()[0]
 print(json.dumps({
-    "wall_s": wall, "cpu_s": cpu, "query_cpu_s": query_cpu, "rss0_kb": rss0, "rss_peak_kb": peak_kb(), "counts": counts,
-    "attempts": attempts,
+    "wall_s": wall, "cpu_s": cpu, "query_cpu_s": query_cpu, "rss0_kb": rss0, "rss_peak_kb": peak_kb(),
+    "counts": counts, "attempts": attempts,
     "db_bytes": pages, "virtual_s": (clock.now_ns() - start_ns) / SECOND,
 }))
 sender.close()

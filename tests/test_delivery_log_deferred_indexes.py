@@ -16,7 +16,6 @@ from hookmock.delivery import machine as m
 from hookmock.delivery.log import STATUSES, DeliveryLog
 from hookmock.ids import crockford_id
 from hookmock.transport import AttemptResult
-
 from test_delivery_log_memory import MODA, T0, _fill
 
 #: every query that reads more than one row by key, and the indexes it makes first

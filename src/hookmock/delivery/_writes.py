@@ -78,9 +78,9 @@ class Writes(LogBase):
 
             def write(db: sqlite3.Connection) -> int:
                 cur = db.execute(
-                    "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, phase, "
-                    "attempts, failures, created_ns, next_due_ns, api_key_id, replayed_from_id, agent_job_id, "
-                    "body) "
+                    "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, "
+                    "phase, attempts, failures, created_ns, next_due_ns, api_key_id, replayed_from_id, "
+                    "agent_job_id, body) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)",
                     (
                         delivery_id,
