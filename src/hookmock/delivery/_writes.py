@@ -231,11 +231,9 @@ class Writes(LogBase):
         """Complete attempt ``number`` with ``result`` and store the machine's next ``state``.
         ``headers_bounded``: ``result.headers`` are already as :func:`bound_headers` leaves them
         (the engine bounds and redacts them before anything is logged), so they are kept as they are."""
-        return self.finish_attempt_kept(delivery_id, number, result, state, headers_bounded=headers_bounded)[
-            0
-        ]
+        return self._finish_attempt(delivery_id, number, result, state, headers_bounded=headers_bounded)[0]
 
-    def finish_attempt_kept(
+    def _finish_attempt(
         self,
         delivery_id: str,
         number: int,

@@ -132,7 +132,7 @@ class Engine:
         crashpoint.reached("after_response_received")
         result = self.redacted(result)  # before the log keeps (and cuts) anything
         after = machine.complete(state, self.rules, result)
-        attempt, kept = self.log.finish_attempt_kept(
+        attempt, kept = self.log._finish_attempt(
             record.id, state.attempts, result, after, headers_bounded=True
         )
         in_log: DeliveryState | None = after if kept else None

@@ -1,6 +1,7 @@
-"""The engine remembers short responses it found clean, and forgets them the moment its redactor
-learns another secret or is replaced: a response remembered clean is never let through once it
-holds a secret."""
+"""The engine's short cuts keep its answers: it remembers short responses it found clean and forgets
+them the moment its redactor learns another secret or is replaced (a response remembered clean is
+never let through once it holds a secret), and a step goes on from the state its attempt left in
+the log (a delivery canceled while in flight reports what the log kept)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,30 @@ def test_a_delivery_after_the_secret_is_learned_logs_no_piece_of_it() -> None:
         (attempt,) = second.attempts
         assert LATER not in attempt.excerpt.decode() and LATER not in repr(attempt.headers)
         assert LATER not in repr(sender.log.attempts(second.id))
+
+
+# -- a step goes on from the state its attempt left in the log -----------------------------------
+
+
+def _canceling_app(sender: Sender, status: str) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        sender.cancel_pending()  # while this attempt is in flight: the delivery ends canceled
+        start_response(status, [])
+        return [b""]
+
+    return app
+
+
+def test_a_step_whose_delivery_was_canceled_in_flight_reports_what_the_log_kept(tmp_path: Any) -> None:
+    from hookmock.delivery.machine import Done, Wait
+
+    for log in (None, str(tmp_path / "log.db")):
+        for status in ("200 OK", "500 Oops"):
+            with Sender("moda", clock=VirtualClock(), log=log) as sender:
+                pending = sender.accept(_canceling_app(sender, status), "task.succeeded")
+                action = sender.engine.step(pending.id)
+                assert action == Done("failed"), (log, status, action)  # canceled: failed to providers
+                assert sender.get(pending.id).canceled
+            with Sender("moda", clock=VirtualClock(), log=log) as sender:
+                pending = sender.accept(lambda e, s: s("500 Oops", []) or [b""], "task.succeeded")
+                assert sender.engine.step(pending.id) == Wait(sender.get(pending.id).next_due_ns or -1)
