@@ -123,15 +123,24 @@ class RealClock:
 class Timer:
     """A callback registered on a :class:`VirtualClock` to run at a due time."""
 
-    __slots__ = ("callback", "cancelled", "due_ns")
+    __slots__ = ("_clock", "callback", "cancelled", "due_ns")
 
-    def __init__(self, due_ns: int, callback: Callable[[], object] | None) -> None:
+    def __init__(
+        self, due_ns: int, callback: Callable[[], object] | None, clock: VirtualClock | None = None
+    ) -> None:
         self.due_ns = due_ns
         self.callback = callback
         self.cancelled = False
+        #: the clock whose heap still holds this timer (``None`` once it ran or was dropped)
+        self._clock = clock
 
     def cancel(self) -> None:
+        if self.cancelled:
+            return
         self.cancelled = True
+        clock, self._clock = self._clock, None
+        if clock is not None:
+            clock._forget_cancelled()
 
 
 class VirtualClock:
@@ -149,6 +158,10 @@ class VirtualClock:
         self._now = DEFAULT_VIRTUAL_START_NS if start is None else to_ns(start)
         self._lock = threading.Lock()
         self._timers: list[tuple[int, int, Timer]] = []
+        #: cancelled timers still in ``_timers``; the heap is compacted when they are most of it,
+        #: so a clock that registers and cancels a timer per delivery (a deadline) and never
+        #: reaches their due times does not grow without bound
+        self._cancelled_in_heap = 0
         self._seq = itertools.count()
 
     # -- reading -----------------------------------------------------------------------
@@ -197,7 +210,7 @@ class VirtualClock:
     # -- timers ------------------------------------------------------------------------
     def call_at(self, due_ns: int, callback: Callable[[], object] | None = None) -> Timer:
         """Register ``callback`` to run when the clock reaches ``due_ns``."""
-        timer = Timer(due_ns, callback)
+        timer = Timer(due_ns, callback, self)
         with self._lock:
             heapq.heappush(self._timers, (due_ns, next(self._seq), timer))
         return timer
@@ -207,6 +220,7 @@ class VirtualClock:
         with self._lock:
             while self._timers and self._timers[0][2].cancelled:
                 heapq.heappop(self._timers)
+                self._cancelled_in_heap -= 1
             return self._timers[0][0] if self._timers else None
 
     def jump(self) -> bool:
@@ -222,12 +236,23 @@ class VirtualClock:
             due, _, timer = self._timers[0]
             if timer.cancelled:
                 heapq.heappop(self._timers)
+                self._cancelled_in_heap -= 1
                 continue
             if due <= limit_ns:
                 heapq.heappop(self._timers)
+                timer._clock = None
                 return timer
             return None
         return None
+
+    def _forget_cancelled(self) -> None:
+        """A timer still in the heap was cancelled: drop the cancelled ones once they are most of it."""
+        with self._lock:
+            self._cancelled_in_heap += 1
+            if self._cancelled_in_heap > 64 and 2 * self._cancelled_in_heap > len(self._timers):
+                self._timers = [entry for entry in self._timers if not entry[2].cancelled]
+                heapq.heapify(self._timers)
+                self._cancelled_in_heap = 0
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={format_iso(self._now)})"
