@@ -164,9 +164,45 @@ def _peer_closed(sock: socket.socket, timeout: float) -> bool:
     return data == b""
 
 
+class _Answer:
+    """A :class:`Respond` as werkzeug's ``Response`` would answer it (the same status line, headers
+    and body), worked out once per fault instead of building a ``Response`` per request."""
+
+    __slots__ = ("body", "empty", "headers", "status")
+
+    def __init__(self, fault: Respond) -> None:
+        response = Response(fault.body, status=fault.status, headers=list(fault.headers))
+        # werkzeug's headers do not depend on the request here (no Location correction)
+        self.headers = response.get_wsgi_headers({}).to_wsgi_list()
+        self.status = response.status
+        code = response.status_code
+        self.empty = 100 <= code < 200 or code in (204, 304)
+        self.body = response.get_data()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(self.status, list(self.headers))
+        return [] if self.empty or environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
+
+
+_ANSWERS: dict[Respond, _Answer] = {}
+
+
+def answer_for(fault: Respond) -> Any:
+    """The WSGI response for ``fault`` (a :class:`Response` when it cannot be kept)."""
+    try:
+        answer = _ANSWERS.get(fault)
+    except TypeError:  # a fault built with unhashable headers (a list): answered as is
+        return Response(fault.body, status=fault.status, headers=list(fault.headers))
+    if answer is None:
+        if len(_ANSWERS) >= 256:
+            _ANSWERS.clear()
+        answer = _ANSWERS[fault] = _Answer(fault)
+    return answer
+
+
 def respond(ex: Exchange, fault: Respond, source_answer: str | None = None) -> Response:
     ex.end(source_answer or fault.describe(), fault.status)
-    return Response(fault.body, status=fault.status, headers=list(fault.headers))
+    return answer_for(fault)  # type: ignore[no-any-return]
 
 
 def execute(ex: Exchange, fault: Fault) -> Response:
