@@ -21,6 +21,7 @@ from werkzeug import Response
 
 from .._util.framing import HardenedRequestHandler
 from ..clock import SECOND, Clock
+from ._head import FastHeadersMixin
 from .faults import CloseBeforeStatus, Delay, Dribble, Fault, Hang, Malformed, Reset, Respond
 from .record import ReceivedRequest
 
@@ -36,8 +37,9 @@ class Dropped(ConnectionError):
     """Raised to end an exchange without (finishing) an answer."""
 
 
-class FaultRequestHandler(HardenedRequestHandler):
-    """hookmock's hardened handler (timeouts, limits; able to end a connection with a RST), quiet."""
+class FaultRequestHandler(HardenedRequestHandler, FastHeadersMixin):
+    """hookmock's hardened handler (timeouts, limits; able to end a connection with a RST), quiet,
+    reading header fields without the ``email`` package (:mod:`._head`)."""
 
     def make_environ(self) -> Any:
         environ = super().make_environ()
