@@ -204,7 +204,8 @@ def answer_for(fault: Respond) -> Any:
 
 def respond(ex: Exchange, fault: Respond, source_answer: str | None = None) -> Response:
     ex.end(source_answer or fault.describe(), fault.status)
-    return answer_for(fault)  # type: ignore[no-any-return]
+    answer: Response = answer_for(fault)  # a WSGI response, as a Response is
+    return answer
 
 
 def execute(ex: Exchange, fault: Fault) -> Response:

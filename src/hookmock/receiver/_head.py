@@ -51,6 +51,8 @@ class PlainFields(http.client.HTTPMessage):
     """An ``HTTPMessage`` of plain fields: read without the policy's per-read check, which only
     changes values holding surrogates (text decoded from ISO-8859-1 never does)."""
 
+    _headers: list[tuple[str, str]]
+
     def get(self, name: str, failobj: Any = None) -> Any:
         name = name.lower()
         for key, value in self._headers:
@@ -63,10 +65,10 @@ class PlainFields(http.client.HTTPMessage):
         values = [value for key, value in self._headers if key.lower() == name]
         return values or failobj
 
-    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+    def items(self) -> list[tuple[str, str]]:
         return list(self._headers)
 
-    def values(self) -> list[str]:  # type: ignore[override]
+    def values(self) -> list[str]:
         return [value for _, value in self._headers]
 
     def __getitem__(self, name: str) -> Any:
@@ -88,7 +90,7 @@ def parse_header_lines(lines: list[bytes], message_class: type[Any] = http.clien
             fields.append((found[1], found[2].lstrip(" \t")))
             position = found.end()
         else:
-            message = PlainFields() if message_class is http.client.HTTPMessage else message_class()
+            message: Any = PlainFields() if message_class is http.client.HTTPMessage else message_class()
             message._headers = fields
             message.set_payload("")
             return message

@@ -1,8 +1,9 @@
 """The record of everything a fake receiver received, and what it answered.
 
 Each request becomes a :class:`ReceivedRequest`: the raw bytes and headers, the path, the arrival
-time on the clock, the profile's verdict (signature/token valid, timestamp fresh: worked out when first read, from
-what was captured on arrival), schema validity (checked on first use, off the serving path),
+time on the clock, the profile's verdict (signature/token valid, timestamp fresh: worked out when
+first read, from what was captured on arrival), schema validity (checked on first use, off the
+serving path),
 the event id and type, the attempt number (how many times this event id has arrived so far) and
 the answer (a status, or the fault).  :meth:`Record.timeline` renders it for humans; the sender
 assertions print it when they fail.

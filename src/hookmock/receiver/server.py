@@ -339,7 +339,10 @@ class FakeReceiver(HTTPServer):
     def _wsgi_app(self) -> WSGIApp:
         """The WSGI app the server runs: :meth:`_serve` straight from the environ, or through
         :meth:`application` and a werkzeug ``Request`` when a subclass overrides either entry."""
-        own = type(self).application is FakeReceiver.application and type(self).dispatch is FakeReceiver.dispatch
+        own = (
+            type(self).application is FakeReceiver.application
+            and type(self).dispatch is FakeReceiver.dispatch
+        )
         return self._wsgi if own else Request.application(self.application)
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
