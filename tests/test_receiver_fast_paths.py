@@ -8,6 +8,7 @@ it stands in for, on many inputs, and over a real socket.
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import io
 import socket
@@ -19,7 +20,7 @@ from werkzeug.datastructures import EnvironHeaders
 
 from hookmock.clock import VirtualClock
 from hookmock.profiles import get_profile
-from hookmock.receiver._connection import answer_for
+from hookmock.receiver._connection import FaultRequestHandler, answer_for
 from hookmock.receiver._head import PlainFields, parse_header_lines, read_header_lines
 from hookmock.receiver.faults import Respond
 from hookmock.receiver.server import FakeReceiver, environ_headers, request_path
@@ -278,3 +279,19 @@ def test_no_secret_no_verdict_and_the_verdict_can_be_set() -> None:
     verdict = get_profile("moda").check((), b"", "whsec_x", now=0)
     item.verdict = verdict
     assert item.verdict is verdict
+
+
+def test_the_date_header_is_http_servers_for_the_current_second() -> None:
+    handler = FaultRequestHandler.__new__(FaultRequestHandler)
+    for second in (0, 1_700_000_000, 1_700_000_000, 1_700_000_001, 4_102_444_800):
+        assert handler.date_time_string(second) == email.utils.formatdate(second, usegmt=True)
+    assert handler.date_time_string(1_700_000_001.75) == email.utils.formatdate(1_700_000_001, usegmt=True)
+    with FakeReceiver("moda", clock=VirtualClock()) as receiver:
+        conn = http.client.HTTPConnection("127.0.0.1", receiver.port, timeout=10)
+        before = time.time()
+        conn.request("POST", "/webhook", body=b"{}")
+        date = conn.getresponse().getheader("Date")
+        after = time.time()
+        conn.close()
+    assert date is not None
+    assert int(before) - 1 <= email.utils.parsedate_to_datetime(date).timestamp() <= after

@@ -13,6 +13,7 @@ import contextlib
 import select
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,17 @@ class FaultRequestHandler(HardenedRequestHandler, FastHeadersMixin):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    #: The last ``Date`` header made, and its second: formatted once per second, not per answer.
+    _date: tuple[int, str] = (-1, "")
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        second = int(time.time() if timestamp is None else timestamp)
+        made, text = FaultRequestHandler._date
+        if made != second:
+            text = super().date_time_string(second)
+            FaultRequestHandler._date = (second, text)
+        return text
 
     def log_error(self, format: str, *args: Any) -> None:
         pass
