@@ -13,7 +13,6 @@ import contextlib
 import select
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from werkzeug import Response
 
 from .._util.framing import HardenedRequestHandler
-from ..clock import SECOND, Clock
+from ..clock import SECOND, Clock, RealClock
 from ._head import FastHeadersMixin
 from .faults import CloseBeforeStatus, Delay, Dribble, Fault, Hang, Malformed, Reset, Respond
 from .record import ReceivedRequest
@@ -32,6 +31,10 @@ __all__ = ["ENV_ANSWER", "ENV_EXCHANGE", "Dropped", "Exchange", "FaultRequestHan
 #: proxy does not import the server that imports it).
 ENV_ANSWER = "hookmock.answer"
 ENV_EXCHANGE = "hookmock.exchange"
+
+
+#: The ``Date`` header is real time, whatever clock the receiver's test uses.
+_REAL = RealClock()
 
 
 class Dropped(ConnectionError):
@@ -54,7 +57,7 @@ class FaultRequestHandler(HardenedRequestHandler, FastHeadersMixin):
     _date: tuple[int, str] = (-1, "")
 
     def date_time_string(self, timestamp: float | None = None) -> str:
-        second = int(time.time() if timestamp is None else timestamp)
+        second = int(_REAL.time() if timestamp is None else timestamp)
         made, text = FaultRequestHandler._date
         if made != second:
             text = super().date_time_string(second)
