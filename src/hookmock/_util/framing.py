@@ -16,8 +16,10 @@ instead, which adds, per connection:
   bodies over ``max_body_bytes`` get 413 in either framing (the chunked decoder counts decoded
   bytes and stops at the limit: nothing is ever cut silently); chunk extensions and trailers are
   accepted and ignored, as RFC 9112 says;
+* **expectations**: ``Expect: 100-continue`` is met; any other expectation is answered 417 (RFC 9110
+  section 10.1.1), never silently ignored;
 * **JSON error bodies** for everything answered before the application runs (400, 408, 413, 414,
-  431, 501, 505): the server's ``render_error`` makes the body (the emulator gives Moda's shape);
+  417, 431, 501, 505): the server's ``render_error`` makes the body (the emulator gives Moda's shape);
 * **one request per connection, then a real close**: the answer says ``Connection: close``, the
   write side is shut at once (the client sees the end), and what the client still sends (an unread
   body, pipelined requests) is read and dropped for at most ``LINGER_S`` seconds: never parsed as
@@ -72,6 +74,7 @@ ERROR_CODES = {
     411: "length_required",
     413: "body_too_large",
     414: "request_line_too_long",
+    417: "expectation_failed",
     431: "headers_too_large",
     501: "not_implemented",
     503: "too_many_connections",
@@ -179,6 +182,20 @@ class _LengthBody(io.RawIOBase):
         return len(data)
 
 
+def _check_expect(values: list[str]) -> tuple[int, str] | None:
+    """417 for an expectation other than ``100-continue`` (RFC 9110 section 10.1.1: a server MAY
+    answer 417 to one it does not meet; ignoring it would let the client think it was met)."""
+    unknown = [
+        e.strip() for v in values for e in v.split(",") if e.strip().lower() not in ("", "100-continue")
+    ]
+    if not unknown:
+        return None
+    return 417, (
+        f"Expect: {', '.join(unknown)[:80]!r} is not an expectation this server meets; "
+        "send no Expect header, or Expect: 100-continue"
+    )
+
+
 class HardenedRequestHandler(WSGIRequestHandler):
     """werkzeug's handler with timeouts, strict framing, JSON errors and a lingering close."""
 
@@ -271,9 +288,11 @@ class HardenedRequestHandler(WSGIRequestHandler):
             )
         if reader.head_overflow:
             return self._refuse(431, f"the request headers are larger than {limits.max_header_bytes} bytes")
-        problem = self._check_framing()
+        problem = self._check_framing() or _check_expect(self.headers.get_all("Expect") or [])
         if problem is not None:
             return self._refuse(*problem)
+        if self.request_version == "HTTP/1.0":  # RFC 9110: its 100-continue MUST be ignored (no 100)
+            del self.headers["Expect"]
         reader.enter("body")
         return True
 

@@ -27,7 +27,9 @@ EXIT_CODES: dict[int, str] = {
     0: "success: the command did what was asked (an audit or a scenario passed)",
     1: "failure: a check, audit, scenario or wait failed, or hookmock could not do the work "
     "(the message says why); also when the output cannot be written",
-    2: "usage error: a bad option, value, file or URL; the message names it and says what to do",
+    2: "usage error: a bad option, value, file or URL; the message names it and says what to do "
+    "(also a --db file another process holds locked: \"database 'x.db' is locked\", whether the "
+    "command was reading or writing it)",
     130: "interrupted (Ctrl-C)",
 }
 
@@ -168,6 +170,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not _is_output_error(exc):
             raise
         return _output_failed(args.command, exc)
+    except Exception as exc:
+        locked = _locked_db(args, exc)
+        if locked is None:
+            raise
+        print(f"{name}: error: {locked}", file=sys.stderr)
+        return 2
+
+
+def _locked_db(args: argparse.Namespace, exc: Exception) -> Exception | None:
+    """SQLite's own "database is locked", met by a command reading its ``--db`` file after opening
+    it (another process took the lock meanwhile, the file out of WAL mode): the same error, naming
+    the file, as a write that met the lock (:class:`~hookmock._util.sqlite.DatabaseLocked`)."""
+    db = getattr(args, "db", None)
+    if not isinstance(db, str) or type(exc).__module__ != "sqlite3":
+        return None
+    from .._util.sqlite import DatabaseLocked, is_locked
+
+    return DatabaseLocked(db) if is_locked(exc) else None
 
 
 def _is_output_error(exc: OSError) -> bool:

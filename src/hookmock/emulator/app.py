@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from .._util.framing import ERROR_CODES
-from .._util.sqlite import DatabaseLocked
+from .._util.sqlite import DatabaseLocked, is_locked
 from ..errors import UsageError
 from ..ids import crockford_id
 from ..profiles.moda import API_KEY_PREFIX, API_VERSION, LEGACY_API_VERSIONS, VERSION_HEADER
@@ -37,6 +37,12 @@ __all__ = ["EmulatorApp"]
 log = logging.getLogger("hookmock.emulator")
 
 SUPPORTED_VERSIONS = (API_VERSION, *LEGACY_API_VERSIONS)
+#: Retry-After (seconds) of the 503 answered while another process holds the ``--db`` file's lock.
+LOCKED_RETRY_S = 1
+#: The WSGI environ key holding the request target as the client sent it (bytes; see ``server``).
+RAW_TARGET_KEY = "hookmock.raw_target"
+#: How much of the path a client sent an error message quotes, at most (characters).
+SHOWN_PATH_CHARS = 200
 #: Routes under the control prefix that need no admin token (probes and the API description).
 _OPEN_CONTROL = {"health", "ready", "openapi"}
 
@@ -57,7 +63,7 @@ class EmulatorApp:
         self, status: int, code: str, message: str
     ) -> tuple[bytes, list[tuple[str, str]]]:
         """Moda's error body for what the HTTP server refuses before the app runs (400, 408,
-        413, 414, 431, 501, 503, 505)."""
+        413, 414, 417, 431, 501, 503, 505)."""
         request_id = crockford_id("req")
         details = {"max_bytes": self.core.config.max_body_bytes} if status == 413 else None
         err = ApiError(
@@ -68,7 +74,9 @@ class EmulatorApp:
             details=details,
             retry_after_ms=1000 if status == 503 else None,
         )
-        body = json.dumps(error_body(err, request_id), separators=(",", ":")).encode()
+        # the message may quote what the client sent (a request line, an Expect value): redacted
+        body_data = _redacted(error_body(err, request_id), self.core.gateway.redactor.text)
+        body = json.dumps(body_data, separators=(",", ":")).encode()
         return body, [("Content-Type", "application/json"), ("X-Request-ID", request_id)]
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -119,8 +127,8 @@ class EmulatorApp:
             response = self.handlers[endpoint](ctx)
         except ApiError as err:
             response = self._error(err, request_id)
-        except DatabaseLocked as exc:  # another process holds the --db file: not the client's fault
-            response = self._error(ApiError("internal_error", "internal_error", str(exc)), request_id)
+        except DatabaseLocked:  # another process holds the --db file: not the client's fault
+            response = self._error(self._locked(request), request_id)
         except UsageError as exc:
             response = self._error(ApiError("invalid_request", "invalid_request", str(exc)), request_id)
         except RouteNotFound:
@@ -128,7 +136,8 @@ class EmulatorApp:
                 ApiError(
                     "not_found",
                     "route_not_found",
-                    f"no route {request.method} {request.path}; see /_hookmock/openapi.json for every route",
+                    f"no route {request.method} {sent_path(request)!r}; see /_hookmock/openapi.json for "
+                    "every route",
                 ),
                 request_id,
             )
@@ -138,7 +147,7 @@ class EmulatorApp:
                 ApiError(
                     "invalid_request",
                     "method_not_allowed",
-                    f"{request.method} is not allowed on {request.path}; allowed: {allowed}",
+                    f"{request.method} is not allowed on {sent_path(request)!r}; allowed: {allowed}",
                     status=405,
                     headers={"Allow": allowed},
                 ),
@@ -163,13 +172,19 @@ class EmulatorApp:
                 ApiError("invalid_request", name, exc.description or "bad request", status=code),
                 request_id,
             )
-        except Exception:
+        except Exception as exc:
+            if is_locked(exc):  # SQLite's own "database is locked", raised by a read (file out of WAL)
+                return self._finish(self._error(self._locked(request), request_id), headers)
             log.exception(
                 "internal error answering %s %s (request %s)", request.method, request.path, request_id
             )
             response = self._error(
                 ApiError("internal_error", "internal_error", "the emulator failed; see its log"), request_id
             )
+        return self._finish(response, headers)
+
+    @staticmethod
+    def _finish(response: Response, headers: dict[str, str]) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
@@ -179,6 +194,27 @@ class EmulatorApp:
         # the emulator holds, sent back by a client in any form, is redacted there as anywhere
         body = _redacted(error_body(err, request_id), self.core.gateway.redactor.text)
         return json_response(body, err.status, err.headers)
+
+    def _locked(self, request: Request) -> ApiError:
+        """503 for a request that met the ``--db`` file locked by another process past the busy
+        wait (a read on a file out of WAL mode, or a write): the request may succeed once it ends."""
+        path = self.core.config.db_path
+        log.warning(
+            "the database %r is locked by another process: answered 503 to %s %s",
+            path,
+            request.method,
+            sent_path(request),
+        )
+        return ApiError(
+            "internal_error",
+            "database_locked",
+            f"database {path!r} is locked: another process holds its lock (the emulator's --db file, "
+            f"its delivery log). Retry in a moment (Retry-After: {LOCKED_RETRY_S} s); if it stays "
+            "locked, stop the process holding the file",
+            status=503,
+            retry_after_ms=LOCKED_RETRY_S * 1000,
+            headers={"Retry-After": str(LOCKED_RETRY_S)},
+        )
 
     def _version(self, request: Request) -> str:
         value = request.headers.get(VERSION_HEADER)
@@ -234,6 +270,27 @@ class EmulatorApp:
                 "this emulator is bound to a non-loopback address; "
                 f"send the admin token in {ADMIN_TOKEN_HEADER}",
             )
+
+
+def sent_path(request: Request) -> str:
+    """The request target's path as the client sent it: still percent-encoded (``//`` stays
+    ``//``, ``%ff`` stays ``%ff``), any byte outside printable ASCII percent-encoded, the query left
+    out, at most :data:`SHOWN_PATH_CHARS` characters.  Error messages quote it (and redact it)."""
+    target = request.environ.get(RAW_TARGET_KEY)
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    data: bytes
+    if isinstance(target, bytes):  # the emulator's server: the request line's target as sent
+        data = target.split(b"?", 1)[0]
+    elif isinstance(raw, str):
+        try:  # undo the WSGI encoding (UTF-8 read as latin-1) of http.server's latin-1 request line
+            data = raw.encode("latin-1").decode("utf-8").encode("latin-1")
+        except UnicodeError:
+            data = raw.encode("latin-1", "replace")
+        data = data.split(b"?", 1)[0]
+    else:  # no raw target (an in-process WSGI call): the decoded path, encoded again
+        data = request.path.encode("utf-8", "surrogateescape")
+    shown = "".join(chr(b) if 0x21 <= b < 0x7F else f"%{b:02X}" for b in data)
+    return shown if len(shown) <= SHOWN_PATH_CHARS else shown[:SHOWN_PATH_CHARS] + "…"
 
 
 def make_app(core: EmulatorCore) -> Any:

@@ -74,7 +74,11 @@ CODES: tuple[ErrorCode, ...] = (
     ErrorCode("invalid_request", "method_not_allowed", 405, "the route does not take this method"),
     ErrorCode("invalid_request", "body_too_large", 413, "the body is larger than serve --max-body-bytes"),
     ErrorCode(
-        "invalid_request", "unsupported_media_type", 415, "a control API body that is not application/json"
+        "invalid_request",
+        "unsupported_media_type",
+        415,
+        "a control API body that is not application/json, or a JSON body declared in a charset "
+        "other than UTF-8 (any route)",
     ),
     # answered by the HTTP server before the routes (see hookmock._util.framing.ERROR_CODES)
     ErrorCode("invalid_request", "request_timeout", 408, "the request was not received in time"),
@@ -82,6 +86,7 @@ CODES: tuple[ErrorCode, ...] = (
         "invalid_request", "length_required", 411, "a body the server cannot frame without Content-Length"
     ),
     ErrorCode("invalid_request", "request_line_too_long", 414, "the request line is too long"),
+    ErrorCode("invalid_request", "expectation_failed", 417, "an Expect header other than 100-continue"),
     ErrorCode("invalid_request", "headers_too_large", 431, "the request headers are too large"),
     ErrorCode("invalid_request", "not_implemented", 501, "a Transfer-Encoding other than chunked"),
     ErrorCode("invalid_request", "http_version_not_supported", 505, "an HTTP version other than 1.x"),
@@ -107,7 +112,11 @@ CODES: tuple[ErrorCode, ...] = (
         ("delivery_not_found", "no delivery with that id"),
         ("export_not_found", "no export task with that id for this canvas"),
         ("resource_not_found", "no object with that id"),
-        ("route_not_found", "no route at that path (the OpenAPI document lists every route)"),
+        (
+            "route_not_found",
+            "no route at that path (the OpenAPI document lists every route); the message quotes the "
+            "path as sent, still percent-encoded",
+        ),
         ("task_not_found", "no task with that id"),
         ("webhook_not_configured", "the mod.io game has no webhook; configure it first"),
     ),
@@ -130,6 +139,13 @@ CODES: tuple[ErrorCode, ...] = (
     ),
     ErrorCode(
         "internal_error", "internal_error", 500, "a bug in hookmock; the log has it with the request id"
+    ),
+    ErrorCode(
+        "internal_error",
+        "database_locked",
+        503,
+        "another process holds the --db file's lock past the busy wait; retry after Retry-After "
+        "(retry_after_ms 1000), or stop that process",
     ),
 )
 

@@ -54,9 +54,28 @@ class Ctx:
                     raise ApiError("invalid_request", "missing_body", "the request needs a JSON object body")
                 self._json = {}
             else:
+                self._check_charset()
                 self._json = decode_object(raw)  # strict: the one JSON decoding path
         value: dict[str, Any] = self._json
         return value
+
+    def _check_charset(self) -> None:
+        """A body declared in a charset other than UTF-8 is refused (415), not misread: JSON
+        exchanged between systems is UTF-8 (RFC 8259 section 8.1), and so is every body Moda's API
+        takes.  ``charset=utf-8`` (any case, quoted or not) and no charset at all are accepted."""
+        charset = self.request.mimetype_params.get("charset")
+        if charset is None or charset.strip().lower() == "utf-8":
+            return
+        shown = self.request.headers.get("Content-Type", "")[:80]
+        raise ApiError(
+            "invalid_request",
+            "unsupported_media_type",
+            f"Content-Type {shown!r} declares the charset {charset[:40]!r}; the emulator reads JSON "
+            "bodies as UTF-8 only (RFC 8259 section 8.1): send the body UTF-8 encoded with "
+            "Content-Type: application/json (or application/json; charset=utf-8)",
+            status=415,
+            details={"content_type": shown, "charset": charset[:40]},
+        )
 
     def field(
         self, name: str, kind: type | tuple[type, ...], *, required: bool = False, default: Any = None

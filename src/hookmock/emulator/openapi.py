@@ -765,7 +765,12 @@ def build(routes: Iterable[tuple[str, list[str], str, object]]) -> dict[str, Any
             "version": __version__,
             "description": "Moda's API (/v1) as the emulator serves it, and hookmock's own control API, "
             "mod.io "
-            "settings and history (/_hookmock, extensions). Every error has Moda's error body.",
+            "settings and history (/_hookmock, extensions). Every error has Moda's error body. "
+            "Request bodies are JSON in UTF-8 (RFC 8259 section 8.1): a body whose Content-Type declares "
+            "another charset (application/json; charset=utf-16) is refused with 415 "
+            "unsupported_media_type, never misread. An Expect header other than 100-continue is "
+            "answered 417 expectation_failed. While another process holds the --db file's lock past "
+            "the busy wait, every route answers 503 database_locked with Retry-After: retry then.",
         },
         "paths": paths,
         "components": _components(),

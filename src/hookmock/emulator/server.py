@@ -12,6 +12,7 @@ import dataclasses
 import json
 import logging
 import os
+import socket
 import threading
 from typing import Any
 
@@ -19,9 +20,10 @@ from .._util.files import write_private
 from .._util.framing import HardenedRequestHandler
 from .._util.redact import RedactingFilter
 from .._util.serving import HardenedWSGIServer, ServerLimits, make_server_or_raise
+from .._util.sqlite import DatabaseLocked, is_locked
 from ..clock import Clock
 from ..errors import UsageError
-from .app import EmulatorApp
+from .app import RAW_TARGET_KEY, EmulatorApp
 from .config import EmulatorConfig, remove_state_file
 from .core import EmulatorCore
 
@@ -37,6 +39,15 @@ class _QuietHandler(HardenedRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # the request line only: paths and statuses, never headers (API keys) or bodies
         logging.getLogger("hookmock.emulator.access").info('"%s" %s', self.requestline, code)
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        # the request target byte for byte: http.server has already merged leading slashes of
+        # self.path ("//x" is "/x" there), error messages quote what the client sent
+        parts = self.raw_requestline.split(b" ")
+        if len(parts) == 3:
+            environ[RAW_TARGET_KEY] = parts[1]
+        return environ
 
     def log_error(self, format: str, *args: Any) -> None:
         # framing errors answered by the server (408, 413, 414, 431 ...): never headers or bodies
@@ -139,11 +150,20 @@ class Emulator:
 
     def _run(self) -> None:
         log = logging.getLogger("hookmock.emulator")
+        locked = False
         while not self._stop.is_set():
             try:
                 self.core.engine.tick()
-            except Exception:  # keep running; the API shows the task as it is
-                log.exception("task runner step failed")
+                locked = False
+            except Exception as exc:  # keep running; the API shows the task as it is
+                if not (isinstance(exc, DatabaseLocked) or is_locked(exc)):
+                    log.exception("task runner step failed")
+                elif not locked:  # one line per spell, not a traceback every step
+                    locked = True
+                    log.warning(
+                        "the database %r is locked by another process: tasks wait until it is free",
+                        self.config.db_path,
+                    )
             due = self.core.engine.next_due_ns()
             wait = POLL_S
             if due is not None:
@@ -156,15 +176,29 @@ class Emulator:
         data = (json.dumps(self.state(), indent=2) + "\n").encode("utf-8")
         write_private(path, data, option="--state-file")
 
+    #: How long (real seconds, in all) :meth:`stop` waits for the threads of connections in flight.
+    STOP_JOIN_S = 1.0
+
     def stop(self) -> None:
+        """Stop serving.  When this returns nothing more is accepted: connections in flight are
+        closed without an answer and their threads joined (at most :attr:`STOP_JOIN_S` seconds),
+        then the database is closed."""
         if self.config.state_file:
             with contextlib.suppress(UsageError):  # replaced by a link meanwhile: left alone
                 remove_state_file(self.config.state_file)  # first: nobody reads a stopping emulator's
         self._stop.set()
         self.core.wake()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        server = self._server
+        if server is not None:
+            # Wake the serving loop at once (a shut-down listening socket is readable, its accept
+            # fails and the loop sees the stop request): nothing more is accepted.
+            with contextlib.suppress(OSError):
+                server.socket.shutdown(socket.SHUT_RDWR)
+            server.shutdown()
+            # then end the connections accepted before (an idle keep-alive client, a request or a
+            # body still arriving, an answer being written): werkzeug would serve them to their end
+            server.close_connections(self.STOP_JOIN_S)
+            server.server_close()
         for thread in self._threads:
             thread.join(5)
         self.core.close()
