@@ -295,3 +295,31 @@ def test_the_date_header_is_http_servers_for_the_current_second() -> None:
         conn.close()
     assert date is not None
     assert int(before) - 1 <= email.utils.parsedate_to_datetime(date).timestamp() <= after
+
+
+@pytest.mark.parametrize(("version", "interim"), [("HTTP/1.1", True), ("HTTP/1.0", False)])
+def test_expect_100_continue_through_the_receivers_header_fields(version: str, interim: bool) -> None:
+    """The fields the receiver reads itself go through the hardened handler's Expect rules: a
+    100 Continue for HTTP/1.1, none (and no Expect field passed on) for HTTP/1.0."""
+    head = (
+        f"POST /webhook {version}\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n"
+        "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n"
+    ).encode()
+    with FakeReceiver("moda", clock=VirtualClock()) as receiver:
+        with socket.create_connection(("127.0.0.1", receiver.port), timeout=10) as sock:
+            sock.sendall(head)
+            if interim:
+                data = b""
+                while b"\r\n\r\n" not in data and (chunk := sock.recv(65536)):
+                    data += chunk
+                assert data.startswith(b"HTTP/1.1 100"), data[:200]
+            sock.sendall(b"{}")
+            reply = b""
+            while chunk := sock.recv(65536):
+                reply += chunk
+        assert b" 100 " not in reply.partition(b"\r\n")[0]
+        assert b"200 OK" in reply
+        assert receiver.wait_idle()
+        (item,) = receiver.requests
+    assert item.body == b"{}"
+    assert (dict(item.headers).get("Expect") is None) is (version == "HTTP/1.0")
