@@ -20,7 +20,7 @@ from hookmock import VirtualClock, ids
 from hookmock.clock import SECOND, format_iso
 from hookmock.delivery import records
 from hookmock.delivery.engine import AttemptEvent
-from hookmock.delivery.machine import DeliveryState, Phase
+from hookmock.delivery.machine import DeliveryState, Done, Phase, Send, Wait, WaitForResult
 from hookmock.delivery.records import AttemptRecord, DeliveryRecord, headers_to_json
 from hookmock.delivery.result import Delivery
 from hookmock.profiles import get_profile
@@ -29,7 +29,17 @@ from hookmock.transport import AttemptResult
 
 SECRET = "whsec_perfinprocperfinprocperfinproc"
 
-FAST_INIT = [AttemptResult, AttemptRecord, DeliveryRecord, DeliveryState, AttemptEvent]
+FAST_INIT = [
+    AttemptResult,
+    AttemptRecord,
+    DeliveryRecord,
+    DeliveryState,
+    AttemptEvent,
+    Send,
+    Wait,
+    WaitForResult,
+    Done,
+]
 
 
 def _sample(name: str) -> Any:

@@ -184,7 +184,10 @@ class Sender:
         **overrides: Any,
     ) -> Delivery:
         """Record one delivery as pending without sending it (``run`` or ``start`` sends it)."""
-        return self.get(self._accept(target, event_type, payload, body, agent_job_id, overrides, message_id))
+        record = self._accept_record(target, event_type, payload, body, agent_job_id, overrides, message_id)
+        # the snapshot of the row just written, not read back: nothing else knows its id yet,
+        # so it has no attempt and its state is the one it was created with
+        return Delivery.from_record(record, [])
 
     def run(self, delivery: Delivery | str) -> Delivery:
         """Run one accepted delivery to completion in this thread."""
@@ -374,10 +377,7 @@ class Sender:
             if not isinstance(body, (bytes, bytearray, memoryview)):
                 raise UsageError(f"body= must be bytes, not {type(body).__name__}; use payload= for a dict")
             data = bytes(body)
-            try:
-                parsed = json.loads(data)
-            except (ValueError, UnicodeDecodeError):
-                parsed = None
+            parsed = _parse_json(data)
         elif payload is not None:
             if not isinstance(payload, Mapping):
                 raise UsageError(f"payload= must be a JSON object (a dict), not {type(payload).__name__}")
@@ -411,6 +411,25 @@ class Sender:
 
             self._factory = EventFactory(self.profile, seed=self.seed, clock=self.clock)
         return self._factory
+
+
+#: what ``json.loads`` decodes a text with (its default decoder, made once here)
+_DECODER = json.JSONDecoder()
+
+
+def _parse_json(data: bytes) -> Any:
+    """``json.loads(data)``, or None for a body that is not JSON.  A UTF-8 body (nearly every one)
+    is decoded and parsed directly, without ``json.loads``'s look for another encoding; anything
+    that fails that way gets ``json.loads`` itself (a BOM, UTF-16 or -32, lone surrogates), so the
+    answer is the same for every body."""
+    try:
+        return _DECODER.decode(data.decode())
+    except ValueError:  # (UnicodeDecodeError is one)
+        pass
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
 
 
 def _seconds_ns(value: float, name: str, *, zero_ok: bool = False) -> int:

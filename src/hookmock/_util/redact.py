@@ -231,6 +231,9 @@ class Redactor:
         self._secrets: dict[str, tuple[Form, ...]] = {}
         #: The lookup tables, by view (see :meth:`_table`); emptied when a secret is added.
         self._tables: dict[Callable[[str], str], _Table] = {}
+        #: Counts the secrets added (after each is in use): what a caller remembers about texts
+        #: found clean is stale once this changes.
+        self.generation = 0
         for item in secrets:
             if isinstance(item, str):
                 self.add(item)
@@ -259,6 +262,7 @@ class Redactor:
                 forms = [dataclasses.replace(form, min_piece=WHOLE) for form in forms]
             self._secrets = {**self._secrets, value: tuple(forms)}
             self._tables.clear()
+            self.generation += 1
 
     def _table(self, view: Callable[[str], str]) -> _Table:
         """The lookup tables for texts seen through ``view``: :func:`_same` for texts,

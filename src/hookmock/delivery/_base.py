@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, TypeVar
 
@@ -44,6 +44,8 @@ class LogBase:
     _alongside: threading.local
     #: a file log's "who is sending from this file" lock (None in memory; see ``_sendlock``)
     _sendlock: SendLock | None
+    #: an in-memory log's secondary indexes not made yet, by name (see :meth:`_materialize`)
+    _deferred_indexes: dict[str, str]
 
     @property
     def durable(self) -> bool:
@@ -134,9 +136,34 @@ class LogBase:
         self._last_seq += 1
         return self._last_seq
 
-    def _materialize(self) -> None:
+    def _materialize(self, indexes: Iterable[str] | None = None) -> None:
+        """Make the database answer a query as a file log's does: write an in-memory log's held
+        deliveries and attempts in flight to it (in one transaction), and make the secondary
+        ``indexes`` the query may use (None: every one) if they are not made yet.
+
+        Every reader of the table other than by id or ``seq`` calls this first.  An in-memory log
+        is made without its seven secondary indexes on ``deliveries`` (and the partial one on
+        ``attempts``): while nothing queries it, keeping them up to date was most of the cost of
+        writing each row, and a day of traffic replayed on the virtual clock may never query
+        it.  Each is made, in one pass over the table, before the first query that may use it,
+        and kept up to date from then on; until then only lookups by key (the primary keys and
+        the ``UNIQUE`` id, made with the tables) run.  An index changes how fast a query answers,
+        never what it answers."""
+        with self._lock:
+            self._write_held()
+            deferred = self._deferred_indexes
+            if deferred:
+                wanted = list(deferred) if indexes is None else [n for n in indexes if n in deferred]
+                if wanted:
+                    with self._write() as db:
+                        for name in wanted:
+                            db.execute(deferred[name])
+                    for name in wanted:
+                        del deferred[name]
+
+    def _write_held(self) -> None:
         """Write an in-memory log's held deliveries and attempts in flight to the database (as a
-        file log has them), in one transaction."""
+        file log has them), in one transaction (writers call this: they look rows up by key)."""
         with self._lock:
             if not self._flying and not self._held:
                 return
@@ -144,7 +171,7 @@ class LogBase:
                 if self._held:
                     held = list(self._held.values())
                     _insert_rows(db, INSERT_DELIVERY, [delivery_args(h.record) for h in held])
-                    attempts = [(h.record.seq, *attempt_args(a)) for h in held for a in h.attempts]
+                    attempts = [attempt_args(a, h.record.seq) for h in held for a in h.attempts]
                     _insert_rows(db, INSERT_ATTEMPT, attempts)
                     self._held.clear()
                 for seq, attempt, state in self._flying.values():

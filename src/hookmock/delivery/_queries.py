@@ -121,7 +121,7 @@ class Queries(LogBase):
             "ORDER BY created_ns DESC, seq DESC LIMIT ?"
         )
         with self._lock:
-            self._materialize()
+            self._materialize(("deliveries_by_event_id",))
             rows = self._db.execute(sql, (text, text, limit)).fetchall()
         return [to_record(r) for r in rows]
 
@@ -133,7 +133,7 @@ class Queries(LogBase):
             sql += " AND profile = ?"
             args.append(profile)
         with self._lock:
-            self._materialize()
+            self._materialize(("deliveries_unfinished",))
             rows = self._db.execute(sql + " ORDER BY next_due_ns, seq", args).fetchall()
         return [to_record(r) for r in rows]
 
@@ -141,12 +141,12 @@ class Queries(LogBase):
         """The sequence number of the newest delivery (0 for an empty log): ``list(after_seq=)``
         with it shows only deliveries created afterwards."""
         with self._lock:
-            self._materialize()
+            self._materialize(())  # the primary key answers it
             return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM deliveries").fetchone()[0])
 
     def count(self, *, status: str | None = None) -> int:
         with self._lock:
-            self._materialize()
+            self._materialize(("deliveries_by_status",))  # (the narrowest to count all with, too)
             if status is None:
                 return int(self._db.execute("SELECT count(*) FROM deliveries").fetchone()[0])
             return int(
@@ -155,7 +155,7 @@ class Queries(LogBase):
 
     def in_flight_attempts(self) -> int:
         with self._lock:
-            self._materialize()
+            self._materialize(("attempts_in_flight",))
             return int(
                 self._db.execute("SELECT count(*) FROM attempts WHERE outcome = ?", (IN_FLIGHT,)).fetchone()[
                     0

@@ -33,6 +33,7 @@ __all__ = [
     "add_indexes",
     "attempt_args",
     "delivery_args",
+    "index_name",
     "seq_of",
     "seq_phase_of",
     "setup",
@@ -166,10 +167,20 @@ STATE_SET = "status = ?, phase = ?, attempts = ?, failures = ?, next_due_ns = ?,
 RESPONSE_SET = "response_status_code = ?, response_body_excerpt = ?, last_duration_ns = ?"
 
 
-def setup(db: sqlite3.Connection, path: str, lock: threading.RLock, *, throwaway: bool = False) -> bytes:
+def setup(
+    db: sqlite3.Connection,
+    path: str,
+    lock: threading.RLock,
+    *,
+    throwaway: bool = False,
+    deferred: list[str] | None = None,
+) -> bytes:
     """Set the connection's pragmas and bring the schema up to date; returns the cursor key.
     ``throwaway``: a file removed at exit is not synced on each commit (``synchronous=OFF``, set
-    before the switch to WAL, which otherwise syncs too)."""
+    before the switch to WAL, which otherwise syncs too).  ``deferred``: the secondary indexes of
+    a new log are not made but their statements put in this list (an in-memory log makes them
+    before the first query that may use one: see :meth:`LogBase._materialize`); the tables, their
+    keys, the ``UNIQUE`` id and the triggers are made as always."""
     if path != ":memory:":
         check_hookmock_tables(db, path)  # before anything is changed: another program's file
     db.execute("PRAGMA synchronous=OFF" if throwaway else "PRAGMA synchronous=FULL")
@@ -187,13 +198,20 @@ def setup(db: sqlite3.Connection, path: str, lock: threading.RLock, *, throwaway
             version = db.execute("PRAGMA user_version").fetchone()[0]  # re-read inside the lock
             for step in range(version, SCHEMA_VERSION):
                 for statement in split(MIGRATIONS[step]):
+                    if deferred is not None and statement.startswith("CREATE INDEX "):
+                        deferred.append(statement)
+                        continue
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {step + 1}")
             if version == 0:
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES ('cursor_key', ?)", (secrets.token_bytes(32),)
                 )
-    add_indexes(db, lock, path)
+    if deferred is not None:
+        deferred[:] = [sql for sql in deferred if index_name(sql) not in REPLACED_INDEXES]
+        deferred += EXTRA_INDEXES.values()
+    else:
+        add_indexes(db, lock, path)
     return bytes(db.execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone()[0])
 
 
@@ -208,6 +226,11 @@ def add_indexes(db: sqlite3.Connection, lock: threading.RLock, path: str | None 
             db.execute(sql)
         for old in REPLACED_INDEXES:
             db.execute(f"DROP INDEX IF EXISTS {old}")
+
+
+def index_name(sql: str) -> str:
+    """The name a ``CREATE INDEX [IF NOT EXISTS] name ON ...`` statement gives its index."""
+    return sql.split(" ON ", 1)[0].split()[-1]
 
 
 def split(script: str) -> list[str]:
@@ -237,7 +260,10 @@ def state_args(state: DeliveryState) -> tuple[Any, ...]:
 
 
 def delivery_args(r: DeliveryRecord) -> tuple[Any, ...]:
-    """The values of :data:`INSERT_DELIVERY` for ``r``."""
+    """The values of :data:`INSERT_DELIVERY` for ``r`` (the state's as :func:`state_args` gives
+    them, written out: one row per held delivery)."""
+    state = r.state
+    phase = state.phase._value_
     return (
         r.seq,
         r.id,
@@ -245,7 +271,12 @@ def delivery_args(r: DeliveryRecord) -> tuple[Any, ...]:
         r.event_id,
         r.event_type,
         r.target_url,
-        *state_args(r.state),
+        _PHASE_STATUS[phase],
+        phase,
+        state.attempts,
+        state.failures,
+        state.next_due_ns,
+        state.started_ns,
         r.created_ns,
         r.last_attempted_ns,
         r.response_status_code,
@@ -258,8 +289,22 @@ def delivery_args(r: DeliveryRecord) -> tuple[Any, ...]:
     )
 
 
-def attempt_args(a: AttemptRecord) -> tuple[Any, ...]:
-    """The values of :data:`INSERT_ATTEMPT` after ``delivery_seq``."""
+def attempt_args(a: AttemptRecord, seq: int | None = None) -> tuple[Any, ...]:
+    """The values of :data:`INSERT_ATTEMPT` after ``delivery_seq`` (with it first when ``seq`` is
+    given)."""
+    if seq is not None:
+        return (
+            seq,
+            a.number,
+            a.started_ns,
+            a.duration_ns,
+            a.outcome,
+            a.status,
+            a.excerpt,
+            a.detail,
+            a.timestamp,
+            headers_to_json(a.headers),
+        )
     return (
         a.number,
         a.started_ns,

@@ -59,7 +59,6 @@ class Writes(LogBase):
         Inside :meth:`alongside` blocks of this thread, the caller's writes commit in the same
         transaction (the emulator's task state, a mod.io entry's game)."""
         state = new_delivery(created_ns)
-
         data = bytes(body)
         fields = (
             delivery_id,
@@ -74,36 +73,35 @@ class Writes(LogBase):
             agent_job_id,
             data,
         )
-
         also = self._alongside_writes()
-
-        def write(db: sqlite3.Connection) -> int:
-            cur = db.execute(
-                "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, phase, "
-                "attempts, failures, created_ns, next_due_ns, api_key_id, replayed_from_id, agent_job_id, "
-                "body) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)",
-                (
-                    delivery_id,
-                    profile,
-                    event_id,
-                    event_type,
-                    target_url,
-                    state.status,
-                    state.phase.value,
-                    created_ns,
-                    state.next_due_ns,
-                    api_key_id,
-                    replayed_from_id,
-                    agent_job_id,
-                    data,
-                ),
-            )
-            for extra in also:  # the caller's rows: committed with the delivery or not at all
-                extra(db, delivery_id)
-            return int(cur.lastrowid or 0)
-
         if self.durable:
+
+            def write(db: sqlite3.Connection) -> int:
+                cur = db.execute(
+                    "INSERT INTO deliveries (id, profile, event_id, event_type, target_url, status, "
+                    "phase, attempts, failures, created_ns, next_due_ns, api_key_id, replayed_from_id, "
+                    "agent_job_id, body) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?)",
+                    (
+                        delivery_id,
+                        profile,
+                        event_id,
+                        event_type,
+                        target_url,
+                        state.status,
+                        state.phase.value,
+                        created_ns,
+                        state.next_due_ns,
+                        api_key_id,
+                        replayed_from_id,
+                        agent_job_id,
+                        data,
+                    ),
+                )
+                for extra in also:  # the caller's rows: committed with the delivery or not at all
+                    extra(db, delivery_id)
+                return int(cur.lastrowid or 0)
+
             return _new_record(self._batched(write), *fields)
         with self._lock:  # held beside the database until a reader needs the table (see the module doc)
             if (
@@ -112,7 +110,7 @@ class Writes(LogBase):
             ):
                 raise sqlite3.IntegrityError("UNIQUE constraint failed: deliveries.id")
             if len(self._held) >= HOLD_MAX:
-                self._materialize()
+                self._write_held()
             record = _new_record(self._next_seq(), *fields)
             self._held[delivery_id] = Held(record)
             if also:  # nothing in memory survives a crash: a transaction of its own is enough
@@ -193,15 +191,16 @@ class Writes(LogBase):
             response = (result.status, excerpt if result.outcome == "response" else None, result.duration_ns)
             held = self._held.get(delivery_id) if self._held else None
             if held is not None:  # not written yet: it stays held, now with this attempt
-                held.record = held.record.replaced(
-                    {
-                        "state": state,
-                        "last_attempted_ns": done.started_ns,
-                        "response_status_code": response[0],
-                        "response_body_excerpt": response[1],
-                        "last_duration_ns": response[2],
-                    }
-                )
+                # a new record (the old one may have been handed out): what ``replaced`` makes
+                record = object.__new__(DeliveryRecord)
+                fields = record.__dict__
+                fields.update(held.record.__dict__)
+                fields["state"] = state
+                fields["last_attempted_ns"] = done.started_ns
+                fields["response_status_code"] = response[0]
+                fields["response_body_excerpt"] = response[1]
+                fields["last_duration_ns"] = response[2]
+                held.record = record
                 held.attempts.append(done)
                 del self._flying[delivery_id]
                 return done
@@ -232,16 +231,30 @@ class Writes(LogBase):
         """Complete attempt ``number`` with ``result`` and store the machine's next ``state``.
         ``headers_bounded``: ``result.headers`` are already as :func:`bound_headers` leaves them
         (the engine bounds and redacts them before anything is logged), so they are kept as they are."""
+        return self._finish_attempt(delivery_id, number, result, state, headers_bounded=headers_bounded)[0]
+
+    def _finish_attempt(
+        self,
+        delivery_id: str,
+        number: int,
+        result: AttemptResult,
+        state: DeliveryState,
+        *,
+        headers_bounded: bool = False,
+    ) -> tuple[AttemptRecord, bool]:
+        """:meth:`finish_attempt`, and whether the log now holds ``state`` (False: the delivery was
+        canceled while the attempt was in flight, and stays canceled).  A driver that goes on with
+        the delivery needs no second read of the log when it is True."""
         excerpt = bytes(result.excerpt[:2048])
         headers = result.headers if headers_bounded else bound_headers(result.headers)
         if self._flying:
             done = self._finish_flying(delivery_id, number, result, state, excerpt, headers)
-            if done is not None:
-                return done
+            if done is not None:  # still held in flight: nothing canceled it (a cancel writes it first)
+                return done, True
         if self._held:
-            self._materialize()  # an attempt not held in flight: checked against the database
+            self._write_held()  # an attempt not held in flight: checked against the database
 
-        def write(db: sqlite3.Connection) -> tuple[int, int | None]:
+        def write(db: sqlite3.Connection) -> tuple[int, int | None, bool]:
             row = db.execute(SELECT_ATTEMPT, (number, delivery_id)).fetchone()
             if row is None:
                 raise UsageError(f"no delivery {delivery_id!r} in this delivery log")
@@ -271,10 +284,10 @@ class Writes(LogBase):
                 )
             else:
                 db.execute(f"UPDATE deliveries SET {RESPONSE_SET} WHERE seq = ?", (*response, seq))
-            return int(started_ns), timestamp
+            return int(started_ns), timestamp, phase != _CANCELED
 
         row = self._batched(write)
-        return AttemptRecord(
+        done = AttemptRecord(
             number,
             row[0],
             result.duration_ns,
@@ -285,11 +298,12 @@ class Writes(LogBase):
             row[1],
             headers,
         )
+        return done, row[2]
 
     def set_state(self, delivery_id: str, state: DeliveryState) -> None:
         """Store a state reached without an attempt (e.g. a manual retry re-opening the entry)."""
 
-        self._materialize()
+        self._write_held()
 
         def write(db: sqlite3.Connection) -> None:
             seq_of(db, delivery_id)
@@ -313,20 +327,20 @@ def _new_record(
     body: bytes,
 ) -> DeliveryRecord:
     return DeliveryRecord(
-        seq=seq,
-        id=delivery_id,
-        profile=profile,
-        event_id=event_id,
-        event_type=event_type,
-        target_url=target_url,
-        state=state,
-        created_ns=created_ns,
-        last_attempted_ns=None,
-        response_status_code=None,
-        response_body_excerpt=None,
-        last_duration_ns=None,
-        api_key_id=api_key_id,
-        replayed_from_id=replayed_from_id,
-        agent_job_id=agent_job_id,
-        body=body,
+        seq,
+        delivery_id,
+        profile,
+        event_id,
+        event_type,
+        target_url,
+        state,
+        created_ns,
+        None,  # last_attempted_ns
+        None,  # response_status_code
+        None,  # response_body_excerpt
+        None,  # last_duration_ns
+        api_key_id,
+        replayed_from_id,
+        agent_job_id,
+        body,
     )

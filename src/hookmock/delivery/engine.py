@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from .._util.redact import Redactor
-from ..clock import Clock, unix_s
+from ..clock import SECOND, Clock
 from ..profiles import Profile
 from ..transport import EXCERPT_BYTES, AttemptResult, Transport
 from . import crashpoint, machine
@@ -48,6 +48,11 @@ class AttemptEvent:
     def next_due_ns(self) -> int | None:
         return self.state.next_due_ns if self.state.status == "pending" else None
 
+
+#: how many short results :meth:`Engine.redacted` remembers as clean, and how long they may be
+#: (the excerpt, the detail and every header name and value together)
+_CLEAN_MAX = 256
+_CLEAN_TEXT_MAX = 1024
 
 #: Finds the transport and the target object (URL string or in-process app) for a stored target URL.
 Resolver = Callable[[str], tuple[Transport, object]]
@@ -80,6 +85,9 @@ class Engine:
         #: What is removed from every result before it is logged or reported (this engine's
         #: secret; an owner of more secrets, like the emulator, adds them or shares its own).
         self.redactor = Redactor([(s, profile.secret_prefix_of(s)) for s in (secret, *self._extra_secrets)])
+        #: results :meth:`redacted` found with nothing to remove, for the redactor and generation
+        #: they were checked with (see :meth:`redacted`)
+        self._clean: tuple[Redactor, int, dict[object, bool]] = (self.redactor, -1, {})
 
     def __repr__(self) -> str:  # never shows the secret
         return f"<Engine {self.profile.name} log={self.log.path!r}>"
@@ -88,10 +96,16 @@ class Engine:
         """Send the next attempt of ``record`` now and record it (in flight first, then done).
 
         None if the delivery was canceled in the log meanwhile (nothing is sent)."""
+        return self._attempt(record)[0]
+
+    def _attempt(self, record: DeliveryRecord) -> tuple[AttemptEvent | None, DeliveryState | None]:
+        """:meth:`attempt`, and the delivery's state in the log afterwards (None: not known here,
+        after a cancel: read the log)."""
         now = self.clock.now_ns()
         state = machine.attempt_started(record.state, self.rules, now)
-        timestamp = unix_s(self.clock)  # whole seconds, as the header carries them
-        headers = self.profile.delivery_headers(
+        timestamp = now // SECOND  # whole seconds, as the header carries them
+        profile = self.profile
+        headers = profile.delivery_headers(
             record.body,
             self._secret,
             timestamp,
@@ -99,13 +113,13 @@ class Engine:
             extra_secrets=self._extra_secrets,
         )
         if record.event_type:
-            headers.update(self.profile.event_headers(record.event_type))
+            headers.update(profile.event_headers(record.event_type))
         try:
             self.log.start_attempt(
-                record.id, state, timestamp=timestamp if self.profile.has_timestamp else None
+                record.id, state, timestamp=timestamp if profile.has_timestamp else None
             )  # committed before a byte is sent
         except machine.DeliveryCanceled:
-            return None
+            return None, None
         crashpoint.reached("after_attempt_recorded")
         try:
             transport, target = self.resolve(record.target_url)
@@ -118,13 +132,16 @@ class Engine:
         crashpoint.reached("after_response_received")
         result = self.redacted(result)  # before the log keeps (and cuts) anything
         after = machine.complete(state, self.rules, result)
-        attempt = self.log.finish_attempt(record.id, state.attempts, result, after, headers_bounded=True)
-        if after.status == "pending":  # canceled while in flight: the log kept it finished
-            after = self.log.get(record.id).state
+        attempt, kept = self.log._finish_attempt(
+            record.id, state.attempts, result, after, headers_bounded=True
+        )
+        in_log: DeliveryState | None = after if kept else None
+        if not kept and after.status == "pending":  # canceled while in flight: the log kept it finished
+            after = in_log = self.log.get(record.id).state
         event = AttemptEvent(record.id, attempt, after)
         for listener in self.listeners:
             listener(event)
-        return event
+        return event, in_log
 
     def redacted(self, result: AttemptResult) -> AttemptResult:
         """``result`` with every secret of :attr:`redactor` removed from what the receiver
@@ -140,10 +157,31 @@ class Engine:
         was_cut = len(result.excerpt) >= EXCERPT_BYTES or (
             isinstance(body_bytes, int) and body_bytes > len(result.excerpt)
         )
+        # A receiver answers attempt after attempt with the same short response: one found clean
+        # is remembered, for this redactor as it stood then (a secret added since, or another
+        # redactor, starts afresh; a result checked meanwhile is kept in the memo it began with,
+        # never in the new one).  The check is a pure function of these four and the secrets.
+        clean_redactor, generation, clean = memo = self._clean
+        if clean_redactor is not redactor or generation != redactor.generation:
+            memo = self._clean = (redactor, redactor.generation, {})
+            clean = memo[2]
+        key: object = (result.excerpt, was_cut, result.detail, result.headers)
+        try:
+            if key in clean:
+                return result
+        except TypeError:  # headers not hashable (lists): checked each time
+            key = None
         excerpt = redactor.excerpt(result.excerpt, EXCERPT_BYTES, was_cut=was_cut)
         detail = redactor.text(result.detail, cut=True)
         headers = bound_headers(result.headers, lambda text, cut: redactor.text(text, cut=cut))
         if excerpt == result.excerpt and detail == result.detail and headers == result.headers:
+            if (
+                key is not None
+                and len(excerpt) + len(detail) + sum(len(n) + len(v) for n, v in headers) <= _CLEAN_TEXT_MAX
+            ):
+                if len(clean) >= _CLEAN_MAX:
+                    clean.clear()
+                clean[key] = True
             return result
         return dataclasses.replace(result, excerpt=excerpt, detail=detail, headers=headers)
 
@@ -152,8 +190,10 @@ class Engine:
         record = self.log.get(delivery_id)
         action = machine.next_action(record.state, self.clock.now_ns())
         if isinstance(action, Send):
-            self.attempt(record)
-            return machine.next_action(self.log.get(delivery_id).state, self.clock.now_ns())
+            _, state = self._attempt(record)
+            if state is None:  # canceled meanwhile: what the log holds now
+                state = self.log.get(delivery_id).state
+            return machine.next_action(state, self.clock.now_ns())
         return action
 
 

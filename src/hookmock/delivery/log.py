@@ -40,7 +40,7 @@ from ._queries import STATUSES as STATUSES
 from ._queries import Queries as _Queries
 from ._recovery import Recovery as _Recovery
 from ._schema import MIGRATIONS as MIGRATIONS
-from ._schema import SCHEMA_VERSION, setup
+from ._schema import SCHEMA_VERSION, index_name, setup
 from ._sendlock import SendLock
 from ._writes import Writes as _Writes
 
@@ -79,6 +79,7 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
         self._flying = {}  # an in-memory log's attempts in flight (see LogBase)
         self._held = {}  # an in-memory log's deliveries not yet written (see LogBase)
         self._last_seq = None
+        self._deferred_indexes = {}
         self._alongside = threading.local()
         # The lock is named after the file itself, not the name it was given: a symbolic link to a
         # log another process sends from must meet that process's lock.
@@ -116,7 +117,15 @@ class DeliveryLog(_Writes, _Recovery, _Queries):
             raise
 
     def _setup(self) -> None:
-        self._cursor_key = setup(self._db, self.path, self._lock, throwaway=self._throwaway)
+        deferred: list[str] | None = [] if self.path == ":memory:" else None
+        self._cursor_key = setup(
+            self._db,
+            self.path,
+            self._lock,
+            throwaway=self._throwaway,
+            deferred=deferred,
+        )
+        self._deferred_indexes = {index_name(sql): sql for sql in deferred or ()}
 
     @property
     def schema_version(self) -> int:

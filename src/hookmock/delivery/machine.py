@@ -191,12 +191,18 @@ class Send:
 
     number: int
 
+    def __init__(self, number: int) -> None:  # see DeliveryState.__init__ (tests/test_perf_inproc.py)
+        self.__dict__["number"] = number
+
 
 @dataclass(frozen=True)
 class Wait:
     """Nothing to do before ``until_ns``."""
 
     until_ns: int
+
+    def __init__(self, until_ns: int) -> None:  # see DeliveryState.__init__ (tests/test_perf_inproc.py)
+        self.__dict__["until_ns"] = until_ns
 
 
 @dataclass(frozen=True)
@@ -205,32 +211,43 @@ class WaitForResult:
 
     number: int
 
+    def __init__(self, number: int) -> None:  # see DeliveryState.__init__ (tests/test_perf_inproc.py)
+        self.__dict__["number"] = number
+
 
 @dataclass(frozen=True)
 class Done:
     status: str
+
+    def __init__(self, status: str) -> None:  # see DeliveryState.__init__ (tests/test_perf_inproc.py)
+        self.__dict__["status"] = status
 
 
 Action = Send | Wait | WaitForResult | Done
 
 
 def next_action(state: DeliveryState, now_ns: int) -> Action:
-    if state.phase.finished:
-        return Done(state.phase.status)
-    if state.phase is Phase.IN_FLIGHT:
+    phase = state.phase
+    if phase is Phase.SCHEDULED:
+        due = state.next_due_ns
+        assert due is not None
+        return Send(state.attempts + 1) if now_ns >= due else Wait(due)
+    if phase is Phase.IN_FLIGHT:
         return WaitForResult(state.attempts)
-    assert state.next_due_ns is not None
-    if now_ns >= state.next_due_ns:
-        return Send(state.attempts + 1)
-    return Wait(state.next_due_ns)
+    return Done(_PHASE_STATUS[phase._value_])  # finished (SUCCEEDED, FAILED, CANCELED)
 
 
 # -- transitions ----------------------------------------------------------------------------------
 
 
+#: :data:`TRANSITIONS` keyed by the values (an enum member's hash is computed in Python; a str's is
+#: cached): read on every transition
+_BY_VALUE = {(phase.value, event.value): target for (phase, event), target in TRANSITIONS.items()}
+
+
 def _target(state: DeliveryState, event: Event) -> Phase | tuple[Phase, Phase]:
     try:
-        return TRANSITIONS[(state.phase, event)]
+        return _BY_VALUE[(state.phase._value_, event._value_)]
     except KeyError:
         raise DeliveryStateError(
             f"event {event.value!r} is not allowed in phase {state.phase.value!r}"

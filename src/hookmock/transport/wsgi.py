@@ -196,16 +196,16 @@ class WSGITransport:
                 "malformed", elapsed, detail="the app never called start_response", peer="wsgi"
             )
         status_text, response_headers = started[0]
-        match = _STATUS_RE.match(status_text) if isinstance(status_text, str) else None
-        if match is None:
+        status = _status(status_text) if isinstance(status_text, str) else None
+        if status is None:
             return AttemptResult("malformed", elapsed, detail=f"bad WSGI status {status_text!r}", peer="wsgi")
         return AttemptResult(
             "response",
             elapsed,
-            int(match.group(1)),
+            status[0],
             tuple([(str(n), str(v)) for n, v in response_headers]),
             bytes(excerpt),
-            match.group(2) or "",
+            status[1],
             "wsgi",
             {"body_bytes": total, "framing": "wsgi"},
         )
@@ -220,20 +220,24 @@ class WSGITransport:
         joined: dict[str, str] = {}
         keys = _CGI_KEYS
         for name, value in headers.items():
-            if not isinstance(name, str) or not isinstance(value, str):
+            if type(value) is not str and not isinstance(value, str):
                 raise UsageError(f"header {name!r}: names and values must be strings")
+            key = keys.get(name)  # only str names are kept there
+            if key is None:
+                if not isinstance(name, str):
+                    raise UsageError(f"header {name!r}: names and values must be strings")
+                key = _cgi_key(name)
             if "\r" in value or "\n" in value:
                 raise UsageError(f"header {name!r} has a line break in its value; remove it")
-            key = keys.get(name)
-            if key is None:
-                key = _cgi_key(name)
             if not key:  # a header the server sets itself
                 continue
-            if key == "CONTENT_TYPE":  # the first one wins, as Headers.get does
-                environ.setdefault("CONTENT_TYPE", value.strip(_OWS))
-                continue
             value = value.strip(_OWS)  # as a server parses the field line (RFC 9112 §5)
-            joined[key] = f"{joined[key]}, {value}" if key in joined else value
+            if key in joined:
+                joined[key] = f"{joined[key]}, {value}"
+            elif key == "CONTENT_TYPE":  # the first one wins, as Headers.get does
+                environ.setdefault("CONTENT_TYPE", value)
+            else:
+                joined[key] = value
         environ.update(joined)
         return environ
 
@@ -275,6 +279,23 @@ def _cgi_key(name: str) -> str:
     if len(_CGI_KEYS) < 1024:  # bounded: names a caller makes up anew are not all kept
         _CGI_KEYS[name] = key
     return key
+
+
+#: WSGI status line -> (code, reason): an app answers with the same few (bounded)
+_STATUSES: dict[str, tuple[int, str]] = {}
+
+
+def _status(text: str) -> tuple[int, str] | None:
+    """The code and reason of a WSGI status line (``"200 OK"``), None if it is not one."""
+    status = _STATUSES.get(text)
+    if status is None:
+        match = _STATUS_RE.match(text)
+        if match is None:
+            return None
+        status = (int(match.group(1)), match.group(2) or "")
+        if len(_STATUSES) < 256 and len(text) <= 256:
+            _STATUSES[text] = status
+    return status
 
 
 def _take(excerpt: bytearray, chunk: object, keep: int, total: int) -> int:
