@@ -323,3 +323,26 @@ def test_expect_100_continue_through_the_receivers_header_fields(version: str, i
         (item,) = receiver.requests
     assert item.body == b"{}"
     assert (dict(item.headers).get("Expect") is None) is (version == "HTTP/1.0")
+
+
+class _Overriding(FakeReceiver):
+    def dispatch(self, request: Request) -> Response:
+        response = super().dispatch(request)
+        response.headers["X-Seen"] = type(response).__name__
+        return response
+
+
+def test_dispatch_still_gives_a_werkzeug_response_and_an_override_is_served() -> None:
+    environ = Request.from_values("/webhook?x=1", method="POST", data=b'{"id": "evt_9"}').environ
+    with FakeReceiver("moda", clock=VirtualClock()) as receiver:
+        receiver.plan("evt_9", Respond(201, b"made", (("X-A", "1"),)))
+        response = receiver.dispatch(Request(environ))
+        assert isinstance(response, Response)
+        assert (response.status_code, response.get_data(), response.headers["X-A"]) == (201, b"made", "1")
+        assert receiver.requests[0].path == "/webhook?x=1"
+    with _Overriding("moda", clock=VirtualClock()) as receiver:
+        conn = http.client.HTTPConnection("127.0.0.1", receiver.port, timeout=10)
+        conn.request("POST", "/webhook", body=b"{}")
+        reply = conn.getresponse()
+        assert (reply.status, reply.getheader("X-Seen")) == (200, "Response")
+        conn.close()

@@ -25,7 +25,15 @@ from ._head import FastHeadersMixin
 from .faults import CloseBeforeStatus, Delay, Dribble, Fault, Hang, Malformed, Reset, Respond
 from .record import ReceivedRequest
 
-__all__ = ["ENV_ANSWER", "ENV_EXCHANGE", "Dropped", "Exchange", "FaultRequestHandler", "execute"]
+__all__ = [
+    "ENV_ANSWER",
+    "ENV_EXCHANGE",
+    "Dropped",
+    "Exchange",
+    "FaultRequestHandler",
+    "answer_for",
+    "execute",
+]
 
 #: Environ keys the fake receiver sets for a FaultProxy served behind it (here, below both, so the
 #: proxy does not import the server that imports it).
@@ -185,16 +193,22 @@ class _Answer:
     """A :class:`Respond` as werkzeug's ``Response`` would answer it (the same status line, headers
     and body), worked out once per fault instead of building a ``Response`` per request."""
 
-    __slots__ = ("body", "empty", "headers", "status")
+    __slots__ = ("body", "empty", "fault", "headers", "status")
 
     def __init__(self, fault: Respond) -> None:
-        response = Response(fault.body, status=fault.status, headers=list(fault.headers))
+        self.fault = fault
+        response = self.response()
         # werkzeug's headers do not depend on the request here (no Location correction)
         self.headers = response.get_wsgi_headers({}).to_wsgi_list()
         self.status = response.status
         code = response.status_code
         self.empty = 100 <= code < 200 or code in (204, 304)
         self.body = response.get_data()
+
+    def response(self) -> Response:
+        """The werkzeug ``Response`` this stands for."""
+        fault = self.fault
+        return Response(fault.body, status=fault.status, headers=list(fault.headers))
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response(self.status, list(self.headers))

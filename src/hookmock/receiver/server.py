@@ -25,7 +25,7 @@ import ssl
 import tempfile
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -38,7 +38,7 @@ from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
 from ._body import DEFAULT_MAX_BODY_BYTES, BodyError, linger, read_body
-from ._connection import ENV_ANSWER, ENV_EXCHANGE, Dropped, Exchange, FaultRequestHandler, execute
+from ._connection import ENV_ANSWER, ENV_EXCHANGE, Dropped, Exchange, FaultRequestHandler, _Answer, execute
 from .faults import Chaos, Fault, Plan, Respond, as_plan, fault_for
 from .record import DEFAULT_KEEP_BYTES, ReceivedRequest, Record
 
@@ -358,7 +358,10 @@ class FakeReceiver(HTTPServer):
         return self.dispatch(request)
 
     def dispatch(self, request: Request) -> Response:
-        return self._serve(request.environ)  # type: ignore[return-value]
+        answer = self._serve(request.environ)
+        if isinstance(answer, _Answer):  # the werkzeug Response it stands for, as before
+            return answer.response()
+        return cast(Response, answer)
 
     def _serve(self, environ: dict[str, Any]) -> WSGIApp:
         """Record the request in ``environ`` and carry out its plan: the WSGI response to run."""
