@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import logging
+import os
 import statistics
 import sys
 import time
@@ -83,6 +84,7 @@ def figures(n: int, rounds: int) -> list[Figure]:
     finally:
         receiver.stop()
         plain.stop()
+    cpu_ratio = statistics.median(o / p for o, p in zip(cpu["ours"], cpu["plain"], strict=True))
     if received != n or authentic != n:
         raise RuntimeError(f"the receiver recorded {received} requests, {authentic} authentic, of {n}")
     return [
@@ -97,7 +99,8 @@ def figures(n: int, rounds: int) -> list[Figure]:
             "baseline: plain pytest-httpserver answering 200, same client loop; "
             f"ratio spread {spread[0]:.2f}–{spread[1]:.2f}; the server's CPU per request (its threads): "
             f"fake receiver {statistics.median(cpu['ours']):.0f} µs, pytest-httpserver "
-            f"{statistics.median(cpu['plain']):.0f} µs",
+            f"{statistics.median(cpu['plain']):.0f} µs (per-round ratio {cpu_ratio:.2f}); "
+            f"load average {os.getloadavg()[0]:.1f}",
         )
     ]
 

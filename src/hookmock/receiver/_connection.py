@@ -20,11 +20,20 @@ from typing import Any
 from werkzeug import Response
 
 from .._util.framing import HardenedRequestHandler
-from ..clock import SECOND, Clock
+from ..clock import SECOND, Clock, RealClock
+from ._head import FastHeadersMixin
 from .faults import CloseBeforeStatus, Delay, Dribble, Fault, Hang, Malformed, Reset, Respond
 from .record import ReceivedRequest
 
-__all__ = ["ENV_ANSWER", "ENV_EXCHANGE", "Dropped", "Exchange", "FaultRequestHandler", "execute"]
+__all__ = [
+    "ENV_ANSWER",
+    "ENV_EXCHANGE",
+    "Dropped",
+    "Exchange",
+    "FaultRequestHandler",
+    "answer_for",
+    "execute",
+]
 
 #: Environ keys the fake receiver sets for a FaultProxy served behind it (here, below both, so the
 #: proxy does not import the server that imports it).
@@ -32,12 +41,17 @@ ENV_ANSWER = "hookmock.answer"
 ENV_EXCHANGE = "hookmock.exchange"
 
 
+#: The ``Date`` header is real time, whatever clock the receiver's test uses.
+_REAL = RealClock()
+
+
 class Dropped(ConnectionError):
     """Raised to end an exchange without (finishing) an answer."""
 
 
-class FaultRequestHandler(HardenedRequestHandler):
-    """hookmock's hardened handler (timeouts, limits; able to end a connection with a RST), quiet."""
+class FaultRequestHandler(HardenedRequestHandler, FastHeadersMixin):
+    """hookmock's hardened handler (timeouts, limits; able to end a connection with a RST), quiet,
+    reading header fields without the ``email`` package (:mod:`._head`)."""
 
     def make_environ(self) -> Any:
         environ = super().make_environ()
@@ -46,6 +60,17 @@ class FaultRequestHandler(HardenedRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+    #: The last ``Date`` header made, and its second: formatted once per second, not per answer.
+    _date: tuple[int, str] = (-1, "")
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        second = int(_REAL.time() if timestamp is None else timestamp)
+        made, text = FaultRequestHandler._date
+        if made != second:
+            text = super().date_time_string(second)
+            FaultRequestHandler._date = (second, text)
+        return text
 
     def log_error(self, format: str, *args: Any) -> None:
         pass
@@ -164,9 +189,52 @@ def _peer_closed(sock: socket.socket, timeout: float) -> bool:
     return data == b""
 
 
+class _Answer:
+    """A :class:`Respond` as werkzeug's ``Response`` would answer it (the same status line, headers
+    and body), worked out once per fault instead of building a ``Response`` per request."""
+
+    __slots__ = ("body", "empty", "fault", "headers", "status")
+
+    def __init__(self, fault: Respond) -> None:
+        self.fault = fault
+        response = self.response()
+        # werkzeug's headers do not depend on the request here (no Location correction)
+        self.headers = response.get_wsgi_headers({}).to_wsgi_list()
+        self.status = response.status
+        code = response.status_code
+        self.empty = 100 <= code < 200 or code in (204, 304)
+        self.body = response.get_data()
+
+    def response(self) -> Response:
+        """The werkzeug ``Response`` this stands for."""
+        fault = self.fault
+        return Response(fault.body, status=fault.status, headers=list(fault.headers))
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(self.status, list(self.headers))
+        return [] if self.empty or environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
+
+
+_ANSWERS: dict[Respond, _Answer] = {}
+
+
+def answer_for(fault: Respond) -> Any:
+    """The WSGI response for ``fault`` (a :class:`Response` when it cannot be kept)."""
+    try:
+        answer = _ANSWERS.get(fault)
+    except TypeError:  # a fault built with unhashable headers (a list): answered as is
+        return Response(fault.body, status=fault.status, headers=list(fault.headers))
+    if answer is None:
+        if len(_ANSWERS) >= 256:
+            _ANSWERS.clear()
+        answer = _ANSWERS[fault] = _Answer(fault)
+    return answer
+
+
 def respond(ex: Exchange, fault: Respond, source_answer: str | None = None) -> Response:
     ex.end(source_answer or fault.describe(), fault.status)
-    return Response(fault.body, status=fault.status, headers=list(fault.headers))
+    answer: Response = answer_for(fault)  # a WSGI response, as a Response is
+    return answer
 
 
 def execute(ex: Exchange, fault: Fault) -> Response:

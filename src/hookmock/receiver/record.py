@@ -1,8 +1,9 @@
 """The record of everything a fake receiver received, and what it answered.
 
 Each request becomes a :class:`ReceivedRequest`: the raw bytes and headers, the path, the arrival
-time on the clock, the profile's verdict (signature/token valid, timestamp fresh), schema validity
-(checked on first use, off the serving path),
+time on the clock, the profile's verdict (signature/token valid, timestamp fresh: worked out when
+first read, from what was captured on arrival), schema validity (checked on first use, off the
+serving path),
 the event id and type, the attempt number (how many times this event id has arrived so far) and
 the answer (a status, or the fault).  :meth:`Record.timeline` renders it for humans; the sender
 assertions print it when they fail.
@@ -65,6 +66,27 @@ class ReceivedRequest:
         if self.body_size < 0:
             self.body_size = len(self.body)
 
+    def _get_verdict(self) -> Verdict | None:
+        pending = self.__dict__.get("_pending_verdict")
+        if pending is not None:
+            # worked out from what was captured on arrival (profile, headers, body, secret, time):
+            # the same verdict as at arrival, whatever changed since
+            profile, headers, body, secret, now = pending
+            self.__dict__["_verdict"] = profile.check(headers, body, secret, now=now)
+            self.__dict__["_pending_verdict"] = None
+        return self.__dict__.get("_verdict")
+
+    def _set_verdict(self, verdict: Verdict | None) -> None:
+        self.__dict__["_verdict"] = verdict
+        self.__dict__["_pending_verdict"] = None
+
+    def verdict_on_first_read(
+        self, profile: Profile, headers: tuple[tuple[str, str], ...], body: bytes, secret: str, now: int
+    ) -> None:
+        """The verdict is ``profile.check(headers, body, secret, now=now)``, worked out when first
+        read (most tests never read it): the arguments are captured now, on arrival."""
+        self.__dict__["_pending_verdict"] = (profile, headers, body, secret, now)
+
     @property
     def violations(self) -> tuple[str, ...]:
         """The body's schema violations, checked on first use rather than while the request is
@@ -91,6 +113,7 @@ class ReceivedRequest:
         """Forget the body and the headers (the body's size and digest stay, and the schema problems
         found so far)."""
         self._sha256 = self.body_sha256
+        self._get_verdict()  # it reads the headers and the body: work it out before they go
         if self._violations is None:
             self._violations = () if self.schema is None else (f"$: not checked ({why})",)
         self.body = b""
@@ -144,6 +167,11 @@ class ReceivedRequest:
             "truncated": self.truncated,
         }
 
+
+# The verdict field is read through a property: computed on first read (see verdict_on_first_read).
+ReceivedRequest.verdict = property(  # type: ignore[assignment]
+    ReceivedRequest._get_verdict, ReceivedRequest._set_verdict, doc="The profile's verdict (None: no secret)."
+)
 
 #: Body bytes a record keeps in all; past this the oldest bodies are released (size and digest stay).
 DEFAULT_KEEP_BYTES = 256 * 1024 * 1024
@@ -201,9 +229,7 @@ class Record:
             schema = self.profile.schema_for(payload)  # checked when violations are first read
         elif json_error is None:
             json_error = f"body is JSON {type(payload).__name__}, not an object"
-        verdict = None
-        if self.secret is not None:
-            verdict = self.profile.check(headers, body, self.secret, now=arrival_ns // SECOND)
+        secret = self.secret
         with self._lock:
             attempt = self._counts.pop(event_id, 0) + 1
             self._counts[event_id] = attempt  # re-inserted: the dict is in order of last arrival
@@ -218,11 +244,13 @@ class Record:
                 event_id=event_id,
                 event_type=event_type,
                 attempt=attempt,
-                verdict=verdict,
+                verdict=None,
                 schema=schema,
                 json_error=json_error,
                 truncated=truncated,
             )
+            if secret is not None:
+                item.verdict_on_first_read(self.profile, headers, body, secret, arrival_ns // SECOND)
             self._items.append(item)
             self._bound(item)
         return item

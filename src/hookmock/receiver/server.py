@@ -25,10 +25,11 @@ import ssl
 import tempfile
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+from werkzeug.exceptions import HTTPException
 
 from .._util.chunked import json_error
 from .._util.framing import ERROR_CODES
@@ -37,7 +38,7 @@ from ..clock import Clock, RealClock
 from ..errors import UsageError
 from ..profiles import Profile, get_profile
 from ._body import DEFAULT_MAX_BODY_BYTES, BodyError, linger, read_body
-from ._connection import ENV_ANSWER, ENV_EXCHANGE, Dropped, Exchange, FaultRequestHandler, execute
+from ._connection import ENV_ANSWER, ENV_EXCHANGE, Dropped, Exchange, FaultRequestHandler, _Answer, execute
 from .faults import Chaos, Fault, Plan, Respond, as_plan, fault_for
 from .record import DEFAULT_KEEP_BYTES, ReceivedRequest, Record
 
@@ -247,7 +248,7 @@ class FakeReceiver(HTTPServer):
         self.server = make_server_or_raise(
             self.host,
             self.port,
-            Request.application(self.application),
+            self._wsgi_app(),
             request_handler=FaultRequestHandler,
             ssl_context=self.ssl_context,
             limits=self.limits,
@@ -335,16 +336,39 @@ class FakeReceiver(HTTPServer):
             )
 
     # -- serving -----------------------------------------------------------------------
+    def _wsgi_app(self) -> WSGIApp:
+        """The WSGI app the server runs: :meth:`_serve` straight from the environ, or through
+        :meth:`application` and a werkzeug ``Request`` when a subclass overrides either entry."""
+        own = (
+            type(self).application is FakeReceiver.application
+            and type(self).dispatch is FakeReceiver.dispatch
+        )
+        return self._wsgi if own else Request.application(self.application)
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        try:
+            answer = self._serve(environ)
+        except HTTPException as exc:  # as werkzeug's Request.application answers them
+            answer = exc.get_response(environ)
+        return answer(environ, start_response)
+
     def application(self, request: Request) -> Response:
         """werkzeug's entry point.  Unlike pytest-httpserver's, it neither reads the whole body
         unbounded nor keeps every request in ``self.log``: :attr:`record` is the (bounded) record."""
         return self.dispatch(request)
 
     def dispatch(self, request: Request) -> Response:
-        handler = request.environ.get("hookmock.handler")
+        answer = self._serve(request.environ)
+        if isinstance(answer, _Answer):  # the werkzeug Response it stands for, as before
+            return answer.response()
+        return cast(Response, answer)
+
+    def _serve(self, environ: dict[str, Any]) -> WSGIApp:
+        """Record the request in ``environ`` and carry out its plan: the WSGI response to run."""
+        handler = environ.get("hookmock.handler")
         problem: BodyError | None = None
         try:
-            body = read_body(request.environ, self.max_body_bytes, on_socket=handler is not None)
+            body = read_body(environ, self.max_body_bytes, on_socket=handler is not None)
         except BodyError as exc:
             body, problem = exc.received, exc
         if self._stopping.is_set():  # stop() was called while the body arrived: not recorded
@@ -352,10 +376,10 @@ class FakeReceiver(HTTPServer):
                 handler.close_connection = True
             raise Dropped("the receiver was stopped before this request was recorded")
         arrival = self.clock.now_ns()
-        headers = tuple((str(k), str(v)) for k, v in request.headers.items())
-        path = request.full_path.rstrip("?") if request.query_string else request.path
+        headers = environ_headers(environ)
         truncated = None if problem is None else f"not read in full: {problem.reason}"
-        item = self.record.receive(request.method, path, headers, body, arrival, truncated=truncated)
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        item = self.record.receive(method, request_path(environ), headers, body, arrival, truncated=truncated)
         exchange = Exchange(
             item, self.clock, self.profile.deadline_ns, self.grace, self._stopping, handler, self._notify
         )
@@ -364,7 +388,7 @@ class FakeReceiver(HTTPServer):
         try:
             fault, item.source = self.choose(item)
             if item.source == "default" and self.handler is not None and isinstance(fault, Respond):
-                return self._call_handler(exchange, request, body)
+                return self._call_handler(exchange, environ, body)
             return execute(exchange, fault)
         except Dropped:
             raise
@@ -373,9 +397,9 @@ class FakeReceiver(HTTPServer):
             exchange.end(f"HTTP 500 (receiver error: {type(exc).__name__}: {exc})", 500)
             return Response(f"hookmock receiver error: {exc}\n", status=500)
 
-    def _call_handler(self, exchange: Exchange, request: Request, body: bytes) -> Response:
+    def _call_handler(self, exchange: Exchange, request_environ: dict[str, Any], body: bytes) -> WSGIApp:
         assert self.handler is not None
-        environ = {k: v for k, v in request.environ.items() if not k.startswith(("werkzeug.", "hookmock."))}
+        environ = {k: v for k, v in request_environ.items() if not k.startswith(("werkzeug.", "hookmock."))}
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ[ENV_EXCHANGE] = exchange
@@ -396,6 +420,39 @@ class FakeReceiver(HTTPServer):
                 self.on_request(item)
             except Exception as exc:  # a callback's bug is the test's, re-raised by check()
                 self.handler_errors.append(exc)
+
+
+#: Header names as werkzeug's ``EnvironHeaders`` spells them, per environ key (bounded).
+_HEADER_NAMES: dict[str, str] = {}
+_PLAIN_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
+_SHADOWED_KEYS = ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH")
+
+
+def environ_headers(environ: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The request's headers as werkzeug's ``Request.headers.items()`` lists them (same names, same
+    order, same values), without building werkzeug's per-request objects."""
+    names = _HEADER_NAMES
+    out = []
+    for key, value in environ.items():
+        if key[:5] == "HTTP_":
+            if key in _SHADOWED_KEYS:
+                continue
+        elif key not in _PLAIN_KEYS or not value:
+            continue
+        name = names.get(key)
+        if name is None:
+            name = (key[5:] if key[:5] == "HTTP_" else key).replace("_", "-").title()
+            if len(names) < 1024:
+                names[key] = name
+        out.append((name, str(value)))
+    return tuple(out)
+
+
+def request_path(environ: dict[str, Any]) -> str:
+    """The path (and query string, if any) as werkzeug's ``Request`` gives them."""
+    path = "/" + (environ.get("PATH_INFO") or "").encode("latin1").decode(errors="replace").lstrip("/")
+    query = environ.get("QUERY_STRING", "").encode("latin1")
+    return f"{path}?{query.decode()}".rstrip("?") if query else path
 
 
 def _refuse_body(exchange: Exchange, problem: BodyError) -> Response:
