@@ -68,12 +68,26 @@ def format_iso(ns: int) -> str:
     last = _last_iso
     if last[0] == seconds:  # a payload or a page formats the same second several times
         return last[1]
-    text = datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    if type(seconds) is int:  # the date of the day (remembered) and the time of day computed
+        day, rest = divmod(seconds, 86400)
+        date = _iso_days.get(day)
+        if date is None:
+            date = datetime.fromtimestamp(day * 86400, tz=timezone.utc).date().isoformat()
+            if len(_iso_days) >= 1024:
+                _iso_days.clear()
+            _iso_days[day] = date
+        hour, rest = divmod(rest, 3600)
+        minute, second = divmod(rest, 60)
+        text = f"{date}T{hour:02d}:{minute:02d}:{second:02d}+00:00"
+    else:
+        text = datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
     _last_iso = (seconds, text)  # one tuple, swapped whole: safe across threads
     return text
 
 
 _last_iso: tuple[int | None, str] = (None, "")
+#: ``YYYY-MM-DD`` by day since the epoch (the days a process formats are few)
+_iso_days: dict[int, str] = {}
 
 
 @runtime_checkable

@@ -355,11 +355,15 @@ class ModaProfile(Profile):
         self, event_type: str, *, fake: Faker, rng: random.Random, now_s: int, overrides: Mapping[str, Any]
     ) -> dict[str, Any]:
         spec = self.event_spec(event_type)
-        family = event_type.split(".")[0]
-        kind = lookup_override(overrides, "data", "kind")
+        # no overrides (the usual call): nothing to look up
+        kind = lookup_override(overrides, "data", "kind") if overrides else None
         if not isinstance(kind, str) or kind not in TASK_KINDS:
-            kind = "export" if family == "export" else rng.choice(("design", "remix", "brand_kit_extract"))
-        retryable = lookup_override(overrides, "data", "error", "retryable")
+            kind = (
+                "export"
+                if event_type.startswith("export.")
+                else rng.choice(("design", "remix", "brand_kit_extract"))
+            )
+        retryable = lookup_override(overrides, "data", "error", "retryable") if overrides else None
         task = build_task(
             kind=kind,
             status=spec.extra["status"],
