@@ -68,17 +68,16 @@ def format_iso(ns: int) -> str:
     last = _last_iso
     if last[0] == seconds:  # a payload or a page formats the same second several times
         return last[1]
-    if type(seconds) is int:  # the date of the day (remembered) and the time of day computed
-        day, rest = divmod(seconds, 86400)
-        date = _iso_days.get(day)
-        if date is None:
+    if type(seconds) is int:  # the minute's text (remembered) and the second's two digits
+        minute, second = divmod(seconds, 60)
+        head = _iso_minutes.get(minute)
+        if head is None:
+            day, rest = divmod(minute, 1440)
             date = datetime.fromtimestamp(day * 86400, tz=timezone.utc).date().isoformat()
-            if len(_iso_days) >= 1024:
-                _iso_days.clear()
-            _iso_days[day] = date
-        hour, rest = divmod(rest, 3600)
-        minute, second = divmod(rest, 60)
-        text = f"{date}T{hour:02d}:{minute:02d}:{second:02d}+00:00"
+            if len(_iso_minutes) >= 4096:
+                _iso_minutes.clear()
+            head = _iso_minutes[minute] = f"{date}T{rest // 60:02d}:{rest % 60:02d}:"
+        text = head + _TWO_DIGITS[second] + "+00:00"
     else:
         text = datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
     _last_iso = (seconds, text)  # one tuple, swapped whole: safe across threads
@@ -86,8 +85,9 @@ def format_iso(ns: int) -> str:
 
 
 _last_iso: tuple[int | None, str] = (None, "")
-#: ``YYYY-MM-DD`` by day since the epoch (the days a process formats are few)
-_iso_days: dict[int, str] = {}
+#: ``YYYY-MM-DDTHH:MM:`` by minute since the epoch (the minutes a process formats are few)
+_iso_minutes: dict[int, str] = {}
+_TWO_DIGITS = [f"{n:02d}" for n in range(60)]
 
 
 @runtime_checkable

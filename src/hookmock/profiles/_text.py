@@ -18,7 +18,9 @@ from __future__ import annotations
 import random
 import string
 from collections.abc import Callable, Sequence
+from bisect import bisect
 from itertools import accumulate
+from math import floor
 from typing import Any
 
 __all__ = ["Text", "text_of"]
@@ -43,12 +45,15 @@ def text_of(fake: Any) -> Text:
 
 def _picker(elements: Any, weighted: bool) -> Callable[[random.Random], Any]:
     """``random_element(elements)`` of faker's ``BaseProvider``: one ``choice``, or for a weighted
-    table one ``choices`` with the table's weights (summed once here instead of on every call)."""
+    table what ``choices(keys, weights, k=1)`` does, with the weights summed once here instead of
+    on every call (``random.choices``: ``keys[bisect(cum, random() * total, 0, n - 1)]``)."""
     if isinstance(elements, dict):
         keys = tuple(elements)
         if weighted:
             cum = list(accumulate(elements.values()))
-            return lambda r: r.choices(keys, cum_weights=cum, k=1)[0]
+            total = cum[-1] + 0.0
+            hi = len(cum) - 1
+            return lambda r: keys[bisect(cum, r.random() * total, 0, hi)]
         return lambda r: r.choice(keys)
     return lambda r: r.choice(elements)
 
@@ -146,10 +151,13 @@ class Text:
             return ""
         r = self._gen.random
         nb = int(nb_words * r.randint(60, 140) / 100)
+        word_list = self._word_list
         if nb <= 1:
-            words = [r.choice(self._word_list)]
-        else:
-            words = r.choices(self._word_list, k=nb)
+            words = [r.choice(word_list)]
+        else:  # what random.choices(word_list, k=nb) does
+            draw = r.random
+            n = len(word_list) + 0.0
+            words = [word_list[floor(draw() * n)] for _ in range(nb)]
         words[0] = words[0].title()
         return self._connector.join(words) + self._punctuation
 
