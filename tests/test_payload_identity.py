@@ -9,8 +9,10 @@ and whole events of every profile with digests made by the builders before the r
 
 from __future__ import annotations
 
+import gc
 import json
 import random
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +23,6 @@ from faker.providers.lorem.en_US import Provider as EnglishLorem
 from hookmock.clock import SECOND, format_iso
 from hookmock.profiles import _text
 from hookmock.profiles._text import Text, text_of
-
 from payload_golden import SEEDS, digest
 
 GOLDEN = json.loads((Path(__file__).parent / "payload_golden.json").read_text())
@@ -157,9 +158,33 @@ def test_several_locales_use_faker_throughout(fresh_verdicts: None) -> None:
     fake = Faker(["en_US", "fr_FR"])
     text = text_of(fake)
     for name in _text._METHODS:
-        assert getattr(text, name).__func__ is not getattr(Text, name)
-    assert text.sentence(4).endswith(".")
+        assert getattr(getattr(text, name), "__func__", None) is not getattr(Text, name)
+    fake.seed_instance(9)
+    ours = [text.sentence(4), text.url(), text.user_name(), text.words(2)]
+    fake.seed_instance(9)
+    assert ours == [fake.sentence(nb_words=4), fake.url(), fake.user_name(), fake.words(nb=2)]
     assert _text._VERDICTS == {}
+
+
+def test_a_bare_generator_gets_the_fast_text(fresh_verdicts: None) -> None:
+    gen, faker = Faker("en_US")._factories[0], Faker("en_US")
+    text = text_of(gen)
+    assert text.url.__func__ is Text.url
+    for seed in range(50):
+        gen.seed_instance(seed)
+        faker.seed_instance(seed)
+        assert (text.url(), text.sentence(6)) == (faker.url(), faker.sentence())
+
+
+def test_a_faker_no_longer_used_is_not_kept() -> None:
+    """The texts are kept per faker, weakly: a factory's faker goes when the factory goes."""
+    fakes = [Faker("en_US"), Faker("en_US")._factories[0], Faker(["en_US", "fr_FR"])]
+    refs = [weakref.ref(f) for f in fakes]
+    for fake in fakes:
+        text_of(fake).sentence(3)
+    del fakes, fake
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]
 
 
 def test_the_text_is_made_once_per_faker() -> None:
@@ -191,7 +216,11 @@ def test_iso_times_equal_datetimes() -> None:
     r = random.Random(5)
     for _ in range(20000):
         seconds = r.choice(
-            (r.randint(-62135596800, 253402300799), r.randint(1_700_000_000, 1_800_000_000), r.randint(0, 86400))
+            (
+                r.randint(-62135596800, 253402300799),
+                r.randint(1_700_000_000, 1_800_000_000),
+                r.randint(0, 86400),
+            )
         )
         assert format_iso(seconds * SECOND) == datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
     assert format_iso(1.5e18) == datetime.fromtimestamp(1.5e9, tz=timezone.utc).isoformat()  # type: ignore[arg-type]

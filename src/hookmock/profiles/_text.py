@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import random
 import string
-from collections.abc import Callable, Sequence
+import weakref
 from bisect import bisect
+from collections.abc import Callable, Sequence
 from itertools import accumulate
 from math import floor
 from typing import Any
@@ -32,15 +33,22 @@ _CHECK_SEEDS = 12
 #: Results of the self-check, by the generator's provider classes.
 _VERDICTS: dict[tuple[type, ...], frozenset[str]] = {}
 _CACHE_LIMIT = 4096
+#: each faker's text, for as long as the faker lives; and the last one asked for
+_TEXTS: weakref.WeakKeyDictionary[Any, Text] = weakref.WeakKeyDictionary()
+_last: tuple[Callable[[], Any], Any] = (lambda: None, None)
 
 
 def text_of(fake: Any) -> Text:
     """The :class:`Text` of ``fake`` (a ``Faker`` or a faker ``Generator``), made once."""
-    try:
-        text = fake._hookmock_text
-    except AttributeError:
-        text = fake._hookmock_text = Text(fake)
-    return text  # type: ignore[no-any-return]
+    global _last
+    last = _last
+    if last[0]() is fake:  # the usual call: the same factory's faker again
+        return last[1]
+    text = _TEXTS.get(fake)
+    if text is None:
+        text = _TEXTS[fake] = Text(fake)
+    _last = (weakref.ref(fake), text)  # one tuple, swapped whole: safe across threads
+    return text
 
 
 def _picker(elements: Any, weighted: bool) -> Callable[[random.Random], Any]:
@@ -62,9 +70,14 @@ class Text:
     """The text functions of one faker generator; each falls back to faker where it must."""
 
     def __init__(self, fake: Any) -> None:
+        # Nothing here holds ``fake`` itself (the cache of texts is keyed by it, weakly): a faker
+        # with one locale is served by its generator, a bare generator through a weak proxy.
         factories = getattr(fake, "_factories", None)
-        gen = fake if factories is None else factories[0] if len(factories) == 1 else None
-        self._fake = fake
+        gen: Any = None
+        if factories is None:
+            gen = weakref.proxy(fake)
+        elif len(factories) == 1:
+            gen = factories[0]
         self._gen = gen
         self._tokens: dict[str, Callable[[random.Random], str]] = {}
         self._patterns: dict[str, Callable[[random.Random], str]] = {}
@@ -73,8 +86,9 @@ class Text:
         self._company: Callable[[random.Random], str] | None = None
         fast = self._fast_methods() if gen is not None else frozenset()
         for name in _METHODS:
-            if name not in fast:
-                setattr(self, name, getattr(fake, name))  # faker's own, bound once
+            if name not in fast:  # faker's own: a generator's bound method, or a proxy's pick
+                own = getattr(gen, name) if factories and gen is not None else _through(fake, name)
+                setattr(self, name, own)
 
     # -- which functions may be fast --------------------------------------------------------
     def _fast_methods(self) -> frozenset[str]:
@@ -116,7 +130,7 @@ class Text:
         if internet is None or not _base_picks(internet, BaseProvider):
             return False
         weighted = bool(getattr(internet, "__use_weighting__", False))
-        self._internet = internet
+        self._internet = weakref.proxy(internet)  # it holds its generator
         if name == "url":
             if _own(gen, Internet, "domain_name", "domain_word", "tld") is not internet:
                 return False
@@ -142,7 +156,7 @@ class Text:
 
     def word(self) -> str:
         """``fake.word()``."""
-        return self._gen.random.choice(self._word_list)  # type: ignore[no-any-return]
+        return self._gen.random.choice(self._word_list)
 
     def sentence(self, nb_words: int = 6) -> str:
         """``fake.sentence(nb_words=nb_words)``: a randomized length (60–140 %, at least one word),
@@ -191,7 +205,7 @@ class Text:
         if "#" not in text and "?" not in text and not any(c in text for c in "%$!@"):
             return text
         if any(c in text for c in "%$!@"):
-            return self._internet.bothify(text)  # type: ignore[no-any-return]
+            return self._internet.bothify(text)
         if "#" in text:  # numerify first (every '#', left to right), then lexify every '?'
             text = "".join(str(r.randint(0, 9)) if c == "#" else c for c in text)
         if "?" in text:
@@ -227,7 +241,7 @@ class Text:
         for m in _re_token.finditer(pattern):
             if m.group(2):  # an argument group: faker's parse handles the whole pattern
                 gen = self._gen
-                return lambda r: gen.parse(pattern)  # type: ignore[no-any-return]
+                return lambda r: gen.parse(pattern)
             parts.append(pattern[pos : m.start()])
             parts.append(self._token(m.group(1)))
             pos = m.end()
@@ -253,8 +267,11 @@ class Text:
         from faker.providers.person import Provider as Person
 
         gen = self._gen
-        tables = {"first_name": (Person, "first_names"), "last_name": (Person, "last_names")}
-        tables["company_suffix"] = (Company, "company_suffixes")
+        tables: dict[str, tuple[type, str]] = {
+            "first_name": (Person, "first_names"),
+            "last_name": (Person, "last_names"),
+            "company_suffix": (Company, "company_suffixes"),
+        }
         if name in tables:
             base, table = tables[name]
             provider = _own(gen, base, name)
@@ -267,6 +284,12 @@ class Text:
             token = lambda r: str(gen.format(name))  # noqa: E731
         self._tokens[name] = token
         return token
+
+
+def _through(fake: Any, name: str) -> Callable[..., Any]:
+    """``fake.name(...)`` looked up on each call (a faker of several locales picks one per call)."""
+    ref = weakref.proxy(fake)
+    return lambda *args: getattr(ref, name)(*args)
 
 
 def _own(gen: Any, base: type, method: str, *helpers: str) -> Any:
@@ -285,7 +308,8 @@ def _own(gen: Any, base: type, method: str, *helpers: str) -> Any:
 def _base_picks(provider: Any, base: type) -> bool:
     """Whether ``provider`` draws table entries with faker's own ``random_element(s)``."""
     kind = type(provider)
-    return all(getattr(kind, name) is getattr(base, name) for name in ("random_element", "random_elements", "random_choices"))
+    picks = ("random_element", "random_elements", "random_choices")
+    return all(getattr(kind, name) is getattr(base, name) for name in picks)
 
 
 def _remember(cache: dict[str, str], key: str, value: str) -> None:
@@ -310,7 +334,7 @@ def _agrees(text: Text, gen: Any, name: str) -> bool:
                 gen.random = random.Random(seed)
                 if getattr(Text, name)(text, *args) != expected or gen.random.getstate() != after:
                     return False
-    except Exception:  # noqa: BLE001 - a faker that differs in any way keeps faker's
+    except Exception:  # a faker that differs in any way keeps faker's
         return False
     finally:
         gen.random = saved

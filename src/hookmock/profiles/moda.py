@@ -372,10 +372,14 @@ class ModaProfile(Profile):
             now_s=now_s,
             retryable=retryable if isinstance(retryable, bool) else None,
         )
-        envelope = build_envelope(
-            event_type, task, event_id=crockford_id("evt", ms=now_s * 1000, rng=rng), created_s=now_s
-        )
-        return apply_overrides(envelope, overrides)
+        envelope = {  # build_envelope's, without copying the task just built
+            "id": crockford_id("evt", ms=now_s * 1000, rng=rng),
+            "type": event_type,
+            "created": format_iso(now_s * SECOND),
+            "api_version": API_VERSION,
+            "data": task,
+        }
+        return apply_overrides(envelope, overrides) if overrides else envelope
 
     def optional_fields(self, payload: Mapping[str, Any]) -> dict[tuple[str, ...], bool]:
         """Fields a receiver must cope with being absent, mapped to whether null is legal too."""
