@@ -20,6 +20,7 @@ import pytest
 from faker import Faker
 from faker.providers.lorem.en_US import Provider as EnglishLorem
 
+from hookmock import ids
 from hookmock.clock import SECOND, format_iso
 from hookmock.profiles import _text
 from hookmock.profiles._text import Text, text_of
@@ -224,3 +225,21 @@ def test_iso_times_equal_datetimes() -> None:
         )
         assert format_iso(seconds * SECOND) == datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
     assert format_iso(1.5e18) == datetime.fromtimestamp(1.5e9, tz=timezone.utc).isoformat()  # type: ignore[arg-type]
+
+
+def test_ids_at_a_given_time_equal_the_whole_encoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An id made at a given time (its time characters remembered) equals the 130-bit value's
+    26 characters, as every id was written before; the remembered times are bounded."""
+    monkeypatch.setattr(ids, "_heads", {})
+    pick = random.Random(11)
+    for seed in range(5000):
+        ms = pick.choice(
+            (pick.getrandbits(60), 1_777_593_600_000 + pick.randint(0, 99), -pick.randint(1, 10**9))
+        )
+        made, drawn = random.Random(seed), random.Random(seed)
+        whole = ((ms & ((1 << 50) - 1)) << 80) | drawn.getrandbits(80)
+        assert ids.crockford_id("cvs", ms=ms, rng=made) == "cvs_" + ids._encode(whole, 26)
+        assert len(ids._heads) <= 1024
+        made, drawn = random.Random(seed), random.Random(seed)
+        whole = (drawn.getrandbits(47) << 80) | drawn.getrandbits(80)
+        assert ids.crockford_id("evt", rng=made) == "evt_" + ids._encode(whole, 26)
