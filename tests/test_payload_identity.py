@@ -41,6 +41,7 @@ CALLS = (
     ("url", ()),
     ("words", (2,)),
     ("words", (1,)),
+    ("words", ()),
     ("word", ()),
     ("catch_phrase", ()),
     ("user_name", ()),
@@ -128,6 +129,39 @@ def test_a_copy_that_differs_from_this_faker_is_not_used(
     fake.seed_instance(3)
     assert ours == (fake.sentence(nb_words=5), fake.url(), fake.word())
     assert text.word.__func__ is Text.word  # the others stay fast
+
+
+def test_the_self_check_tries_single_words_and_long_sentences(
+    fresh_verdicts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy wrong only for one word, or only for the longest sentence checked, is dropped."""
+    real_words, real_sentence = Text.words, Text.sentence
+
+    def words(self: Text, nb: int = 3) -> list[str]:
+        return ["one"] if nb == 1 else real_words(self, nb)
+
+    def sentence(self: Text, nb_words: int = 6) -> str:
+        return "Long." if nb_words == 12 else real_sentence(self, nb_words)
+
+    monkeypatch.setattr(Text, "words", words)
+    monkeypatch.setattr(Text, "sentence", sentence)
+    text = text_of(Faker("en_US"))
+    assert getattr(text.words, "__func__", None) is not words
+    assert getattr(text.sentence, "__func__", None) is not sentence
+    assert text.url.__func__ is Text.url
+
+
+def test_a_copy_that_fails_is_not_used(fresh_verdicts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: Text) -> str:
+        raise LookupError("a table this faker does not have")
+
+    monkeypatch.setattr(Text, "url", broken)
+    fake = Faker("en_US")
+    text = text_of(fake)
+    fake.seed_instance(4)
+    ours = text.url()
+    fake.seed_instance(4)
+    assert ours == fake.url()
 
 
 def test_a_user_name_copy_that_consumes_more_is_not_used(
