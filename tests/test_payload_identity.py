@@ -277,3 +277,36 @@ def test_ids_at_a_given_time_equal_the_whole_encoding(monkeypatch: pytest.Monkey
         made, drawn = random.Random(seed), random.Random(seed)
         whole = (drawn.getrandbits(47) << 80) | drawn.getrandbits(80)
         assert ids.crockford_id("evt", rng=made) == "evt_" + ids._encode(whole, 26)
+
+
+def test_placeholders_are_drawn_as_fakers_bothify(fresh_verdicts: None) -> None:
+    """``#`` and ``?`` drawn here, faker's other placeholders (``% $ ! @``) by faker's own."""
+    faker, fast = Faker("en_US"), Faker("en_US")
+    text = text_of(fast)
+    for seed in range(300):
+        for pattern in ("plain", "ab##", "?smith", "?x#y?#", "a%b", "x$!@", "#%?", "@"):
+            faker.seed_instance(seed)
+            fast.seed_instance(seed)
+            assert text._bothify(pattern, fast.random) == faker.bothify(pattern), (seed, pattern)
+            assert fast.random.getstate() == faker.random.getstate()
+
+
+def test_patterns_fill_as_fakers_parse(fresh_verdicts: None) -> None:
+    """Table tokens drawn here; any other token, or an argument group, filled by faker itself."""
+    faker, fast = Faker("en_US"), Faker("en_US")
+    for fake in (faker, fast):
+        fake.set_arguments("short", {"max_nb_chars": 20})
+    text = text_of(fast)
+    patterns = (
+        "{{last_name}}, {{ first_name }} and {{company_suffix}}",
+        "{{color_name}}-{{last_name}}",
+        "{{text:short}} {{last_name}}",
+        "www.{{domain_name}}/",
+        "no tokens",
+    )
+    for seed in range(200):
+        for pattern in patterns:
+            faker.seed_instance(seed)
+            fast.seed_instance(seed)
+            assert text._parse(pattern, fast.random) == faker.parse(pattern), (seed, pattern)
+            assert fast.random.getstate() == faker.random.getstate()
