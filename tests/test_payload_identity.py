@@ -116,6 +116,33 @@ def test_a_method_a_provider_replaces_keeps_the_replacement(fresh_verdicts: None
     assert words == fake.words(nb=2)  # words stay faker's (the copy or faker's own)
 
 
+def test_a_provider_added_after_the_first_use_is_honoured(fresh_verdicts: None) -> None:
+    """``fake.add_provider`` on a factory's faker changes its text, as it did with faker alone."""
+
+    class Quiet(EnglishLorem):
+        def words(self, nb: int = 3, ext_word_list=None, part_of_speech=None, unique=False):  # type: ignore[no-untyped-def, override]
+            return ["hush"] * nb
+
+    fake = Faker("en_US")
+    assert text_of(fake).words(2) != ["hush", "hush"]
+    fake.add_provider(Quiet)
+    assert text_of(fake).words(2) == ["hush", "hush"]
+    assert text_of(fake).word() == fake.word()  # faker's word() through the new words()
+    assert text_of(fake) is text_of(fake)
+
+
+def test_unweighted_fakers_are_checked_on_their_own(fresh_verdicts: None) -> None:
+    weighted, flat = Faker("en_US"), Faker("en_US", use_weighting=False)
+    text_of(weighted)
+    text = text_of(flat)
+    assert len(_text._VERDICTS) == 2
+    other = Faker("en_US", use_weighting=False)
+    for seed in range(100):
+        flat.seed_instance(seed)
+        other.seed_instance(seed)
+        assert (text.url(), text.user_name()) == (other.url(), other.user_name())
+
+
 def test_a_copy_that_differs_from_this_faker_is_not_used(
     fresh_verdicts: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,7 +31,7 @@ _METHODS = ("sentence", "words", "word", "url", "catch_phrase", "user_name")
 #: How many seeds the self-check tries per function (once per process and locale).
 _CHECK_SEEDS = 12
 #: Results of the self-check, by the generator's provider classes.
-_VERDICTS: dict[tuple[type, ...], frozenset[str]] = {}
+_VERDICTS: dict[tuple[tuple[type, Any], ...], frozenset[str]] = {}
 _CACHE_LIMIT = 4096
 #: each faker's text, for as long as the faker lives; and the last one asked for
 _TEXTS: weakref.WeakKeyDictionary[Any, Text] = weakref.WeakKeyDictionary()
@@ -42,10 +42,9 @@ def text_of(fake: Any) -> Text:
     """The :class:`Text` of ``fake`` (a ``Faker`` or a faker ``Generator``), made once."""
     global _last
     last = _last
-    if last[0]() is fake:  # the usual call: the same factory's faker again
-        return last[1]
-    text = _TEXTS.get(fake)
-    if text is None:
+    text = last[1] if last[0]() is fake else _TEXTS.get(fake)  # usually the same faker again
+    if text is None or (text._gen is not None and len(text._gen.providers) != text._provider_count):
+        # a new faker, or one given another provider since (``add_provider``)
         text = _TEXTS[fake] = Text(fake)
     _last = (weakref.ref(fake), text)  # one tuple, swapped whole: safe across threads
     return text
@@ -79,6 +78,8 @@ class Text:
         elif len(factories) == 1:
             gen = factories[0]
         self._gen = gen
+        #: how many providers the generator had when its tables were read
+        self._provider_count = len(gen.providers) if gen is not None else 0
         self._tokens: dict[str, Callable[[random.Random], str]] = {}
         self._patterns: dict[str, Callable[[random.Random], str]] = {}
         self._domain_words: dict[str, str] = {}
@@ -93,7 +94,7 @@ class Text:
     # -- which functions may be fast --------------------------------------------------------
     def _fast_methods(self) -> frozenset[str]:
         gen = self._gen
-        key = tuple(type(p) for p in gen.providers)
+        key = tuple((type(p), getattr(p, "__use_weighting__", None)) for p in gen.providers)
         verdict = _VERDICTS.get(key)
         if verdict is None:
             verdict = _VERDICTS[key] = frozenset(
@@ -112,7 +113,8 @@ class Text:
 
         gen = self._gen
         if name in ("sentence", "words", "word"):
-            lorem = _own(gen, Lorem, "sentence", "words", "word", "get_words_list", "randomize_nb_elements")
+            helpers = ("sentence", "words", "word", "get_words_list", "randomize_nb_elements")
+            lorem = _own(gen, Lorem, name, *helpers)
             if lorem is None or not _base_picks(lorem, BaseProvider):
                 return False
             self._word_list = tuple(lorem.word_list)
