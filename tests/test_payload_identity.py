@@ -15,6 +15,7 @@ import random
 import weakref
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from faker import Faker
@@ -337,3 +338,39 @@ def test_patterns_fill_as_fakers_parse(fresh_verdicts: None) -> None:
             fast.seed_instance(seed)
             assert text._parse(pattern, fast.random) == faker.parse(pattern), (seed, pattern)
             assert fast.random.getstate() == faker.random.getstate()
+
+
+def test_odd_tables_give_fakers_text(fresh_verdicts: None) -> None:
+    """Names with tabs, leading spaces, several words, upper case and letters a locale replaces
+    (``ä`` → ``ae``): the domain word and user name still come out as faker's."""
+    from collections import OrderedDict
+
+    from faker.providers.internet.en_US import Provider as EnglishInternet
+    from faker.providers.person.en_US import Provider as EnglishPerson
+
+    class OddPeople(EnglishPerson):
+        last_names: ClassVar[OrderedDict[str, float]] = OrderedDict(
+            [
+                ("\tTab", 0.2),
+                (" Lead", 0.1),
+                ("Müller", 0.2),
+                ("ÄRGER", 0.2),
+                ("Van Dyke", 0.2),
+                ("O'Neil", 0.1),
+            ]
+        )
+        first_names = ("Zoë", "Jürgen", "Ann  Marie", "ÜBEL")
+
+    class OddInternet(EnglishInternet):
+        replacements = (("ä", "ae"), ("ü", "ue"))  # lower case only, as de_DE's
+
+    faker, fast = Faker("en_US"), Faker("en_US")
+    for fake in (faker, fast):
+        fake.add_provider(OddPeople)
+        fake.add_provider(OddInternet)
+    text = text_of(fast)
+    assert text.url.__func__ is Text.url and text.user_name.__func__ is Text.user_name
+    for seed in range(400):
+        faker.seed_instance(seed)
+        fast.seed_instance(seed)
+        assert (text.url(), text.user_name()) == (faker.url(), faker.user_name()), seed
