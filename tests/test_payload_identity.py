@@ -374,3 +374,22 @@ def test_odd_tables_give_fakers_text(fresh_verdicts: None) -> None:
         faker.seed_instance(seed)
         fast.seed_instance(seed)
         assert (text.url(), text.user_name()) == (faker.url(), faker.user_name()), seed
+
+
+def test_url_and_user_name_draw_every_token_here(
+    fresh_verdicts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """English URLs and user names never go back to faker's ``format``/``parse`` (the names,
+    suffixes and domain are drawn from the tables read once): that is where the time was."""
+    fake = Faker("en_US")
+    text = text_of(fake)
+    gen = fake._factories[0]
+
+    def refused(*args: object, **kwargs: object) -> str:
+        raise AssertionError(f"faker itself was asked for {args}")
+
+    monkeypatch.setattr(gen, "format", refused)
+    monkeypatch.setattr(gen, "parse", refused)
+    for seed in range(100):
+        fake.seed_instance(seed)
+        assert text.url().startswith("http") and text.user_name()
