@@ -137,6 +137,7 @@ def test_unweighted_fakers_are_checked_on_their_own(fresh_verdicts: None) -> Non
     text_of(weighted)
     text = text_of(flat)
     assert len(_text._VERDICTS) == 2
+    assert text.url.__func__ is Text.url and text.user_name.__func__ is Text.user_name
     other = Faker("en_US", use_weighting=False)
     for seed in range(100):
         flat.seed_instance(seed)
