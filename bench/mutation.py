@@ -57,6 +57,9 @@ GROUPS: dict[str, Group] = {
             "tests/test_github_profile.py",
         ),
     ),
+    # the fast faker-equivalent text of the payload builders, against its identity tests (faker
+    # itself over thousands of seeds, and golden digests of whole seeded events)
+    "payload-text": Group(("src/hookmock/profiles/_text.py",), ("tests/test_payload_identity.py",)),
     "standard-webhooks": Group(
         (
             "src/hookmock/profiles/standard_webhooks.py",

@@ -68,12 +68,26 @@ def format_iso(ns: int) -> str:
     last = _last_iso
     if last[0] == seconds:  # a payload or a page formats the same second several times
         return last[1]
-    text = datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    if type(seconds) is int:  # the minute's text (remembered) and the second's two digits
+        minute, second = divmod(seconds, 60)
+        head = _iso_minutes.get(minute)
+        if head is None:
+            day, rest = divmod(minute, 1440)
+            date = datetime.fromtimestamp(day * 86400, tz=timezone.utc).date().isoformat()
+            if len(_iso_minutes) >= 4096:
+                _iso_minutes.clear()
+            head = _iso_minutes[minute] = f"{date}T{rest // 60:02d}:{rest % 60:02d}:"
+        text = head + _TWO_DIGITS[second] + "+00:00"
+    else:
+        text = datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
     _last_iso = (seconds, text)  # one tuple, swapped whole: safe across threads
     return text
 
 
 _last_iso: tuple[int | None, str] = (None, "")
+#: ``YYYY-MM-DDTHH:MM:`` by minute since the epoch (the minutes a process formats are few)
+_iso_minutes: dict[int, str] = {}
+_TWO_DIGITS = [f"{n:02d}" for n in range(60)]
 
 
 @runtime_checkable

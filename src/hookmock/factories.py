@@ -5,7 +5,10 @@
 >>> event["data"]["error"]["retryable"]
 False
 
-Built with faker (imported on first use).  With a seed, the same calls give the same payloads.
+Built with faker (imported on first use); the text the built-in profiles draw (sentences, words,
+URLs, user names) comes from :mod:`hookmock.profiles._text`, which reads faker's tables once and
+draws from the same random numbers as faker would.  With a seed, the same calls give the same
+payloads.
 Payload times come from the clock given (default: a :class:`~hookmock.clock.VirtualClock`
 when seeded, so the output is fully reproducible; the real clock otherwise).
 """

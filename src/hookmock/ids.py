@@ -58,8 +58,24 @@ def _encode(value: int, length: int) -> str:
 def crockford_id(prefix: str, *, ms: int | None = None, rng: random.Random | None = None) -> str:
     """``prefix_`` + 26 Crockford base32 characters (10 of time, 16 of randomness)."""
     r = rng or _system
-    t = ms if ms is not None else r.getrandbits(47)
-    return f"{prefix}_{_encode(((t & ((1 << 50) - 1)) << 80) | r.getrandbits(80), 26)}"
+    if ms is None:
+        t = r.getrandbits(47)
+        return f"{prefix}_{_encode((t << 80) | r.getrandbits(80), 26)}"
+    # a given time (a generated payload's ids share a few): its 10 characters remembered
+    head = _heads.get(ms)
+    if head is None:
+        if len(_heads) >= 1024:
+            _heads.clear()
+        head = _heads[ms] = _encode(ms & ((1 << 50) - 1), 10)
+    v = r.getrandbits(80)
+    p = _PAIRS
+    return (
+        f"{prefix}_{head}{p[v >> 70 & 1023]}{p[v >> 60 & 1023]}{p[v >> 50 & 1023]}{p[v >> 40 & 1023]}"
+        f"{p[v >> 30 & 1023]}{p[v >> 20 & 1023]}{p[v >> 10 & 1023]}{p[v & 1023]}"
+    )
+
+
+_heads: dict[int, str] = {}
 
 
 def is_crockford_id(value: object, prefix: str | None = None) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..clock import SECOND, format_iso
+from ._text import text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from faker import Faker
@@ -113,7 +114,7 @@ def user(login: str, uid: int, rng: random.Random, *, kind: str = "User") -> dic
 
 
 def random_user(fake: Faker, rng: random.Random) -> dict[str, Any]:
-    login = fake.user_name().replace(".", "-").replace("_", "-").strip("-") or "octo"
+    login = text_of(fake).user_name().replace(".", "-").replace("_", "-").strip("-") or "octo"
     return user(login, rng.randint(1, 190_000_000), rng)
 
 
@@ -202,7 +203,7 @@ def _person(fake: Faker, login: str | None = None) -> dict[str, Any]:
 
 def build_push(hook: Hook, fake: Faker, rng: random.Random, now_s: int) -> dict[str, Any]:
     pusher = random_user(fake, rng)
-    before, branch = _sha(rng), rng.choice(("main", "master", "develop", f"feature/{fake.word()}"))
+    before, branch = _sha(rng), rng.choice(("main", "master", "develop", f"feature/{text_of(fake).word()}"))
     commits: list[dict[str, Any]] = []
     for i in range(rng.randint(1, 3)):
         sha = _sha(rng)
@@ -212,14 +213,16 @@ def build_push(hook: Hook, fake: Faker, rng: random.Random, now_s: int) -> dict[
                 "id": sha,
                 "tree_id": _sha(rng),
                 "distinct": True,
-                "message": fake.sentence(nb_words=rng.randint(3, 9)).rstrip("."),
+                "message": text_of(fake).sentence(rng.randint(3, 9)).rstrip("."),
                 "timestamp": format_iso((now_s - 60 * (3 - i)) * SECOND),
                 "url": f"{WEB}/{hook.full_name}/commit/{sha}",
                 "author": author,
                 "committer": author,
-                "added": [f"{fake.word()}.py" for _ in range(rng.randint(0, 2))],
+                "added": [f"{text_of(fake).word()}.py" for _ in range(rng.randint(0, 2))],
                 "removed": [],
-                "modified": [f"{fake.word()}/{fake.word()}.md" for _ in range(rng.randint(0, 2))],
+                "modified": [
+                    f"{text_of(fake).word()}/{text_of(fake).word()}.md" for _ in range(rng.randint(0, 2))
+                ],
             }
         )
     after = commits[-1]["id"]
@@ -276,7 +279,7 @@ def build_issues(
         "id": rng.randint(1, 3_000_000_000),
         "node_id": _node_id("I_kw", rng),
         "number": number,
-        "title": fake.sentence(nb_words=rng.randint(3, 8)).rstrip("."),
+        "title": text_of(fake).sentence(rng.randint(3, 8)).rstrip("."),
         "user": author,
         "labels": _labels(fake, rng, hook) if action == "labeled" else [],
         "state": "closed" if closed else "open",
@@ -334,7 +337,7 @@ def build_pull_request(
         "number": number,
         "state": "closed" if closed else "open",
         "locked": False,
-        "title": fake.sentence(nb_words=rng.randint(3, 8)).rstrip("."),
+        "title": text_of(fake).sentence(rng.randint(3, 8)).rstrip("."),
         "user": author,
         "body": fake.paragraph(nb_sentences=2) if rng.random() < 0.8 else None,
         "created_at": _iso(created),
@@ -353,7 +356,7 @@ def build_pull_request(
         "review_comments_url": f"{url}/comments",
         "comments_url": f"{issue_url}/comments",
         "statuses_url": f"{API}/repos/{hook.full_name}/statuses/{head_sha}",
-        "head": _branch(hook, f"{fake.word()}-{fake.word()}", head_sha, rng, now_s),
+        "head": _branch(hook, f"{text_of(fake).word()}-{text_of(fake).word()}", head_sha, rng, now_s),
         "base": _branch(hook, "master", _sha(rng), rng, now_s),
         "author_association": rng.choice(("OWNER", "MEMBER", "CONTRIBUTOR", "NONE")),
         "auto_merge": None,

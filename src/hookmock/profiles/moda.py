@@ -35,6 +35,7 @@ from ..errors import (
 )
 from ..ids import crockford_id, random_token
 from ._base import DEFAULT_TOLERANCE_S, EventSpec, Profile
+from ._text import Text, text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from faker import Faker
@@ -201,25 +202,25 @@ _FAIL_MESSAGES = (
 )
 
 
-def _task_input(kind: str, rng: random.Random, fake: Faker, now_s: int) -> dict[str, Any]:
+def _task_input(kind: str, rng: random.Random, text: Text, now_s: int) -> dict[str, Any]:
     """What the task was asked to do; a canvas it names was made a day before."""
     if kind == "design":
         return {
-            "prompt": fake.sentence(nb_words=10),
+            "prompt": text.sentence(10),
             "format": rng.choice(["instagram_post", "poster", "slide"]),
         }
     earlier_ms = (now_s - 86400) * 1000
     if kind == "remix":
         return {
             "source_canvas_id": crockford_id("cvs", ms=earlier_ms, rng=rng),
-            "prompt": fake.sentence(nb_words=8),
+            "prompt": text.sentence(8),
         }
     if kind == "export":
         return {
             "canvas_id": crockford_id("cvs", ms=earlier_ms, rng=rng),
             "format": rng.choice(_EXPORT_FORMATS),
         }
-    return {"url": fake.url()}
+    return {"url": text.url()}
 
 
 def _task_result(
@@ -274,12 +275,13 @@ def build_task(
     if status == "failed":  # a message of the kind asked for: transient (retryable) or dead-lettered
         message, flag = rng.choice([m for m in _FAIL_MESSAGES if retryable is None or m[1] is retryable])
         error = {"message": message, "retryable": flag}
-    task_input = _task_input(kind, rng, fake, now_s)
+    text = text_of(fake)
+    task_input = _task_input(kind, rng, text, now_s)
     result = _task_result(kind, rng, task_id, now_s, task_input) if status == "succeeded" else None
     if status == "succeeded":
         progress: dict[str, Any] | None = {"percent": 100, "step": "done", "message": "Completed"}
     elif status == "running":
-        progress = {"percent": rng.randint(1, 99), "step": "rendering", "message": fake.sentence(nb_words=4)}
+        progress = {"percent": rng.randint(1, 99), "step": "rendering", "message": text.sentence(4)}
     elif status == "failed":
         progress = {"percent": rng.randint(0, 99), "step": "rendering", "message": "Failed"}
     else:
@@ -353,11 +355,15 @@ class ModaProfile(Profile):
         self, event_type: str, *, fake: Faker, rng: random.Random, now_s: int, overrides: Mapping[str, Any]
     ) -> dict[str, Any]:
         spec = self.event_spec(event_type)
-        family = event_type.split(".")[0]
-        kind = lookup_override(overrides, "data", "kind")
+        # no overrides (the usual call): nothing to look up
+        kind = lookup_override(overrides, "data", "kind") if overrides else None
         if not isinstance(kind, str) or kind not in TASK_KINDS:
-            kind = "export" if family == "export" else rng.choice(("design", "remix", "brand_kit_extract"))
-        retryable = lookup_override(overrides, "data", "error", "retryable")
+            kind = (
+                "export"
+                if event_type.startswith("export.")
+                else rng.choice(("design", "remix", "brand_kit_extract"))
+            )
+        retryable = lookup_override(overrides, "data", "error", "retryable") if overrides else None
         task = build_task(
             kind=kind,
             status=spec.extra["status"],
@@ -366,10 +372,14 @@ class ModaProfile(Profile):
             now_s=now_s,
             retryable=retryable if isinstance(retryable, bool) else None,
         )
-        envelope = build_envelope(
-            event_type, task, event_id=crockford_id("evt", ms=now_s * 1000, rng=rng), created_s=now_s
-        )
-        return apply_overrides(envelope, overrides)
+        envelope = {  # build_envelope's, without copying the task just built
+            "id": crockford_id("evt", ms=now_s * 1000, rng=rng),
+            "type": event_type,
+            "created": format_iso(now_s * SECOND),
+            "api_version": API_VERSION,
+            "data": task,
+        }
+        return apply_overrides(envelope, overrides) if overrides else envelope
 
     def optional_fields(self, payload: Mapping[str, Any]) -> dict[tuple[str, ...], bool]:
         """Fields a receiver must cope with being absent, mapped to whether null is legal too."""

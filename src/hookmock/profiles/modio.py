@@ -27,6 +27,7 @@ from ..clock import SECOND
 from ..errors import BadToken, MissingHeader, UnknownEventType, UsageError
 from ..ids import random_token, uuid4
 from ._base import DEFAULT_TOLERANCE_S, EventSpec, Profile
+from ._text import Text, text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from faker import Faker
@@ -110,15 +111,15 @@ def verify_token(headers: HeadersLike, token: str) -> None:
         raise BadToken(f"the {TOKEN_HEADER} header does not equal the configured webhook token (exact match)")
 
 
-def _slug(fake: Faker) -> str:
-    return "-".join(fake.words(nb=2)).lower()
+def _slug(text: Text) -> str:
+    return "-".join(text.words(2)).lower()
 
 
-def _resource(kind: str, rid: int, game: str, parent_url: str | None, fake: Faker) -> dict[str, Any]:
+def _resource(kind: str, rid: int, game: str, parent_url: str | None, text: Text) -> dict[str, Any]:
     if kind == "mod":
-        url = f"https://mod.io/g/{game}/m/{_slug(fake)}"
+        url = f"https://mod.io/g/{game}/m/{_slug(text)}"
     elif kind == "guide":
-        url = f"https://mod.io/g/{game}/r/{_slug(fake)}"
+        url = f"https://mod.io/g/{game}/r/{_slug(text)}"
     elif kind == "comment" and parent_url:
         url = f"{parent_url}#{rid}"
     elif kind == "modfile" and parent_url:
@@ -128,27 +129,27 @@ def _resource(kind: str, rid: int, game: str, parent_url: str | None, fake: Fake
     return {"resource_type": kind, "resource_id": rid, "resource_url": url}
 
 
-def _event_body(style: str, fake: Faker, rng: random.Random) -> dict[str, Any]:
+def _event_body(style: str, text: Text, rng: random.Random) -> dict[str, Any]:
     if style == "comment":
-        return {"content": fake.sentence(nb_words=rng.randint(3, 14))}
+        return {"content": text.sentence(rng.randint(3, 14))}
     if style == "mod":
-        return {"name": fake.catch_phrase(), "summary": fake.sentence(nb_words=12)}
+        return {"name": text.catch_phrase(), "summary": text.sentence(12)}
     if style == "media":
-        return {"images": [f"{fake.word()}.png" for _ in range(rng.randint(1, 3))]}
+        return {"images": [f"{text.word()}.png" for _ in range(rng.randint(1, 3))]}
     if style == "tags":
-        return {"tags": sorted({fake.word().capitalize() for _ in range(rng.randint(1, 4))})}
+        return {"tags": sorted({text.word().capitalize() for _ in range(rng.randint(1, 4))})}
     if style == "kvp":
-        return {"metadata_kvp": [{"metakey": fake.word(), "metavalue": fake.word()}]}
+        return {"metadata_kvp": [{"metakey": text.word(), "metavalue": text.word()}]}
     if style == "dependencies":
         return {"dependencies": [rng.randint(1, 99999) for _ in range(rng.randint(1, 3))]}
     if style == "modfile":
         return {
             "version": f"{rng.randint(0, 3)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}",
-            "filename": f"{fake.word()}.zip",
-            "changelog": fake.sentence(),
+            "filename": f"{text.word()}.zip",
+            "changelog": text.sentence(),
         }
     if style == "guide":
-        return {"name": fake.catch_phrase(), "summary": fake.sentence(nb_words=12)}
+        return {"name": text.catch_phrase(), "summary": text.sentence(12)}
     return {}
 
 
@@ -190,18 +191,19 @@ class ModioProfile(Profile):
             }
             return apply_overrides(ping, overrides)
         shape = _SHAPES[event_type]
-        game = _slug(fake)
+        text = text_of(fake)
+        game = _slug(text)
         parent = None
         if shape.secondary_type:
-            parent = _resource(shape.secondary_type, rng.randint(1, 500_000), game, None, fake)
+            parent = _resource(shape.secondary_type, rng.randint(1, 500_000), game, None, text)
         resource = _resource(
             shape.resource_type,
             rng.randint(1, 5_000_000),
             game,
             parent["resource_url"] if parent else None,
-            fake,
+            text,
         )
-        user_name = fake.user_name()
+        user_name = text.user_name()
         payload: dict[str, Any] = {
             "event_name": event_type,
             "event_timestamp": now_s,
@@ -214,7 +216,7 @@ class ModioProfile(Profile):
                 "username": user_name,
                 "profile_url": f"https://mod.io/u/{user_name.lower()}",
             },
-            "event_body": _event_body(shape.body, fake, rng),
+            "event_body": _event_body(shape.body, text, rng),
         }
         return apply_overrides(payload, overrides)
 

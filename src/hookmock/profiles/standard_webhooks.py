@@ -60,6 +60,7 @@ from ._standard_webhooks_keys import (
     public_key_of,
     signature,
 )
+from ._text import text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from faker import Faker
@@ -175,7 +176,7 @@ def verify_request(
 # -- payloads --------------------------------------------------------------------------------
 def _data(event_type: str, fake: Faker, rng: random.Random, now_s: int) -> dict[str, Any]:
     if _EVENTS[event_type].extra.get("shape") == "example":
-        return {"foo": fake.word(), "fizzbuzz": rng.randint(0, 100)}
+        return {"foo": text_of(fake).word(), "fizzbuzz": rng.randint(0, 100)}
     noun = event_type.split(".")[0]
     data: dict[str, Any] = {"id": uuid4(rng), "type": noun}
     if noun == "contact":
