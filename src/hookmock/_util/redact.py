@@ -6,10 +6,13 @@ An echo is not always the secret as sent: it may be JSON-escaped, HTML-escaped (
 characters, or every character, as decimal, hex or named character references), lower- or
 upper-cased or casefolded, in the other Unicode normal form (NFD for NFC and back), base64 or
 base64url encoded (at any byte alignment), percent-encoded (the usual way, every byte, or from
-Latin-1), hex, or, for a non-ASCII secret, its UTF-8 bytes read as Latin-1 (what decoding an HTTP
-header makes of raw UTF-8).  And stored texts are cut (the delivery log keeps the first 2 KB of a
-response), so an echo can be cut in the middle.  A :class:`Redactor` therefore removes, for each
-secret it holds:
+Latin-1), hex, UTF-16 or UTF-32 (either byte order, in bytes), or, for a non-ASCII secret, its
+UTF-8 bytes read as Latin-1 (what decoding an HTTP header makes of raw UTF-8).  And any of its
+characters, all or some, may be escaped: HTML numeric references (zero-padded, with or without
+``;``), ``\\uXXXX``, ``\\xXX``, ``%XX``; the text is also searched with its escapes decoded
+(:mod:`hookmock._util.unescape`), and what is found there is redacted as the escapes it was.
+And stored texts are cut (the delivery log keeps the first 2 KB of a response), so an echo can
+be cut in the middle.  A :class:`Redactor` therefore removes, for each secret it holds:
 
 * every run of text made of pieces of **any form** of the secret that are at least
   :data:`MIN_PIECE` characters long (:data:`MIN_HEX_PIECE` for hex and every-byte percent, whose
@@ -53,6 +56,8 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus
+
+from hookmock._util.unescape import Decoded, has_escape, without_partial_escape
 
 __all__ = [
     "MARKER",
@@ -106,6 +111,12 @@ _quote_latin1 = functools.partial(quote, safe="", encoding=_LATIN_1)
 _NAMED = html.entities.codepoint2name
 _UTF8_CONTINUATION = range(0x80, 0xC0)
 _UTF8_NOT_FIRST = range(0x80, 0xF5)  # a byte a continuation byte can follow: lead or continuation
+_WIDE_CODECS = (
+    ("utf-16-le", MIN_HEX_PIECE),
+    ("utf-16-be", MIN_HEX_PIECE),
+    ("utf-32-le", MIN_REF_PIECE),
+    ("utf-32-be", MIN_REF_PIECE),
+)
 
 
 @dataclass(frozen=True)
@@ -117,6 +128,9 @@ class Form:
     folded: bool
     #: Shortest piece of ``text`` matched on its own (:data:`WHOLE`: only the whole text).
     min_piece: int
+    #: ``text`` is already bytes read one character a byte (a UTF-16 or UTF-32 encoding): looked
+    #: for as it is in every view, never re-encoded.
+    raw: bool = False
 
 
 def _base64_runs(data: bytes, public: int) -> list[str]:
@@ -214,6 +228,10 @@ def forms_of(value: str, prefix: str) -> list[Form]:
             forms.append(Form(_fold(_refs(variant, template, non_ascii=False)), True, MIN_REF_PIECE))
         runs += _base64_runs(raw, 0)
         runs += _base64_runs(head + raw, len(head))
+        # UTF-16 and UTF-32 (either byte order; a BOM before it is no part of the match): pieces
+        # of 6 characters, 12 and 24 bytes, the sizes of the hex and reference pieces
+        for codec, size in _WIDE_CODECS:
+            forms.append(Form(_fold(variant.encode(codec).decode(_LATIN_1)), True, size, raw=True))
     forms += [Form(run, False, MIN_PIECE) for run in dict.fromkeys(runs)]
     return list(dict.fromkeys(forms))
 
@@ -394,7 +412,7 @@ class _Table:
             if not forms:
                 self.exact.append(view(value))
             for form in forms:
-                text = view(form.text)
+                text = form.text if form.raw else view(form.text)
                 size = min(form.min_piece, len(text))
                 group = groups.get((form.folded, size))
                 if group is None:
@@ -403,21 +421,36 @@ class _Table:
                 self.begins[form.folded].setdefault(text[:MIN_CUT_PIECE], []).append(text)
                 self.longest = max(self.longest, len(text))
         self.groups = list(groups.values())
+        self.view = view
 
     def spans(self, text: str, *, cut: bool) -> list[tuple[int, int]]:
-        """Where ``text`` holds a secret (any form, any piece; ``cut``: and its end), merged."""
+        """Where ``text`` holds a secret (any form, any piece; ``cut``: and its end), merged; and
+        where the text with its escapes decoded (:class:`~hookmock._util.unescape.Decoded`)
+        does: each such span widened to the whole escapes it was decoded from."""
+        covered = self._find(text, cut=cut, exact=True)
+        if has_escape(text):
+            # a text cut inside an escape: its end is looked at without that beginning of one,
+            # and a piece found ending there takes it too
+            body = without_partial_escape(text) if cut else text
+            decoded = Decoded(body, self.view)
+            for span in self._find(decoded.text, cut=cut, exact=False):
+                start, end = decoded.origin(*span)
+                covered.append((start, len(text) if end == len(body) and cut else end))
+        return _merge(covered)
+
+    def _find(self, text: str, *, cut: bool, exact: bool) -> list[tuple[int, int]]:
         folded = _fold(text)
         covered: list[tuple[int, int]] = []
         for group in self.groups:
             covered += group.scan(folded if group.folded else text)
-        for value in self.exact:
+        for value in self.exact if exact else ():
             start = text.find(value)
             while start >= 0:
                 covered.append((start, start + len(value)))
                 start = text.find(value, start + len(value))
         if cut:
             covered += self.cut_end(text, folded)
-        return _merge(covered)
+        return covered
 
     def remember_clean(self, text: str, cut: bool) -> None:
         if len(text) <= CLEAN_TEXT_MAX:
