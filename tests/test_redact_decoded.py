@@ -265,3 +265,21 @@ def test_a_text_cut_inside_an_escape_loses_the_pieces_before_it(form: str, tail:
     text = "x " + "".join(parts[:5]) + parts[5][:tail]
     out = Redactor([(SECRET, "whsec_")]).text(text, cut=True)
     assert out == "x " + MARKER, (text, out)
+
+
+@pytest.mark.parametrize("form", sorted(CHAR_FORMS))
+def test_an_audit_report_of_a_receiver_echoing_a_decoded_form_holds_no_piece(form: str) -> None:
+    import hookmock
+
+    echo, pieces = _echo_pieces(CORE, form, seed=11)
+
+    def receiver(environ: dict[str, object], start_response: Callable[..., object]) -> list[bytes]:
+        stream = environ["wsgi.input"]
+        stream.read(int(str(environ.get("CONTENT_LENGTH") or 0)))  # type: ignore[attr-defined]
+        start_response("500 Err", [("X-Echo", echo)])
+        return [echo.encode() + b" " + CORE.encode("utf-16-le")]
+
+    report = hookmock.audit(receiver, profile="moda", secret=SECRET)
+    outputs = {"text": report.text(), "json": str(report.to_json()), "junit": str(report.junit_xml())}
+    for name, output in outputs.items():
+        assert [p for p in pieces if p in output] == [], (name, output)
