@@ -175,3 +175,23 @@ def test_a_lock_taken_while_the_retry_is_being_recorded_does_not_wedge_the_clock
     status, body, _ = call(emu, "POST", "/_hookmock/settle?timeout=3")
     assert status == 200 and body["settled"] is True, body
     assert emu.core.gateway.moda.pool is None or emu.core.gateway.moda.pool.errors == []
+
+
+def test_a_refused_advance_with_a_task_step_on_the_way_moves_neither_clock_nor_task(tmp_path: Path) -> None:
+    """The advance used to move the clock to the task's step, meet the lock there and answer 503:
+    a client retrying per Retry-After then advanced twice."""
+    db = tmp_path / "emu.db"
+    with running(db_path=str(db), allow_http_callbacks=True) as (emu, _api):
+        status, task, _ = call(emu, "POST", "/v1/tasks", {"prompt": "a poster", "callback_url": refused_url()})
+        assert status == 202, task
+        before = now_ns(emu)
+        held = Held(db)
+        try:
+            assert_locked(*advance(emu, 5), db)  # the task's first step is due after 1 s
+            assert now_ns(emu) == before
+            assert emu.core.store.task(task["id"]).status == "queued"
+        finally:
+            held.release()
+        status, body, _ = advance(emu, 5)
+        assert status == 200 and body["now_ns"] == before + 5_000_000_000, body
+        assert emu.core.store.task(task["id"]).status != "queued"
