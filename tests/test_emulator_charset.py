@@ -124,7 +124,11 @@ def test_every_spelling_of_a_charset_parameter_is_read(emu: Any, content_type: s
 
 @pytest.mark.parametrize(
     "content_type",
-    ["application/json ; charset = utf-8", 'application/json; charset = "UTF-8"', "application/json; foo=bar"],
+    [
+        "application/json ; charset = utf-8",
+        'application/json; charset = "UTF-8"',
+        "application/json; foo=bar",
+    ],
 )
 def test_utf_8_with_spaces_or_other_parameters_is_accepted(emu: Any, content_type: str) -> None:
     status, answer = post(emu, "/v1/tasks", json.dumps(TASK, ensure_ascii=False).encode(), content_type)

@@ -47,7 +47,9 @@ def refused_url() -> str:
     return f"http://127.0.0.1:{port}/hook"
 
 
-def call(emu: Any, method: str, path: str, body: Any = None, *, timeout: float = 20) -> tuple[int, Any, float]:
+def call(
+    emu: Any, method: str, path: str, body: Any = None, *, timeout: float = 20
+) -> tuple[int, Any, float]:
     """One request; its status, decoded JSON body and how long the answer took (real seconds)."""
     conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=timeout)
     started = time.monotonic()
@@ -94,7 +96,9 @@ def retry_due(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
     first retry due one second later."""
     db = tmp_path / "emu.db"
     with running(db_path=str(db), allow_http_callbacks=True) as (emu, _api):
-        status, body, _ = call(emu, "POST", "/v1/tasks", {"prompt": "a poster", "callback_url": refused_url()})
+        status, body, _ = call(
+            emu, "POST", "/v1/tasks", {"prompt": "a poster", "callback_url": refused_url()}
+        )
         assert status == 202, body
         status, body, _ = advance(emu, 3)  # queued 1 s, running 2 s: the webhook, refused
         assert status == 200, body
@@ -182,7 +186,9 @@ def test_a_refused_advance_with_a_task_step_on_the_way_moves_neither_clock_nor_t
     a client retrying per Retry-After then advanced twice."""
     db = tmp_path / "emu.db"
     with running(db_path=str(db), allow_http_callbacks=True) as (emu, _api):
-        status, task, _ = call(emu, "POST", "/v1/tasks", {"prompt": "a poster", "callback_url": refused_url()})
+        status, task, _ = call(
+            emu, "POST", "/v1/tasks", {"prompt": "a poster", "callback_url": refused_url()}
+        )
         assert status == 202, task
         before = now_ns(emu)
         held = Held(db)

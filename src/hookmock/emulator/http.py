@@ -23,7 +23,9 @@ __all__ = ["Ctx", "declared_charsets", "json_response"]
 
 def _parameters(value: str) -> list[str]:
     """The ``;``-separated parameters of a media type (its type dropped), split outside quotes."""
-    parts, current, quoted, escaped = [], [], False, False
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
     for char in value:
         if escaped:
             escaped = False
