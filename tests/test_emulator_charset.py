@@ -92,3 +92,44 @@ def test_utf_8_declared_or_not_is_accepted(emu: Any, content_type: str) -> None:
     status, answer = post(emu, "/v1/tasks", json.dumps(TASK, ensure_ascii=False).encode(), content_type)
     assert status == 202, answer
     assert answer["input"]["prompt"] == TASK["prompt"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "named"),
+    [
+        # spaces around '=' and before ';': werkzeug's parser dropped the parameter (read as UTF-8)
+        ("application/json ; charset = utf-16", "utf-16"),
+        ("application/json;charset =utf-16", "utf-16"),
+        ('application/json; charset = "utf-16"', "utf-16"),
+        # an unterminated quote: dropped the same way; refused, quoting what was written
+        ('application/json; charset="utf-16', '"utf-16'),
+        ('application/json; charset="utf-8', '"utf-8'),
+        # a second charset that contradicts the first, an RFC 2231 spelling, an empty value
+        ("application/json; charset=utf-8; charset=utf-16", "utf-16"),
+        ("application/json; charset*=utf-8''utf-16", "utf-16"),
+        ("application/json; charset=", "charset="),
+    ],
+)
+def test_every_spelling_of_a_charset_parameter_is_read(emu: Any, content_type: str, named: str) -> None:
+    """Each of these was answered 202 and the body read as UTF-8 whatever it declared."""
+    body = json.dumps(TASK, ensure_ascii=False).encode("utf-16" if "utf-16" in named else "utf-8")
+    before = _tasks(emu)
+    status, answer = post(emu, "/v1/tasks", body, content_type)
+    assert status == 415, answer
+    assert answer["error"]["code"] == "unsupported_media_type"
+    assert repr(named) in answer["error"]["message"]
+    assert answer["error"]["details"]["charset"] == named
+    assert _tasks(emu) == before
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json ; charset = utf-8",
+        'application/json; charset = "UTF-8"',
+        "application/json; foo=bar",
+    ],
+)
+def test_utf_8_with_spaces_or_other_parameters_is_accepted(emu: Any, content_type: str) -> None:
+    status, answer = post(emu, "/v1/tasks", json.dumps(TASK, ensure_ascii=False).encode(), content_type)
+    assert status == 202, answer

@@ -18,7 +18,8 @@ import queue
 import threading
 from collections.abc import Iterable
 
-from ..clock import RealClock
+from .._util.sqlite import DatabaseLocked, is_locked
+from ..clock import SECOND, RealClock
 from .engine import Engine
 from .machine import Done, Send, Wait, WaitForResult
 from .records import DeliveryRecord
@@ -30,6 +31,10 @@ __all__ = ["DEFAULT_STACK_SIZE", "DEFAULT_WORKERS", "PoolDriver"]
 DEFAULT_WORKERS = 1024
 #: Worker thread stack size: an attempt needs little stack, and 1,000 threads must stay cheap.
 DEFAULT_STACK_SIZE = 512 * 1024
+
+#: A delivery whose attempt met the log's file locked by another process is tried again this
+#: long after (real clock); on a virtual clock, at the clock's next move.
+LOCKED_PAUSE_NS = 1 * SECOND
 
 _stack_lock = threading.Lock()
 
@@ -55,6 +60,9 @@ class PoolDriver:
         self._idle = 0
         self._active: dict[str, threading.Event] = {}
         self._errors: list[BaseException] = []
+        #: how many attempts met the log's file locked (see :attr:`locked`), and the last error
+        self._locked_count = 0
+        self._locked_error: BaseException | None = None
         self._stopping = False
         self._scheduler: threading.Thread | None = None
         self._virtual = bool(engine.clock.is_virtual and hasattr(engine.clock, "call_at"))
@@ -92,6 +100,13 @@ class PoolDriver:
     def errors(self) -> list[BaseException]:
         """Unexpected exceptions raised in worker threads (a driver bug; tests should check)."""
         return list(self._errors)
+
+    @property
+    def locked(self) -> tuple[int, BaseException | None]:
+        """How many attempts so far met the log's file locked by another process (each delivery
+        stays pending and is tried again: see :data:`LOCKED_PAUSE_NS`), and the last such error.
+        A caller waiting for attempts compares the count with the one it saw before."""
+        return self._locked_count, self._locked_error
 
     # -- work --------------------------------------------------------------------------
     def schedule(self, delivery_id: str, record: DeliveryRecord | None = None) -> None:
@@ -226,6 +241,18 @@ class PoolDriver:
                     self._submit(delivery_id)
                 else:  # pragma: no cover - only another driver could leave it in flight
                     self._finish(delivery_id)
+            except Exception as exc:
+                if not (isinstance(exc, DatabaseLocked) or is_locked(exc)):
+                    self._errors.append(exc)  # keep the pool alive; surface through .errors
+                    self._finish(delivery_id)
+                    continue
+                # another process holds the log's file: the delivery is still pending there; keep
+                # it and try again later (dropping it left it due for ever, with no driver to send it)
+                with self._cond:
+                    self._locked_error = exc
+                    self._locked_count += 1
+                now = self.engine.clock.now_ns()
+                self._at(now if self._virtual else now + LOCKED_PAUSE_NS, delivery_id)
             except BaseException as exc:  # keep the pool alive; surface through .errors
                 self._errors.append(exc)
                 self._finish(delivery_id)

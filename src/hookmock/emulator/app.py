@@ -127,8 +127,8 @@ class EmulatorApp:
             response = self.handlers[endpoint](ctx)
         except ApiError as err:
             response = self._error(err, request_id)
-        except DatabaseLocked:  # another process holds the --db file: not the client's fault
-            response = self._error(self._locked(request), request_id)
+        except DatabaseLocked as exc:  # another process holds the --db file: not the client's fault
+            response = self._error(self._locked(request, getattr(exc, "clock", None)), request_id)
         except UsageError as exc:
             response = self._error(ApiError("invalid_request", "invalid_request", str(exc)), request_id)
         except RouteNotFound:
@@ -195,9 +195,10 @@ class EmulatorApp:
         body = _redacted(error_body(err, request_id), self.core.gateway.redactor.text)
         return json_response(body, err.status, err.headers)
 
-    def _locked(self, request: Request) -> ApiError:
+    def _locked(self, request: Request, clock: dict[str, Any] | None = None) -> ApiError:
         """503 for a request that met the ``--db`` file locked by another process past the busy
-        wait (a read on a file out of WAL mode, or a write): the request may succeed once it ends."""
+        wait (a read on a file out of WAL mode, or a write): the request may succeed once it ends.
+        ``clock``: where a clock advance that met the lock on the way left the clock."""
         path = self.core.config.db_path
         log.warning(
             "the database %r is locked by another process: answered 503 to %s %s",
@@ -214,6 +215,7 @@ class EmulatorApp:
             status=503,
             retry_after_ms=LOCKED_RETRY_S * 1000,
             headers={"Retry-After": str(LOCKED_RETRY_S)},
+            details=None if clock is None else {"clock": clock},
         )
 
     def _version(self, request: Request) -> str:

@@ -170,9 +170,10 @@ def settle(ctx: Ctx) -> Response:
     end = start + round(timeout * SECOND)
     pause = threading.Event()
     core = ctx.core
+    mark = core.gateway.locked_mark()  # an attempt meeting the --db file locked: 503 at once
     while True:
         if core.clock.is_virtual:
-            core.gateway.settle(min(timeout, 1.0))  # runs timers of a time already reached
+            core.gateway.settle(min(timeout, 1.0), since=mark)  # runs timers of a time already reached
         busy = _busy_now(core)
         if not busy or wall.monotonic_ns() >= end:
             break

@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from .._util.redact import hide_userinfo
+from .._util.sqlite import DatabaseLocked
 from ..clock import SECOND, Clock, RealClock, VirtualClock, format_iso
 from ..errors import HookmockError, UsageError
 from ..ids import random_token
@@ -23,7 +24,7 @@ from ..profiles.modio import register_event
 from ..transport.targets import parse_target
 from .config import EmulatorConfig
 from .cursors import CursorCodec
-from .errors import ApiError
+from .errors import AdvanceLocked, ApiError
 from .gateway import Gateway
 from .store import Store
 from .tasks import TaskEngine
@@ -176,11 +177,11 @@ class EmulatorCore:
         self._wake.wait(timeout_s)
         self._wake.clear()
 
-    def step(self) -> int:
-        """Run every task transition due now, then wait for the deliveries it fired."""
-        moved = self.engine.tick()
-        self.gateway.settle()
-        return moved
+    def step(self, *, since: int | None = None) -> bool:
+        """Run every task transition due now, then wait for the deliveries it fired; False if some
+        attempt due now could not be finished.  ``since``: see :meth:`Gateway.settle`."""
+        self.engine.tick()
+        return self.gateway.settle(since=since)
 
     def next_due_ns(self) -> int | None:
         dues = [d for d in (self.engine.next_due_ns(), self.gateway.next_due_ns()) if d is not None]
@@ -188,7 +189,12 @@ class EmulatorCore:
 
     def advance(self, ns: int) -> int:
         """Virtual clock only: move ``ns`` forward, stopping at every task step and delivery
-        attempt due on the way, so everything happens in order and at its exact time."""
+        attempt due on the way, so everything happens in order and at its exact time.
+
+        Another process holding the ``--db`` file's write lock: :class:`DatabaseLocked` after the
+        busy wait, the clock unmoved.  A lock taken on the way (a task step or an attempt met it):
+        :class:`~.errors.AdvanceLocked`, saying where the clock stopped (what happened up to there
+        stays; what was due there is done by the next advance)."""
         clock = self.clock
         if not isinstance(clock, VirtualClock):
             raise ApiError(
@@ -197,17 +203,24 @@ class EmulatorCore:
                 "the emulator runs on the real clock; start it with --clock virtual to move time by hand",
             )
         with self._advance_lock:
+            self.store.check_writable()  # refused before the clock moves: a retry advances once
+            mark = self.gateway.locked_mark()
             target = clock.now_ns() + ns
-            self.step()
-            for _ in range(1_000_000):
-                due = self.next_due_ns()
-                if due is None or due > target:
-                    break
-                clock.advance_to(max(due, clock.now_ns()))
-                self.step()
-            clock.advance_to(target)
-            self.step()
-            self.store.set_meta("virtual_now_ns", str(clock.now_ns()))
+            try:
+                settled = self.step(since=mark)
+                last = None
+                for _ in range(1_000_000):
+                    due = self.next_due_ns()
+                    if due is None or due > target or (due == last and not settled):
+                        break  # nothing more on the way, or an attempt due that did not finish
+                    last = due
+                    clock.advance_to(max(due, clock.now_ns()))
+                    settled = self.step(since=mark)
+                clock.advance_to(target)
+                self.step(since=mark)
+                self.store.set_meta("virtual_now_ns", str(clock.now_ns()))
+            except DatabaseLocked as exc:
+                raise AdvanceLocked(exc.path, self.now_json()) from None
         return clock.now_ns()
 
     def now_json(self) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._util.sqlite import DatabaseLocked
+
 __all__ = ["CODES", "ERROR_STATUS", "ApiError", "ErrorCode", "bad_cursor", "error_body", "gather"]
 
 #: Moda's error types and the HTTP status each one goes with.
@@ -152,6 +154,15 @@ CODES: tuple[ErrorCode, ...] = (
 #: The README's "Emulator errors" section, which lists every ``code`` (one anchor for all: a code
 #: has no heading of its own).
 DOC_URL = "https://github.com/hookmock/hookmock#emulator-errors"
+
+
+class AdvanceLocked(DatabaseLocked):
+    """A clock advance met the ``--db`` file locked on the way, after the clock had moved:
+    ``clock`` says where it stands now (what was done up to there stays)."""
+
+    def __init__(self, path: str, clock: dict[str, Any]) -> None:
+        super().__init__(path)
+        self.clock = clock
 
 
 class ApiError(Exception):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._util.redact import Redactor, hide_userinfo
+from .._util.sqlite import DatabaseLocked
 from ..clock import MS, RealClock, VirtualClock, unix_s
 from ..delivery import crashpoint
 from ..delivery.cursor import InvalidCursor
@@ -393,8 +394,18 @@ class Gateway:
         found = [d for d in dues if d is not None]
         return min(found) if found else None
 
-    def settle(self, timeout_s: float = SETTLE_TIMEOUT_S) -> bool:
+    def locked_mark(self) -> int:
+        """How many attempts so far met the ``--db`` file locked by another process (each sender's
+        driver keeps such a delivery and tries it again): compare with :meth:`settle`'s ``since``."""
+        with self._lock:
+            senders = [self.moda, *self._modio.values()]
+        return sum(s.pool.locked[0] for s in senders if s.pool is not None)
+
+    def settle(self, timeout_s: float = SETTLE_TIMEOUT_S, *, since: int | None = None) -> bool:
         """Wait (really) until no attempt is due now or in flight; False if some still are.
+
+        ``since``: a :meth:`locked_mark` taken before; an attempt that met the file locked after
+        it raises :class:`DatabaseLocked` at once (waiting longer would not get it sent).
 
         Every pending delivery in the log has a driver: one that could never be sent (a mod.io
         entry whose game lost its webhook) is canceled at start and at reset, so it cannot hold
@@ -402,7 +413,11 @@ class Gateway:
         not yet handed to a driver is waited for too."""
         clock = self.core.clock
         waiter = threading.Event()
-        for _ in range(int(timeout_s / 0.002)):
+        wall = RealClock()
+        end = wall.monotonic_ns() + round(timeout_s * 1e9)
+        while wall.monotonic_ns() < end:  # real time: a read waiting for the file's lock counts too
+            if since is not None and self.locked_mark() != since:
+                raise DatabaseLocked(self.log.path)
             now = clock.now_ns()
             busy = any(
                 r.state.phase == Phase.IN_FLIGHT

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
@@ -16,7 +18,49 @@ from .jsonbody import decode_object
 if TYPE_CHECKING:  # pragma: no cover
     from .core import EmulatorCore
 
-__all__ = ["Ctx", "json_response"]
+__all__ = ["Ctx", "declared_charsets", "json_response"]
+
+
+def _parameters(value: str) -> list[str]:
+    """The ``;``-separated parameters of a media type (its type dropped), split outside quotes."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    for char in value:
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == ";" and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return parts[1:]
+
+
+def declared_charsets(content_type: str) -> list[str]:
+    """Every ``charset`` parameter of a ``Content-Type`` value, as written (unquoted), read as
+    e-mail headers read parameters: names in any case, spaces around ``=`` and ``;`` allowed, a
+    quoted value unquoted, an RFC 2231 ``charset*=utf-8''utf-16`` read as its value.  A charset
+    that cannot be read (an unterminated quote, an empty value) is given as written, so that it is
+    refused naming it, never taken for UTF-8 (werkzeug's parser drops such a parameter)."""
+    found = []
+    for parameter in _parameters(content_type):
+        name, equals, raw = parameter.partition("=")
+        name = name.strip().lower()
+        if name not in ("charset", "charset*"):
+            continue
+        value = raw.strip(" \t")
+        if name == "charset*":  # RFC 2231: charset'language'value, percent-encoded
+            value = unquote(value.split("'", 2)[-1])
+        elif len(value) >= 2 and value[0] == value[-1] == '"':
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        found.append(value if equals and value else parameter.strip() or "(empty)")
+    return found
 
 
 def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -62,20 +106,22 @@ class Ctx:
     def _check_charset(self) -> None:
         """A body declared in a charset other than UTF-8 is refused (415), not misread: JSON
         exchanged between systems is UTF-8 (RFC 8259 section 8.1), and so is every body Moda's API
-        takes.  ``charset=utf-8`` (any case, quoted or not) and no charset at all are accepted."""
-        charset = self.request.mimetype_params.get("charset")
-        if charset is None or charset.strip().lower() == "utf-8":
-            return
+        takes.  ``charset=utf-8`` (any case, quoted or not, spaces around ``=`` or ``;``) and no
+        charset at all are accepted; a charset that cannot be read (an unterminated quote, an empty
+        value) is refused too, never taken as UTF-8."""
         shown = self.request.headers.get("Content-Type", "")[:80]
-        raise ApiError(
-            "invalid_request",
-            "unsupported_media_type",
-            f"Content-Type {shown!r} declares the charset {charset[:40]!r}; the emulator reads JSON "
-            "bodies as UTF-8 only (RFC 8259 section 8.1): send the body UTF-8 encoded with "
-            "Content-Type: application/json (or application/json; charset=utf-8)",
-            status=415,
-            details={"content_type": shown, "charset": charset[:40]},
-        )
+        for charset in declared_charsets(self.request.headers.get("Content-Type", "")):
+            if charset.lower() == "utf-8":
+                continue
+            raise ApiError(
+                "invalid_request",
+                "unsupported_media_type",
+                f"Content-Type {shown!r} declares the charset {charset[:40]!r}; the emulator reads JSON "
+                "bodies as UTF-8 only (RFC 8259 section 8.1): send the body UTF-8 encoded with "
+                "Content-Type: application/json (or application/json; charset=utf-8)",
+                status=415,
+                details={"content_type": shown, "charset": charset[:40]},
+            )
 
     def field(
         self, name: str, kind: type | tuple[type, ...], *, required: bool = False, default: Any = None

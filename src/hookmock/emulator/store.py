@@ -172,6 +172,12 @@ class Store:
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return immediate(self._db, self._lock, self.path)
 
+    def check_writable(self) -> None:
+        """Take the file's write lock and give it back at once: :class:`DatabaseLocked` (after the
+        busy wait) while another process holds it, before anything has been changed."""
+        with self.transaction():
+            pass
+
     # -- settings ----------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
         with self._lock:
