@@ -37,6 +37,11 @@ def cases(auth: bytes) -> dict[str, tuple[bytes, str]]:
             head("{path}", [auth, json_type, b"Content-Length : 13"]) + BODY,
             "'Content-Length : 13' is not a 'Name: value' field",
         ),
+        "space before colon after a multipart type": (
+            head("{path}", [auth, b"Content-Type: multipart/form-data; boundary=x", b"Content-Length : 13"])
+            + BODY,
+            "'Content-Length : 13' is not a 'Name: value' field",
+        ),
         "tab before colon": (
             head("{path}", [auth, json_type, b"Content-Length\t: 13"]) + BODY,
             "is not a 'Name: value' field",
@@ -60,6 +65,10 @@ def cases(auth: bytes) -> dict[str, tuple[bytes, str]]:
         "obs-fold with a tab": (
             head("{path}", [auth, json_type, b"X-A: a", b"\tmore", b"Content-Length: 13"]) + BODY,
             "'\\tmore' is folded (obs-fold)",
+        ),
+        "obs-fold as the first field, with a multipart type": (
+            head("{path}", [b" X-A: a", auth, b"Content-Type: multipart/form-data; boundary=x"]) + BODY,
+            "' X-A: a' is folded (obs-fold)",
         ),
         "obs-fold as the first field": (
             head("{path}", [b" X-A: a", auth, json_type, b"Content-Length: 13"]) + BODY,

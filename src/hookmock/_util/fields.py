@@ -5,6 +5,7 @@ refuse, or None."""
 from __future__ import annotations
 
 import re
+from email import errors
 from typing import Any
 
 __all__ = ["check_expect", "check_fields"]
@@ -19,12 +20,20 @@ def check_fields(message: Any) -> tuple[int, str] | None:
     (obs-fold, section 5.2: never merged into the field before it), a control character in a value
     (RFC 9110 section 5.5).  ``email`` takes the first two as the start of a body or as a value
     holding a line break; both are seen here in the message it made."""
-    stray = message.get_payload() if not isinstance(message.get_payload(), list) else ""
-    if stray or message.defects:
-        line = (stray.splitlines() or [""])[0] if stray else ""
+    stray = message.get_payload()
+    if not isinstance(stray, str):
+        stray = ""
+    for defect in message.defects:  # other defects (a multipart type with no body) are no matter
+        if isinstance(defect, errors.FirstHeaderLineIsContinuationDefect):
+            stray = str(defect.line or " ")
+            break
+        if isinstance(defect, errors.MissingHeaderBodySeparatorDefect):
+            stray = stray or "?"
+    if stray:
+        line = stray.splitlines()[0] if stray.strip("\r\n") else ""
         if line[:1] in (" ", "\t"):
             return 400, f"the header line {line[:80]!r} is folded (obs-fold); send each field on one line"
-        if line:
+        if line and line != "?":
             return 400, (
                 f"the header line {line[:80]!r} is not a 'Name: value' field "
                 "(no whitespace may come between the name and the colon)"
