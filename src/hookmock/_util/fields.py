@@ -25,7 +25,7 @@ def check_fields(message: Any) -> tuple[int, str] | None:
         stray = ""
     for defect in message.defects:  # other defects (a multipart type with no body) are no matter
         if isinstance(defect, errors.FirstHeaderLineIsContinuationDefect):
-            stray = str(defect.line or " ")
+            stray = str(getattr(defect, "line", None) or " ")
             break
         if isinstance(defect, errors.MissingHeaderBodySeparatorDefect):
             stray = stray or "?"
