@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 __all__ = [
     "BadChunkedBody",
+    "BodyCutShort",
     "BodyTimedOut",
     "ChunkedBody",
     "ChunkedBodyTooLarge",
@@ -63,6 +64,13 @@ class ChunkedBodyTooLarge(_RenderedError, RequestEntityTooLarge):
     def __init__(self, limit: int, render: ErrorRenderer | None = None) -> None:
         super().__init__(f"the request body is larger than {limit} bytes", render)
         self.limit = limit
+
+
+class BodyCutShort(_RenderedError, BadRequest):
+    """A ``Content-Length`` body that ended (the client closed its side) before all its bytes came
+    (answered 400)."""
+
+    error_code = "incomplete_body"
 
 
 class BodyTimedOut(_RenderedError, RequestTimeout):

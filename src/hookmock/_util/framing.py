@@ -15,7 +15,11 @@ instead, which adds, per connection:
 * **strict framing**: one ``Content-Length`` or ``Transfer-Encoding: chunked``, never both;
   bodies over ``max_body_bytes`` get 413 in either framing (the chunked decoder counts decoded
   bytes and stops at the limit: nothing is ever cut silently); chunk extensions and trailers are
-  accepted and ignored, as RFC 9112 says;
+  accepted and ignored, as RFC 9112 says; a ``Content-Length`` body cut short by the client closing
+  its side is a 400 that says how many bytes were expected and how many came;
+* **strict header fields** (:mod:`.fields`): whitespace between a field name and its colon, a
+  folded line (obs-fold) and a control character other than HTAB in a value are each a 400 that
+  names the line or the character (RFC 9112 sections 5.1 and 5.2, RFC 9110 section 5.5);
 * **expectations**: ``Expect: 100-continue`` is met; any other expectation is answered 417 (RFC 9110
   section 10.1.1), never silently ignored;
 * **JSON error bodies** for everything answered before the application runs (400, 408, 413, 414,
@@ -42,7 +46,8 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import WSGIRequestHandler
 
 from ..clock import SECOND, RealClock
-from .chunked import BodyTimedOut, ChunkedBody, ErrorRenderer, json_error
+from .chunked import BodyCutShort, BodyTimedOut, ChunkedBody, ErrorRenderer, json_error
+from .fields import check_expect, check_fields
 
 if TYPE_CHECKING:  # pragma: no cover
     from .serving import HardenedWSGIServer, ServerLimits
@@ -177,23 +182,16 @@ class _LengthBody(io.RawIOBase):
                 f"{self.received} arrived before the deadline ({exc})",
                 self._render,
             ) from None
+        if not data:
+            raise BodyCutShort(
+                f"the request body ended early: Content-Length is {self.length} bytes, "
+                f"{self.received} arrived before the client closed its side of the connection; "
+                "send the whole body, or a Content-Length that matches it",
+                self._render,
+            )
         view[: len(data)] = data
         self.received += len(data)
         return len(data)
-
-
-def _check_expect(values: list[str]) -> tuple[int, str] | None:
-    """417 for an expectation other than ``100-continue`` (RFC 9110 section 10.1.1: a server MAY
-    answer 417 to one it does not meet; ignoring it would let the client think it was met)."""
-    unknown = [
-        e.strip() for v in values for e in v.split(",") if e.strip().lower() not in ("", "100-continue")
-    ]
-    if not unknown:
-        return None
-    return 417, (
-        f"Expect: {', '.join(unknown)[:80]!r} is not an expectation this server meets; "
-        "send no Expect header, or Expect: 100-continue"
-    )
 
 
 class HardenedRequestHandler(WSGIRequestHandler):
@@ -288,7 +286,11 @@ class HardenedRequestHandler(WSGIRequestHandler):
             )
         if reader.head_overflow:
             return self._refuse(431, f"the request headers are larger than {limits.max_header_bytes} bytes")
-        problem = self._check_framing() or _check_expect(self.headers.get_all("Expect") or [])
+        problem = (
+            check_fields(self.headers)
+            or self._check_framing()
+            or check_expect(self.headers.get_all("Expect") or [])
+        )
         if problem is not None:
             return self._refuse(*problem)
         if self.request_version == "HTTP/1.0":  # RFC 9110: its 100-continue MUST be ignored (no 100)

@@ -14,9 +14,12 @@ response still incomplete at the deadline is a timeout; the app is then told the
 (``receive()`` answers ``http.disconnect``, ``send()`` raises ``OSError``), as a server would.
 Lifespan events are not run (as with Starlette's ``TestClient`` used without ``with``).
 
-Every app runs on one event loop in one background thread for the whole process (as under a
-server), so state an app binds to its loop (locks, queues, pools) keeps working from one delivery
-to the next and from any calling thread.
+Every app runs on one event loop in one background thread (as under a server), so state an app
+binds to its loop (locks, queues, pools) keeps working from one delivery to the next and from any
+calling thread.  An app that blocks that thread (``time.sleep``, CPU-bound work) past a deadline
+would make every later delivery time out as well, to any app: when a deadline passes and the loop
+does not answer within :data:`PROBE_S`, the loop is retired (left to finish on its own thread,
+which stops once its tasks are done) and later deliveries run on a fresh one.
 
 The ASGI plumbing comes from **asgiref**, the ASGI reference library (maintained with Django,
 pure Python, no dependencies): ASGI 2 apps are adapted with its ``double_to_single_callable``,
@@ -89,11 +92,21 @@ class _Loop:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
+        try:
+            self.loop.run_forever()
+        finally:
+            with contextlib.suppress(RuntimeError):
+                self.loop.close()
 
 
 _LOOP: _Loop | None = None
 _LOOP_LOCK = threading.Lock()
+
+#: After a deadline passed, the loop must run a callback within this many seconds, or it is held
+#: by an app that blocks it (``time.sleep``, CPU-bound work) and is retired.
+PROBE_S = 0.1
+#: A retired loop stops once the tasks left on it are done; it looks this often (seconds).
+RETIRED_POLL_S = 0.5
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -105,6 +118,37 @@ def _loop() -> asyncio.AbstractEventLoop:
         if _LOOP is None or not _LOOP.thread.is_alive():
             _LOOP = _Loop()
         return _LOOP.loop
+
+
+def _check_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """After a timeout on ``loop``: if the loop does not run a callback within :data:`PROBE_S`,
+    an app is blocking its thread, and every delivery queued behind it would time out too.  The
+    loop is then retired: it is left to finish what it runs (its thread stops once its tasks are
+    done), and the next delivery gets a fresh loop.  A healthy loop (the app merely slow, awaiting)
+    is kept, with the state apps bound to it."""
+    global _LOOP
+    if loop.is_closed():
+        return
+    probe = _Latch()
+    try:
+        loop.call_soon_threadsafe(probe.set)
+    except RuntimeError:  # closed meanwhile
+        return
+    if probe.wait(PROBE_S):
+        return
+    with _LOOP_LOCK:
+        if _LOOP is not None and _LOOP.loop is loop:
+            _LOOP = None
+    with contextlib.suppress(RuntimeError):
+        asyncio.run_coroutine_threadsafe(_stop_when_idle(), loop)
+
+
+async def _stop_when_idle() -> None:
+    """On a retired loop: stop it once no other task is left (an app's background work finishes)."""
+    me = asyncio.current_task()
+    while any(task is not me for task in asyncio.all_tasks()):
+        await asyncio.sleep(RETIRED_POLL_S)
+    asyncio.get_running_loop().stop()
 
 
 class _Latch:
@@ -327,6 +371,7 @@ class ASGITransport:
 
         def timeout(where: str, **extra: object) -> AttemptResult:
             exchange.abandon(loop)
+            _check_loop(loop)
             detail = f"no complete response within {deadline_s:g} s ({where})"
             return AttemptResult("timeout", timer.timeout_ns(), detail=detail, peer="asgi", extra=extra)
 
