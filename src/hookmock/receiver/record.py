@@ -130,7 +130,7 @@ class ReceivedRequest:
     def release(self, why: str) -> None:
         """Forget the body and the headers (the body's size and digest stay, and the schema problems
         found so far)."""
-        self._fill(_sha256=self.body_sha256)
+        object.__setattr__(self, "_sha256", self.body_sha256)
         self._get_verdict()  # it reads the headers and the body: work it out before they go
         if self._violations is None:
             self._fill(_violations=() if self.schema is None else (f"$: not checked ({why})",))
