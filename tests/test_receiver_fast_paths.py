@@ -273,15 +273,16 @@ def test_a_released_request_keeps_the_verdict_it_had_on_arrival() -> None:
         assert first.verdict is not None and first.verdict.ok
 
 
-def test_no_secret_no_verdict_and_the_verdict_can_be_set() -> None:
+def test_no_secret_no_verdict_and_the_verdict_cannot_be_set() -> None:
     with FakeReceiver("moda", clock=VirtualClock()) as receiver:
         assert _send(receiver.port, *_signed(get_profile("moda").generate_secret(), int(time.time()))) == 200
         item = receiver.requests[0]
     assert item.verdict is None
     assert item.verdict_text() == "not verified (no secret)"
     verdict = get_profile("moda").check((), b"", "whsec_x", now=0)
-    item.verdict = verdict
-    assert item.verdict is verdict
+    with pytest.raises(AttributeError, match="the record is what arrived"):
+        item.verdict = verdict  # type: ignore[misc]
+    assert item.verdict is None
 
 
 def test_the_date_header_is_http_servers_for_the_current_second() -> None:

@@ -94,9 +94,7 @@ class Exchange:
         return self.item.arrival_ns + self.deadline_ns
 
     def end(self, answer: str, status: int | None = None) -> None:
-        self.item.answer = answer
-        self.item.status = status
-        self.item.ended_ns = min(self.clock.now_ns(), self.give_up_ns)
+        self.item._fill(answer=answer, status=status, ended_ns=min(self.clock.now_ns(), self.give_up_ns))
         if self.notify is not None:
             self.notify(self.item)
 
@@ -134,22 +132,22 @@ class Exchange:
     def hold_until_deadline(self) -> None:
         """The sender's deadline passes with no answer: record when it hung up, then drop."""
         item = self.item
-        item.held_past_deadline = True
+        item._fill(held_past_deadline=True)
         if self.clock.is_virtual:
             advance_to(self.clock, self.give_up_ns)
             # A sender with this deadline hangs up inside advance_to (its abort timer runs there),
             # so a hang-up seen now happened at give_up_ns; later clock movement is the sender's
             # own, after it gave up.  A sender with a longer (or no) deadline is still connected.
             if self.wait_hangup(self.grace_s):
-                item.gave_up_ns = self.give_up_ns
+                item._fill(gave_up_ns=self.give_up_ns)
             else:
-                item.sender_waited = True
+                item._fill(sender_waited=True)
         else:
             remaining = (self.give_up_ns - self.clock.now_ns()) / SECOND
             if self.wait_hangup(max(0.0, remaining) + self.grace_s):
-                item.gave_up_ns = self.clock.now_ns()
+                item._fill(gave_up_ns=self.clock.now_ns())
             else:
-                item.sender_waited = True
+                item._fill(sender_waited=True)
 
     def wait(self, until_ns: int) -> bool:
         """Wait until ``until_ns`` (advancing a virtual clock); False if the sender hung up first."""
@@ -157,7 +155,7 @@ class Exchange:
             advance_to(self.clock, until_ns)
             return True
         if self.wait_hangup(max(0, until_ns - self.clock.now_ns()) / SECOND):
-            self.item.gave_up_ns = self.clock.now_ns()
+            self.item._fill(gave_up_ns=self.clock.now_ns())
             return False
         return True
 
@@ -274,8 +272,7 @@ def execute(ex: Exchange, fault: Fault) -> Response:
 
 def _dribble(ex: Exchange, fault: Dribble) -> Response:
     body = fault.then.body
-    ex.item.answer = f"{fault.describe()} (in progress)"
-    ex.item.status = fault.then.status
+    ex.item._fill(answer=f"{fault.describe()} (in progress)", status=fault.then.status)
 
     def chunks() -> Iterator[bytes]:
         sent = 0
@@ -300,7 +297,7 @@ def _dribble(ex: Exchange, fault: Dribble) -> Response:
             if not body:
                 ex.end(f"HTTP {fault.then.status} ({fault.describe()})", fault.then.status)
         except (BrokenPipeError, ConnectionResetError) as exc:  # pragma: no cover - depends on timing
-            ex.item.gave_up_ns = ex.clock.now_ns()
+            ex.item._fill(gave_up_ns=ex.clock.now_ns())
             ex.end(f"{fault.describe()}: sender hung up", fault.then.status)
             raise Dropped(str(exc)) from exc
 

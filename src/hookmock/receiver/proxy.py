@@ -324,7 +324,7 @@ class FaultProxy:
             item.answered = f"upstream could not answer: {reason}"
             exchange = environ.get(ENV_EXCHANGE)
             if exchange is not None:  # served behind a FakeReceiver: its record carries the reason
-                exchange.item.extra["upstream"] = reason
+                exchange.item._note("upstream", reason)
             response = Response(
                 f"hookmock fault proxy: the upstream could not answer: {reason}\n",
                 status=502,

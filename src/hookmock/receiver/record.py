@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from ..clock import SECOND, Clock
@@ -24,9 +25,12 @@ from ..profiles import Profile, Verdict
 __all__ = ["ReceivedRequest", "Record"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReceivedRequest:
-    """One request as received.  ``answer``/``ended_ns`` are filled in once it was answered."""
+    """One request as received.  ``answer``/``ended_ns`` are filled in once it was answered.
+
+    Read-only: what arrived (and what the receiver answered) is not rewritten by assigning a field;
+    copy what you need instead.  ``extra`` is a read-only mapping."""
 
     index: int
     method: str
@@ -54,7 +58,7 @@ class ReceivedRequest:
     held_past_deadline: bool = False
     #: True when the sender was still connected when the receiver stopped waiting (hang, dribble).
     sender_waited: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
     #: Why ``body`` is not the whole body (over the limit, client left, released to bound the record).
     truncated: str | None = None
     #: Body bytes received (``len(body)`` unless the body was released).
@@ -63,8 +67,22 @@ class ReceivedRequest:
     _sha256: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        fill = object.__setattr__
         if self.body_size < 0:
-            self.body_size = len(self.body)
+            fill(self, "body_size", len(self.body))
+        if not isinstance(self.extra, MappingProxyType):  # the receiver's own notes, read-only outside
+            fill(self, "extra", MappingProxyType(dict(self.extra)))
+
+    def _fill(self, **fields: Any) -> None:
+        """The receiver's own writes: the answer once known, the body released (never a user's)."""
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def _note(self, key: str, value: Any) -> None:
+        """Add to ``extra`` (the receiver's own notes, such as why an upstream could not answer)."""
+        notes = dict(self.extra)
+        notes[key] = value
+        object.__setattr__(self, "extra", MappingProxyType(notes))
 
     def _get_verdict(self) -> Verdict | None:
         pending = self.__dict__.get("_pending_verdict")
@@ -101,8 +119,8 @@ class ReceivedRequest:
                     found = tuple(str(v) for v in violations(payload, self.schema, most=20))
                 except RecursionError:
                     found = ("$: nested too deeply to check against the schema",)
-            self._violations = found
-        return self._violations
+            object.__setattr__(self, "_violations", found)
+        return self._violations  # type: ignore[return-value]  # set just above
 
     @property
     def kept_bytes(self) -> int:
@@ -112,13 +130,11 @@ class ReceivedRequest:
     def release(self, why: str) -> None:
         """Forget the body and the headers (the body's size and digest stay, and the schema problems
         found so far)."""
-        self._sha256 = self.body_sha256
+        object.__setattr__(self, "_sha256", self.body_sha256)
         self._get_verdict()  # it reads the headers and the body: work it out before they go
         if self._violations is None:
-            self._violations = () if self.schema is None else (f"$: not checked ({why})",)
-        self.body = b""
-        self.headers = ()
-        self.truncated = self.truncated or why
+            self._fill(_violations=() if self.schema is None else (f"$: not checked ({why})",))
+        self._fill(body=b"", headers=(), truncated=self.truncated or why)
 
     @property
     def schema_valid(self) -> bool:
@@ -169,9 +185,22 @@ class ReceivedRequest:
 
 
 # The verdict field is read through a property: computed on first read (see verdict_on_first_read).
+# Its setter serves the dataclass's __init__ only (which sets fields with object.__setattr__).
 ReceivedRequest.verdict = property(  # type: ignore[assignment]
     ReceivedRequest._get_verdict, ReceivedRequest._set_verdict, doc="The profile's verdict (None: no secret)."
 )
+
+
+def _read_only(self: ReceivedRequest, name: str, value: Any = None) -> None:
+    raise AttributeError(
+        f"ReceivedRequest.{name} cannot be changed: the record is what arrived at the receiver (and "
+        "what it answered); copy the value to change it, e.g. body = bytearray(request.body)"
+    )
+
+
+# Refused with hookmock's message rather than the frozen dataclass's "cannot assign to field".
+ReceivedRequest.__setattr__ = _read_only  # type: ignore[method-assign,assignment]
+ReceivedRequest.__delattr__ = _read_only  # type: ignore[method-assign,assignment]
 
 #: Body bytes a record keeps in all; past this the oldest bodies are released (size and digest stay).
 DEFAULT_KEEP_BYTES = 256 * 1024 * 1024
@@ -196,6 +225,8 @@ class Record:
         keep_requests: int | None = None,
     ) -> None:
         self.profile = profile
+        #: Every secret this record verified with, redacted from its timeline.
+        self._secrets: list[str] = []
         self.secret = secret
         self.clock = clock
         self.keep_bytes = keep_bytes
@@ -209,6 +240,17 @@ class Record:
         self.dropped = 0
         #: Extra lines printed at the top of the timeline (e.g. the chaos seed).
         self.notes: list[str] = []
+
+    @property
+    def secret(self) -> str | None:
+        """The secret requests arriving from now on are verified with."""
+        return self._secret
+
+    @secret.setter
+    def secret(self, value: str | None) -> None:
+        if value is not None and value not in self._secrets:
+            self._secrets.append(value)
+        self._secret = value
 
     # -- writing -----------------------------------------------------------------------
     def receive(
@@ -350,8 +392,10 @@ class Record:
                 f"sha256 {r.body_sha256[:12]}; {r.verdict_text()}; {schema} -> {r.answer} "
                 f"[{r.source}]{ended}{gave_up}" + (f" (body {r.truncated})" if r.truncated else "")
             )
-        text = "\n".join(lines)  # shown in test failures: never the secret (a path may carry it)
-        return self.profile.redact(text, self.secret) if self.secret else text
+        text = "\n".join(lines)  # shown in test failures: never a secret (a path may carry it)
+        for secret in self._secrets:  # the one of now and any it replaced
+            text = self.profile.redact(text, secret)
+        return text
 
 
 def _decode(body: bytes) -> tuple[Any, str | None]:

@@ -169,6 +169,22 @@ class FakeReceiver(HTTPServer):
             self.on_request = on_request
         return self
 
+    @property
+    def secret(self) -> str | None:
+        """The signing secret / webhook token requests are verified with (``None``: no verdicts).
+
+        Assigning it takes effect for requests arriving afterwards; those recorded before keep
+        the verdict worked out with the secret of their arrival.  ``rebind(secret=...)`` also
+        forgets what was received."""
+        return self._secret
+
+    @secret.setter
+    def secret(self, value: str | None) -> None:
+        self._secret = _checked_secret(self.profile, value)
+        record: Record | None = self.__dict__.get("record")
+        if record is not None:
+            record.secret = self._secret
+
     def _new_record(self) -> Record:
         return Record(
             self.profile,
@@ -386,7 +402,8 @@ class FakeReceiver(HTTPServer):
         if problem is not None:
             return _refuse_body(exchange, problem)
         try:
-            fault, item.source = self.choose(item)
+            fault, source = self.choose(item)
+            item._fill(source=source)
             if item.source == "default" and self.handler is not None and isinstance(fault, Respond):
                 return self._call_handler(exchange, environ, body)
             return execute(exchange, fault)
@@ -405,7 +422,7 @@ class FakeReceiver(HTTPServer):
         environ[ENV_EXCHANGE] = exchange
         slot: list[Fault] = []  # werkzeug copies the environ: a FaultProxy appends to this list
         environ[ENV_ANSWER] = slot
-        exchange.item.source = "handler"
+        exchange.item._fill(source="handler")
         response = Response.from_app(self.handler, environ, buffered=True)
         if slot:  # a FaultProxy asked for a fault after its upstream answered
             return execute(exchange, slot[0])

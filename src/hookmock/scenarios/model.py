@@ -24,7 +24,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["Scenario", "ScenarioError", "Step", "load_scenario", "parse_scenario"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "Step",
+    "load_scenario",
+    "parse_scenario",
+    "scenario_number_problems",
+]
 
 DEFAULT_COPIES = 5
 #: The most schema problems looked for, and shown, in one scenario file.
@@ -139,19 +146,49 @@ def _proxy_problem(action: Any) -> str | None:
     return f"{action!r} is not a proxy action; {choices}"
 
 
-def _non_json_numbers(value: Any, at: str) -> list[tuple[str, str]]:
-    """``inf`` and ``nan`` (legal TOML floats) in a step's ``data``: JSON has no such numbers."""
+def _non_finite_numbers(value: Any, at: str, why: str) -> list[tuple[str, str]]:
+    """Every ``inf``/``-inf``/``nan`` under ``value`` (legal TOML floats), named by its path."""
     found: list[tuple[str, str]] = []
     stack = [(value, at)]
     while stack:  # not recursive: data may nest as deep as tomllib reads
         item, where = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
-            found.append((where, f"{item!r} is not a JSON number; give a finite number"))
+            found.append((where, f"{item!r} is not {why}; give a finite number"))
         elif isinstance(item, dict):
             stack.extend((v, f"{where}.{k}") for k, v in reversed(list(item.items())))
         elif isinstance(item, list):
             stack.extend((v, f"{where}[{i}]") for i, v in reversed(list(enumerate(item))))
     return found
+
+
+#: What an infinite or NaN number is not, outside a step's ``data`` (there: "a JSON number").
+NOT_FINITE = "a finite number"
+
+
+def _step_numbers(raw: dict[str, Any], where: str) -> list[tuple[str, str]]:
+    """The infinite and NaN numbers anywhere in one step (``after`` is explained on its own): an
+    expectation such as ``attempt_times = [nan]`` would hold whatever happened."""
+    found: list[tuple[str, str]] = []
+    for key, value in raw.items():
+        if key != "after":
+            why = "a JSON number" if key == "data" else NOT_FINITE
+            found.extend(_non_finite_numbers(value, f"{where}.{key}", why))
+    return found
+
+
+def scenario_number_problems(scenario: Scenario) -> list[str]:
+    """The infinite and NaN numbers of a :class:`Scenario` built in Python rather than read from a
+    file (a file's are refused when it is read), each as ``path: problem``."""
+    found: list[tuple[str, str]] = []
+    for step in scenario.steps:
+        fields = {"data": step.data, "copies": step.copies, "expect": step.expect}
+        found.extend(_step_numbers(fields, step.path))
+        after = step.after
+        if isinstance(after, float) and not math.isfinite(after):
+            found.append(
+                (f"{step.path}.after", f"{after!r} is not a number of seconds; give a finite number")
+            )
+    return [f"{path}: {message}" for path, message in found]
 
 
 def _step_problems(
@@ -182,7 +219,7 @@ def _step_problems(
             problems.append((f"{where}.id", f"id {step_id!r} is used twice; give each step its own id"))
         ids.add(step_id)
     after = raw.get("after")
-    problems.extend(_non_json_numbers(raw.get("data"), f"{where}.data"))
+    problems.extend(_step_numbers(raw, where))
     seconds = after if isinstance(after, (int, float)) and not isinstance(after, bool) else 0
     if not (math.isfinite(seconds) and 0 <= seconds <= MAX_AFTER_S):
         problems.append(
@@ -257,9 +294,15 @@ def parse_scenario(text: str, *, source: str = "<string>", profile: str | None =
         problems.append(("scenario.profile", str(exc)))
     ids: set[str] = set()
     raw_steps: list[Any] = doc["steps"] if isinstance(doc.get("steps"), list) else []
+    for key, value in doc.items():  # infinite and NaN numbers outside the steps' own fields
+        if key != "steps" or not isinstance(value, list):
+            said = {path for path, _ in problems}  # a profile of nan is already "not a profile name"
+            problems.extend(p for p in _non_finite_numbers(value, key, NOT_FINITE) if p[0] not in said)
     for i, raw in enumerate(raw_steps):
         if isinstance(raw, dict):
             problems.extend(_step_problems(i, raw, prof, ids))
+        else:
+            problems.extend(_non_finite_numbers(raw, f"steps[{i}]", NOT_FINITE))
     explained = {path for path, _ in problems}
     found = violations(doc, "scenario", most=MOST_PROBLEMS)
     for v in found:

@@ -24,7 +24,7 @@ from ..delivery.result import Delivery
 from ..errors import UsageError
 from ..factories import EventFactory
 from ..profiles import get_profile
-from .model import Scenario, Step, load_scenario
+from .model import Scenario, ScenarioError, Step, load_scenario, scenario_number_problems
 from .result import ScenarioResult, StepResult
 
 __all__ = ["run_scenario"]
@@ -42,6 +42,12 @@ def _matches(expected: Any, status: int | None, outcome: str) -> bool:
     if isinstance(expected, str) and expected.endswith("xx") and status is not None:
         return str(status)[0] == expected[0]
     return outcome == expected
+
+
+def times_match(got: list[float], wanted: list[float]) -> bool:
+    """Each attempt started within :data:`ATTEMPT_TIME_SLACK_S` of the time expected.  Written so
+    that a NaN expected (a comparison that is always false) fails rather than passes."""
+    return len(got) == len(wanted) and all(abs(g - w) <= ATTEMPT_TIME_SLACK_S for g, w in zip(got, wanted))
 
 
 def _shown(status: int | None, outcome: str) -> str:
@@ -173,9 +179,7 @@ class _Run:
         if "attempt_times" in expect and attempts:
             got_t, answering = _schedule_times(attempts)
             wanted_t = [float(t) for t in expect["attempt_times"]]
-            if len(got_t) != len(wanted_t) or any(
-                abs(g - w) > ATTEMPT_TIME_SLACK_S for g, w in zip(got_t, wanted_t)
-            ):
+            if not times_match(got_t, wanted_t):
                 took = f" (not counting {answering:g} s the answers took)" if answering else ""
                 result.failures.append(f"attempts started at {got_t} s{took}, expected {wanted_t} s")
         if expect.get("answer") is not None and attempts:
@@ -350,6 +354,9 @@ def run_scenario(
             "secret= must be the signing secret or webhook token the receiver is configured with"
         )
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, profile=profile)
+    problems = scenario_number_problems(loaded)  # a file's were refused when it was read
+    if problems:
+        raise ScenarioError(loaded.source, problems)
     shared = clock is not None
     clk: Clock = clock if clock is not None else VirtualClock(start=unix_s(_WALL))
     run = _Run(
