@@ -17,10 +17,8 @@ from __future__ import annotations
 import codecs
 import random
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,6 +27,7 @@ from hypothesis import strategies as st
 
 from hookmock import Sender
 from hookmock._util.redact import MARKER, Redactor
+from serving_support import serve_raw_answer
 
 SECRET = "whsec_ynGUzkAo0MEEX1JNn7ywzplqWPcBZxTh"
 CORE = SECRET.removeprefix("whsec_")
@@ -188,27 +187,12 @@ def _echoing_receiver(body: bytes, header: bytes) -> Iterator[str]:
     """A receiver on 127.0.0.1 that answers every POST 500 with ``body`` and an ``X-Echo: header``
     (written on the socket as they are)."""
 
-    class Echo(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            self.wfile.write(
-                b"HTTP/1.1 500 Oops\r\nX-Echo: " + header + b"\r\nContent-Type: application/octet-stream\r\n"
-                b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
-            )
-            self.close_connection = True
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    answer = (
+        b"HTTP/1.1 500 Oops\r\nX-Echo: " + header + b"\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body
+    )
+    with serve_raw_answer(answer) as url:
+        yield url
 
 
 def _stored(db: Path) -> bytes:

@@ -17,11 +17,9 @@ import html
 import html.entities
 import socket
 import sqlite3
-import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
@@ -29,6 +27,7 @@ import pytest
 
 from hookmock import Sender
 from hookmock._util.redact import MARKER, Redactor
+from serving_support import serve_raw_answer
 
 UMLAUT = "PÄSSWÖRD-ümlaut-123"
 ASCII = "modasecret-Zq7xW4vK"
@@ -57,28 +56,13 @@ def _echoing_receiver(secret: str) -> Iterator[str]:
     are, in an ``X-Debug-Secret`` header (written on the socket: ``send_header`` would refuse
     them)."""
 
-    class Echo(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            self.wfile.write(
-                b"HTTP/1.1 200 OK\r\nX-Debug-Secret: "
-                + secret.encode("utf-8")
-                + b"\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-            )
-            self.close_connection = True
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    answer = (
+        b"HTTP/1.1 200 OK\r\nX-Debug-Secret: "
+        + secret.encode("utf-8")
+        + b"\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+    )
+    with serve_raw_answer(answer) as url:
+        yield url
 
 
 @pytest.mark.parametrize("secret", [UMLAUT, TURKISH])
