@@ -21,9 +21,10 @@ from werkzeug.datastructures import EnvironHeaders
 from hookmock.clock import VirtualClock
 from hookmock.profiles import get_profile
 from hookmock.receiver._connection import FaultRequestHandler, answer_for
+from hookmock.receiver._environ import environ_headers, request_path
 from hookmock.receiver._head import PlainFields, parse_header_lines, read_header_lines
 from hookmock.receiver.faults import Respond
-from hookmock.receiver.server import FakeReceiver, environ_headers, request_path
+from hookmock.receiver.server import FakeReceiver
 
 HEADS = [
     b"Host: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n",
